@@ -1,0 +1,32 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "mlp",
+    products: [
+        .library(name: "MLPKit", targets: ["MLPKit"]),
+        .executable(name: "mlp-train", targets: ["mlp-train"]),
+        .executable(name: "mlp-eval", targets: ["mlp-eval"]),
+        .executable(name: "mlp-inspect", targets: ["mlp-inspect"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "MLPKit",
+            dependencies: [
+                "CBLAS", "CHDF5", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .executableTarget(name: "mlp-train", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"]),
+    ]
+)

@@ -1,0 +1,18 @@
+#include <hdf5.h>
+
+// HDF5's type and property constants are macros over global ids that Swift cannot import.
+static inline hid_t h5_p_default(void) { return H5P_DEFAULT; }
+static inline hid_t h5s_all(void) { return H5S_ALL; }
+static inline hid_t h5_native_float(void) { return H5T_NATIVE_FLOAT; }
+static inline hid_t h5_native_double(void) { return H5T_NATIVE_DOUBLE; }
+static inline hid_t h5_native_int64(void) { return H5T_NATIVE_INT64; }
+static inline hid_t h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
+static inline hid_t h5t_std_i64le(void) { return H5T_STD_I64LE; }
+static inline hid_t h5t_c_s1(void) { return H5T_C_S1; }
+static inline hid_t h5p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t h5p_group_create(void) { return H5P_GROUP_CREATE; }
+static inline unsigned h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
+static inline unsigned h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
+static inline size_t h5t_variable(void) { return H5T_VARIABLE; }
+static inline hid_t h5e_default(void) { return H5E_DEFAULT; }

@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where `mlp-train` and `mlp-eval` find their data: a path given by `--data`, the built-in
+/// synthetic set, or CIFAR-100 where Keras keeps it, downloading it when it is missing.
+public enum DataSource {
+    public static let officialURL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    public static let officialMD5 = "eb9058c3a382ffc7106e4002c42a8d85"
+    /// Overrides the download address (also `--download-url`).
+    public static let urlVariable = "MLP_CIFAR100_URL"
+
+    /// Keras's dataset folder: `$KERAS_HOME/datasets`, else `~/.keras/datasets`.
+    public static var kerasDatasetsFolder: String {
+        let env = ProcessInfo.processInfo.environment
+        let home = env["KERAS_HOME"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.keras")
+        return home + "/datasets"
+    }
+
+    /// Loads `data` ("synthetic", a path, or nil for Keras's cache with download).
+    public static func load(_ data: String?, labelMode: LabelMode, downloadURL: String? = nil,
+                            log: (String) -> Void) throws -> DatasetPair {
+        if data == "synthetic" { return SyntheticCIFAR.make(labelMode: labelMode) }
+        if let data { return try CIFAR100.load(path: data, labelMode: labelMode) }
+        let folder = kerasDatasetsFolder
+        let fm = FileManager.default
+        for candidate in ["cifar-100-python", "cifar-100-python/cifar-100-python", "cifar-100-python_extracted/cifar-100-python"] {
+            let path = folder + "/" + candidate
+            if fm.fileExists(atPath: path + "/train") { return try CIFAR100.load(path: path, labelMode: labelMode) }
+        }
+        let archive = folder + "/cifar-100-python.tar.gz"
+        if !fm.fileExists(atPath: archive) {
+            let address = downloadURL ?? ProcessInfo.processInfo.environment[urlVariable] ?? officialURL
+            guard let url = URL(string: address) else { throw MLPError.usage("download URL '\(address)' is not a URL") }
+            log("Downloading CIFAR-100 from \(address) to \(archive)")
+            do {
+                try Download.fetch(url: url, to: archive, md5: officialMD5) { received, total in
+                    ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total))
+                }
+                ProgressPrinter.shared.finish()
+            } catch {
+                ProgressPrinter.shared.finish()
+                throw MLPError.usage("no CIFAR-100 found in \(folder) and the download failed (\(error)); "
+                    + "use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
+            }
+        }
+        return try CIFAR100.load(path: archive, labelMode: labelMode)
+    }
+}

@@ -1,0 +1,101 @@
+/// Labelled images kept as bytes: each sample is `shape` (height, width, channels) values in
+/// 0...255, stored row-major (height × width × channel, Keras's channels-last order).
+///
+/// Batches are converted to floats in [0, 1] only when used, so 50,000 CIFAR images take
+/// 150 MB rather than 600 MB. Slices share storage with their parent.
+public struct ImageDataset: Sendable {
+    /// (count, featureCount) bytes, of which this view covers samples `start..<start + count`.
+    public let storage: [UInt8]
+    public let storageLabels: [Int32]
+    public let start: Int
+    public let count: Int
+    public let shape: [Int]
+    public let classNames: [String]
+
+    public init(images: [UInt8], labels: [Int32], shape: [Int], classNames: [String]) {
+        precondition(images.count == labels.count * shape.reduce(1, *), "images and labels disagree")
+        storage = images
+        storageLabels = labels
+        start = 0
+        count = labels.count
+        self.shape = shape
+        self.classNames = classNames
+    }
+
+    private init(parent: ImageDataset, range: Range<Int>) {
+        storage = parent.storage
+        storageLabels = parent.storageLabels
+        start = parent.start + range.lowerBound
+        count = range.count
+        shape = parent.shape
+        classNames = parent.classNames
+    }
+
+    public var featureCount: Int { shape.reduce(1, *) }
+    public var classCount: Int { classNames.count }
+    public var labels: ArraySlice<Int32> { storageLabels[start..<(start + count)] }
+
+    /// Samples `range` of this view, sharing storage.
+    public func slice(_ range: Range<Int>) -> ImageDataset { ImageDataset(parent: self, range: range) }
+
+    /// Keras's `validation_split`: the last `fraction` of the samples, taken before any shuffle.
+    public func splitValidation(fraction: Double) -> (train: ImageDataset, validation: ImageDataset) {
+        let cut = Int((Double(count) * (1 - fraction)).rounded(.down))
+        return (slice(0..<cut), slice(cut..<count))
+    }
+
+    /// Writes samples `indices` (positions in this view) as floats `byte / 255` into
+    /// `output`, (indices.count, featureCount), and their labels into `labels`.
+    public func fill<C: Collection<Int>>(
+        _ indices: C, into output: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
+    ) {
+        let width = featureCount
+        storage.withUnsafeBufferPointer { bytes in
+            var row = 0
+            for index in indices {
+                let source = bytes.baseAddress! + (start + index) * width
+                let target = output + row * width
+                // Division, not multiplication by 1/255, to give the notebook's exact floats.
+                for j in 0..<width { target[j] = Float(source[j]) / 255 }
+                labels[row] = storageLabels[start + index]
+                row += 1
+            }
+        }
+    }
+
+    /// Samples per class, indexed by class.
+    public func classCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        for label in labels where Int(label) < counts.count { counts[Int(label)] += 1 }
+        return counts
+    }
+
+    /// A short report of per-class counts with their minimum and maximum.
+    public func balanceReport(title: String) -> String {
+        let counts = classCounts()
+        guard let low = counts.min(), let high = counts.max() else { return "\(title): no samples" }
+        let lowName = classNames[counts.firstIndex(of: low)!], highName = classNames[counts.firstIndex(of: high)!]
+        var lines = ["\(title): \(count) images, \(classCount) classes, per class min \(low) (\(lowName)), max \(high) (\(highName))"]
+        if low == high {
+            lines[0] += ", balanced"
+        } else {
+            let items = counts.enumerated().map { "\(classNames[$0.offset]) \($0.element)" }
+            for chunk in stride(from: 0, to: items.count, by: 10) {
+                lines.append("  " + items[chunk..<min(chunk + 10, items.count)].joined(separator: ", "))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A training set and its holdout set, with where they came from.
+public struct DatasetPair: Sendable {
+    public var train: ImageDataset
+    public var test: ImageDataset
+    /// "cifar100", "synthetic", ...
+    public var name: String
+    /// The archive or folder read, or "synthetic".
+    public var source: String
+    /// SHA-256 of the bytes read, in hex.
+    public var checksum: String
+}

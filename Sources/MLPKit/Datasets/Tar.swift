@@ -1,0 +1,81 @@
+/// A strict reader of POSIX tar archives (ustar, with GNU long names and pax paths): enough to
+/// find members by name and read them one at a time from a stream.
+public struct TarReader {
+    public struct Entry {
+        public var name: String
+        public var size: Int
+        /// "0" regular file, "5" folder, ...
+        public var type: Character
+    }
+
+    let file: CompressedFileReader
+    private var pendingName: String?
+    private var remainingInEntry = 0
+
+    public init(_ file: CompressedFileReader) { self.file = file }
+
+    private func fail(_ problem: String) -> MLPError { .format(path: file.path, problem: "tar: \(problem)") }
+
+    /// The next member's header, or nil at the end of the archive. Unread data of the previous
+    /// member is skipped.
+    public mutating func next() throws -> Entry? {
+        try file.skip(remainingInEntry + padding(remainingInEntry))
+        remainingInEntry = 0
+        while true {
+            let header = try file.read(count: 512)
+            if header.allSatisfy({ $0 == 0 }) { return nil }
+            let stored = try octal(header[148..<156], field: "checksum")
+            let sum = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
+            guard stored == sum else { throw fail("header checksum mismatch (archive corrupt or not a tar file)") }
+            let size = try octal(header[124..<136], field: "size")
+            let type = Character(Unicode.Scalar(header[156] == 0 ? UInt8(ascii: "0") : header[156]))
+            var name = text(header[0..<100])
+            if header[257..<262].elementsEqual("ustar".utf8) {
+                let prefix = text(header[345..<500])
+                if !prefix.isEmpty { name = prefix + "/" + name }
+            }
+            switch type {
+            case "L":
+                pendingName = text(try file.read(count: size)[...])
+                try file.skip(padding(size))
+            case "x":
+                let records = String(decoding: try file.read(count: size), as: UTF8.self)
+                try file.skip(padding(size))
+                for record in records.split(separator: "\n") {
+                    if let range = record.range(of: " path=") { pendingName = String(record[range.upperBound...]) }
+                }
+            case "g":
+                try file.skip(size + padding(size))
+            default:
+                let entry = Entry(name: pendingName ?? name, size: size, type: type)
+                pendingName = nil
+                remainingInEntry = size
+                return entry
+            }
+        }
+    }
+
+    /// The whole data of the member just returned by `next`.
+    public mutating func readEntry() throws -> [UInt8] {
+        let bytes = try file.read(count: remainingInEntry)
+        try file.skip(padding(remainingInEntry))
+        remainingInEntry = 0
+        return bytes
+    }
+
+    private func padding(_ size: Int) -> Int { (512 - size % 512) % 512 }
+
+    private func text(_ bytes: ArraySlice<UInt8>) -> String {
+        String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    private func octal(_ bytes: ArraySlice<UInt8>, field: String) throws -> Int {
+        let digits = bytes.drop { $0 == 32 }.prefix { $0 != 0 && $0 != 32 }
+        var value = 0
+        for byte in digits {
+            guard (48...55).contains(byte), value < Int.max / 8 else { throw fail("bad \(field) field in header") }
+            value = value * 8 + Int(byte - 48)
+        }
+        return value
+    }
+}

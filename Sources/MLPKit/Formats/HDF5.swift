@@ -1,0 +1,316 @@
+import CHDF5
+import Foundation
+
+/// A thin wrapper over the HDF5 C library: files, groups, string and number attributes, and
+/// float32 / int64 datasets. The library's own error printing is off; failures become
+/// `MLPError`s that name the file and the object.
+///
+/// The serial HDF5 library is not thread-safe, so every use goes through `HDF5.locked`.
+public enum HDF5 {
+    private static let lock = NSRecursiveLock()
+
+    /// Runs `body` while holding the process-wide HDF5 lock.
+    public static func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        _ = silenced
+        return try body()
+    }
+
+    private static let silenced: Void = { H5Eset_auto2(h5e_default(), nil, nil) }()
+
+    /// The innermost message of HDF5's current error stack, e.g. "unable to open file".
+    static func lastError() -> String {
+        var messages: [String] = []
+        _ = withUnsafeMutablePointer(to: &messages) { pointer in
+            H5Ewalk2(h5e_default(), H5E_WALK_DOWNWARD, { _, error, context in
+                let list = context!.assumingMemoryBound(to: [String].self)
+                if let desc = error?.pointee.desc { list.pointee.append(String(cString: desc)) }
+                return 0
+            }, pointer)
+        }
+        H5Eclear2(h5e_default())
+        return messages.first ?? "HDF5 error"
+    }
+}
+
+/// An open HDF5 object id, closed when the wrapper goes away.
+final class H5Handle {
+    let id: hid_t
+    private let close: (hid_t) -> herr_t
+
+    init(_ id: hid_t, close: @escaping (hid_t) -> herr_t) {
+        self.id = id
+        self.close = close
+    }
+
+    deinit { _ = close(id) }
+}
+
+/// A file or group: both hold attributes, groups and datasets.
+public final class H5Group {
+    let handle: H5Handle
+    /// The file on disk, for error messages.
+    public let path: String
+    /// The object's path inside the file ("/model_weights/dense").
+    public let objectPath: String
+
+    init(handle: H5Handle, path: String, objectPath: String) {
+        self.handle = handle
+        self.path = path
+        self.objectPath = objectPath
+    }
+
+    var id: hid_t { handle.id }
+
+    func fail(_ what: String) -> MLPError {
+        .format(path: path, problem: "\(what) (\(HDF5.lastError()))")
+    }
+
+    func child(_ name: String) -> String { objectPath == "/" ? "/" + name : objectPath + "/" + name }
+
+    // MARK: Files
+
+    /// Creates (truncating) a file for writing.
+    public static func create(path: String) throws -> H5Group {
+        let fid = H5Fcreate(path, h5f_acc_trunc(), h5_p_default(), h5_p_default())
+        guard fid >= 0 else { throw MLPError.io(path: path, problem: "cannot create HDF5 file (\(HDF5.lastError()))") }
+        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/")
+    }
+
+    /// Opens an existing file read-only.
+    public static func open(path: String) throws -> H5Group {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw MLPError.io(path: path, problem: "no such file")
+        }
+        guard H5Fis_hdf5(path) > 0 else { throw MLPError.format(path: path, problem: "not an HDF5 file") }
+        let fid = H5Fopen(path, h5f_acc_rdonly(), h5_p_default())
+        guard fid >= 0 else { throw MLPError.format(path: path, problem: "cannot open HDF5 file (\(HDF5.lastError()))") }
+        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/")
+    }
+
+    // MARK: Groups
+
+    public func contains(_ name: String) -> Bool {
+        // Check each level, since H5Lexists fails on a path whose parent is missing.
+        var prefix = ""
+        for part in name.split(separator: "/") {
+            prefix += (prefix.isEmpty ? "" : "/") + part
+            guard H5Lexists(id, prefix, h5_p_default()) > 0 else { H5Eclear2(h5e_default()); return false }
+        }
+        return !prefix.isEmpty
+    }
+
+    public func group(_ name: String) throws -> H5Group {
+        guard contains(name) else { throw MLPError.format(path: path, problem: "no group \(child(name))") }
+        let gid = H5Gopen2(id, name, h5_p_default())
+        guard gid >= 0 else { throw fail("cannot open group \(child(name))") }
+        return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name))
+    }
+
+    /// Creates a group, and any missing parents when `name` contains slashes.
+    public func createGroup(_ name: String) throws -> H5Group {
+        let lcpl = H5Pcreate(h5p_link_create())
+        defer { H5Pclose(lcpl) }
+        H5Pset_create_intermediate_group(lcpl, 1)
+        let gid = H5Gcreate2(id, name, lcpl, h5_p_default(), h5_p_default())
+        guard gid >= 0 else { throw fail("cannot create group \(child(name))") }
+        return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name))
+    }
+
+    /// The names of the direct children, in HDF5's (alphabetical) order.
+    public func childNames() throws -> [String] {
+        var info = H5G_info_t()
+        guard H5Gget_info(id, &info) >= 0 else { throw fail("cannot list \(objectPath)") }
+        return try (0..<info.nlinks).map { index in
+            let size = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, h5_p_default())
+            guard size >= 0 else { throw fail("cannot list \(objectPath)") }
+            var buffer = [CChar](repeating: 0, count: Int(size) + 1)
+            H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(size) + 1, h5_p_default())
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    // MARK: Attributes
+
+    public func hasAttribute(_ name: String) -> Bool { H5Aexists(id, name) > 0 }
+
+    /// The names of every attribute, in alphabetical order.
+    public func attributeNames() throws -> [String] {
+        var names: [String] = []
+        let status = withUnsafeMutablePointer(to: &names) { pointer in
+            H5Aiterate2(id, H5_INDEX_NAME, H5_ITER_INC, nil, { _, name, _, context in
+                context!.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name!))
+                return 0
+            }, pointer)
+        }
+        guard status >= 0 else { throw fail("cannot list the attributes of \(objectPath)") }
+        return names
+    }
+
+    /// A scalar, variable-length UTF-8 string attribute.
+    public func setAttribute(_ name: String, string value: String) throws {
+        try writeStrings(name, [value], scalar: true)
+    }
+
+    /// A one-dimensional attribute of variable-length UTF-8 strings.
+    public func setAttribute(_ name: String, strings values: [String]) throws {
+        guard !values.isEmpty else {
+            // Keras stores an empty name list as an empty float64 array; so does this writer.
+            var dims: [hsize_t] = [0]
+            let space = H5Screate_simple(1, &dims, nil)
+            defer { H5Sclose(space) }
+            let aid = H5Acreate2(id, name, h5_native_double(), space, h5_p_default(), h5_p_default())
+            guard aid >= 0 else { throw fail("cannot write attribute \(name) of \(objectPath)") }
+            H5Aclose(aid)
+            return
+        }
+        try writeStrings(name, values, scalar: false)
+    }
+
+    private func writeStrings(_ name: String, _ values: [String], scalar: Bool) throws {
+        let type = H5Tcopy(h5t_c_s1())
+        defer { H5Tclose(type) }
+        H5Tset_size(type, h5t_variable())
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        var dims: [hsize_t] = [hsize_t(values.count)]
+        let space = scalar ? H5Screate(H5S_SCALAR) : H5Screate_simple(1, &dims, nil)
+        defer { H5Sclose(space) }
+        let aid = H5Acreate2(id, name, type, space, h5_p_default(), h5_p_default())
+        guard aid >= 0 else { throw fail("cannot write attribute \(name) of \(objectPath)") }
+        defer { H5Aclose(aid) }
+        let cStrings = values.map { strdup($0) }
+        defer { cStrings.forEach { free($0) } }
+        var pointers = cStrings.map { UnsafePointer($0) }
+        guard H5Awrite(aid, type, &pointers) >= 0 else { throw fail("cannot write attribute \(name) of \(objectPath)") }
+    }
+
+    /// Reads a string or list-of-strings attribute, fixed or variable length, ASCII or UTF-8.
+    /// An empty numeric array reads as no strings. Keras's split form (name0, name1, ...) is
+    /// joined when `name` itself is absent.
+    public func strings(_ name: String) throws -> [String] {
+        if !hasAttribute(name) {
+            var parts: [String] = []
+            var index = 0
+            while hasAttribute("\(name)\(index)") {
+                parts += try readStrings("\(name)\(index)")
+                index += 1
+            }
+            guard index > 0 else { throw MLPError.format(path: path, problem: "\(objectPath) has no attribute '\(name)'") }
+            return parts
+        }
+        return try readStrings(name)
+    }
+
+    /// A single string attribute (see `strings`).
+    public func string(_ name: String) throws -> String {
+        let values = try strings(name)
+        guard values.count == 1 else {
+            throw MLPError.format(path: path, problem: "attribute '\(name)' of \(objectPath) holds \(values.count) strings, expected 1")
+        }
+        return values[0]
+    }
+
+    private func readStrings(_ name: String) throws -> [String] {
+        let aid = H5Aopen(id, name, h5_p_default())
+        guard aid >= 0 else { throw fail("cannot open attribute \(name) of \(objectPath)") }
+        defer { H5Aclose(aid) }
+        let fileType = H5Aget_type(aid)
+        defer { H5Tclose(fileType) }
+        let space = H5Aget_space(aid)
+        defer { H5Sclose(space) }
+        let count = Int(H5Sget_simple_extent_npoints(space))
+        let typeClass = H5Tget_class(fileType)
+        if typeClass != H5T_STRING {
+            if count == 0 { return [] }
+            throw MLPError.format(path: path, problem: "attribute '\(name)' of \(objectPath) is not a string")
+        }
+        if count == 0 { return [] }
+        if H5Tis_variable_str(fileType) > 0 {
+            let memType = H5Tcopy(h5t_c_s1())
+            defer { H5Tclose(memType) }
+            H5Tset_size(memType, h5t_variable())
+            H5Tset_cset(memType, H5Tget_cset(fileType))
+            var pointers = [UnsafeMutablePointer<CChar>?](repeating: nil, count: count)
+            guard H5Aread(aid, memType, &pointers) >= 0 else { throw fail("cannot read attribute \(name) of \(objectPath)") }
+            defer { H5Dvlen_reclaim(memType, space, h5_p_default(), &pointers) }
+            return pointers.map { $0.map { String(cString: $0) } ?? "" }
+        }
+        let size = H5Tget_size(fileType)
+        let memType = H5Tcopy(fileType)
+        defer { H5Tclose(memType) }
+        var bytes = [UInt8](repeating: 0, count: size * count)
+        guard H5Aread(aid, memType, &bytes) >= 0 else { throw fail("cannot read attribute \(name) of \(objectPath)") }
+        return (0..<count).map { i in
+            let raw = bytes[(i * size)..<((i + 1) * size)]
+            let end = raw.firstIndex(of: 0) ?? raw.endIndex
+            return String(decoding: raw[raw.startIndex..<end], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        }
+    }
+
+    // MARK: Datasets
+
+    /// Writes a float32 dataset of `shape` ([] for a scalar), creating parent groups.
+    public func writeDataset(_ name: String, floats values: UnsafePointer<Float>, shape: [Int]) throws {
+        try writeDataset(name, type: h5t_ieee_f32le(), memType: h5_native_float(), shape: shape, data: values)
+    }
+
+    public func writeDataset(_ name: String, int64 value: Int64) throws {
+        var v = value
+        try writeDataset(name, type: h5t_std_i64le(), memType: h5_native_int64(), shape: [], data: &v)
+    }
+
+    private func writeDataset(_ name: String, type: hid_t, memType: hid_t, shape: [Int], data: UnsafeRawPointer) throws {
+        var dims = shape.map { hsize_t($0) }
+        let space = shape.isEmpty ? H5Screate(H5S_SCALAR) : H5Screate_simple(Int32(shape.count), &dims, nil)
+        defer { H5Sclose(space) }
+        let lcpl = H5Pcreate(h5p_link_create())
+        defer { H5Pclose(lcpl) }
+        H5Pset_create_intermediate_group(lcpl, 1)
+        let did = H5Dcreate2(id, name, type, space, lcpl, h5_p_default(), h5_p_default())
+        guard did >= 0 else { throw fail("cannot create dataset \(child(name))") }
+        defer { H5Dclose(did) }
+        guard H5Dwrite(did, memType, h5s_all(), h5s_all(), h5_p_default(), data) >= 0 else {
+            throw fail("cannot write dataset \(child(name))")
+        }
+    }
+
+    /// Reads any numeric dataset as float32 with its shape ([] for a scalar).
+    public func readFloats(_ name: String) throws -> (values: [Float], shape: [Int]) {
+        guard contains(name) else { throw MLPError.format(path: path, problem: "no dataset \(child(name))") }
+        let did = H5Dopen2(id, name, h5_p_default())
+        guard did >= 0 else { throw fail("cannot open dataset \(child(name))") }
+        defer { H5Dclose(did) }
+        let fileType = H5Dget_type(did)
+        defer { H5Tclose(fileType) }
+        let typeClass = H5Tget_class(fileType)
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
+            throw MLPError.format(path: path, problem: "dataset \(child(name)) is not numeric")
+        }
+        let space = H5Dget_space(did)
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        H5Sget_simple_extent_dims(space, &dims, nil)
+        let shape = rank == 0 ? [] : dims.prefix(rank).map { Int($0) }
+        var values = [Float](repeating: 0, count: shape.reduce(1, *))
+        if !values.isEmpty {
+            guard H5Dread(did, h5_native_float(), h5s_all(), h5s_all(), h5_p_default(), &values) >= 0 else {
+                throw fail("cannot read dataset \(child(name))")
+            }
+        }
+        return (values, shape)
+    }
+
+    /// Reads a scalar integer dataset (such as an optimizer's `iteration`).
+    public func readInt64(_ name: String) throws -> Int64 {
+        let did = H5Dopen2(id, name, h5_p_default())
+        guard did >= 0 else { throw fail("cannot open dataset \(child(name))") }
+        defer { H5Dclose(did) }
+        var value: Int64 = 0
+        guard H5Dread(did, h5_native_int64(), h5s_all(), h5s_all(), h5_p_default(), &value) >= 0 else {
+            throw fail("cannot read dataset \(child(name))")
+        }
+        return value
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+
+/// Keras's model config JSON (`model.to_json()`, the `model_config` attribute of an `.h5` file)
+/// for Sequential models of the layers this toolchain runs.
+///
+/// It reads the Keras 3 and Keras 2 spellings alike and writes the Keras 2 spelling
+/// (`batch_input_shape`, `"dtype": "float32"`), which both Keras 3 and tf_keras load.
+public enum ModelConfig {
+    public static let supportedLayers = ["InputLayer", "Dense", "Dropout", "Activation", "Flatten", "Rescaling",
+                                         "BatchNormalization"]
+
+    /// Builds a model with zeroed weights from a config; `source` names the file in errors.
+    public static func model(fromJSON text: String, source: String) throws -> Sequential {
+        guard let data = text.data(using: .utf8),
+              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { throw MLPError.format(path: source, problem: "model config is not a JSON object") }
+        return try model(from: root, source: source)
+    }
+
+    public static func model(from root: [String: Any], source: String) throws -> Sequential {
+        let className = root["class_name"] as? String ?? "?"
+        guard className == "Sequential" else {
+            throw MLPError.format(path: source, problem: "model class '\(className)' is not supported (only Sequential)")
+        }
+        guard let config = root["config"] as? [String: Any] else {
+            throw MLPError.format(path: source, problem: "model config has no 'config' object")
+        }
+        // Keras 2.0–2.2 stored the layer list directly as the config.
+        let layerList = (config["layers"] as? [[String: Any]]) ?? (root["config"] as? [[String: Any]])
+        guard let layerList else { throw MLPError.format(path: source, problem: "model config has no 'layers' list") }
+
+        var inputShape = shape(config["build_input_shape"])
+        var layers: [Layer] = []
+        var current: [Int]? = inputShape
+        for (index, entry) in layerList.enumerated() {
+            let type = entry["class_name"] as? String ?? "?"
+            let layerConfig = entry["config"] as? [String: Any] ?? [:]
+            let name = layerConfig["name"] as? String ?? "layer_\(index)"
+            let declared = shape(layerConfig["batch_shape"]) ?? shape(layerConfig["batch_input_shape"])
+                ?? shape((entry["build_config"] as? [String: Any])?["input_shape"])
+            if type == "InputLayer" {
+                guard let declared else {
+                    throw MLPError.format(path: source, problem: "InputLayer '\(name)' has no batch_shape")
+                }
+                inputShape = declared
+                current = declared
+                continue
+            }
+            if layers.isEmpty, current == nil, let declared {
+                inputShape = declared
+                current = declared
+            }
+            guard let input = current else {
+                throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
+            }
+            let layer = try makeLayer(type: type, name: name, config: layerConfig, input: input, source: source)
+            layers.append(layer)
+            current = layer.outputShape
+        }
+        guard let inputShape else { throw MLPError.format(path: source, problem: "model config gives no input shape") }
+        return Sequential(name: config["name"] as? String ?? "sequential", inputShape: inputShape, layers: layers)
+    }
+
+    private static func makeLayer(type: String, name: String, config: [String: Any], input: [Int], source: String)
+        throws -> Layer
+    {
+        func activation() throws -> Activation {
+            let value = config["activation"] ?? "linear"
+            guard let text = value as? String, let activation = Activation(kerasName: text) else {
+                throw MLPError.format(path: source, problem:
+                    "layer '\(name)' (\(type)) has activation \(value), which is not supported "
+                    + "(supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return activation
+        }
+        func number(_ key: String, default value: Double) -> Float { Float((config[key] as? NSNumber)?.doubleValue ?? value) }
+
+        switch type {
+        case "Dense":
+            guard let units = (config["units"] as? NSNumber)?.intValue, units > 0 else {
+                throw MLPError.format(path: source, problem: "Dense layer '\(name)' has no positive 'units'")
+            }
+            guard input.count == 1 else {
+                throw MLPError.format(path: source, problem:
+                    "Dense layer '\(name)' gets input shape \(input), only flat inputs are supported (add Flatten)")
+            }
+            return Dense(name: name, inputs: input[0], units: units, activation: try activation(),
+                         useBias: config["use_bias"] as? Bool ?? true)
+        case "Dropout":
+            return Dropout(name: name, shape: input, rate: number("rate", default: 0))
+        case "Activation":
+            return ActivationLayer(name: name, shape: input, activation: try activation())
+        case "Flatten":
+            return Flatten(name: name, inputShape: input)
+        case "Rescaling":
+            guard config["scale"] is NSNumber || config["scale"] == nil, config["offset"] is NSNumber || config["offset"] == nil
+            else { throw MLPError.format(path: source, problem: "Rescaling layer '\(name)': only scalar scale and offset are supported") }
+            return Rescaling(name: name, shape: input, scale: number("scale", default: 1), offset: number("offset", default: 0))
+        case "BatchNormalization":
+            let axis = config["axis"]
+            let axes = (axis as? [NSNumber])?.map(\.intValue) ?? [(axis as? NSNumber)?.intValue ?? -1]
+            guard axes == [-1] || axes == [input.count] else {
+                throw MLPError.format(path: source, problem: "BatchNormalization layer '\(name)': only the last axis is supported")
+            }
+            return BatchNormalization(name: name, shape: input, epsilon: number("epsilon", default: 1e-3),
+                                      momentum: number("momentum", default: 0.99),
+                                      center: config["center"] as? Bool ?? true, scale: config["scale"] as? Bool ?? true)
+        default:
+            throw MLPError.format(path: source, problem:
+                "layer '\(name)' has type \(type), which is not supported (supported: \(supportedLayers.joined(separator: ", ")))")
+        }
+    }
+
+    /// [null, 32, 32, 3] → [32, 32, 3]; nil unless a list whose first entry is the batch.
+    private static func shape(_ value: Any?) -> [Int]? {
+        guard let list = value as? [Any], list.count >= 2 else { return nil }
+        let dims = list.dropFirst().compactMap { ($0 as? NSNumber)?.intValue }
+        return dims.count == list.count - 1 && dims.allSatisfy({ $0 > 0 }) ? Array(dims) : nil
+    }
+
+    /// The config as a JSON object in the Keras 2 spelling.
+    public static func object(for model: Sequential) -> [String: Any] {
+        let input: [String: Any] = [
+            "class_name": "InputLayer",
+            "config": ["batch_input_shape": [NSNull()] + model.inputShape.map { $0 as Any }, "dtype": "float32",
+                       "sparse": false, "ragged": false, "name": "input_1"] as [String: Any],
+        ]
+        let layers = [input] + model.layers.map { ["class_name": $0.kerasClassName, "config": $0.kerasConfig()] as [String: Any] }
+        return ["class_name": "Sequential", "config": ["name": model.name, "layers": layers] as [String: Any]]
+    }
+
+    public static func json(for model: Sequential) -> String {
+        let data = (try? JSONSerialization.data(withJSONObject: object(for: model), options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

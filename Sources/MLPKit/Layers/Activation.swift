@@ -1,0 +1,130 @@
+import Foundation
+
+/// The activation functions of Keras, by their Keras names.
+///
+/// Forward and backward work on a whole batch at once: `z` is the pre-activation (rows, width),
+/// `a` the activation of the same shape. Backward turns the gradient with respect to `a` into the
+/// gradient with respect to `z`, in place.
+public enum Activation: String, CaseIterable, Sendable {
+    case linear, relu, sigmoid, tanh, softmax, gelu, elu, selu, swish
+
+    /// Accepts Keras's aliases too ("silu" is swish).
+    public init?(kerasName: String) {
+        if kerasName == "silu" { self = .swish; return }
+        self.init(rawValue: kerasName)
+    }
+
+    // SELU's constants as Keras defines them.
+    static let seluAlpha: Float = 1.673_263_242_354_377_3
+    static let seluScale: Float = 1.050_700_987_355_480_5
+
+    /// Adds `bias` (one value per column) to `z` in place, then writes `a = f(z)`, in one pass,
+    /// for `rows` rows of `width` values. `a` may alias `z` for activations whose backward pass
+    /// does not need `z` (see `needsPreActivation`).
+    public func forward(
+        _ z: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+        bias: UnsafePointer<Float>? = nil
+    ) {
+        switch self {
+        case .linear: Self.map(z, a, rows, width, bias) { $0 }
+        case .relu: Self.map(z, a, rows, width, bias) { max($0, 0) }
+        case .sigmoid: Self.map(z, a, rows, width, bias) { Self.sigmoid($0) }
+        case .tanh: Self.map(z, a, rows, width, bias) { Foundation.tanh($0) }
+        case .gelu: Self.map(z, a, rows, width, bias) { 0.5 * $0 * (1 + erf($0 * Float(0.5.squareRoot()))) }
+        case .elu: Self.map(z, a, rows, width, bias) { $0 > 0 ? $0 : expm1($0) }
+        case .selu: Self.map(z, a, rows, width, bias) { Self.seluScale * ($0 > 0 ? $0 : Self.seluAlpha * expm1($0)) }
+        case .swish: Self.map(z, a, rows, width, bias) { $0 * Self.sigmoid($0) }
+        case .softmax:
+            Self.map(z, z, rows, width, bias) { $0 }
+            for r in 0..<rows { Self.softmaxRow(z + r * width, a + r * width, width) }
+        }
+    }
+
+    @inline(__always)
+    private static func map(
+        _ z: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>, _ rows: Int, _ width: Int,
+        _ bias: UnsafePointer<Float>?, _ f: (Float) -> Float
+    ) {
+        if let bias {
+            for r in 0..<rows {
+                let zr = z + r * width, ar = a + r * width
+                for j in 0..<width {
+                    let v = zr[j] + bias[j]
+                    zr[j] = v
+                    ar[j] = f(v)
+                }
+            }
+        } else {
+            for i in 0..<(rows * width) { a[i] = f(z[i]) }
+        }
+    }
+
+    /// Turns `grad` (dL/da) into dL/dz in place, given the forward pass's `z` and `a`.
+    public func backward(
+        _ grad: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>, a: UnsafePointer<Float>,
+        rows: Int, width: Int
+    ) {
+        let n = rows * width
+        switch self {
+        case .linear:
+            break
+        case .relu:
+            for i in 0..<n where a[i] <= 0 { grad[i] = 0 }
+        case .sigmoid:
+            for i in 0..<n { grad[i] *= a[i] * (1 - a[i]) }
+        case .tanh:
+            for i in 0..<n { grad[i] *= 1 - a[i] * a[i] }
+        case .gelu:
+            let invSqrt2 = Float(0.5.squareRoot()), invSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
+            for i in 0..<n {
+                let x = z[i]
+                grad[i] *= 0.5 * (1 + erf(x * invSqrt2)) + x * invSqrt2Pi * exp(-0.5 * x * x)
+            }
+        case .elu:
+            for i in 0..<n where z[i] <= 0 { grad[i] *= a[i] + 1 }
+        case .selu:
+            for i in 0..<n { grad[i] *= z[i] > 0 ? Self.seluScale : a[i] + Self.seluScale * Self.seluAlpha }
+        case .swish:
+            for i in 0..<n {
+                let s = Self.sigmoid(z[i])
+                grad[i] *= s * (1 + z[i] * (1 - s))
+            }
+        case .softmax:
+            // dz_i = a_i (g_i - sum_j g_j a_j), row by row.
+            for r in 0..<rows {
+                let g = grad + r * width, p = a + r * width
+                var dot: Float = 0
+                for j in 0..<width { dot += g[j] * p[j] }
+                for j in 0..<width { g[j] = p[j] * (g[j] - dot) }
+            }
+        }
+    }
+
+    /// Whether backward reads `z`; the others can overwrite `z` with `a`.
+    public var needsPreActivation: Bool {
+        switch self {
+        case .gelu, .elu, .selu, .swish: return true
+        default: return false
+        }
+    }
+
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        x >= 0 ? 1 / (1 + exp(-x)) : exp(x) / (1 + exp(x))
+    }
+
+    /// Numerically stable softmax of one row: shift by the maximum before exponentiating.
+    @inline(__always)
+    static func softmaxRow(_ z: UnsafePointer<Float>, _ a: UnsafeMutablePointer<Float>, _ width: Int) {
+        var top = -Float.infinity
+        for j in 0..<width { top = max(top, z[j]) }
+        var sum: Float = 0
+        for j in 0..<width {
+            let e = exp(z[j] - top)
+            a[j] = e
+            sum += e
+        }
+        let inv = 1 / sum
+        for j in 0..<width { a[j] *= inv }
+    }
+}

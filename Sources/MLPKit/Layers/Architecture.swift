@@ -1,0 +1,77 @@
+import Foundation
+
+/// One hidden layer of an MLP as `--layers` spells it: "128:relu".
+public struct HiddenLayerSpec: Equatable, Sendable {
+    public var units: Int
+    public var activation: Activation
+
+    public init(units: Int, activation: Activation) {
+        self.units = units
+        self.activation = activation
+    }
+
+    /// Parses "128:relu,64:tanh" (an activation defaults to relu; "" means no hidden layer).
+    public static func parseList(_ text: String) throws -> [HiddenLayerSpec] {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return [] }
+        return try trimmed.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            guard (1...2).contains(parts.count), let units = Int(parts[0]), units > 0, units <= 65_536 else {
+                throw MLPError.usage("--layers: '\(item)' is not UNITS[:ACTIVATION] with 1 to 65536 units")
+            }
+            let name = parts.count == 2 ? parts[1] : "relu"
+            guard let activation = Activation(kerasName: name) else {
+                let known = Activation.allCases.map(\.rawValue).joined(separator: ", ")
+                throw MLPError.usage("--layers: unknown activation '\(name)' (known: \(known))")
+            }
+            return HiddenLayerSpec(units: units, activation: activation)
+        }
+    }
+}
+
+/// Keras's automatic layer names: "dense", "dense_1", "dense_2", ... per layer type.
+struct LayerNamer {
+    private var counts: [String: Int] = [:]
+
+    mutating func next(_ base: String) -> String {
+        let n = counts[base, default: 0]
+        counts[base] = n + 1
+        return n == 0 ? base : "\(base)_\(n)"
+    }
+}
+
+extension Sequential {
+    /// The notebook's family of models: hidden Dense layers (each followed by Dropout when
+    /// `dropout` > 0), then Dense(classes, softmax), initialised from `seed`.
+    public static func mlp(inputShape: [Int], hidden: [HiddenLayerSpec], classes: Int, dropout: Float = 0,
+                           seed: UInt64) -> Sequential {
+        var namer = LayerNamer()
+        var layers: [Layer] = []
+        var width = inputShape.reduce(1, *)
+        if inputShape.count > 1 { layers.append(Flatten(name: namer.next("flatten"), inputShape: inputShape)) }
+        for spec in hidden {
+            layers.append(Dense(name: namer.next("dense"), inputs: width, units: spec.units, activation: spec.activation))
+            width = spec.units
+            if dropout > 0 { layers.append(Dropout(name: namer.next("dropout"), shape: [width], rate: dropout)) }
+        }
+        layers.append(Dense(name: namer.next("dense"), inputs: width, units: classes, activation: .softmax))
+        let model = Sequential(inputShape: inputShape, layers: layers)
+        model.initialize(seed: seed)
+        return model
+    }
+
+    /// Draws every Dense kernel (glorot-uniform) and every Dropout stream from one seed, in
+    /// layer order, so the same seed gives bit-identical weights.
+    public func initialize(seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for layer in layers {
+            switch layer {
+            case let dense as Dense: dense.initialize(using: &generator)
+            case let dropout as Dropout: dropout.reseed(generator.next())
+            default: break
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Keras's `Dropout`: while training, zero each value with probability `rate` and scale the
+/// survivors by 1 / (1 - rate) (inverted dropout); at inference, pass values through unchanged.
+public final class Dropout: Layer {
+    public var name: String
+    public let rate: Float
+    public let inputShape: [Int]
+    public var outputShape: [Int] { inputShape }
+    public var kerasClassName: String { "Dropout" }
+    public var parameters: [Parameter] { [] }
+
+    private let output = FloatBuffer(count: 0)
+    // mask holds 0 or 1 / (1 - rate) per value of the latest training batch.
+    private let mask = FloatBuffer(count: 0)
+    private var generator: SeededGenerator
+    private var masked = false
+
+    public init(name: String, shape: [Int], rate: Float, seed: UInt64 = 0) {
+        self.name = name
+        self.rate = rate
+        inputShape = shape
+        generator = SeededGenerator(seed: seed)
+    }
+
+    public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
+
+    public func reserve(rows: Int) {
+        output.reserve(rows * outputWidth)
+        mask.reserve(rows * outputWidth)
+    }
+
+    public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
+        masked = training && rate > 0
+        guard masked else { return input }
+        let n = rows * outputWidth, keep = 1 - rate, scale = 1 / keep
+        let m = mask.pointer, y = output.pointer
+        for i in 0..<n {
+            m[i] = generator.nextUnitFloat() < keep ? scale : 0
+            y[i] = input[i] * m[i]
+        }
+        return UnsafePointer(y)
+    }
+
+    public func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
+        -> UnsafeMutablePointer<Float>?
+    {
+        guard needInputGradient else { return nil }
+        if masked {
+            let m = mask.pointer
+            for i in 0..<(rows * outputWidth) { outputGradient[i] *= m[i] }
+        }
+        return outputGradient
+    }
+
+    public func kerasConfig() -> [String: Any] {
+        var config = baseConfig()
+        config["rate"] = Double(rate)
+        config["noise_shape"] = NSNull()
+        config["seed"] = NSNull()
+        return config
+    }
+}

@@ -1,0 +1,64 @@
+/// One weight of a layer (Keras's "kernel", "bias", "gamma", "moving_mean", ...).
+public final class Parameter {
+    /// The Keras weight name, without the layer path: "kernel", "bias", ...
+    public let name: String
+    /// Keras's shape, e.g. (inputs, units) for a Dense kernel.
+    public let shape: [Int]
+    public let value: FloatBuffer
+    /// dL/dvalue for the latest batch; overwritten, not accumulated, by each backward pass.
+    public let gradient: FloatBuffer
+    public let trainable: Bool
+
+    public init(name: String, shape: [Int], trainable: Bool = true) {
+        self.name = name
+        self.shape = shape
+        self.trainable = trainable
+        let count = shape.reduce(1, *)
+        value = FloatBuffer(count: count)
+        gradient = FloatBuffer(count: trainable ? count : 0)
+    }
+
+    public var count: Int { value.count }
+}
+
+/// A layer of a Sequential model: an explicit forward and backward pass over row-major
+/// (rows, features) batches held in buffers the layer owns.
+///
+/// The pointer that `forward` returns stays valid until the layer's next `forward`; `backward`
+/// relies on the input pointer of the latest `forward` still holding that input.
+public protocol Layer: AnyObject {
+    var name: String { get set }
+    /// The class name Keras uses in a model config.
+    var kerasClassName: String { get }
+    /// Shape of one sample's input and output, without the batch dimension.
+    var inputShape: [Int] { get }
+    var outputShape: [Int] { get }
+    var parameters: [Parameter] { get }
+    /// Whether a backward pass exists; inference-only layers refuse to train.
+    var supportsTraining: Bool { get }
+
+    /// Sizes every buffer for batches of up to `rows` samples; call before the batch loop.
+    func reserve(rows: Int)
+    func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float>
+    /// Takes dL/doutput (which it may overwrite), fills each parameter's gradient and returns
+    /// dL/dinput when `needInputGradient`.
+    func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
+        -> UnsafeMutablePointer<Float>?
+    /// The layer's Keras config, in the spelling both Keras 2 and Keras 3 load.
+    func kerasConfig() -> [String: Any]
+}
+
+extension Layer {
+    public var supportsTraining: Bool { true }
+    public var inputWidth: Int { inputShape.reduce(1, *) }
+    public var outputWidth: Int { outputShape.reduce(1, *) }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    public var trainableParameterCount: Int {
+        parameters.filter(\.trainable).reduce(0) { $0 + $1.count }
+    }
+
+    /// The config keys every Keras layer carries.
+    func baseConfig() -> [String: Any] {
+        ["name": name, "trainable": true, "dtype": "float32"]
+    }
+}

@@ -1,0 +1,110 @@
+/// A Keras `Sequential` model: an input shape and a list of layers; the parameters are the
+/// layers' parameters in order, as Keras lists its weights.
+public final class Sequential {
+    public var name: String
+    /// One sample's input shape, e.g. [3072] or [32, 32, 3].
+    public let inputShape: [Int]
+    public let layers: [Layer]
+
+    // Used only when the last layer is not a Dense with softmax, where the loss gradient
+    // cannot be fused with the activation's.
+    private let lossGradient = FloatBuffer(count: 0)
+    private var reservedRows = 0
+
+    public init(name: String = "sequential", inputShape: [Int], layers: [Layer]) {
+        self.name = name
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
+    public var inputWidth: Int { inputShape.reduce(1, *) }
+    public var outputWidth: Int { layers.last?.outputWidth ?? inputWidth }
+
+    /// Whether the model ends in a softmax, so that its outputs are probabilities.
+    public var endsInSoftmax: Bool {
+        switch layers.last {
+        case let dense as Dense: return dense.activation == .softmax
+        case let activation as ActivationLayer: return activation.activation == .softmax
+        default: return false
+        }
+    }
+
+    /// Sizes every layer's buffers for batches of up to `rows`; cheap when already large enough.
+    public func reserve(rows: Int) {
+        guard rows > reservedRows else { return }
+        for layer in layers { layer.reserve(rows: rows) }
+        lossGradient.reserve(rows * outputWidth)
+        reservedRows = rows
+    }
+
+    /// x is (rows, inputWidth); returns (rows, outputWidth), valid until the next forward.
+    public func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
+        reserve(rows: rows)
+        var activations = x
+        for layer in layers { activations = layer.forward(activations, rows: rows, training: training) }
+        return activations
+    }
+
+    /// Forward, categorical cross-entropy and backward for one batch, leaving each parameter's
+    /// gradient of the batch-mean loss in `Parameter.gradient`.
+    ///
+    /// - Returns: the summed loss over the batch and the count of correct argmax predictions.
+    public func computeGradients(_ x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int)
+        -> (loss: Double, correct: Int)
+    {
+        let classes = outputWidth
+        let output = forward(x, rows: rows, training: true)
+        let result = CategoricalCrossentropy.loss(probabilities: output, labels: labels, rows: rows, classes: classes)
+        var gradient: UnsafeMutablePointer<Float>?
+        var remaining = layers[...]
+        if let dense = layers.last as? Dense, dense.activation == .softmax {
+            // The output buffer is the Dense layer's own and is not read again until next forward.
+            let dz = UnsafeMutablePointer(mutating: output)
+            CategoricalCrossentropy.softmaxGradient(probabilities: dz, labels: labels, rows: rows, classes: classes)
+            gradient = dense.backward(preActivationGradient: dz, rows: rows, needInputGradient: layers.count > 1)
+            remaining = remaining.dropLast()
+        } else {
+            CategoricalCrossentropy.probabilityGradient(
+                probabilities: output, labels: labels, rows: rows, classes: classes, into: lossGradient.pointer)
+            gradient = lossGradient.pointer
+        }
+        for (index, layer) in remaining.enumerated().reversed() {
+            guard let g = gradient else { break }
+            gradient = layer.backward(g, rows: rows, needInputGradient: index > 0)
+        }
+        return result
+    }
+
+    /// Predicts `count` samples that `fill` writes batch by batch into a (rows, inputWidth)
+    /// buffer, in batches of `batchSize`; returns (count, outputWidth) row-major.
+    public func predict(count: Int, batchSize: Int, fill: (_ start: Int, _ rows: Int, UnsafeMutablePointer<Float>) -> Void)
+        -> [Float]
+    {
+        let width = outputWidth
+        var result = [Float](repeating: 0, count: count * width)
+        let input = FloatBuffer(count: min(batchSize, max(count, 1)) * inputWidth)
+        result.withUnsafeMutableBufferPointer { out in
+            var start = 0
+            while start < count {
+                let rows = min(batchSize, count - start)
+                fill(start, rows, input.pointer)
+                let y = forward(input.pointer, rows: rows, training: false)
+                (out.baseAddress! + start * width).update(from: y, count: rows * width)
+                start += rows
+            }
+        }
+        return result
+    }
+
+    /// Predicts a (count, inputWidth) row-major matrix of floats.
+    public func predict(_ x: [Float], batchSize: Int = 128) -> [Float] {
+        let width = inputWidth
+        return x.withUnsafeBufferPointer { xs in
+            predict(count: x.count / max(width, 1), batchSize: batchSize) { start, rows, buffer in
+                buffer.update(from: xs.baseAddress! + start * width, count: rows * width)
+            }
+        }
+    }
+}

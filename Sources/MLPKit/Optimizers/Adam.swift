@@ -1,0 +1,54 @@
+import Foundation
+
+/// Keras 3's Adam (defaults: learning rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7), and
+/// AdamW when `weightDecay` is set (Keras's AdamW default is 0.004):
+///
+///     variable -= variable · weight_decay · lr                  (AdamW, before the update)
+///     alpha = lr · sqrt(1 - beta_2^t) / (1 - beta_1^t)
+///     m += (g - m) · (1 - beta_1);  v += (g² - v) · (1 - beta_2)
+///     variable -= alpha · m / (sqrt(v) + epsilon)
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let epsilon: Float
+    public let weightDecay: Float?
+    public var iterations = 0
+    public var slots: [[String: FloatBuffer]] = []
+    public var kerasClassName: String { weightDecay == nil ? "Adam" : "AdamW" }
+    public var kerasName: String { weightDecay == nil ? "adam" : "adamw" }
+    public var slotGroups: [[String]] { [["momentum", "velocity"]] }
+
+    public init(learningRate: Float = 0.001, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-7,
+                weightDecay: Float? = nil) {
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+    }
+
+    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int) {
+        let m = slots[index]["momentum"]!.pointer, v = slots[index]["velocity"]!.pointer
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon
+        let t = Float(step)
+        let alpha = lr * (1 - pow(b2, t)).squareRoot() / (1 - pow(b1, t))
+        let decay = (weightDecay ?? 0) * lr
+        for i in 0..<count {
+            if decay != 0 { value[i] -= value[i] * decay }
+            m[i] += (g[i] - m[i]) * (1 - b1)
+            v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
+            value[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+        }
+    }
+
+    public func kerasConfig() -> [String: Any] {
+        var config = baseConfig()
+        config["beta_1"] = Double(beta1)
+        config["beta_2"] = Double(beta2)
+        config["epsilon"] = Double(epsilon)
+        config["amsgrad"] = false
+        if let weightDecay { config["weight_decay"] = Double(weightDecay) }
+        return config
+    }
+}

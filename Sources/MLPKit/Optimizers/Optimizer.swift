@@ -1,0 +1,90 @@
+/// A Keras optimizer: one update per batch over every trainable parameter, with per-parameter
+/// state ("slots") that a saved model carries so that training can go on.
+public protocol Optimizer: AnyObject {
+    /// Keras's class name ("RMSprop") and its default instance name ("rm_sprop"), which names
+    /// the group of its state in a saved model.
+    var kerasClassName: String { get }
+    var kerasName: String { get }
+    var learningRate: Float { get set }
+    /// Batches applied so far (Keras's `iterations`).
+    var iterations: Int { get set }
+    /// The slots of each parameter, grouped as Keras creates them: all parameters' slots of the
+    /// first group, then all of the second, and so on (e.g. [["velocity"], ["momentum"]]).
+    var slotGroups: [[String]] { get }
+    /// slots[i][name] is parameter i's slot.
+    var slots: [[String: FloatBuffer]] { get set }
+    /// Applies one update to `value` in place from `gradient`, for `count` values of parameter
+    /// `index`; `step` is the 1-based iteration.
+    func update(value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int, index: Int, step: Int)
+    /// The settings Keras stores in `training_config.optimizer_config.config`.
+    func kerasConfig() -> [String: Any]
+}
+
+extension Optimizer {
+    /// Allocates zeroed slots for `parameters` unless they already hold state of the same sizes.
+    public func build(for parameters: [Parameter]) {
+        let names = slotGroups.flatMap { $0 }
+        if slots.count == parameters.count,
+           zip(slots, parameters).allSatisfy({ pair in names.allSatisfy { pair.0[$0]?.count == pair.1.count } })
+        { return }
+        slots = parameters.map { p in Dictionary(uniqueKeysWithValues: names.map { ($0, FloatBuffer(count: p.count)) }) }
+    }
+
+    /// One training step over every trainable parameter.
+    public func apply(to parameters: [Parameter]) {
+        iterations += 1
+        for (index, p) in parameters.enumerated() where p.trainable {
+            update(value: p.value.pointer, gradient: p.gradient.pointer, count: p.count, index: index, step: iterations)
+        }
+    }
+
+    /// The optimizer's variables in Keras's order, with Keras 3's names:
+    /// iteration and learning_rate, then each slot as `<variable path>_<slot>`.
+    public func stateNames(variablePaths: [String]) -> [String] {
+        var names = ["iteration", "learning_rate"]
+        for group in slotGroups {
+            for path in variablePaths {
+                for slot in group { names.append(path.replacingSlashes() + "_" + slot) }
+            }
+        }
+        return names
+    }
+
+    /// The slot buffers in the order of `stateNames` (after its first two).
+    public var orderedSlots: [FloatBuffer] {
+        var result: [FloatBuffer] = []
+        for group in slotGroups {
+            for parameterSlots in slots {
+                for slot in group { if let buffer = parameterSlots[slot] { result.append(buffer) } }
+            }
+        }
+        return result
+    }
+
+    /// Keras's base optimizer settings that both Keras 2 and Keras 3 accept.
+    func baseConfig() -> [String: Any] {
+        ["name": kerasName, "learning_rate": Double(learningRate)]
+    }
+}
+
+extension String {
+    func replacingSlashes() -> String { String(map { $0 == "/" ? "_" : $0 }) }
+}
+
+/// The optimizers by the names Keras accepts in `compile(optimizer=...)`.
+public enum OptimizerKind: String, CaseIterable, Sendable {
+    case rmsprop, sgd, adam, adamw
+
+    /// A fresh optimizer with Keras's defaults, and `learningRate` when given.
+    public func make(learningRate: Float? = nil) -> Optimizer {
+        let optimizer: Optimizer
+        switch self {
+        case .rmsprop: optimizer = RMSprop()
+        case .sgd: optimizer = SGD()
+        case .adam: optimizer = Adam()
+        case .adamw: optimizer = Adam(weightDecay: 0.004)
+        }
+        if let learningRate { optimizer.learningRate = learningRate }
+        return optimizer
+    }
+}

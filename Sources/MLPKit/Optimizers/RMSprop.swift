@@ -1,0 +1,62 @@
+/// Keras 3's RMSprop (defaults: learning rate 0.001, rho 0.9, momentum 0, epsilon 1e-7):
+///
+///     velocity = rho · velocity + (1 - rho) · g²
+///     increment = lr · g / sqrt(velocity + epsilon)            (epsilon inside the root)
+///     variable -= increment, or with momentum m = momentum · m + increment; variable -= m
+///
+/// centered subtracts the square of a running mean of g inside the root.
+public final class RMSprop: Optimizer {
+    public var learningRate: Float
+    public let rho: Float
+    public let momentum: Float
+    public let epsilon: Float
+    public let centered: Bool
+    public var iterations = 0
+    public var slots: [[String: FloatBuffer]] = []
+    public var kerasClassName: String { "RMSprop" }
+    public var kerasName: String { "rm_sprop" }
+
+    public init(learningRate: Float = 0.001, rho: Float = 0.9, momentum: Float = 0, epsilon: Float = 1e-7,
+                centered: Bool = false) {
+        self.learningRate = learningRate
+        self.rho = rho
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self.centered = centered
+    }
+
+    public var slotGroups: [[String]] {
+        [["velocity"]] + (momentum > 0 ? [["momentum"]] : []) + (centered ? [["average_gradient"]] : [])
+    }
+
+    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int) {
+        let v = slots[index]["velocity"]!.pointer
+        let m = slots[index]["momentum"]?.pointer
+        let mean = slots[index]["average_gradient"]?.pointer
+        let lr = learningRate, rho = rho, oneMinusRho = 1 - rho, eps = epsilon, mu = momentum
+        for i in 0..<count {
+            v[i] = rho * v[i] + oneMinusRho * g[i] * g[i]
+            var denominator = v[i] + eps
+            if let mean {
+                mean[i] = rho * mean[i] + oneMinusRho * g[i]
+                denominator = v[i] - mean[i] * mean[i] + eps
+            }
+            let increment = lr * g[i] / denominator.squareRoot()
+            if let m {
+                m[i] = mu * m[i] + increment
+                value[i] -= m[i]
+            } else {
+                value[i] -= increment
+            }
+        }
+    }
+
+    public func kerasConfig() -> [String: Any] {
+        var config = baseConfig()
+        config["rho"] = Double(rho)
+        config["momentum"] = Double(momentum)
+        config["epsilon"] = Double(epsilon)
+        config["centered"] = centered
+        return config
+    }
+}

@@ -1,0 +1,40 @@
+/// Keras 3's SGD (defaults: learning rate 0.01, momentum 0, no Nesterov):
+///
+///     m = momentum · m - lr · g
+///     variable += m, or with Nesterov variable += momentum · m - lr · g
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float
+    public let nesterov: Bool
+    public var iterations = 0
+    public var slots: [[String: FloatBuffer]] = []
+    public var kerasClassName: String { "SGD" }
+    public var kerasName: String { "SGD" }
+
+    public init(learningRate: Float = 0.01, momentum: Float = 0, nesterov: Bool = false) {
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.nesterov = nesterov
+    }
+
+    public var slotGroups: [[String]] { momentum != 0 ? [["momentum"]] : [] }
+
+    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int) {
+        let lr = learningRate, mu = momentum
+        guard let m = slots[index]["momentum"]?.pointer else {
+            for i in 0..<count { value[i] -= lr * g[i] }
+            return
+        }
+        for i in 0..<count {
+            m[i] = mu * m[i] - lr * g[i]
+            value[i] += nesterov ? mu * m[i] - lr * g[i] : m[i]
+        }
+    }
+
+    public func kerasConfig() -> [String: Any] {
+        var config = baseConfig()
+        config["momentum"] = Double(momentum)
+        config["nesterov"] = nesterov
+        return config
+    }
+}

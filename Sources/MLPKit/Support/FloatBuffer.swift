@@ -1,0 +1,39 @@
+/// A fixed block of `Float`s owned by one layer or optimizer slot.
+///
+/// Numeric kernels work on raw pointers so that the batch loop never allocates, copies on write
+/// or checks exclusivity; the buffer is sized once, before training starts.
+public final class FloatBuffer: @unchecked Sendable {
+    public private(set) var pointer: UnsafeMutablePointer<Float>
+    public private(set) var count: Int
+
+    public init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Grows the buffer to hold at least `count` values; contents are zeroed when it grows.
+    public func reserve(_ count: Int) {
+        guard count > self.count else { return }
+        pointer.deallocate()
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+        self.count = count
+    }
+
+    public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
+
+    public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+
+    public func assign(_ values: [Float]) {
+        precondition(values.count == count, "assign: \(values.count) values into a buffer of \(count)")
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+
+/// Prints progress lines: updated in place on a terminal, and on a pipe or file only the
+/// final line of each bar, so logs stay readable.
+public final class ProgressPrinter: @unchecked Sendable {
+    public static let shared = ProgressPrinter()
+    private let lock = NSLock()
+    private var lastLine: String?
+    private var lastDraw = Date.distantPast
+    public let isTerminal = isatty(STDOUT_FILENO) == 1
+
+    /// Replaces the current line (at most ten times a second on a terminal).
+    public func update(_ line: String, force: Bool = false) {
+        lock.lock()
+        defer { lock.unlock() }
+        lastLine = line
+        guard isTerminal, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = Date()
+        emit("\r\u{1B}[K" + line)
+    }
+
+    // Through C's stdout, so that lines keep their order with print()'s.
+    private func emit(_ text: String) {
+        fputs(text, stdout)
+        fflush(stdout)
+    }
+
+    /// Ends the current bar, leaving its latest line.
+    public func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let line = lastLine else { return }
+        emit((isTerminal ? "\r\u{1B}[K" : "") + line + "\n")
+        lastLine = nil
+    }
+}
