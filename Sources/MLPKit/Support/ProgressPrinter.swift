@@ -21,8 +21,8 @@ public final class ProgressPrinter: @unchecked Sendable {
 
     // Through C's stdout, so that lines keep their order with print()'s.
     private func emit(_ text: String) {
-        fputs(text, stdout)
-        fflush(stdout)
+        print(text, terminator: "")
+        fflush(nil)
     }
 
     /// Ends the current bar, leaving its latest line.

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import MLPKit
+
+/// The package's root folder, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+func fixture(_ relative: String) -> String { packageRoot.appendingPathComponent("Fixtures/" + relative).path }
+
+/// A parsed JSON fixture.
+func jsonFixture(_ relative: String) throws -> [String: Any] {
+    let data = try Data(contentsOf: URL(fileURLWithPath: fixture(relative)))
+    return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+}
+
+func floats(_ value: Any?) -> [Float] { (value as? [Any] ?? []).map { Float(($0 as? NSNumber)?.doubleValue ?? .nan) } }
+func doubles(_ value: Any?) -> [Double] { (value as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? .nan } }
+
+/// The largest absolute difference between two equally long arrays (infinity if lengths differ).
+func maxDifference<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).map { abs(Double($0) - Double($1)) }.max() ?? 0
+}
+
+/// A fresh temporary folder, removed by the caller with `removeItem`.
+func temporaryFolder() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("mlp-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Where `swift build` put the executables: beside the test bundle.
+let productsFolder: URL = {
+    var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("mlp-train").path) {
+        url = url.deletingLastPathComponent()
+    }
+    return url
+}()
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs a built executable of this package and collects its output.
+func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+    let process = Process()
+    process.executableURL = productsFolder.appendingPathComponent(name)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env.merge(environment) { $1 }
+    process.environment = env
+    // Files rather than pipes: a chatty child can never stall on a full pipe.
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let outURL = folder.appendingPathComponent("stdout"), errURL = folder.appendingPathComponent("stderr")
+    FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    process.standardOutput = try FileHandle(forWritingTo: outURL)
+    process.standardError = try FileHandle(forWritingTo: errURL)
+    try process.run()
+    process.waitUntilExit()
+    let outBytes = try Data(contentsOf: outURL), errBytes = try Data(contentsOf: errURL)
+    return RunResult(status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),
+                     stderr: String(decoding: errBytes, as: UTF8.self))
+}
+
+/// Checks the contract for bad input: a non-zero exit, no crash, and exactly one line on
+/// standard error that names the file and contains `problem`.
+func expectCleanFailure(_ result: RunResult, naming file: String, problem: String,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+    #expect(result.status != 0, "exit status", sourceLocation: sourceLocation)
+    #expect(result.status < 128, "killed by a signal: \(result.status)", sourceLocation: sourceLocation)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "stderr: \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.contains(file), "stderr does not name \(file): \(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.contains(problem), "stderr lacks '\(problem)': \(result.stderr)", sourceLocation: sourceLocation)
+}
