@@ -1,0 +1,142 @@
+import Foundation
+import Testing
+@testable import MLPKit
+
+@Suite struct DatasetTests {
+    static let archives = ["cifar/cifar-100-python.tar.gz", "cifar/cifar-100-binary.tar.gz"]
+
+    /// Every pixel of the first images, the labels and the class names, against what Keras's
+    /// own `load_batch` and `load_data`'s transpose made of the same files.
+    @Test(arguments: archives)
+    func archiveMatchesKeras(_ archive: String) throws {
+        let expected = try jsonFixture("cifar/cifar_expected.json")
+        let pair = try CIFAR100.load(path: fixture(archive))
+        for (split, data) in [("train", pair.train), ("test", pair.test)] {
+            let info = try #require(expected[split] as? [String: Any])
+            #expect(data.count == info["count"] as? Int)
+            #expect(Array(data.labels.prefix(10)) == (info["fine_labels"] as? [Int] ?? []).map(Int32.init))
+            let images = try #require(info["first_images_hwc"] as? [[Int]])
+            for (n, pixels) in images.enumerated() {
+                let row = Array(data.storage[(n * 3072)..<((n + 1) * 3072)]).map(Int.init)
+                #expect(row == pixels, "\(split) image \(n) differs from Keras's (32, 32, 3) order")
+            }
+            // The notebook's float vector: x.reshape(-1, 3072).astype("float32") / 255.
+            var vector = [Float](repeating: 0, count: 3072), label: Int32 = 0
+            data.fill([0], into: &vector, labels: &label)
+            let sum = vector.reduce(0.0) { $0 + Double($1) }
+            #expect(abs(sum - ((info["first_vector_sum"] as? NSNumber)?.doubleValue ?? .nan)) < 1e-9)
+        }
+        #expect(pair.train.classNames == expected["fine_label_names"] as? [String])
+    }
+
+    @Test(arguments: archives)
+    func coarseLabels(_ archive: String) throws {
+        let expected = try #require(try jsonFixture("cifar/cifar_expected.json")["train"] as? [String: Any])
+        let pair = try CIFAR100.load(path: fixture(archive), labelMode: .coarse)
+        #expect(pair.train.classCount == 20)
+        #expect(Array(pair.train.labels.prefix(10)) == (expected["coarse_labels"] as? [Int] ?? []).map(Int32.init))
+        #expect(pair.train.classNames.first == "coarse_00")
+    }
+
+    /// The extracted folders read the same as the archives.
+    @Test(arguments: archives)
+    func extractedFolder(_ archive: String) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-xzf", fixture(archive), "-C", folder.path]
+        try tar.run()
+        tar.waitUntilExit()
+        let fromFolder = try CIFAR100.load(path: folder.path)
+        let fromArchive = try CIFAR100.load(path: fixture(archive))
+        #expect(fromFolder.train.storage == fromArchive.train.storage)
+        #expect(Array(fromFolder.test.labels) == Array(fromArchive.test.labels))
+        #expect(fromFolder.train.classNames == fromArchive.train.classNames)
+    }
+
+    @Test func validationSplitTakesTheLastFraction() throws {
+        let pair = try CIFAR100.load(path: fixture(Self.archives[0]))
+        let (train, validation) = pair.train.splitValidation(fraction: 0.2)
+        #expect(train.count == 240 && validation.count == 60)
+        #expect(Array(validation.labels) == Array(pair.train.labels.suffix(60)))
+    }
+
+    @Test func syntheticIsDeterministicAndBalanced() {
+        let a = SyntheticCIFAR.make(trainCount: 1000, testCount: 200)
+        let b = SyntheticCIFAR.make(trainCount: 1000, testCount: 200)
+        #expect(a.train.storage == b.train.storage)
+        #expect(a.train.classCounts() == [Int](repeating: 10, count: 100))
+        #expect(a.test.classCounts() == [Int](repeating: 2, count: 100))
+    }
+
+    // MARK: Bad input
+
+    func writeTemporary(_ bytes: [UInt8], name: String) throws -> (URL, String) {
+        let folder = try temporaryFolder()
+        let path = folder.appendingPathComponent(name).path
+        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        return (folder, path)
+    }
+
+    func expectFormatError(_ path: String, _ problem: String, _ body: () throws -> Void,
+                           sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            try body()
+            Issue.record("no error for \(problem)", sourceLocation: sourceLocation)
+        } catch let error as MLPError {
+            let text = error.description
+            #expect(text.contains(path) && text.contains(problem), "\(text)", sourceLocation: sourceLocation)
+        } catch {
+            Issue.record("untyped error \(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func truncatedGzip() throws {
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture(Self.archives[0]))))
+        let (folder, path) = try writeTemporary(Array(bytes.prefix(bytes.count / 2)), name: "cut.tar.gz")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        expectFormatError(path, "truncated gzip data") { _ = try CIFAR100.load(path: path) }
+    }
+
+    @Test func corruptGzip() throws {
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: fixture(Self.archives[0]))))
+        for i in stride(from: 1000, to: 1100, by: 1) { bytes[i] ^= 0x5A }
+        let (folder, path) = try writeTemporary(bytes, name: "bad.tar.gz")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        expectFormatError(path, "corrupt gzip data") { _ = try CIFAR100.load(path: path) }
+    }
+
+    @Test func notATarArchive() throws {
+        let (folder, path) = try writeTemporary(Array("hello, this is not an archive".utf8) + [UInt8](repeating: 7, count: 600), name: "x.tar")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        expectFormatError(path, "tar: bad checksum field in header") { _ = try CIFAR100.load(path: path) }
+    }
+
+    @Test func wrongRecordSize() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["train.bin", "test.bin"] {
+            FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data(count: 3074 * 2 + 5))
+        }
+        expectFormatError(folder.path + "/train.bin", "wrong record size") { _ = try CIFAR100.load(path: folder.path) }
+    }
+
+    @Test func corruptPickle() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A pickle calling os.system, which a strict reader must refuse, not run.
+        let evil: [UInt8] = [0x80, 0x02] + Array("cos\nsystem\nq\u{00}U\u{02}lsq\u{01}".utf8) + [0x85] + Array("q\u{02}Rq\u{03}.".utf8)
+        FileManager.default.createFile(atPath: folder.appendingPathComponent("train").path, contents: Data(evil))
+        FileManager.default.createFile(atPath: folder.appendingPathComponent("test").path, contents: Data([0x80, 0x02, 0x7D]))
+        expectFormatError(folder.path + "/train", "unsupported global os.system") { _ = try CIFAR100.load(path: folder.path) }
+        try Data([0x80, 0x02, 0x7D, 0x71]).write(to: folder.appendingPathComponent("train"))
+        expectFormatError(folder.path + "/train", "unexpected end of data") { _ = try CIFAR100.load(path: folder.path) }
+        try Data([0x80, 0x02, 0x7D, 0x49, 0x2E]).write(to: folder.appendingPathComponent("train"))
+        expectFormatError(folder.path + "/train", "unsupported opcode 0x49") { _ = try CIFAR100.load(path: folder.path) }
+    }
+
+    @Test func missingPath() {
+        expectFormatError("/nonexistent/cifar", "no such file") { _ = try CIFAR100.load(path: "/nonexistent/cifar") }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Testing
+@testable import MLPKit
+
+/// Gradient checks: every layer's backward pass against central finite differences of the
+/// model's mean cross-entropy, through a whole Sequential model.
+@Suite struct LayerTests {
+    /// Runs forward and backward on a small batch and compares every parameter's gradient (and
+    /// so every layer's input gradient, which the earlier layers' gradients depend on) with
+    /// finite differences.
+    func checkGradients(_ model: Sequential, inputs: [Float], labels: [Int32], tolerance: Double = 3e-3,
+                        sourceLocation: SourceLocation = #_sourceLocation) {
+        let rows = labels.count
+        func meanLoss() -> Double {
+            let p = model.forward(inputs, rows: rows, training: false)
+            return CategoricalCrossentropy.loss(probabilities: p, labels: labels, rows: rows, classes: model.outputWidth).loss
+                / Double(rows)
+        }
+        _ = model.computeGradients(inputs, labels: labels, rows: rows)
+        for parameter in model.trainableParameters {
+            let analytic = parameter.gradient.array
+            for i in stride(from: 0, to: parameter.count, by: max(1, parameter.count / 13)) {
+                let original = parameter.value.pointer[i]
+                parameter.value.pointer[i] = original + 1e-3
+                let plus = meanLoss()
+                parameter.value.pointer[i] = original - 1e-3
+                let minus = meanLoss()
+                parameter.value.pointer[i] = original
+                let numeric = (plus - minus) / 2e-3
+                #expect(abs(numeric - Double(analytic[i])) < tolerance,
+                        "\(parameter.name)[\(i)]: finite difference \(numeric), backward \(analytic[i])",
+                        sourceLocation: sourceLocation)
+            }
+        }
+    }
+
+    func inputs(_ count: Int, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in g.nextUnitFloat() * 2 - 1 }
+    }
+
+    @Test(arguments: Activation.allCases)
+    func denseWithEachActivation(_ activation: Activation) {
+        let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 5, activation: activation),
+                                                             HiddenLayerSpec(units: 4, activation: activation)],
+                                   classes: 3, seed: 42)
+        checkGradients(model, inputs: inputs(4 * 6, seed: 1), labels: [0, 2, 1, 2])
+    }
+
+    /// Inference-mode Dropout is the identity; in training mode the mask is fixed per forward
+    /// pass, so a training-mode backward is checked against a mask held constant.
+    @Test func dropoutScalesAndMasks() {
+        let dropout = Dropout(name: "dropout", shape: [1000], rate: 0.25, seed: 9)
+        dropout.reserve(rows: 1)
+        let x = [Float](repeating: 1, count: 1000)
+        let inference = Array(UnsafeBufferPointer(start: dropout.forward(x, rows: 1, training: false), count: 1000))
+        #expect(inference == x)
+        let training = Array(UnsafeBufferPointer(start: dropout.forward(x, rows: 1, training: true), count: 1000))
+        let kept = training.filter { $0 != 0 }
+        #expect(kept.allSatisfy { abs($0 - 1 / 0.75) < 1e-6 })
+        #expect((700...800).contains(kept.count), "kept \(kept.count) of 1000 at rate 0.25")
+        var gradient = [Float](repeating: 2, count: 1000)
+        let back = dropout.backward(&gradient, rows: 1, needInputGradient: true)!
+        for i in 0..<1000 { #expect(back[i] == 2 * training[i]) }
+    }
+
+    /// Activation, Rescaling and Flatten layers in the path, as in a model read from Keras.
+    @Test func standaloneLayersInTheChain() {
+        let flatten = Flatten(name: "flatten", inputShape: [2, 2, 2])
+        let rescaling = Rescaling(name: "rescaling", shape: [8], scale: 0.5, offset: 0.1)
+        let dense = Dense(name: "dense", inputs: 8, units: 5, activation: .linear)
+        let tanh = ActivationLayer(name: "activation", shape: [5], activation: .tanh)
+        let output = Dense(name: "dense_1", inputs: 5, units: 3, activation: .linear)
+        let softmax = ActivationLayer(name: "activation_1", shape: [3], activation: .softmax)
+        let model = Sequential(inputShape: [2, 2, 2], layers: [flatten, rescaling, dense, tanh, output, softmax])
+        model.initialize(seed: 5)
+        checkGradients(model, inputs: inputs(3 * 8, seed: 2), labels: [1, 0, 2])
+    }
+
+    /// Keras's glorot-uniform bound, sqrt(6 / (fan_in + fan_out)), and the same seed giving
+    /// bit-identical weights.
+    @Test func initialisation() {
+        let a = Sequential.mlp(inputShape: [3072], hidden: [HiddenLayerSpec(units: 128, activation: .relu)], classes: 100, seed: 7)
+        let b = Sequential.mlp(inputShape: [3072], hidden: [HiddenLayerSpec(units: 128, activation: .relu)], classes: 100, seed: 7)
+        let kernel = a.parameters[0].value.array
+        let limit = Float((6.0 / (3072.0 + 128.0)).squareRoot())
+        #expect(kernel.allSatisfy { abs($0) <= limit })
+        #expect(kernel.max()! > 0.99 * limit && kernel.min()! < -0.99 * limit)
+        #expect(a.parameters[1].value.array.allSatisfy { $0 == 0 })
+        #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value.array == $1.value.array })
+        #expect(a.parameters.map(\.count) == [393_216, 128, 12_800, 100])
+    }
+
+    /// One RMSprop step of Dense(5, relu) → Dense(3, softmax) from Keras's initial weights
+    /// against Keras 3's `train_on_batch`: the loss and every weight afterwards.
+    @Test func trainStepMatchesKeras() throws {
+        let golden = try #require(try jsonFixture("keras/golden.json")["train_step"] as? [String: Any])
+        let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 5, activation: .relu)], classes: 3, seed: 0)
+        for (parameter, values) in zip(model.parameters, golden["before"] as? [Any] ?? []) { parameter.value.assign(floats(values)) }
+        let labels = (golden["labels"] as? [Int] ?? []).map(Int32.init)
+        let optimizer = RMSprop(learningRate: 0.01)
+        optimizer.build(for: model.trainableParameters)
+        let result = model.computeGradients(floats(golden["x"]), labels: labels, rows: labels.count)
+        optimizer.apply(to: model.trainableParameters)
+        let kerasLoss = (golden["loss"] as? NSNumber)?.doubleValue ?? .nan
+        #expect(abs(result.loss / Double(labels.count) - kerasLoss) < 1e-6)
+        for (parameter, values) in zip(model.parameters, golden["after"] as? [Any] ?? []) {
+            #expect(maxDifference(parameter.value.array, floats(values)) < 1e-6, "\(parameter.name)")
+        }
+    }
+}
