@@ -121,12 +121,17 @@ public enum ModelConfig {
     /// The config as a JSON object in the Keras 2 spelling.
     public static func object(for model: Sequential) -> [String: Any] {
         let input: [String: Any] = [
-            "class_name": "InputLayer",
+            "module": "keras.layers", "class_name": "InputLayer", "registered_name": NSNull(),
             "config": ["batch_input_shape": [NSNull()] + model.inputShape.map { $0 as Any }, "dtype": "float32",
                        "sparse": false, "ragged": false, "name": "input_1"] as [String: Any],
         ]
-        let layers = [input] + model.layers.map { ["class_name": $0.kerasClassName, "config": $0.kerasConfig()] as [String: Any] }
-        return ["class_name": "Sequential", "config": ["name": model.name, "layers": layers] as [String: Any]]
+        // "module" lets Keras 3's model_from_json find the classes; tf_keras ignores it.
+        let layers = [input] + model.layers.map {
+            ["module": "keras.layers", "class_name": $0.kerasClassName, "config": $0.kerasConfig(), "registered_name": NSNull()]
+                as [String: Any]
+        }
+        return ["module": "keras", "class_name": "Sequential", "registered_name": NSNull(),
+                "config": ["name": model.name, "layers": layers] as [String: Any]]
     }
 
     public static func json(for model: Sequential) -> String {
