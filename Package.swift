@@ -24,9 +24,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .executableTarget(name: "mlp-train", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // What the executables share about command lines; the core library stays free of it.
+        .target(name: "MLPCommandLine", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "mlp-train", dependencies: ["MLPKit", "MLPCommandLine"]),
+        .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", "MLPCommandLine"]),
+        .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", "MLPCommandLine"]),
         .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"]),
     ]
 )

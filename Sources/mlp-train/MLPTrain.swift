@@ -1,9 +1,7 @@
 import ArgumentParser
 import Foundation
+import MLPCommandLine
 import MLPKit
-
-extension OptimizerKind: ExpressibleByArgument {}
-extension LabelMode: ExpressibleByArgument {}
 
 @main
 struct MLPTrain: ParsableCommand {
@@ -64,12 +62,7 @@ struct MLPTrain: ParsableCommand {
     }
 
     func run() throws {
-        do {
-            try train()
-        } catch let error as MLPError {
-            FileHandle.standardError.write(Data("mlp-train: \(error)\n".utf8))
-            throw ExitCode(1)
-        }
+        try reportingErrors("mlp-train") { try train() }
     }
 
     func train() throws {
@@ -136,8 +129,8 @@ struct MLPTrain: ParsableCommand {
 
         var options: [String: Any] = [
             "epochs": epochs, "batch_size": batchSize, "optimizer": self.optimizer.rawValue,
-            "learning_rate": Double(optimizer.learningRate), "label_mode": data.labelMode.rawValue,
-            "dropout": Double(dropout), "validation_split": validationSplit,
+            "learning_rate": optimizer.learningRate.decimalDouble, "label_mode": data.labelMode.rawValue,
+            "dropout": dropout.decimalDouble, "validation_split": validationSplit,
         ]
         if let model { options["model"] = model } else { options["layers"] = layers }
         let optionsJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: options, options: [.sortedKeys])) ?? Data(), as: UTF8.self)

@@ -22,19 +22,21 @@ public enum CIFAR100 {
     static let testCount = 10_000
 
     /// Loads from an archive or a folder in either official layout.
-    public static func load(path: String, labelMode: LabelMode = .fine) throws -> DatasetPair {
+    /// With `includeTrain` false the training split is skipped (still decompressed when it
+    /// precedes the test split in an archive, but neither parsed nor kept).
+    public static func load(path: String, labelMode: LabelMode = .fine, includeTrain: Bool = true) throws -> DatasetPair {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw MLPError.io(path: path, problem: "no such file or folder")
         }
-        var parts = Parts()
+        var parts = Parts(includeTrain: includeTrain)
         var checksum = ""
         if isFolder.boolValue {
             let folder = try datasetFolder(in: path)
             var digest = [String]()
             for name in ["meta", "fine_label_names.txt", "coarse_label_names.txt", "train", "test", "train.bin", "test.bin"] {
                 let file = folder + "/" + name
-                guard FileManager.default.fileExists(atPath: file) else { continue }
+                guard FileManager.default.fileExists(atPath: file), parts.wants(name) else { continue }
                 let reader = try CompressedFileReader(path: file)
                 let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
                 let bytes = try reader.read(count: size)
@@ -49,7 +51,7 @@ public enum CIFAR100 {
             while let entry = try tar.next() {
                 guard entry.type == "0" || entry.type == "7" else { continue }
                 let name = entry.name.split(separator: "/").last.map(String.init) ?? entry.name
-                guard Parts.wanted.contains(name) else { continue }
+                guard parts.wants(name) else { continue }
                 try parts.add(name: name, bytes: try tar.readEntry(), path: "\(path) (\(entry.name))", labelMode: labelMode)
             }
             try reader.hashRemainder()
@@ -77,8 +79,12 @@ public enum CIFAR100 {
         var test: (images: [UInt8], labels: [Int32])?
         var names: [String]?
         var layout = "python"
+        var includeTrain = true
+
+        func wants(_ name: String) -> Bool { Self.wanted.contains(name) && (includeTrain || !name.hasPrefix("train")) }
 
         mutating func add(name: String, bytes: [UInt8], path: String, labelMode: LabelMode) throws {
+            guard wants(name) else { return }
             switch name {
             case "train": train = try readPickleSplit(bytes, path: path, labelMode: labelMode)
             case "test": test = try readPickleSplit(bytes, path: path, labelMode: labelMode)
@@ -97,6 +103,7 @@ public enum CIFAR100 {
         }
 
         func finish(path: String, checksum: String, labelMode: LabelMode) throws -> DatasetPair {
+            let train = includeTrain ? train : ([], [])
             let missing = [("train", train == nil), ("test", test == nil)].filter(\.1).map(\.0)
             guard let train, let test, missing.isEmpty else {
                 throw MLPError.format(path: path, problem: "no CIFAR-100 \(missing.joined(separator: " and ")) split found")

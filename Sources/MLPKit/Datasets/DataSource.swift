@@ -16,15 +16,16 @@ public enum DataSource {
     }
 
     /// Loads `data` ("synthetic", a path, or nil for Keras's cache with download).
-    public static func load(_ data: String?, labelMode: LabelMode, downloadURL: String? = nil,
+    /// With `includeTrain` false only the holdout split is read.
+    public static func load(_ data: String?, labelMode: LabelMode, includeTrain: Bool = true, downloadURL: String? = nil,
                             log: (String) -> Void) throws -> DatasetPair {
-        if data == "synthetic" { return SyntheticCIFAR.make(labelMode: labelMode) }
-        if let data { return try CIFAR100.load(path: data, labelMode: labelMode) }
+        if data == "synthetic" { return SyntheticCIFAR.make(labelMode: labelMode, trainCount: includeTrain ? 50_000 : 0) }
+        if let data { return try CIFAR100.load(path: data, labelMode: labelMode, includeTrain: includeTrain) }
         let folder = kerasDatasetsFolder
         let fm = FileManager.default
         for candidate in ["cifar-100-python", "cifar-100-python/cifar-100-python", "cifar-100-python_extracted/cifar-100-python"] {
             let path = folder + "/" + candidate
-            if fm.fileExists(atPath: path + "/train") { return try CIFAR100.load(path: path, labelMode: labelMode) }
+            if fm.fileExists(atPath: path + "/train") { return try CIFAR100.load(path: path, labelMode: labelMode, includeTrain: includeTrain) }
         }
         let archive = folder + "/cifar-100-python.tar.gz"
         if !fm.fileExists(atPath: archive) {
@@ -42,6 +43,6 @@ public enum DataSource {
                     + "use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
             }
         }
-        return try CIFAR100.load(path: archive, labelMode: labelMode)
+        return try CIFAR100.load(path: archive, labelMode: labelMode, includeTrain: includeTrain)
     }
 }

@@ -68,8 +68,8 @@ public final class BatchNormalization: Layer {
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
         config["axis"] = -1
-        config["momentum"] = Double(momentum)
-        config["epsilon"] = Double(epsilon)
+        config["momentum"] = momentum.decimalDouble
+        config["epsilon"] = epsilon.decimalDouble
         config["center"] = center
         config["scale"] = scale
         return config

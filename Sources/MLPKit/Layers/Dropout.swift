@@ -55,7 +55,7 @@ public final class Dropout: Layer {
 
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
-        config["rate"] = Double(rate)
+        config["rate"] = rate.decimalDouble
         config["noise_shape"] = NSNull()
         config["seed"] = NSNull()
         return config

@@ -37,8 +37,8 @@ public final class Rescaling: Layer {
 
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
-        config["scale"] = Double(scale)
-        config["offset"] = Double(offset)
+        config["scale"] = scale.decimalDouble
+        config["offset"] = offset.decimalDouble
         return config
     }
 }

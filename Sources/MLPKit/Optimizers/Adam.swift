@@ -44,11 +44,11 @@ public final class Adam: Optimizer {
 
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
-        config["beta_1"] = Double(beta1)
-        config["beta_2"] = Double(beta2)
-        config["epsilon"] = Double(epsilon)
+        config["beta_1"] = beta1.decimalDouble
+        config["beta_2"] = beta2.decimalDouble
+        config["epsilon"] = epsilon.decimalDouble
         config["amsgrad"] = false
-        if let weightDecay { config["weight_decay"] = Double(weightDecay) }
+        if let weightDecay { config["weight_decay"] = weightDecay.decimalDouble }
         return config
     }
 }

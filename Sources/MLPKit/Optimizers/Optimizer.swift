@@ -63,8 +63,14 @@ extension Optimizer {
 
     /// Keras's base optimizer settings that both Keras 2 and Keras 3 accept.
     func baseConfig() -> [String: Any] {
-        ["name": kerasName, "learning_rate": Double(learningRate)]
+        ["name": kerasName, "learning_rate": learningRate.decimalDouble]
     }
+}
+
+extension Float {
+    /// The double nearest this float's shortest decimal form (0.9, not 0.8999999761581421), so
+    /// configs read as they were written.
+    public var decimalDouble: Double { Double(description) ?? Double(self) }
 }
 
 extension String {

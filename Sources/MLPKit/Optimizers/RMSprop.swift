@@ -53,9 +53,9 @@ public final class RMSprop: Optimizer {
 
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
-        config["rho"] = Double(rho)
-        config["momentum"] = Double(momentum)
-        config["epsilon"] = Double(epsilon)
+        config["rho"] = rho.decimalDouble
+        config["momentum"] = momentum.decimalDouble
+        config["epsilon"] = epsilon.decimalDouble
         config["centered"] = centered
         return config
     }

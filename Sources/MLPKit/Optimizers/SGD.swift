@@ -33,7 +33,7 @@ public final class SGD: Optimizer {
 
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
-        config["momentum"] = Double(momentum)
+        config["momentum"] = momentum.decimalDouble
         config["nesterov"] = nesterov
         return config
     }

@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import MLPKit
+
+extension OptimizerKind: ExpressibleByArgument {}
+extension LabelMode: ExpressibleByArgument {}
+
+/// The data options that mlp-train and mlp-eval share.
+public struct DataOptions: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "CIFAR-100 as cifar-100-python.tar.gz, cifar-100-binary.tar.gz or their extracted folders; or 'synthetic' for the built-in generated set.",
+        discussion: "Default: Keras's cache (~/.keras/datasets), downloading the archive there when it is missing.",
+        valueName: "path"))
+    public var data: String?
+
+    @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses).")
+    public var labelMode = LabelMode.fine
+
+    @Option(help: "Where to download CIFAR-100 from when it is not found (also $\(DataSource.urlVariable)).")
+    public var downloadURL: String?
+
+    public init() {}
+
+    public func load(includeTrain: Bool = true) throws -> DatasetPair {
+        try DataSource.load(data, labelMode: labelMode, includeTrain: includeTrain, downloadURL: downloadURL) { print($0) }
+    }
+}
+
+/// Runs an executable's work, printing any `MLPError` once, as one line on standard error,
+/// and exiting with status 1.
+public func reportingErrors(_ tool: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as MLPError {
+        FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Writes `data` to `path` atomically, for the report files the executables produce.
+public func writeOutput(_ data: Data, to path: String) throws {
+    try AtomicFile.write(data, to: path)
+}

@@ -1,0 +1,162 @@
+import Foundation
+
+/// Everything `mlp-eval` reports about a model on a labelled set.
+public struct EvaluationReport {
+    public struct ClassScore {
+        public var index: Int
+        public var name: String
+        public var support: Int
+        public var rocAUC: Double?
+        public var precision: Double
+        public var recall: Double
+        public var f1: Double
+    }
+
+    public var samples: Int
+    public var classNames: [String]
+    public var accuracy: Double
+    public var top5Accuracy: Double
+    public var rocAUCMacro: Double
+    public var rocAUCWeighted: Double
+    public var rocAUCMicro: Double
+    public var logLoss: Double
+    public var perClass: [ClassScore]
+    public var confusion: [[Int]]
+    public var accuracyInterval: Bootstrap.Interval?
+    public var macroAUCInterval: Bootstrap.Interval?
+    public var bootstrapResamples: Int?
+    /// Things the reader must know, such as outputs that were not probabilities.
+    public var notes: [String] = []
+    /// The predicted probabilities, (samples, classes), and the exact AUC computer over them.
+    public var probabilities: [Float]
+    public var auc: ROCAUC
+
+    /// Classes with an AUC, best first.
+    public var classesByAUC: [ClassScore] {
+        perClass.filter { $0.rocAUC != nil }.sorted { ($0.rocAUC!, $1.index) > ($1.rocAUC!, $0.index) }
+    }
+}
+
+public enum Evaluation {
+    /// Predicts `data` with `model` in batches and computes every metric of the report.
+    /// A model whose last activation is not softmax is evaluated on the softmax of its outputs.
+    public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 500,
+                                bootstrap: Int = 0, seed: UInt64 = 0) throws -> EvaluationReport {
+        let classes = data.classCount
+        guard model.inputWidth == data.featureCount else {
+            throw MLPError.model("the model takes \(model.inputWidth) input values per sample, the images have \(data.featureCount)")
+        }
+        guard model.outputWidth == classes else {
+            throw MLPError.model("the model has \(model.outputWidth) outputs but the data has \(classes) classes")
+        }
+        var notes: [String] = []
+        var probabilities = Trainer.predict(model: model, data: data, batchSize: batchSize)
+        if !model.endsInSoftmax {
+            notes.append("the model's last activation is not softmax, so its outputs are not probabilities; evaluated their softmax")
+            probabilities.withUnsafeMutableBufferPointer { p in
+                Activation.softmax.forward(p.baseAddress!, p.baseAddress!, rows: data.count, width: classes)
+            }
+        }
+        return report(probabilities: probabilities, labels: data.labels.map(Int.init), classNames: data.classNames,
+                      bootstrap: bootstrap, seed: seed, notes: notes)
+    }
+
+    /// The report for given probabilities (samples, classes) and labels.
+    public static func report(probabilities: [Float], labels: [Int], classNames: [String], bootstrap: Int = 0,
+                              seed: UInt64 = 0, notes: [String] = []) -> EvaluationReport {
+        let classes = classNames.count
+        let predicted = Classification.predictedClasses(probabilities, classes: classes)
+        let auc = ROCAUC(scores: probabilities, labels: labels, classes: classes)
+        let perClassAUC = auc.perClass()
+        let confusion = Classification.confusionMatrix(predicted: predicted, labels: labels, classes: classes)
+        let scores = Classification.precisionRecallF1(confusion: confusion)
+        var notes = notes
+        let absent = (0..<classes).filter { perClassAUC[$0] == nil }
+        if !absent.isEmpty {
+            notes.append("\(absent.count) class(es) have no ROC AUC (absent from the labels, or the only class): "
+                + absent.prefix(5).map { classNames[$0] }.joined(separator: ", ") + (absent.count > 5 ? ", ..." : "")
+                + "; left out of the macro average")
+        }
+        var report = EvaluationReport(
+            samples: labels.count, classNames: classNames,
+            accuracy: Classification.accuracy(predicted: predicted, labels: labels),
+            top5Accuracy: Classification.topKAccuracy(probabilities, labels: labels, classes: classes, k: min(5, classes)),
+            rocAUCMacro: ROCAUC.macro(perClassAUC),
+            rocAUCWeighted: ROCAUC.weighted(perClassAUC, support: scores.map(\.support)),
+            rocAUCMicro: auc.micro(),
+            logLoss: Classification.logLoss(probabilities, labels: labels, classes: classes),
+            perClass: (0..<classes).map {
+                EvaluationReport.ClassScore(index: $0, name: classNames[$0], support: scores[$0].support, rocAUC: perClassAUC[$0],
+                                            precision: scores[$0].precision, recall: scores[$0].recall, f1: scores[$0].f1)
+            },
+            confusion: confusion, notes: notes, probabilities: probabilities, auc: auc)
+        if bootstrap > 0 {
+            let intervals = Bootstrap.intervals(auc: auc, predicted: predicted, resamples: bootstrap, seed: seed)
+            report.accuracyInterval = intervals.accuracy
+            report.macroAUCInterval = intervals.macroAUC
+            report.bootstrapResamples = bootstrap
+        }
+        return report
+    }
+}
+
+extension EvaluationReport {
+    /// The report a person reads at a glance.
+    public func text(title: String) -> String {
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        func interval(_ i: Bootstrap.Interval?) -> String {
+            i.map { "   95% CI \(f($0.low))–\(f($0.high)) (\(bootstrapResamples ?? 0) bootstrap resamples)" } ?? ""
+        }
+        let support = perClass.map(\.support)
+        let low = support.min() ?? 0, high = support.max() ?? 0
+        var lines = [
+            title,
+            "samples         \(samples) in \(classNames.count) classes, \(low == high ? "\(low) per class (balanced)" : "\(low) to \(high) per class")",
+            "accuracy        \(f(accuracy))\(interval(accuracyInterval))",
+            "top-5 accuracy  \(f(top5Accuracy))",
+            "ROC AUC (OvR)   macro \(f(rocAUCMacro))\(interval(macroAUCInterval))",
+            "                weighted \(f(rocAUCWeighted))   micro \(f(rocAUCMicro))",
+            "log loss        \(f(logLoss))",
+        ]
+        let ranked = classesByAUC
+        func list(_ items: ArraySlice<ClassScore>) -> String {
+            items.map { "\($0.name) \(f($0.rocAUC!))" }.joined(separator: ", ")
+        }
+        lines.append("best by AUC     " + list(ranked.prefix(5)))
+        lines.append("worst by AUC    " + list(ranked.suffix(5).reversed()[...]))
+        lines += notes.map { "note: " + $0 }
+        return lines.joined(separator: "\n")
+    }
+
+    /// One JSON object with every number of the report.
+    public func jsonObject(extra: [String: Any] = [:]) -> [String: Any] {
+        func number(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
+        var object: [String: Any] = [
+            "samples": samples, "accuracy": accuracy, "top5_accuracy": top5Accuracy,
+            "roc_auc_ovr_macro": number(rocAUCMacro), "roc_auc_ovr_weighted": number(rocAUCWeighted),
+            "roc_auc_ovr_micro": number(rocAUCMicro), "log_loss": logLoss, "notes": notes,
+            "per_class": perClass.map {
+                ["index": $0.index, "name": $0.name, "support": $0.support, "roc_auc": number($0.rocAUC),
+                 "precision": $0.precision, "recall": $0.recall, "f1": $0.f1] as [String: Any]
+            },
+        ]
+        if let a = accuracyInterval, let m = macroAUCInterval {
+            object["confidence_intervals"] = [
+                "level": 0.95, "resamples": bootstrapResamples ?? 0,
+                "accuracy": [a.low, a.high], "roc_auc_ovr_macro": [m.low, m.high],
+            ] as [String: Any]
+        }
+        object.merge(extra) { $1 }
+        return object
+    }
+
+    /// The confusion matrix as CSV: a header of predicted class names, one row per true class.
+    public func confusionCSV() -> String {
+        func quoted(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"\(s.replacingOccurrences(of: "\"", with: "\"\""))\"" : s }
+        var lines = ["true\\predicted," + classNames.map(quoted).joined(separator: ",")]
+        for (index, row) in confusion.enumerated() {
+            lines.append(quoted(classNames[index]) + "," + row.map(String.init).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import MLPCommandLine
+import MLPKit
+
+@main
+struct MLPInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp-inspect",
+        abstract: "Show a saved model's layers, output shapes and parameter counts, like Keras's model.summary(), and what the file records.")
+
+    @Argument(help: "The model file (.h5), written by this toolchain or by Keras.")
+    var model: String
+
+    @Flag(help: "Add per-weight statistics: shape, min, max, mean, standard deviation, NaN and infinite counts.")
+    var weights = false
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors("mlp-inspect") {
+            let saved = try KerasH5.load(path: model)
+            json ? try printJSON(saved) : printText(saved)
+        }
+    }
+
+    func optimizerDescription(_ saved: SavedModel) -> (name: String, settings: [String: Any])? {
+        guard let config = saved.trainingConfig?["optimizer_config"] as? [String: Any] else { return nil }
+        return (config["class_name"] as? String ?? "?", config["config"] as? [String: Any] ?? [:])
+    }
+
+    func printText(_ saved: SavedModel) {
+        let network = saved.model
+        print(ModelSummary.table(network))
+        print("")
+        field("file", model)
+        field("written by", "Keras \(saved.kerasVersion ?? "?") (backend \(saved.backend ?? "?"))"
+              + (saved.provenance["version"].map { ", mlp \($0)" } ?? ""))
+        field("input shape", ModelSummary.shapeText(network.inputShape))
+        field("loss", saved.loss ?? "none (model not compiled)")
+        if let (name, settings) = optimizerDescription(saved) {
+            let keys = ["learning_rate", "rho", "momentum", "epsilon", "centered", "beta_1", "beta_2", "weight_decay", "nesterov"]
+            let text = keys.compactMap { key in settings[key].map { "\(key)=\(format($0))" } }.joined(separator: ", ")
+            field("optimizer", "\(name) (\(text))")
+            let state = saved.optimizerStateRestored ? "present, \(saved.optimizer?.iterations ?? 0) iterations" : "absent"
+            field("optimizer state", state)
+        } else {
+            field("optimizer", "none")
+        }
+        for key in ["dataset", "dataset_file", "dataset_sha256", "options", "seed", "created", "command"] {
+            if let value = saved.provenance[key] { field(key, value) }
+        }
+        for warning in saved.warnings { print("note: \(warning)") }
+        if weights {
+            print("")
+            print("weight                                 shape            min         max        mean         std   NaN   inf")
+            for s in ModelSummary.weightStatistics(network) {
+                let name = "\(s.layer)/\(s.name)".padding(toLength: 38, withPad: " ", startingAt: 0)
+                let shape = "(" + s.shape.map(String.init).joined(separator: ", ") + ")"
+                print(name + " " + shape.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + String(format: " %11.5f %11.5f %11.5f %11.5f %5d %5d", s.min, s.max, s.mean, s.standardDeviation, s.nanCount, s.infiniteCount))
+            }
+        }
+    }
+
+    /// A config value as JSON spells it: 0.001, false, null.
+    func format(_ value: Any) -> String {
+        if let n = value as? Double, n != n.rounded() { return Float(n).description }
+        guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else { return "\(value)" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func field(_ label: String, _ value: String) {
+        print(label.padding(toLength: 16, withPad: " ", startingAt: 0) + value)
+    }
+
+    func printJSON(_ saved: SavedModel) throws {
+        let network = saved.model
+        let total = network.parameters.reduce(0) { $0 + $1.count }
+        let trainable = network.trainableParameters.reduce(0) { $0 + $1.count }
+        var object: [String: Any] = [
+            "file": model, "name": network.name,
+            "layers": ModelSummary.rows(network).map {
+                ["name": $0.name, "type": $0.type, "output_shape": [NSNull()] + $0.outputShape.map { $0 as Any }, "params": $0.parameters] as [String: Any]
+            },
+            "input_shape": [NSNull()] + network.inputShape.map { $0 as Any },
+            "total_params": total, "trainable_params": trainable, "non_trainable_params": total - trainable,
+            "keras_version": saved.kerasVersion ?? NSNull(), "backend": saved.backend ?? NSNull(),
+            "loss": saved.loss ?? NSNull(), "optimizer_state": saved.optimizerStateRestored,
+            "provenance": saved.provenance, "notes": saved.warnings,
+        ]
+        if let (name, settings) = optimizerDescription(saved) {
+            object["optimizer"] = ["class_name": name, "config": settings] as [String: Any]
+            object["optimizer_iterations"] = saved.optimizerStateRestored ? saved.optimizer?.iterations ?? 0 : NSNull()
+        }
+        if weights {
+            func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+            object["weights"] = ModelSummary.weightStatistics(network).map {
+                ["layer": $0.layer, "name": $0.name, "shape": $0.shape, "min": number($0.min), "max": number($0.max),
+                 "mean": number($0.mean), "std": number($0.standardDeviation), "nan": $0.nanCount, "inf": $0.infiniteCount] as [String: Any]
+            }
+        }
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
