@@ -7,6 +7,8 @@ public enum DataSource {
     public static let officialMD5 = "eb9058c3a382ffc7106e4002c42a8d85"
     /// Overrides the download address (also `--download-url`).
     public static let urlVariable = "MLP_CIFAR100_URL"
+    /// Overrides the expected MD5, for a mirror that serves a different archive.
+    public static let md5Variable = "MLP_CIFAR100_MD5"
 
     /// Keras's dataset folder: `$KERAS_HOME/datasets`, else `~/.keras/datasets`.
     public static var kerasDatasetsFolder: String {
@@ -33,7 +35,7 @@ public enum DataSource {
             guard let url = URL(string: address) else { throw MLPError.usage("download URL '\(address)' is not a URL") }
             log("Downloading CIFAR-100 from \(address) to \(archive)")
             do {
-                try Download.fetch(url: url, to: archive, md5: officialMD5) { received, total in
+                try Download.fetch(url: url, to: archive, md5: ProcessInfo.processInfo.environment[md5Variable] ?? officialMD5) { received, total in
                     ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total))
                 }
                 ProgressPrinter.shared.finish()

@@ -25,11 +25,12 @@ public enum Download {
             delegate.done.wait()
             session.finishTasksAndInvalidate()
             try? handle.close()
-            if let failure = delegate.failure { throw MLPError.download(url: url.absoluteString, problem: failure) }
             if delegate.expected > 0, delegate.received != delegate.expected {
                 throw MLPError.download(url: url.absoluteString, problem:
-                    "truncated download: \(delegate.received) of \(delegate.expected) bytes")
+                    "truncated download: \(delegate.received) of \(delegate.expected) bytes"
+                    + (delegate.failure.map { " (\($0))" } ?? ""))
             }
+            if let failure = delegate.failure { throw MLPError.download(url: url.absoluteString, problem: failure) }
             let actual = delegate.hasher.finalize().map { String(format: "%02x", $0) }.joined()
             guard actual == expected.lowercased() else {
                 throw MLPError.download(url: url.absoluteString, problem:

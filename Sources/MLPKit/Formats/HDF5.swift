@@ -71,11 +71,12 @@ public final class H5Group {
 
     // MARK: Files
 
-    /// Creates (truncating) a file for writing.
-    public static func create(path: String) throws -> H5Group {
+    /// Creates (truncating) a file for writing; errors name `displayPath` (the file that a
+    /// temporary file will become).
+    public static func create(path: String, displayPath: String? = nil) throws -> H5Group {
         let fid = H5Fcreate(path, h5f_acc_trunc(), h5_p_default(), h5_p_default())
-        guard fid >= 0 else { throw MLPError.io(path: path, problem: "cannot create HDF5 file (\(HDF5.lastError()))") }
-        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/")
+        guard fid >= 0 else { throw MLPError.io(path: displayPath ?? path, problem: "cannot create HDF5 file (\(HDF5.lastError()))") }
+        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: displayPath ?? path, objectPath: "/")
     }
 
     /// Opens an existing file read-only.

@@ -38,7 +38,7 @@ public enum KerasH5 {
     public static func save(_ saved: SavedModel, to path: String) throws {
         try HDF5.locked {
             try AtomicFile.write(to: path) { temporary in
-                let root = try H5Group.create(path: temporary)
+                let root = try H5Group.create(path: temporary, displayPath: path)
                 try root.setAttribute("keras_version", string: kerasVersion)
                 try root.setAttribute("backend", string: "tensorflow")
                 try root.setAttribute("model_config", string: ModelConfig.json(for: saved.model))

@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+@testable import MLPKit
+
+/// The built executables, run as a user runs them.
+@Suite struct CommandLineTests {
+    let archive = fixture("cifar/cifar-100-python.tar.gz")
+
+    func number(after label: String, in text: String) -> Double? {
+        guard let range = text.range(of: label) else { return nil }
+        return Double(text[range.upperBound...].prefix { "0123456789.".contains($0) })
+    }
+
+    /// Train on the small fixture, then evaluate and inspect the saved model.
+    @Test func trainEvaluateInspect() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("m.h5").path
+        let train = try runTool("mlp-train", ["--data", archive, "-o", model, "--epochs", "20", "--batch-size", "16", "--learning-rate", "0.0002", "--seed", "4"])
+        #expect(train.status == 0, "\(train.stderr)")
+        #expect(train.stdout.contains("Epoch 20/20"))
+        #expect(train.stdout.contains("19/19 ━━━━━━━━━━━━━━━━━━━━"))
+        let accuracy = try #require(number(after: "holdout: accuracy ", in: train.stdout))
+        // 100 classes: chance is 0.01.
+        #expect(accuracy > 0.5, "holdout accuracy \(accuracy)")
+
+        let eval = try runTool("mlp-eval", [model, "--data", archive, "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        #expect(report["samples"] as? Int == 100)
+        #expect(abs(((report["accuracy"] as? NSNumber)?.doubleValue ?? -1) - accuracy) < 1e-4)
+        #expect((report["per_class"] as? [Any])?.count == 100)
+
+        let inspect = try runTool("mlp-inspect", [model, "--json"])
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
+        #expect(summary["total_params"] as? Int == 3072 * 128 + 128 + 128 * 100 + 100)
+        #expect((summary["provenance"] as? [String: String])?["seed"] == "4")
+        #expect((summary["provenance"] as? [String: String])?["dataset_sha256"]?.count == 64)
+    }
+
+    /// The same seed gives bit-identical models.
+    @Test func sameSeedSameWeights() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var weights: [[Float]] = []
+        for name in ["a.h5", "b.h5"] {
+            let path = folder.appendingPathComponent(name).path
+            let result = try runTool("mlp-train", ["--data", archive, "-o", path, "--epochs", "2", "--seed", "9", "--dropout", "0.2",
+                                                   "--layers", "32:relu,16:tanh"])
+            #expect(result.status == 0, "\(result.stderr)")
+            weights.append(try KerasH5.load(path: path).model.parameters.flatMap(\.value.array))
+        }
+        #expect(weights[0] == weights[1])
+    }
+
+    @Test func validationSplitIsReported() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try runTool("mlp-train", ["--data", archive, "-o", folder.appendingPathComponent("m.h5").path,
+                                               "--epochs", "1", "--validation-split", "0.2", "--seed", "1"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("validation: last 60 training images held out, training on 240"))
+        #expect(result.stdout.contains(" - val_accuracy: ") && result.stdout.contains(" - val_loss: "))
+    }
+
+    @Test func modelFromConfigFile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("m.h5").path
+        let result = try runTool("mlp-train", ["--data", archive, "-o", model, "--epochs", "1", "--seed", "1",
+                                               "--model", packageRoot.appendingPathComponent("Models/baseline.json").path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try KerasH5.load(path: model).model.layers.map(\.name) == ["dense", "dense_1"])
+    }
+
+    // MARK: Bad input: one line on standard error naming the file, a non-zero status.
+
+    @Test func missingDataFile() throws {
+        let result = try runTool("mlp-train", ["--data", "/nonexistent/cifar.tar.gz", "-o", "/tmp/never.h5"])
+        expectCleanFailure(result, naming: "/nonexistent/cifar.tar.gz", problem: "no such file")
+    }
+
+    @Test func truncatedArchive() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: archive))
+        let cut = folder.appendingPathComponent("cut.tar.gz").path
+        try bytes.prefix(bytes.count / 3).write(to: URL(fileURLWithPath: cut))
+        let result = try runTool("mlp-train", ["--data", cut, "-o", folder.appendingPathComponent("m.h5").path])
+        expectCleanFailure(result, naming: cut, problem: "truncated gzip data")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("m.h5").path))
+    }
+
+    @Test func unwritableOutput() throws {
+        let result = try runTool("mlp-train", ["--data", archive, "-o", "/nonexistent-folder/m.h5"])
+        expectCleanFailure(result, naming: "/nonexistent-folder/m.h5", problem: "does not exist")
+        let procResult = try runTool("mlp-train", ["--data", archive, "-o", "/proc/m.h5", "--epochs", "1"])
+        expectCleanFailure(procResult, naming: "/proc/m.h5", problem: "cannot")
+    }
+
+    @Test func evalRejectsBadModels() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let text = folder.appendingPathComponent("notes.h5").path
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
+        expectCleanFailure(try runTool("mlp-eval", [text, "--data", archive]), naming: text, problem: "not an HDF5 file")
+        expectCleanFailure(try runTool("mlp-eval", ["/nonexistent/m.h5", "--data", archive]), naming: "/nonexistent/m.h5",
+                           problem: "no such file")
+        let small = fixture("keras/k3_mlp_adam.h5")
+        expectCleanFailure(try runTool("mlp-eval", [small, "--data", archive]), naming: small,
+                           problem: "takes 20 input values per sample, the images have 3072")
+        expectCleanFailure(try runTool("mlp-inspect", [text]), naming: text, problem: "not an HDF5 file")
+    }
+
+    @Test func badModelConfig() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let config = folder.appendingPathComponent("bad.json").path
+        try Data("{\"class_name\": \"Sequential\", \"config\": {\"layers\": [".utf8).write(to: URL(fileURLWithPath: config))
+        expectCleanFailure(try runTool("mlp-train", ["--data", archive, "-o", folder.appendingPathComponent("m.h5").path, "--model", config]),
+                           naming: config, problem: "not a JSON object")
+    }
+
+    @Test func optionRangesAreChecked() throws {
+        let result = try runTool("mlp-train", ["-o", "/tmp/x.h5", "--epochs", "0"])
+        #expect(result.status != 0 && result.stderr.contains("--epochs must be 1 to 10000"))
+        let layers = try runTool("mlp-train", ["-o", "/tmp/x.h5", "--data", archive, "--layers", "128:relux"])
+        expectCleanFailure(layers, naming: "--layers", problem: "unknown activation 'relux'")
+    }
+}
