@@ -16,6 +16,8 @@ public final class Adam: Optimizer {
     public var iterations = 0
     public var slots: [[String: FloatBuffer]] = []
     public var kerasClassName: String { weightDecay == nil ? "Adam" : "AdamW" }
+    /// tf_keras knows AdamW only as "Custom>AdamW", the name it writes; Keras 3 reads that too.
+    public var configClassName: String { weightDecay == nil ? "Adam" : "Custom>AdamW" }
     public var kerasName: String { weightDecay == nil ? "adam" : "adamw" }
     public var slotGroups: [[String]] { [["momentum", "velocity"]] }
 

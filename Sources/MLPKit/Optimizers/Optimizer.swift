@@ -5,6 +5,8 @@ public protocol Optimizer: AnyObject {
     /// the group of its state in a saved model.
     var kerasClassName: String { get }
     var kerasName: String { get }
+    /// The class name written to `optimizer_config`, when it must differ from Keras's own.
+    var configClassName: String { get }
     var learningRate: Float { get set }
     /// Batches applied so far (Keras's `iterations`).
     var iterations: Int { get set }
@@ -21,6 +23,8 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    public var configClassName: String { kerasClassName }
+
     /// Allocates zeroed slots for `parameters` unless they already hold state of the same sizes.
     public func build(for parameters: [Parameter]) {
         let names = slotGroups.flatMap { $0 }

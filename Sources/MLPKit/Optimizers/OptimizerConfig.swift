@@ -35,6 +35,6 @@ public enum OptimizerConfig {
 
     /// The `optimizer_config` object for `optimizer`.
     public static func object(for optimizer: Optimizer) -> [String: Any] {
-        ["class_name": optimizer.kerasClassName, "config": optimizer.kerasConfig()]
+        ["class_name": optimizer.configClassName, "config": optimizer.kerasConfig()]
     }
 }

@@ -33,7 +33,9 @@ public final class SGD: Optimizer {
 
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
-        config["momentum"] = momentum.decimalDouble
+        // Keras 3 insists on a float momentum, and JSON writes 0.0 as the integer 0: leave the
+        // default out.
+        if momentum != 0 { config["momentum"] = momentum.decimalDouble }
         config["nesterov"] = nesterov
         return config
     }

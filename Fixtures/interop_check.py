@@ -1,0 +1,98 @@
+"""Interop check against real Keras, run by Scripts/test.sh after the Swift tests.
+
+For models that mlp-train writes (several architectures and optimizers), checks that Keras 3
+and tf_keras both load the file and predict what mlp-eval predicted on the fixture holdout set
+(largest absolute difference at most 1e-5), that mlp-inspect's parameter counts and output
+shapes equal Keras's, and that mlp-eval's metrics equal scikit-learn's on Keras's own
+predictions. Prints one line per check and closes with "N passed, M failed".
+
+    python Fixtures/interop_check.py BIN_DIR
+"""
+import json, os, subprocess, sys, tempfile
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
+BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug"
+RUNS = {
+    "baseline_rmsprop": ["--epochs", "3"],
+    "dropout_adam": ["--epochs", "3", "--optimizer", "adam", "--layers", "64:gelu,32:tanh", "--dropout", "0.3"],
+    "sgd_activations": ["--epochs", "2", "--optimizer", "sgd", "--layers", "48:sigmoid,40:elu,32:selu,24:swish,16:linear"],
+    "adamw_relu": ["--epochs", "2", "--optimizer", "adamw", "--layers", "100:relu,50:relu"],
+}
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def holdout():
+    """The fixture holdout set, prepared as the notebook prepares CIFAR-100."""
+    import tarfile, pickle
+    with tarfile.open(ARCHIVE) as tar:
+        test = pickle.load(tar.extractfile("cifar-100-python/test"), encoding="bytes")
+    x = test[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072).astype("float32") / 255
+    return x, np.array(test[b"fine_labels"])
+
+
+def run(tool, *args):
+    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def main():
+    import keras, tf_keras
+    from sklearn import metrics
+    x, y = holdout()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, options in RUNS.items():
+            model = os.path.join(tmp, name + ".h5")
+            npy = os.path.join(tmp, name + ".npy")
+            run("mlp-train", "--data", ARCHIVE, "-o", model, "--seed", "5", *options)
+            report = json.loads(run("mlp-eval", model, "--data", ARCHIVE, "--json", "--predictions", npy))
+            ours = np.load(npy)
+            summary = json.loads(run("mlp-inspect", model, "--json"))
+            for label, library in (("keras3", keras), ("tf_keras", tf_keras)):
+                try:
+                    loaded = library.models.load_model(model)
+                except Exception as error:  # report every failure, then go on
+                    check(f"{name}: {label} loads the file", False, repr(error)[:300])
+                    continue
+                check(f"{name}: {label} loads the file", True)
+                theirs = loaded.predict(x, verbose=0)
+                diff = float(np.abs(theirs - ours).max())
+                check(f"{name}: {label} predicts the same", diff <= 1e-5, f"largest difference {diff:.2e}")
+                check(f"{name}: {label} count_params equals mlp-inspect's total_params",
+                      loaded.count_params() == summary["total_params"], f"{loaded.count_params()} vs {summary['total_params']}")
+                shapes = [[None] + list(l.output.shape[1:]) if label == "keras3" else list(l.output_shape) for l in loaded.layers]
+                ours_shapes = [l["output_shape"] for l in summary["layers"]]
+                params = [l.count_params() for l in loaded.layers]
+                check(f"{name}: {label} layer shapes and params equal mlp-inspect's",
+                      shapes == ours_shapes and params == [l["params"] for l in summary["layers"]],
+                      f"{shapes} {params} vs {ours_shapes}")
+                if label == "keras3":
+                    classes = list(range(100))
+                    expected = {
+                        "accuracy": metrics.accuracy_score(y, theirs.argmax(axis=1)),
+                        "top5_accuracy": metrics.top_k_accuracy_score(y, theirs, k=5, labels=classes),
+                        "roc_auc_ovr_macro": metrics.roc_auc_score(y, theirs, multi_class="ovr", average="macro"),
+                        "roc_auc_ovr_weighted": metrics.roc_auc_score(y, theirs, multi_class="ovr", average="weighted"),
+                        "log_loss": metrics.log_loss(y, theirs, labels=classes),
+                    }
+                    worst = max(abs(report[k] - v) for k, v in expected.items() if k != "accuracy")
+                    same_accuracy = abs(report["accuracy"] - expected["accuracy"]) * len(y) <= 1
+                    check(f"{name}: mlp-eval's metrics equal scikit-learn's on Keras's predictions",
+                          same_accuracy and worst <= 1e-5, f"largest difference {worst:.2e}")
+    failed = results.count(False)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
