@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "mlp-train", targets: ["mlp-train"]),
         .executable(name: "mlp-eval", targets: ["mlp-eval"]),
         .executable(name: "mlp-inspect", targets: ["mlp-inspect"]),
+        .executable(name: "mlp-bench", targets: ["mlp-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,6 +30,7 @@ let package = Package(
         .executableTarget(name: "mlp-train", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", "MLPCommandLine"]),
+        .executableTarget(name: "mlp-bench", dependencies: ["MLPKit", "MLPCommandLine"]),
         .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"]),
     ]
 )

@@ -45,6 +45,9 @@ struct MLPTrain: ParsableCommand {
     @Option(help: "Seed for initial weights, dropout and shuffling (default: drawn at random and recorded in the model).")
     var seed: UInt64?
 
+    @Option(help: "Also write the per-epoch history (Keras's History: loss, accuracy, val_*, and seconds) as JSON.")
+    var history: String?
+
     @Option(help: "OpenBLAS threads (default: all cores).")
     var threads: Int?
 
@@ -68,6 +71,7 @@ struct MLPTrain: ParsableCommand {
     func train() throws {
         if let threads { blasThreads = threads }
         try AtomicFile.temporaryPath(for: output)
+        if let history { try AtomicFile.temporaryPath(for: history) }
         let hidden = try HiddenLayerSpec.parseList(layers)
         let seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
 
@@ -122,7 +126,15 @@ struct MLPTrain: ParsableCommand {
                 printer.finish()
             }
         }
-        _ = logs
+        if let history {
+            var object: [String: Any] = ["epoch": logs.map(\.epoch), "loss": logs.map(\.loss), "accuracy": logs.map(\.accuracy),
+                                         "seconds": logs.map(\.seconds)]
+            if validation != nil {
+                object["val_loss"] = logs.map { $0.validationLoss ?? .nan }
+                object["val_accuracy"] = logs.map { $0.validationAccuracy ?? .nan }
+            }
+            try writeOutput(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), to: history)
+        }
 
         let test = Trainer.evaluate(model: network, data: pair.test, batchSize: batchSize)
         print(String(format: "holdout: accuracy %.4f, loss %.4f on %d images", test.accuracy, test.loss, pair.test.count))
