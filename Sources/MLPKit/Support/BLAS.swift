@@ -28,3 +28,6 @@ public var blasThreads: Int {
     get { Int(openblas_get_num_threads()) }
     set { openblas_set_num_threads(Int32(newValue)) }
 }
+
+/// Flushes denormal floats to zero on the calling thread (see the C shim for why).
+public func flushDenormalsToZero() { mlp_flush_denormals_to_zero() }

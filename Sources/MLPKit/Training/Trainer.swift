@@ -43,6 +43,7 @@ public enum Trainer {
             throw MLPError.model("layer '\(layer.name)' (\(layer.kerasClassName)) runs in inference mode only and cannot be trained")
         }
         guard train.count > 0 else { throw MLPError.usage("no training samples") }
+        flushDenormalsToZero()
         let batch = min(options.batchSize, train.count)
         let features = train.featureCount
         let x = FloatBuffer(count: batch * features)
