@@ -125,7 +125,7 @@ struct MLPBench: ParsableCommand {
         defer { try? FileManager.default.removeItem(at: folder) }
         let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "").split(separator: "\n")
             .first { $0.hasPrefix("model name") }.map { $0.split(separator: ":").last!.trimmingCharacters(in: .whitespaces) } ?? "?"
-        print("machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores, OpenBLAS \(blasThreads) threads")
+        print("machine: \(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores; OpenBLAS \(openBLASVersion)")
         print("data: \(data), batch 128, \(epochs) epochs per run")
 
         let baseline = [3072, 128, 100], wide = [3072, 1024, 512, 100]

@@ -48,7 +48,7 @@ struct MLPTrain: ParsableCommand {
     @Option(help: "Also write the per-epoch history (Keras's History: loss, accuracy, val_*, and seconds) as JSON.")
     var history: String?
 
-    @Option(help: "OpenBLAS threads (default: all cores).")
+    @Option(help: "Cores for the numeric work (default: all).")
     var threads: Int?
 
     func validate() throws {
@@ -69,7 +69,7 @@ struct MLPTrain: ParsableCommand {
     }
 
     func train() throws {
-        if let threads { blasThreads = threads }
+        if let threads { Compute.threads = threads }
         try AtomicFile.temporaryPath(for: output)
         if let history { try AtomicFile.temporaryPath(for: history) }
         let hidden = try HiddenLayerSpec.parseList(layers)

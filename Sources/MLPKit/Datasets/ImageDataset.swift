@@ -45,20 +45,22 @@ public struct ImageDataset: Sendable {
     }
 
     /// Writes samples `indices` (positions in this view) as floats `byte / 255` into
-    /// `output`, (indices.count, featureCount), and their labels into `labels`.
+    /// `output`, (indices.count, featureCount), and their labels into `labels`. Large batches
+    /// are converted on all cores.
     public func fill<C: Collection<Int>>(
         _ indices: C, into output: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
-    ) {
-        let width = featureCount
+    ) where C.Index == Int {
+        let width = featureCount, first = indices.startIndex
         storage.withUnsafeBufferPointer { bytes in
-            var row = 0
-            for index in indices {
-                let source = bytes.baseAddress! + (start + index) * width
-                let target = output + row * width
-                // Division, not multiplication by 1/255, to give the notebook's exact floats.
-                for j in 0..<width { target[j] = Float(source[j]) / 255 }
-                labels[row] = storageLabels[start + index]
-                row += 1
+            parallelChunks(indices.count, minimumChunk: 32) { rows in
+                for row in rows {
+                    let index = indices[first + row]
+                    let source = bytes.baseAddress! + (start + index) * width
+                    let target = output + row * width
+                    // Division, not multiplication by 1/255, to give the notebook's exact floats.
+                    for j in 0..<width { target[j] = Float(source[j]) / 255 }
+                    labels[row] = storageLabels[start + index]
+                }
             }
         }
     }

@@ -8,7 +8,7 @@ import _Builtin_intrinsics.intel
 /// large enough to repay the hand-off, and on the calling thread otherwise.
 @inline(__always)
 func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 17, _ body: (Range<Int>) -> Void) {
-    let chunks = min(ProcessInfo.processInfo.activeProcessorCount, count / minimumChunk)
+    let chunks = min(Compute.threads, count / minimumChunk)
     guard chunks > 1 else { return body(0..<count) }
     // Chunk edges on multiples of 16 keep vector loops aligned within each chunk.
     let size = ((count + chunks - 1) / chunks + 15) & ~15
@@ -16,7 +16,10 @@ func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 17, _ body: (Range<In
         let task = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: chunks) { index in
             let start = index * size
-            if start < count { task.value(start..<min(start + size, count)) }
+            if start < count {
+                flushDenormalsToZero()
+                task.value(start..<min(start + size, count))
+            }
         }
     }
 }
