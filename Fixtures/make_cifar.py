@@ -77,14 +77,22 @@ class Py2Pickler:
         return self.out.getvalue()
 
 
-def make_split(rng, prototypes, per_class, noise):
+def make_split(rng, prototypes, per_class, noise, hard):
     n = per_class * 100
     fine = np.tile(np.arange(100), per_class)
     rng.shuffle(fine)
     coarse = fine // 5
     base = prototypes[fine]  # (n, 32, 32, 3) floats in [0, 1]
-    # Three noise levels keep the small archives compressible.
-    images = np.clip(base + noise * rng.integers(-1, 2, base.shape), 0, 1)
+    if hard:
+        # As hard as the real task for an MLP: blend in another class's prototype (30 to 60%),
+        # shift the brightness and add strong noise.
+        other = (fine + rng.integers(1, 100, n)) % 100
+        w = rng.uniform(0.3, 0.6, (n, 1, 1, 1)).astype(np.float32)
+        base = (1 - w) * base + w * prototypes[other] + rng.uniform(-0.15, 0.15, (n, 1, 1, 1))
+        images = np.clip(base + rng.uniform(-noise, noise, base.shape), 0, 1)
+    else:
+        # Three noise levels keep the small archives compressible.
+        images = np.clip(base + noise * rng.integers(-1, 2, base.shape), 0, 1)
     images = (images * 255).astype(np.uint8)
     planes = images.transpose(0, 3, 1, 2).reshape(n, 3072)  # the files' (3, 32, 32) order
     return planes, fine.tolist(), coarse.tolist()
@@ -97,12 +105,12 @@ def add(tar, name, data):
     tar.addfile(info, io.BytesIO(data))
 
 
-def write(out_dir, per_train, per_test, noise, seed=100):
+def write(out_dir, per_train, per_test, noise, hard=False, seed=100):
     rng = np.random.default_rng(seed)
     grid = rng.integers(1, 6, (100, 8, 8, 3)) / 6.0  # few levels: small archives
-    prototypes = grid.repeat(4, axis=1).repeat(4, axis=2)
-    train = make_split(rng, prototypes, per_train, noise)
-    test = make_split(rng, prototypes, per_test, noise)
+    prototypes = grid.repeat(4, axis=1).repeat(4, axis=2).astype(np.float32)
+    train = make_split(rng, prototypes, per_train, noise, hard)
+    test = make_split(rng, prototypes, per_test, noise, hard)
     files = {}
     for split, (planes, fine, coarse) in (("train", train), ("test", test)):
         files[split] = Py2Pickler().dump({
@@ -154,7 +162,7 @@ if __name__ == "__main__":
     parser.add_argument("--full", metavar="OUT_DIR")
     args = parser.parse_args()
     if args.full:
-        write(args.full, 500, 100, noise=0.45)
+        write(args.full, 500, 100, noise=0.6, hard=True)
     else:
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cifar")
         files = write(out, 3, 1, noise=0.1)

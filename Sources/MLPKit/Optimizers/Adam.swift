@@ -36,11 +36,25 @@ public final class Adam: Optimizer {
         let t = Float(step)
         let alpha = lr * (1 - pow(b2, t)).squareRoot() / (1 - pow(b1, t))
         let decay = (weightDecay ?? 0) * lr
-        for i in 0..<count {
-            if decay != 0 { value[i] -= value[i] * decay }
-            m[i] += (g[i] - m[i]) * (1 - b1)
-            v[i] += (g[i] * g[i] - v[i]) * (1 - b2)
-            value[i] -= m[i] * alpha / (v[i].squareRoot() + eps)
+        parallelChunks(count) { range in
+            var i = range.lowerBound
+            while i + 4 <= range.upperBound {
+                var w = value.vector4(i)
+                if decay != 0 { w -= w * decay }
+                let gi = g.vector4(i)
+                let mi = m.vector4(i) + (gi - m.vector4(i)) * (1 - b1)
+                let vi = v.vector4(i) + (gi * gi - v.vector4(i)) * (1 - b2)
+                m.store4(mi, i)
+                v.store4(vi, i)
+                value.store4(w - mi * alpha / (squareRoot4(vi) + eps), i)
+                i += 4
+            }
+            for j in i..<range.upperBound {
+                if decay != 0 { value[j] -= value[j] * decay }
+                m[j] += (g[j] - m[j]) * (1 - b1)
+                v[j] += (g[j] * g[j] - v[j]) * (1 - b2)
+                value[j] -= m[j] * alpha / (v[j].squareRoot() + eps)
+            }
         }
     }
 

@@ -57,7 +57,7 @@ public enum Trainer {
         let steps = (train.count + batch - 1) / batch
         var logs: [EpochLog] = []
 
-        for epoch in 1...max(options.epochs, 1) where options.epochs > 0 {
+        for epoch in stride(from: 1, through: options.epochs, by: 1) {
             report(.epochStarted(epoch: epoch, of: options.epochs))
             let started = Date()
             order.seededShuffle(using: &shuffler)
