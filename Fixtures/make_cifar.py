@@ -121,7 +121,9 @@ def write(out_dir, per_train, per_test, noise, hard=False, seed=100):
                                        b"coarse_label_names": [n.encode() for n in COARSE]})
     os.makedirs(out_dir, exist_ok=True)
     with tarfile.open(os.path.join(out_dir, "cifar-100-python.tar.gz"), "w:gz", format=tarfile.GNU_FORMAT) as tar:
-        for name in ("meta", "test", "train"):
+        # The official archive's order: the training split first.
+        add(tar, "cifar-100-python/file.txt~", b"")
+        for name in ("train", "test", "meta"):
             add(tar, f"cifar-100-python/{name}", files[name])
     with tarfile.open(os.path.join(out_dir, "cifar-100-binary.tar.gz"), "w:gz", format=tarfile.GNU_FORMAT) as tar:
         for split, (planes, fine, coarse) in (("train", train), ("test", test)):

@@ -55,6 +55,16 @@ import Testing
         #expect(fromFolder.train.classNames == fromArchive.train.classNames)
     }
 
+    /// Evaluation reads only the holdout split and the names.
+    @Test(arguments: archives)
+    func holdoutOnly(_ archive: String) throws {
+        let full = try CIFAR100.load(path: fixture(archive))
+        let holdout = try CIFAR100.load(path: fixture(archive), includeTrain: false)
+        #expect(holdout.train.count == 0 && holdout.checksum.isEmpty)
+        #expect(holdout.test.storage == full.test.storage && holdout.test.classNames == full.test.classNames)
+        #expect(full.checksum.count == 64)
+    }
+
     @Test func validationSplitTakesTheLastFraction() throws {
         let pair = try CIFAR100.load(path: fixture(Self.archives[0]))
         let (train, validation) = pair.train.splitValidation(fraction: 0.2)

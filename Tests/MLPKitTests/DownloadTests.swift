@@ -52,7 +52,10 @@ import Testing
         #expect(first.stdout.contains("Downloading CIFAR-100 from \(base)/good"))
         let cached = home.appendingPathComponent("datasets/cifar-100-python.tar.gz").path
         #expect(try Data(contentsOf: URL(fileURLWithPath: cached)) == Data(contentsOf: URL(fileURLWithPath: archive)))
-        // The second run finds the archive where Keras keeps it and downloads nothing.
+        // Extracted beside the archive, as Keras keeps it.
+        let extracted = home.appendingPathComponent("datasets/cifar-100-python").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: extracted).sorted() == ["meta", "test", "train"])
+        // The second run finds the data where Keras keeps it and downloads nothing.
         let second = try train(home: home, url: base + "/missing", md5: checksum)
         #expect(second.status == 0 && !second.stdout.contains("Downloading"))
     }

@@ -22,8 +22,8 @@ public enum CIFAR100 {
     static let testCount = 10_000
 
     /// Loads from an archive or a folder in either official layout.
-    /// With `includeTrain` false the training split is skipped (still decompressed when it
-    /// precedes the test split in an archive, but neither parsed nor kept).
+    /// With `includeTrain` false, for evaluation, only the holdout split and the class names are
+    /// read: an archive is read only as far as they lie, and no checksum is computed.
     public static func load(path: String, labelMode: LabelMode = .fine, includeTrain: Bool = true) throws -> DatasetPair {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -40,8 +40,10 @@ public enum CIFAR100 {
                 let reader = try CompressedFileReader(path: file)
                 let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
                 let bytes = try reader.read(count: size)
-                try reader.hashRemainder()
-                digest.append("\(name):\(reader.sha256)")
+                if includeTrain {
+                    try reader.hashRemainder()
+                    digest.append("\(name):\(reader.sha256)")
+                }
                 try parts.add(name: name, bytes: bytes, path: file, labelMode: labelMode)
             }
             checksum = digest.joined(separator: " ")
@@ -53,11 +55,39 @@ public enum CIFAR100 {
                 let name = entry.name.split(separator: "/").last.map(String.init) ?? entry.name
                 guard parts.wants(name) else { continue }
                 try parts.add(name: name, bytes: try tar.readEntry(), path: "\(path) (\(entry.name))", labelMode: labelMode)
+                if !includeTrain, parts.test != nil, parts.names != nil { break }
             }
-            try reader.hashRemainder()
-            checksum = reader.sha256
+            if includeTrain {
+                try reader.hashRemainder()
+                checksum = reader.sha256
+            }
         }
         return try parts.finish(path: path, checksum: checksum, labelMode: labelMode)
+    }
+
+    /// Extracts the dataset's files from `archive` into `folder` (which must not exist yet), as
+    /// Keras extracts its download: into a temporary folder beside it, renamed when complete.
+    public static func extract(archive: String, into folder: String) throws {
+        let temporary = folder + ".tmp-\(getpid())"
+        try? FileManager.default.removeItem(atPath: temporary)
+        do {
+            try FileManager.default.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+            var tar = TarReader(try CompressedFileReader(path: archive))
+            while let entry = try tar.next() {
+                let name = entry.name.split(separator: "/").last.map(String.init) ?? ""
+                guard entry.type == "0" || entry.type == "7", Parts.wanted.contains(name) else { continue }
+                let target = temporary + "/" + name
+                guard FileManager.default.createFile(atPath: target, contents: Data(try tar.readEntry())) else {
+                    throw MLPError.io(path: target, problem: "cannot write file")
+                }
+            }
+            guard rename(temporary, folder) == 0 else {
+                throw MLPError.io(path: folder, problem: "cannot create folder: \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
     }
 
     /// The folder holding the files: `path` itself or a `cifar-100-python` / `cifar-100-binary`

@@ -45,6 +45,11 @@ public enum DataSource {
                     + "use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
             }
         }
+        // Like Keras, keep the archive extracted beside it: later runs read the files directly.
+        let extracted = folder + "/cifar-100-python"
+        if (try? CIFAR100.extract(archive: archive, into: extracted)) != nil {
+            return try CIFAR100.load(path: extracted, labelMode: labelMode, includeTrain: includeTrain)
+        }
         return try CIFAR100.load(path: archive, labelMode: labelMode, includeTrain: includeTrain)
     }
 }
