@@ -30,11 +30,11 @@ def check(name, ok, detail=""):
     print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
 
 
-def holdout():
-    """The fixture holdout set, prepared as the notebook prepares CIFAR-100."""
+def holdout(split="test"):
+    """A split of the fixture set (the holdout by default), prepared as the notebook prepares CIFAR-100."""
     import tarfile, pickle
     with tarfile.open(ARCHIVE) as tar:
-        test = pickle.load(tar.extractfile("cifar-100-python/test"), encoding="bytes")
+        test = pickle.load(tar.extractfile(f"cifar-100-python/{split}"), encoding="bytes")
     x = test[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072).astype("float32") / 255
     return x, np.array(test[b"fine_labels"])
 
@@ -89,6 +89,34 @@ def main():
                     same_accuracy = abs(report["accuracy"] - expected["accuracy"]) * len(y) <= 1
                     check(f"{name}: mlp-eval's metrics equal scikit-learn's on Keras's predictions",
                           same_accuracy and worst <= 1e-5, f"largest difference {worst:.2e}")
+        # A model trained and saved by Keras itself: mlp-eval against scikit-learn on Keras's own
+        # predictions (the metrics issue's check), and mlp-inspect against model.summary().
+        for label, library in (("keras3", keras), ("tf_keras", tf_keras)):
+            library.utils.set_random_seed(3)
+            (xtrain, ytrain) = holdout(split="train")
+            model = library.Sequential([library.Input((3072,)), library.layers.Dense(64, activation="relu"),
+                                        library.layers.Dropout(0.2), library.layers.Dense(100, activation="softmax")])
+            model.compile(optimizer=library.optimizers.RMSprop(learning_rate=2e-4), loss="categorical_crossentropy",
+                          metrics=["accuracy"])
+            model.fit(xtrain, library.utils.to_categorical(ytrain, 100), epochs=5, batch_size=32, verbose=0)
+            path = os.path.join(tmp, f"{label}_saved.h5")
+            model.save(path)
+            theirs = model.predict(x, verbose=0)
+            report = json.loads(run("mlp-eval", path, "--data", ARCHIVE, "--json"))
+            classes = list(range(100))
+            expected = {
+                "top5_accuracy": metrics.top_k_accuracy_score(y, theirs, k=5, labels=classes),
+                "roc_auc_ovr_macro": metrics.roc_auc_score(y, theirs, multi_class="ovr", average="macro"),
+                "roc_auc_ovr_weighted": metrics.roc_auc_score(y, theirs, multi_class="ovr", average="weighted"),
+                "log_loss": metrics.log_loss(y, theirs, labels=classes),
+            }
+            worst = max(abs(report[k] - v) for k, v in expected.items())
+            accuracy_gap = abs(report["accuracy"] - metrics.accuracy_score(y, theirs.argmax(axis=1))) * len(y)
+            check(f"{label}-saved model: mlp-eval's metrics equal scikit-learn's on {label}'s predictions",
+                  accuracy_gap <= 1 and worst <= 1e-5, f"accuracy off by {accuracy_gap:.0f} samples, others by {worst:.2e}")
+            summary = json.loads(run("mlp-inspect", path, "--json"))
+            check(f"{label}-saved model: mlp-inspect's total_params equals count_params",
+                  summary["total_params"] == model.count_params(), f"{summary['total_params']} vs {model.count_params()}")
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
