@@ -28,9 +28,14 @@ def main():
     if args.data == "synthetic":
         pixels = np.random.default_rng(0).integers(0, 256, (50_000, 3072), dtype=np.uint8)
         labels = np.arange(50_000) % 100
+    elif os.path.isdir(args.data):
+        folder = args.data if os.path.exists(os.path.join(args.data, "train")) else os.path.join(args.data, "cifar-100-python")
+        with open(os.path.join(folder, "train"), "rb") as f:
+            d = pickle.load(f, encoding="bytes")
     else:
         with tarfile.open(args.data) as tar:
             d = pickle.load(tar.extractfile("cifar-100-python/train"), encoding="bytes")
+    if args.data != "synthetic":
         pixels = d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072)
         labels = np.array(d[b"fine_labels"])
     x = pixels.astype("float32") / 255

@@ -40,7 +40,6 @@ public func sgemm(
 ) {
     Compute.configure()
     func product(_ rows: Range<Int>) {
-        flushDenormalsToZero()
         // Rows of op(a): rows of a, or columns of a when it is transposed.
         let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
         cblas_sgemm(
@@ -52,12 +51,9 @@ public func sgemm(
     // Below about 20 MFLOP the hand-off costs more than the second core gives.
     guard pieces > 1, 2 * m * n * k >= 20_000_000 else { return product(0..<m) }
     let rows = ((m + pieces - 1) / pieces + 7) & ~7
-    withoutActuallyEscaping(product) { product in
-        let task = UncheckedSendable(product)
-        DispatchQueue.concurrentPerform(iterations: pieces) { piece in
-            let start = piece * rows
-            if start < m { task.value(start..<min(start + rows, m)) }
-        }
+    WorkerPool.shared.run(pieces: pieces) { piece in
+        let start = piece * rows
+        if start < m { product(start..<min(start + rows, m)) }
     }
 }
 

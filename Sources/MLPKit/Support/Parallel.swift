@@ -12,23 +12,10 @@ func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 17, _ body: (Range<In
     guard chunks > 1 else { return body(0..<count) }
     // Chunk edges on multiples of 16 keep vector loops aligned within each chunk.
     let size = ((count + chunks - 1) / chunks + 15) & ~15
-    withoutActuallyEscaping(body) { body in
-        let task = UncheckedSendable(body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { index in
-            let start = index * size
-            if start < count {
-                flushDenormalsToZero()
-                task.value(start..<min(start + size, count))
-            }
-        }
+    WorkerPool.shared.run(pieces: chunks) { index in
+        let start = index * size
+        if start < count { body(start..<min(start + size, count)) }
     }
-}
-
-/// Carries a value that is safe to share by construction (disjoint ranges of one buffer)
-/// across a concurrent loop.
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
 }
 
 /// SIMD4 loads and stores on unaligned float pointers.
