@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Synchronization
 
 /// How many cores the numeric work uses: matrix products are split into that many pieces,
 /// each one single-threaded OpenBLAS call on its own core, and element-wise passes over large
@@ -47,14 +48,55 @@ public func sgemm(
             blasint(rows.count), blasint(n), blasint(k), alpha, aStart, blasint(lda), b, blasint(ldb),
             beta, c + rows.lowerBound * ldc, blasint(ldc))
     }
-    let pieces = min(Compute.threads, m / 16)
     // Below about 20 MFLOP the hand-off costs more than the second core gives.
-    guard pieces > 1, 2 * m * n * k >= 20_000_000 else { return product(0..<m) }
+    guard Compute.threads > 1, 2 * m * n * k >= 20_000_000 else { return product(0..<m) }
+    if m <= 256, k >= 8 * m, !transposeA, !transposeB {
+        // A short, deep product (a batch through a wide first layer): split the depth, so that
+        // each core packs only its share of both operands, then add the partial sums.
+        if splitDepth(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
+        return product(0..<m)
+    }
+    let pieces = min(Compute.threads, m / 16)
+    guard pieces > 1 else { return product(0..<m) }
     let rows = ((m + pieces - 1) / pieces + 7) & ~7
-    WorkerPool.shared.run(pieces: pieces) { piece in
+    let split = WorkerPool.shared.run(pieces: pieces) { piece in
         let start = piece * rows
         if start < m { product(start..<min(start + rows, m)) }
     }
+    if !split { product(0..<m) }
+}
+
+/// Partial sums of `splitDepth` beyond the first piece, sized once and reused by one caller
+/// at a time.
+nonisolated(unsafe) private var depthScratch = FloatBuffer(count: 0)
+private let depthScratchInUse = Atomic<Bool>(false)
+
+/// `c = alpha · a · b + beta · c` with the k dimension split over the cores; false, having
+/// done nothing, when another thread holds the scratch buffer or the worker pool.
+private func splitDepth(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+                        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+    guard depthScratchInUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+    defer { depthScratchInUse.store(false, ordering: .releasing) }
+    let pieces = Compute.threads
+    let depth = ((k + pieces - 1) / pieces + 15) & ~15
+    depthScratch.reserve((pieces - 1) * m * n)
+    let scratch = depthScratch.pointer
+    let split = WorkerPool.shared.run(pieces: pieces) { piece in
+        let start = piece * depth, count = max(min(depth, k - start), 0)
+        let target = piece == 0 ? c : scratch + (piece - 1) * m * n
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, blasint(m), blasint(n), blasint(count), alpha,
+                    a + start, blasint(lda), b + start * ldb, blasint(ldb), piece == 0 ? beta : 0, target,
+                    blasint(piece == 0 ? ldc : n))
+    }
+    guard split else { return false }
+    for piece in 1..<pieces {
+        let partial = scratch + (piece - 1) * m * n
+        for row in 0..<m {
+            let out = c + row * ldc, add = partial + row * n
+            for j in 0..<n { out[j] += add[j] }
+        }
+    }
+    return true
 }
 
 /// Flushes denormal floats to zero on the calling thread (see the C shim for why).

@@ -12,10 +12,11 @@ func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 17, _ body: (Range<In
     guard chunks > 1 else { return body(0..<count) }
     // Chunk edges on multiples of 16 keep vector loops aligned within each chunk.
     let size = ((count + chunks - 1) / chunks + 15) & ~15
-    WorkerPool.shared.run(pieces: chunks) { index in
+    let split = WorkerPool.shared.run(pieces: chunks) { index in
         let start = index * size
         if start < count { body(start..<min(start + size, count)) }
     }
+    if !split { body(0..<count) }
 }
 
 /// SIMD4 loads and stores on unaligned float pointers.

@@ -29,14 +29,14 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(0)` ..< `body(pieces - 1)`, piece 0 on the calling thread, and returns when all
-    /// are done. While another thread is using the pool, the caller runs every piece itself.
-    func run(pieces: Int, _ body: (Int) -> Void) {
+    /// Runs `body(0)` ..< `body(pieces - 1)`, piece 0 on the calling thread, and returns true
+    /// when all are done; returns false at once, running nothing, when the pool is in use by
+    /// another thread or has too few workers, so that the caller can do the work its own way.
+    func run(pieces: Int, _ body: (Int) -> Void) -> Bool {
         let count = min(pieces, workers + 1)
-        guard count > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for piece in 0..<pieces { body(piece) }
-            return
-        }
+        guard count == pieces, count > 1,
+              busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+        else { return false }
         defer { busy.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { body in
             condition.lock()
@@ -50,6 +50,7 @@ final class WorkerPool: @unchecked Sendable {
             while remaining.load(ordering: .acquiring) > 0 {}
             job = nil
         }
+        return true
     }
 
     /// Runs one piece, holding the job only for the call: the caller's non-escaping closure must
