@@ -56,14 +56,7 @@ public func sgemm(
         if splitDepth(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
         return product(0..<m)
     }
-    let pieces = min(Compute.threads, m / 16)
-    guard pieces > 1 else { return product(0..<m) }
-    let rows = ((m + pieces - 1) / pieces + 7) & ~7
-    let split = WorkerPool.shared.run(pieces: pieces) { piece in
-        let start = piece * rows
-        if start < m { product(start..<min(start + rows, m)) }
-    }
-    if !split { product(0..<m) }
+    parallelRanges(m, pieces: min(Compute.threads, m / 16), alignment: 8, product)
 }
 
 /// Partial sums of `splitDepth` beyond the first piece, sized once and reused by one caller

@@ -8,11 +8,18 @@ import _Builtin_intrinsics.intel
 /// large enough to repay the hand-off, and on the calling thread otherwise.
 @inline(__always)
 func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 17, _ body: (Range<Int>) -> Void) {
-    let chunks = min(Compute.threads, count / minimumChunk)
-    guard chunks > 1 else { return body(0..<count) }
     // Chunk edges on multiples of 16 keep vector loops aligned within each chunk.
-    let size = ((count + chunks - 1) / chunks + 15) & ~15
-    let split = WorkerPool.shared.run(pieces: chunks) { index in
+    parallelRanges(count, pieces: min(Compute.threads, count / minimumChunk), alignment: 16, body)
+}
+
+/// Splits `0..<count` into `pieces` contiguous ranges whose edges are multiples of
+/// `alignment` and runs them on the worker pool, or runs the whole range on the calling
+/// thread when there is one piece or the pool is busy.
+@inline(__always)
+func parallelRanges(_ count: Int, pieces: Int, alignment: Int, _ body: (Range<Int>) -> Void) {
+    guard pieces > 1 else { return body(0..<count) }
+    let size = ((count + pieces - 1) / pieces + alignment - 1) / alignment * alignment
+    let split = WorkerPool.shared.run(pieces: pieces) { index in
         let start = index * size
         if start < count { body(start..<min(start + size, count)) }
     }
