@@ -36,7 +36,7 @@ public enum DataSource {
             log("Downloading CIFAR-100 from \(address) to \(archive)")
             do {
                 try Download.fetch(url: url, to: archive, md5: ProcessInfo.processInfo.environment[md5Variable] ?? officialMD5) { received, total in
-                    ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total))
+                    ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total), force: received == total)
                 }
                 ProgressPrinter.shared.finish()
             } catch {

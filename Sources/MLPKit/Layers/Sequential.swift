@@ -58,21 +58,21 @@ public final class Sequential {
         let output = forward(x, rows: rows, training: true)
         let result = CategoricalCrossentropy.loss(probabilities: output, labels: labels, rows: rows, classes: classes)
         var gradient: UnsafeMutablePointer<Float>?
-        var remaining = layers[...]
+        var next = layers.count - 1
         if let dense = layers.last as? Dense, dense.activation == .softmax {
             // The output buffer is the Dense layer's own and is not read again until next forward.
             let dz = UnsafeMutablePointer(mutating: output)
             CategoricalCrossentropy.softmaxGradient(probabilities: dz, labels: labels, rows: rows, classes: classes)
             gradient = dense.backward(preActivationGradient: dz, rows: rows, needInputGradient: layers.count > 1)
-            remaining = remaining.dropLast()
+            next -= 1
         } else {
             CategoricalCrossentropy.probabilityGradient(
                 probabilities: output, labels: labels, rows: rows, classes: classes, into: lossGradient.pointer)
             gradient = lossGradient.pointer
         }
-        for (index, layer) in remaining.enumerated().reversed() {
-            guard let g = gradient else { break }
-            gradient = layer.backward(g, rows: rows, needInputGradient: index > 0)
+        while next >= 0, let g = gradient {
+            gradient = layers[next].backward(g, rows: rows, needInputGradient: next > 0)
+            next -= 1
         }
         return result
     }

@@ -9,14 +9,21 @@ public final class ProgressPrinter: @unchecked Sendable {
     private var lastDraw = Date.distantPast
     public let isTerminal = isatty(STDOUT_FILENO) == 1
 
-    /// Replaces the current line (at most ten times a second on a terminal).
-    public func update(_ line: String, force: Bool = false) {
+    /// Replaces the current line (at most ten times a second on a terminal). The line is built
+    /// only when it is drawn or final, so a batch loop can call this on every step.
+    public func update(_ line: @autoclosure () -> String, force: Bool = false) {
         lock.lock()
         defer { lock.unlock() }
-        lastLine = line
-        guard isTerminal, force || Date().timeIntervalSince(lastDraw) > 0.1 else { return }
+        let due = isTerminal && Date().timeIntervalSince(lastDraw) > 0.1
+        guard force || due else {
+            lastLine = nil
+            return
+        }
+        let text = line()
+        lastLine = text
+        guard isTerminal else { return }
         lastDraw = Date()
-        emit("\r\u{1B}[K" + line)
+        emit("\r\u{1B}[K" + text)
     }
 
     // Through C's stdout, so that lines keep their order with print()'s.
