@@ -39,6 +39,9 @@ struct MLPTrain: ParsableCommand {
     @Option(help: "Architecture as a Keras model-config JSON file (e.g. Models/baseline.json), instead of --layers.")
     var model: String?
 
+    @Option(help: "Go on training a saved model (.h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.")
+    var resume: String?
+
     @Option(help: "Fraction of the training set held out for validation: the LAST fraction, before shuffling, as Keras does (0 to <1).")
     var validationSplit: Double = 0
 
@@ -86,7 +89,14 @@ struct MLPTrain: ParsableCommand {
         }
 
         let network: Sequential
-        if let model {
+        var resumed: SavedModel?
+        if let resume {
+            guard model == nil else { throw MLPError.usage("--resume and --model both give the architecture; use one") }
+            resumed = try KerasH5.load(path: resume)
+            network = resumed!.model
+            network.initialize(dropoutSeed: seed)
+            for warning in resumed!.warnings { print("note: \(resume): \(warning)") }
+        } else if let model {
             let text: String
             do { text = try String(contentsOfFile: model, encoding: .utf8) } catch {
                 throw MLPError.io(path: model, problem: "cannot read file")
@@ -103,7 +113,15 @@ struct MLPTrain: ParsableCommand {
         guard network.outputWidth == train.classCount else {
             throw MLPError.model("the model has \(network.outputWidth) outputs, the data has \(train.classCount) classes")
         }
-        let optimizer = self.optimizer.make(learningRate: learningRate)
+        let optimizer: Optimizer
+        if let saved = resumed?.optimizer {
+            optimizer = saved
+            if let learningRate { optimizer.learningRate = learningRate }
+            print("resuming \(resume!): \(saved.kerasClassName) after \(saved.iterations) iterations"
+                  + (resumed!.optimizerStateRestored ? "" : " (no optimizer state in the file: starting it afresh)"))
+        } else {
+            optimizer = self.optimizer.make(learningRate: learningRate)
+        }
         print("model: \(network.layers.map { "\($0.kerasClassName)(\($0.outputShape.map(String.init).joined(separator: "x")))" }.joined(separator: " → ")), "
               + "\(network.parameters.reduce(0) { $0 + $1.count }) parameters; optimizer \(optimizer.kerasClassName) "
               + "(learning rate \(optimizer.learningRate)); seed \(seed)")
@@ -144,7 +162,7 @@ struct MLPTrain: ParsableCommand {
             "learning_rate": optimizer.learningRate.decimalDouble, "label_mode": data.labelMode.rawValue,
             "dropout": dropout.decimalDouble, "validation_split": validationSplit,
         ]
-        if let model { options["model"] = model } else { options["layers"] = layers }
+        if let resume { options["resume"] = resume } else if let model { options["model"] = model } else { options["layers"] = layers }
         let optionsJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: options, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         let provenance = [
             "version": mlpVersion, "dataset": pair.name, "dataset_file": pair.source, "dataset_sha256": pair.checksum,

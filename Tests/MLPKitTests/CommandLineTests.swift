@@ -63,6 +63,26 @@ import Testing
         #expect(result.stdout.contains(" - val_accuracy: ") && result.stdout.contains(" - val_loss: "))
     }
 
+    /// --resume goes on from a saved model with its optimizer state: the iteration count carries
+    /// on, and so does the training (the first resumed epoch starts where the last one ended).
+    @Test func resumeTraining() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = folder.appendingPathComponent("a.h5").path, second = folder.appendingPathComponent("b.h5").path
+        let common = ["--data", archive, "--batch-size", "16", "--learning-rate", "0.0002", "--seed", "2"]
+        let a = try runTool("mlp-train", common + ["-o", first, "--epochs", "10", "--optimizer", "adam"])
+        #expect(a.status == 0, "\(a.stderr)")
+        let b = try runTool("mlp-train", common + ["-o", second, "--epochs", "2", "--resume", first])
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(b.stdout.contains("resuming \(first): Adam after 190 iterations"))
+        let resumed = try KerasH5.load(path: second)
+        #expect(resumed.optimizer?.kerasClassName == "Adam" && resumed.optimizer?.iterations == 190 + 2 * 19)
+        // A fresh start would begin near log(100) = 4.6; the resumed run begins where training left off.
+        let lastLoss = try #require(number(after: "loss: ", in: String(a.stdout.split(separator: "\n").last { $0.contains("19/19") } ?? "")))
+        let resumedLoss = try #require(number(after: "loss: ", in: String(b.stdout.split(separator: "\n").first { $0.contains("19/19") } ?? "")))
+        #expect(resumedLoss < lastLoss + 0.5 && resumedLoss < 3, "resumed at \(resumedLoss) after \(lastLoss)")
+    }
+
     @Test func modelFromConfigFile() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -62,6 +62,12 @@ extension Sequential {
         return model
     }
 
+    /// Reseeds only the Dropout streams, for a model whose weights were loaded.
+    public func initialize(dropoutSeed seed: UInt64) {
+        var generator = SeededGenerator(seed: seed)
+        for case let dropout as Dropout in layers { dropout.reseed(generator.next()) }
+    }
+
     /// Draws every Dense kernel (glorot-uniform) and every Dropout stream from one seed, in
     /// layer order, so the same seed gives bit-identical weights.
     public func initialize(seed: UInt64) {
