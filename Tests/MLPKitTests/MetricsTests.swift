@@ -1,3 +1,6 @@
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Foundation
 import Testing
 @testable import MLPKit
@@ -97,5 +100,39 @@ import Testing
         #expect(abs(halfWidth - 1.96 * (accuracy * (1 - accuracy) / 600).squareRoot()) < 0.008)
         let macro = ROCAUC.macro(auc.perClass())
         #expect(a.macroAUC.low < macro && macro < a.macroAUC.high)
+    }
+}
+
+@Suite struct EvaluationTests {
+    let data = SyntheticCIFAR.make(trainCount: 0, testCount: 200).test
+
+    /// A model without a final softmax is evaluated on the softmax of its outputs, with a note;
+    /// the numbers equal those of the same model with the softmax.
+    @Test func nonProbabilityOutputs() throws {
+        let linear = Sequential(inputShape: [3072], layers: [Dense(name: "dense", inputs: 3072, units: 100, activation: .linear)])
+        let softmax = Sequential(inputShape: [3072], layers: [Dense(name: "dense", inputs: 3072, units: 100, activation: .softmax)])
+        linear.initialize(seed: 3)
+        softmax.initialize(seed: 3)
+        let a = try Evaluation.evaluate(model: linear, data: data)
+        let b = try Evaluation.evaluate(model: softmax, data: data)
+        #expect(a.notes.contains { $0.contains("not softmax") } && b.notes.isEmpty)
+        #expect(abs(a.logLoss - b.logLoss) < 1e-6 && a.rocAUCMacro == b.rocAUCMacro && a.accuracy == b.accuracy)
+    }
+
+    @Test func outputWidthMustMatchTheClasses() {
+        let model = Sequential.mlp(inputShape: [3072], hidden: [], classes: 10, seed: 1)
+        #expect(throws: MLPError.model("the model has 10 outputs but the data has 100 classes")) {
+            _ = try Evaluation.evaluate(model: model, data: data)
+        }
+    }
+
+    /// The standalone SVG: well-formed XML with the four curves and their AUCs in the legend.
+    @Test func rocChart() throws {
+        let model = Sequential.mlp(inputShape: [3072], hidden: [], classes: 100, seed: 1)
+        let report = try Evaluation.evaluate(model: model, data: data)
+        let svg = ROCPlot.svg(curves: ROCPlot.curves(for: report), title: "ROC")
+        _ = try XMLDocument(data: Data(svg.utf8))
+        #expect(svg.components(separatedBy: "<polyline").count - 1 == 4)
+        #expect(svg.contains(String(format: "macro average (AUC %.4f)", report.rocAUCMacro)))
     }
 }
