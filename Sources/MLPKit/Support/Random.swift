@@ -38,9 +38,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         Int(truncatingIfNeeded: next(upperBound: UInt64(bound)))
     }
 
-    /// Derives an independent generator, so that one consumer's draws do not shift another's.
-    public mutating func fork() -> SeededGenerator { SeededGenerator(seed: next()) }
-
     private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 }
 
