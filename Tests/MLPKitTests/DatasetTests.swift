@@ -146,6 +146,38 @@ import Testing
         expectFormatError(folder.path + "/train", "unsupported opcode 0x49") { _ = try CIFAR100.load(path: folder.path) }
     }
 
+    /// Damaged pickles, hundreds of them (cut short, bytes changed in the opcode stream and in
+    /// the data): each is read or refused with an error, never a crash.
+    @Test func damagedPicklesNeverCrash() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-xzf", fixture(Self.archives[0]), "-C", folder.path]
+        try tar.run()
+        tar.waitUntilExit()
+        let split = folder.appendingPathComponent("cifar-100-python/test")
+        let original = try [UInt8](Data(contentsOf: split))
+        var generator = SeededGenerator(seed: 11)
+        var refused = 0
+        for trial in 0..<300 {
+            var bytes = original
+            switch trial % 3 {
+            case 0: bytes = Array(bytes.prefix(generator.nextInt(below: bytes.count)))
+            case 1: for _ in 0..<4 { bytes[generator.nextInt(below: 400)] = UInt8(truncatingIfNeeded: generator.next()) }
+            default: for _ in 0..<4 { bytes[generator.nextInt(below: bytes.count)] = UInt8(truncatingIfNeeded: generator.next()) }
+            }
+            try Data(bytes).write(to: split)
+            do {
+                _ = try CIFAR100.load(path: folder.path, includeTrain: false)
+            } catch is MLPError {
+                refused += 1
+            }
+        }
+        // Every cut and most header changes must be refused; changed pixels may load.
+        #expect(refused >= 100, "refused \(refused) of 300")
+    }
+
     @Test func missingPath() {
         expectFormatError("/nonexistent/cifar", "no such file") { _ = try CIFAR100.load(path: "/nonexistent/cifar") }
     }

@@ -28,6 +28,8 @@ public struct TarReader {
             let sum = header.enumerated().reduce(0) { $0 + (148..<156 ~= $1.offset ? 32 : Int($1.element)) }
             guard stored == sum else { throw fail("header checksum mismatch (archive corrupt or not a tar file)") }
             let size = try octal(header[124..<136], field: "size")
+            // CIFAR's largest member is 155 MB; a larger size is a damaged header, not data to allocate.
+            guard size <= 1 << 30 else { throw fail("member size \(size) in header is implausible (archive damaged)") }
             let type = Character(Unicode.Scalar(header[156] == 0 ? UInt8(ascii: "0") : header[156]))
             var name = text(header[0..<100])
             if header[257..<262].elementsEqual("ustar".utf8) {
