@@ -59,8 +59,7 @@ struct MLPEval: ParsableCommand {
             if json {
                 let extra: [String: Any] = ["model": model, "dataset": pair.name, "data": pair.source]
                 let object = report.jsonObject(extra: extra)
-                let bytes = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-                print(String(decoding: bytes, as: UTF8.self))
+                print(jsonText(object))
             } else {
                 let version = saved.kerasVersion.map { "Keras \($0)" } ?? "unknown writer"
                 print(report.text(title: "\(model) (\(version)) on the \(pair.name) holdout set"))

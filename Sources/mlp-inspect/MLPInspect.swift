@@ -101,7 +101,6 @@ struct MLPInspect: ParsableCommand {
                  "mean": number($0.mean), "std": number($0.standardDeviation), "nan": $0.nanCount, "inf": $0.infiniteCount] as [String: Any]
             }
         }
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        print(String(decoding: data, as: UTF8.self))
+        print(jsonText(object))
     }
 }

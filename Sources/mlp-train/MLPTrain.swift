@@ -107,12 +107,7 @@ struct MLPTrain: ParsableCommand {
             network = Sequential.mlp(inputShape: [train.featureCount], hidden: hidden, classes: train.classCount,
                                      dropout: dropout, seed: seed)
         }
-        guard network.inputWidth == train.featureCount else {
-            throw MLPError.model("the model takes \(network.inputShape) inputs, the images have \(train.shape) = \(train.featureCount) values")
-        }
-        guard network.outputWidth == train.classCount else {
-            throw MLPError.model("the model has \(network.outputWidth) outputs, the data has \(train.classCount) classes")
-        }
+        try network.checkFits(train)
         let optimizer: Optimizer
         if let saved = resumed?.optimizer {
             optimizer = saved
@@ -151,22 +146,21 @@ struct MLPTrain: ParsableCommand {
                 object["val_loss"] = logs.map { $0.validationLoss ?? .nan }
                 object["val_accuracy"] = logs.map { $0.validationAccuracy ?? .nan }
             }
-            try writeOutput(try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), to: history)
+            try writeOutput(Data(jsonText(object).utf8), to: history)
         }
 
         let test = Trainer.evaluate(model: network, data: pair.test, batchSize: batchSize)
         print(String(format: "holdout: accuracy %.4f, loss %.4f on %d images", test.accuracy, test.loss, pair.test.count))
 
         var options: [String: Any] = [
-            "epochs": epochs, "batch_size": batchSize, "optimizer": self.optimizer.rawValue,
+            "epochs": epochs, "batch_size": batchSize, "optimizer": optimizer.kerasClassName.lowercased(),
             "learning_rate": optimizer.learningRate.decimalDouble, "label_mode": data.labelMode.rawValue,
             "dropout": dropout.decimalDouble, "validation_split": validationSplit,
         ]
         if let resume { options["resume"] = resume } else if let model { options["model"] = model } else { options["layers"] = layers }
-        let optionsJSON = String(decoding: (try? JSONSerialization.data(withJSONObject: options, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
         let provenance = [
             "version": mlpVersion, "dataset": pair.name, "dataset_file": pair.source, "dataset_sha256": pair.checksum,
-            "options": optionsJSON, "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
+            "options": jsonText(options), "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
             "command": CommandLine.arguments.joined(separator: " "),
         ]
         try KerasH5.save(SavedModel(model: network, optimizer: optimizer, provenance: provenance), to: output)

@@ -28,11 +28,7 @@ import Testing
         activation.forward(&zz, &a, rows: rows, width: width)
         var grad = w
         activation.backward(&grad, z: zz, a: a, rows: rows, width: width)
-        for i in 0..<z.count {
-            var plus = z, minus = z
-            plus[i] += 1e-2
-            minus[i] -= 1e-2
-            let numeric = (loss(plus) - loss(minus)) / 2e-2
+        for (i, numeric) in finiteDifferences(of: loss, at: z, step: 1e-2).enumerated() {
             #expect(abs(numeric - Double(grad[i])) < 2e-3, "\(activation) at z = \(z[i]): \(numeric) vs \(grad[i])")
         }
     }

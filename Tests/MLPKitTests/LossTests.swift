@@ -31,11 +31,7 @@ import Testing
         var zz = logits, p = [Float](repeating: 0, count: logits.count)
         Activation.softmax.forward(&zz, &p, rows: rows, width: classes)
         CategoricalCrossentropy.softmaxGradient(probabilities: &p, labels: labels, rows: rows, classes: classes)
-        for i in 0..<logits.count {
-            var plus = logits, minus = logits
-            plus[i] += 1e-2
-            minus[i] -= 1e-2
-            let numeric = (meanLoss(plus) - meanLoss(minus)) / 2e-2
+        for (i, numeric) in finiteDifferences(of: meanLoss, at: logits, step: 1e-2).enumerated() {
             #expect(abs(numeric - Double(p[i])) < 1e-3, "logit \(i): \(numeric) vs \(p[i])")
         }
     }
@@ -47,12 +43,8 @@ import Testing
         let labels: [Int32] = [1, 2]
         var gradient = [Float](repeating: 0, count: 6)
         CategoricalCrossentropy.probabilityGradient(probabilities: p, labels: labels, rows: 2, classes: 3, into: &gradient)
-        for i in 0..<p.count {
-            var plus = p, minus = p
-            plus[i] += 1e-3
-            minus[i] -= 1e-3
-            let f = { (q: [Float]) in CategoricalCrossentropy.loss(probabilities: q, labels: labels, rows: 2, classes: 3).loss / 2 }
-            let numeric = (f(plus) - f(minus)) / 2e-3
+        let meanLoss = { (q: [Float]) in CategoricalCrossentropy.loss(probabilities: q, labels: labels, rows: 2, classes: 3).loss / 2 }
+        for (i, numeric) in finiteDifferences(of: meanLoss, at: p, step: 1e-3).enumerated() {
             #expect(abs(numeric - Double(gradient[i])) < 2e-3, "p[\(i)]: \(numeric) vs \(gradient[i])")
         }
     }

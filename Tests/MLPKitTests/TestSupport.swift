@@ -79,3 +79,13 @@ func expectCleanFailure(_ result: RunResult, naming file: String, problem: Strin
     #expect(result.stderr.contains(file), "stderr does not name \(file): \(result.stderr)", sourceLocation: sourceLocation)
     #expect(result.stderr.contains(problem), "stderr lacks '\(problem)': \(result.stderr)", sourceLocation: sourceLocation)
 }
+
+/// Central finite differences of `f` at `x`, one per coordinate: (f(x + h) - f(x - h)) / 2h.
+func finiteDifferences(of f: ([Float]) -> Double, at x: [Float], step h: Float) -> [Double] {
+    x.indices.map { i in
+        var plus = x, minus = x
+        plus[i] += h
+        minus[i] -= h
+        return (f(plus) - f(minus)) / Double(2 * h)
+    }
+}

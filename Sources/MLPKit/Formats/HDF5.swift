@@ -305,9 +305,16 @@ public final class H5Group {
 
     /// Reads a scalar integer dataset (such as an optimizer's `iteration`).
     public func readInt64(_ name: String) throws -> Int64 {
+        guard contains(name) else { throw MLPError.format(path: path, problem: "no dataset \(child(name))") }
         let did = H5Dopen2(id, name, h5_p_default())
         guard did >= 0 else { throw fail("cannot open dataset \(child(name))") }
         defer { H5Dclose(did) }
+        // One value only: reading a larger dataset into one Int64 would overrun it.
+        let space = H5Dget_space(did)
+        defer { H5Sclose(space) }
+        guard H5Sget_simple_extent_npoints(space) == 1 else {
+            throw MLPError.format(path: path, problem: "dataset \(child(name)) is not a scalar")
+        }
         var value: Int64 = 0
         guard H5Dread(did, h5_native_int64(), h5s_all(), h5s_all(), h5_p_default(), &value) >= 0 else {
             throw fail("cannot read dataset \(child(name))")

@@ -51,7 +51,7 @@ public enum KerasH5 {
                         "loss": "categorical_crossentropy", "metrics": ["accuracy"], "loss_weights": NSNull(),
                         "weighted_metrics": NSNull(), "optimizer_config": OptimizerConfig.object(for: optimizer),
                     ]
-                    try root.setAttribute("training_config", string: json(training))
+                    try root.setAttribute("training_config", string: jsonText(training))
                     try saveOptimizer(optimizer, model: saved.model, to: try root.createGroup("optimizer_weights"))
                 }
             }
@@ -95,11 +95,6 @@ public enum KerasH5 {
     /// Keras 3's variable paths, "sequential/dense/kernel", which name optimizer slots.
     static func variablePaths(_ model: Sequential) -> [(path: String, parameter: Parameter)] {
         model.layers.flatMap { layer in layer.parameters.map { ("\(model.name)/\(layer.name)/\($0.name)", $0) } }
-    }
-
-    static func json(_ object: Any) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
     }
 
     // MARK: Loading
@@ -192,10 +187,6 @@ public enum KerasH5 {
         guard names.count == slots.count + (hasRate ? 2 : 1) else {
             throw MLPError.format(path: group.path, problem:
                 "optimizer_weights holds \(names.count) variables, \(optimizer.kerasClassName) expects \(slots.count + 2)")
-        }
-        let iteration = try group.readFloats(names[0])
-        guard iteration.values.count == 1 else {
-            throw MLPError.format(path: group.path, problem: "optimizer iteration is not a scalar")
         }
         for (name, buffer) in zip(names.dropFirst(hasRate ? 2 : 1), slots) {
             let (values, _) = try group.readFloats(name)

@@ -134,8 +134,5 @@ public enum ModelConfig {
                 "config": ["name": model.name, "layers": layers] as [String: Any]]
     }
 
-    public static func json(for model: Sequential) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object(for: model), options: [.sortedKeys])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
-    }
+    public static func json(for model: Sequential) -> String { jsonText(object(for: model)) }
 }

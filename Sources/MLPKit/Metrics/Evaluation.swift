@@ -43,12 +43,7 @@ public enum Evaluation {
     public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 500,
                                 bootstrap: Int = 0, seed: UInt64 = 0) throws -> EvaluationReport {
         let classes = data.classCount
-        guard model.inputWidth == data.featureCount else {
-            throw MLPError.model("the model takes \(model.inputWidth) input values per sample, the images have \(data.featureCount)")
-        }
-        guard model.outputWidth == classes else {
-            throw MLPError.model("the model has \(model.outputWidth) outputs but the data has \(classes) classes")
-        }
+        try model.checkFits(data)
         var notes: [String] = []
         var probabilities = Trainer.predict(model: model, data: data, batchSize: batchSize)
         if !model.endsInSoftmax {

@@ -2,8 +2,11 @@
 /// half, which equals scikit-learn's trapezoid over distinct thresholds.
 public struct ROCAUC {
     /// Per class, the sample order by ascending score, computed once so that bootstrap
-    /// resamples cost one pass per class, not a sort.
+    /// resamples and curves cost one pass per class, not a sort.
     let order: [[Int32]]
+    /// Every (sample, class) pair, as `sample * classes + class`, by ascending score: the
+    /// micro average's order, sorted once for its AUC and its curve.
+    let microOrder: [Int]
     let scores: [Float]
     let labels: [Int]
     public let classes: Int
@@ -16,31 +19,81 @@ public struct ROCAUC {
         order = (0..<classes).map { c in
             (0..<Int32(n)).sorted { scores[Int($0) * classes + c] < scores[Int($1) * classes + c] }
         }
+        microOrder = (0..<(n * classes)).sorted { scores[$0] < scores[$1] }
     }
 
-    /// AUC of class `c` against the rest, with per-sample `weights` (counts of a bootstrap
-    /// resample; nil for all ones). nil when the class has no positive or no negative sample.
-    public func auc(classIndex c: Int, weights: [Double]? = nil) -> Double? {
-        var positives = 0.0, negatives = 0.0, area = 0.0
+    /// One entry of an ascending order: its score, whether it is a positive, and its weight.
+    typealias Entry = (score: Float, positive: Bool, weight: Double)
+
+    /// The entries of class `c`'s one-vs-rest problem, with bootstrap `weights` when given.
+    @inline(__always)
+    func classEntry(_ c: Int, weights: [Double]?) -> (Int) -> Entry {
         let column = order[c]
+        return { i in
+            let sample = Int(column[i])
+            return (scores[sample * classes + c], labels[sample] == c, weights?[sample] ?? 1)
+        }
+    }
+
+    /// The entries of the micro-averaged problem: every pair of the one-hot labels.
+    @inline(__always)
+    func microEntry(_ i: Int) -> Entry {
+        let pair = microOrder[i]
+        return (scores[pair], labels[pair / classes] == pair % classes, 1)
+    }
+
+    /// Calls `group` with the positive and negative weight of each run of equal scores, in
+    /// ascending order of score.
+    @inline(__always)
+    static func tieGroups(count: Int, entry: (Int) -> Entry, _ group: (_ positives: Double, _ negatives: Double) -> Void) {
         var i = 0
-        while i < column.count {
-            // One group of equal scores: positives in it beat the negatives below by 1 each
-            // and tie with the negatives in it for 1/2 each.
-            let score = scores[Int(column[i]) * classes + c]
-            var groupPositives = 0.0, groupNegatives = 0.0
-            while i < column.count, scores[Int(column[i]) * classes + c] == score {
-                let sample = Int(column[i])
-                let w = weights?[sample] ?? 1
-                if labels[sample] == c { groupPositives += w } else { groupNegatives += w }
+        while i < count {
+            let score = entry(i).score
+            var positives = 0.0, negatives = 0.0
+            while i < count {
+                let e = entry(i)
+                guard e.score == score else { break }
+                if e.positive { positives += e.weight } else { negatives += e.weight }
                 i += 1
             }
+            group(positives, negatives)
+        }
+    }
+
+    /// The Mann–Whitney area: each positive beats the negatives below it by 1 and ties with the
+    /// negatives of its own score for 1/2. nil without a positive or a negative.
+    @inline(__always)
+    static func area(count: Int, entry: (Int) -> Entry) -> Double? {
+        var positives = 0.0, negatives = 0.0, area = 0.0
+        tieGroups(count: count, entry: entry) { groupPositives, groupNegatives in
             area += groupPositives * (negatives + 0.5 * groupNegatives)
             positives += groupPositives
             negatives += groupNegatives
         }
         guard positives > 0, negatives > 0 else { return nil }
         return area / (positives * negatives)
+    }
+
+    /// False and true positive rates at each distinct threshold, from (0, 0) to (1, 1).
+    static func curve(count: Int, entry: (Int) -> Entry) -> (fpr: [Double], tpr: [Double]) {
+        var groups: [(positives: Double, negatives: Double)] = []
+        tieGroups(count: count, entry: entry) { groups.append(($0, $1)) }
+        let totalPositives = groups.reduce(0) { $0 + $1.positives }, totalNegatives = groups.reduce(0) { $0 + $1.negatives }
+        var fpr = [0.0], tpr = [0.0], tp = 0.0, fp = 0.0
+        // Lowering the threshold from the highest score admits one group at a time.
+        for group in groups.reversed() {
+            tp += group.positives
+            fp += group.negatives
+            fpr.append(totalNegatives > 0 ? fp / totalNegatives : 0)
+            tpr.append(totalPositives > 0 ? tp / totalPositives : 0)
+        }
+        return (fpr, tpr)
+    }
+
+    /// AUC of class `c` against the rest, with per-sample `weights` (counts of a bootstrap
+    /// resample; nil for all ones). nil when the class has no positive or no negative sample.
+    public func auc(classIndex c: Int, weights: [Double]? = nil) -> Double? {
+        Self.area(count: labels.count, entry: classEntry(c, weights: weights))
     }
 
     /// Every class's AUC (nil for a class absent from the labels or present in all).
@@ -65,42 +118,12 @@ public struct ROCAUC {
 
     /// Micro average: one binary AUC over every (sample, class) pair of the one-hot labels.
     public func micro() -> Double {
-        let n = labels.count
-        let flat = (0..<(n * classes)).sorted { scores[$0] < scores[$1] }
-        var positives = 0.0, negatives = 0.0, area = 0.0, i = 0
-        while i < flat.count {
-            let score = scores[flat[i]]
-            var groupPositives = 0.0, groupNegatives = 0.0
-            while i < flat.count, scores[flat[i]] == score {
-                if labels[flat[i] / classes] == flat[i] % classes { groupPositives += 1 } else { groupNegatives += 1 }
-                i += 1
-            }
-            area += groupPositives * (negatives + 0.5 * groupNegatives)
-            positives += groupPositives
-            negatives += groupNegatives
-        }
-        return positives > 0 && negatives > 0 ? area / (positives * negatives) : .nan
+        Self.area(count: microOrder.count, entry: microEntry) ?? .nan
     }
 
-    /// The ROC curve of class `c` (or of all pairs when `c` is nil, the micro curve): false
-    /// and true positive rates at each distinct threshold, from (0, 0) to (1, 1).
+    /// The ROC curve of class `c`, or of all pairs (the micro curve) when `c` is nil.
     public func curve(classIndex c: Int?) -> (fpr: [Double], tpr: [Double]) {
-        let n = labels.count
-        let items: [(score: Float, positive: Bool)] = c.map { c in
-            (0..<n).map { (scores[$0 * classes + c], labels[$0] == c) }
-        } ?? (0..<(n * classes)).map { (scores[$0], labels[$0 / classes] == $0 % classes) }
-        let sorted = items.sorted { $0.score > $1.score }
-        let totalPositives = Double(sorted.filter(\.positive).count), totalNegatives = Double(sorted.count) - totalPositives
-        var fpr = [0.0], tpr = [0.0], tp = 0.0, fp = 0.0, i = 0
-        while i < sorted.count {
-            let score = sorted[i].score
-            while i < sorted.count, sorted[i].score == score {
-                if sorted[i].positive { tp += 1 } else { fp += 1 }
-                i += 1
-            }
-            fpr.append(totalNegatives > 0 ? fp / totalNegatives : 0)
-            tpr.append(totalPositives > 0 ? tp / totalPositives : 0)
-        }
-        return (fpr, tpr)
+        guard let c else { return Self.curve(count: microOrder.count, entry: microEntry) }
+        return Self.curve(count: labels.count, entry: classEntry(c, weights: nil))
     }
 }
