@@ -54,6 +54,9 @@ struct MLPTrain: ParsableCommand {
     @Option(help: "Cores for the numeric work (default: all).")
     var threads: Int?
 
+    @Flag(help: "Run every unit's backward products, even for ReLU units that are off for a whole batch (same results, slower; for benchmarks).")
+    var denseBackward = false
+
     func validate() throws {
         guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be 1 to 10000, got \(epochs)") }
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
@@ -73,6 +76,7 @@ struct MLPTrain: ParsableCommand {
 
     func train() throws {
         if let threads { Compute.threads = threads }
+        if denseBackward { Dense.skipsInactiveUnits = false }
         try AtomicFile.temporaryPath(for: output)
         if let history { try AtomicFile.temporaryPath(for: history) }
         let hidden = try HiddenLayerSpec.parseList(layers)

@@ -47,6 +47,29 @@ import Testing
         checkGradients(model, inputs: inputs(4 * 6, seed: 1), labels: [0, 2, 1, 2])
     }
 
+    /// ReLU units that are off for the whole batch take the packed backward path (their
+    /// products skipped): its gradients against finite differences and against the dense path.
+    @Test func inactiveReLUUnitsAreSkipped() {
+        let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 12, activation: .relu),
+                                                             HiddenLayerSpec(units: 10, activation: .relu)],
+                                   classes: 3, seed: 11)
+        // Biases far below zero switch units off for every sample: 5 of 12, then 4 of 10.
+        for j in [1, 4, 5, 8, 11] { model.parameters[1].value.pointer[j] = -50 }
+        for j in [0, 3, 6, 9] { model.parameters[3].value.pointer[j] = -50 }
+        let x = inputs(5 * 6, seed: 3), labels: [Int32] = [0, 2, 1, 2, 0]
+        checkGradients(model, inputs: x, labels: labels)
+        let packed = model.trainableParameters.map(\.gradient.array)
+        let activeColumns = Set(packed[0].indices.filter { packed[0][$0] != 0 }.map { $0 % 12 })
+        #expect(!activeColumns.isEmpty && activeColumns.isDisjoint(with: [1, 4, 5, 8, 11]))
+        Dense.skipsInactiveUnits = false
+        defer { Dense.skipsInactiveUnits = true }
+        _ = model.computeGradients(x, labels: labels, rows: labels.count)
+        for (parameter, skipped) in zip(model.trainableParameters, packed) {
+            let dense = parameter.gradient.array
+            #expect(zip(dense, skipped).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, "\(parameter.name)")
+        }
+    }
+
     /// Inference-mode Dropout is the identity; in training mode the mask is fixed per forward
     /// pass, so a training-mode backward is checked against a mask held constant.
     @Test func dropoutScalesAndMasks() {

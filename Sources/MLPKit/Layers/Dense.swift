@@ -20,6 +20,16 @@ public final class Dense: Layer {
     private let a: FloatBuffer
     private let inputGradient = FloatBuffer(count: 0)
     private var lastInput: UnsafePointer<Float>?
+    // Backward's compact copies when some units are inactive for the whole batch: their
+    // indices, dz's active columns, the kernel gradient's (and the kernel's) active columns.
+    private var activeUnits: UnsafeMutablePointer<Int32>
+    private let packedGradient = FloatBuffer(count: 0)
+    private let packedKernel = FloatBuffer(count: 0)
+
+    /// Whether backward skips the products for units that are inactive (a ReLU at or below zero)
+    /// for every sample of a batch. Their gradient columns are exactly zero either way, so the
+    /// results are the same; the switch exists to measure the dense products.
+    public nonisolated(unsafe) static var skipsInactiveUnits = true
 
     public init(name: String, inputs: Int, units: Int, activation: Activation = .linear, useBias: Bool = true) {
         self.name = name
@@ -30,7 +40,10 @@ public final class Dense: Layer {
         kernel = Parameter(name: "kernel", shape: [inputs, units])
         bias = useBias ? Parameter(name: "bias", shape: [units]) : nil
         a = activation.needsPreActivation ? FloatBuffer(count: 0) : z
+        activeUnits = .allocate(capacity: units)
     }
+
+    deinit { activeUnits.deallocate() }
 
     /// Keras's default initialisation: glorot-uniform kernel, zero bias.
     public func initialize(using generator: inout SeededGenerator) {
@@ -44,6 +57,10 @@ public final class Dense: Layer {
         z.reserve(rows * units)
         a.reserve(rows * units)
         inputGradient.reserve(rows * inputShape[0])
+        if activation == .relu {
+            packedGradient.reserve(rows * units)
+            packedKernel.reserve(inputShape[0] * units)
+        }
     }
 
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
@@ -68,9 +85,6 @@ public final class Dense: Layer {
     {
         guard let x = lastInput else { preconditionFailure("Dense.backward before forward") }
         let inputs = inputShape[0]
-        // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
-        sgemm(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
-              b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units)
         if let bias {
             let db = bias.gradient.pointer
             db.update(repeating: 0, count: units)
@@ -79,10 +93,82 @@ public final class Dense: Layer {
                 for j in 0..<units { db[j] += row[j] }
             }
         }
+        if activation == .relu, Self.skipsInactiveUnits {
+            let active = collectActiveUnits(dz, rows: rows)
+            if active < units * 3 / 4 {
+                return backwardPacked(dz, x: x, rows: rows, active: active, needInputGradient: needInputGradient)
+            }
+        }
+        // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
+        sgemm(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
+              b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units)
         guard needInputGradient else { return nil }
         // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
         sgemm(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
               b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs)
+        return inputGradient.pointer
+    }
+
+    /// Lists in `activeUnits` the units whose dz column is not all zero, and returns their count.
+    ///
+    /// A ReLU unit at or below zero for every sample passes back no gradient, so its column of
+    /// dz is zero. A nonzero bias gradient (dz's column sum) marks a unit active at once; the
+    /// others are checked row by row.
+    private func collectActiveUnits(_ dz: UnsafePointer<Float>, rows: Int) -> Int {
+        let db = bias?.gradient.pointer
+        var count = 0
+        for j in 0..<units {
+            var active = db.map { $0[j] != 0 } ?? false
+            var r = 0
+            while !active, r < rows {
+                active = dz[r * units + j] != 0
+                r += 1
+            }
+            if active {
+                activeUnits[count] = Int32(j)
+                count += 1
+            }
+        }
+        return count
+    }
+
+    /// Backward through only the `active` units listed in `activeUnits`: dz's active columns are
+    /// packed side by side, the products run at that width, and the kernel gradient's inactive
+    /// columns are zero.
+    private func backwardPacked(_ dz: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, active: Int,
+                                needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+        let inputs = inputShape[0], units = self.units
+        let packed = packedGradient.pointer, packedK = packedKernel.pointer, list = activeUnits
+        for r in 0..<rows {
+            let from = dz + r * units, to = packed + r * active
+            for t in 0..<active { to[t] = from[Int(list[t])] }
+        }
+        // dkernel's active columns (inputs, active) = xᵀ (inputs, rows) · packed dz (rows, active)
+        if active > 0 {
+            sgemm(transposeA: true, m: inputs, n: active, k: rows, a: x, lda: inputs,
+                  b: packed, ldb: active, c: packedK, ldc: active)
+        }
+        let gradient = kernel.gradient.pointer
+        parallelChunks(inputs, minimumChunk: 256) { range in
+            for i in range {
+                let row = gradient + i * units, from = packedK + i * active
+                row.update(repeating: 0, count: units)
+                for t in 0..<active { row[Int(list[t])] = from[t] }
+            }
+        }
+        guard needInputGradient else { return nil }
+        // dx (rows, inputs) = packed dz (rows, active) · active kernel columnsᵀ (active, inputs)
+        let w = kernel.value.pointer
+        for i in 0..<inputs {
+            let from = w + i * units, to = packedK + i * active
+            for t in 0..<active { to[t] = from[Int(list[t])] }
+        }
+        if active == 0 {
+            inputGradient.pointer.update(repeating: 0, count: rows * inputs)
+        } else {
+            sgemm(transposeB: true, m: rows, n: inputs, k: active, a: packed, lda: active,
+                  b: packedK, ldb: active, c: inputGradient.pointer, ldc: inputs)
+        }
         return inputGradient.pointer
     }
 
