@@ -25,6 +25,19 @@ public enum Activation: String, CaseIterable, Sendable {
         _ z: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>, rows: Int, width: Int,
         bias: UnsafePointer<Float>? = nil
     ) {
+        // Exponentials and the like cost enough per value to spread a batch over the cores;
+        // ReLU and linear only when the batch is large.
+        let perPiece = self == .relu || self == .linear ? 1 << 16 : 1 << 12
+        parallelRanges(rows, pieces: min(Compute.threads, rows * width / perPiece), alignment: 1) { range in
+            let offset = range.lowerBound * width
+            forwardRows(z + offset, a + offset, rows: range.count, width: width, bias: bias)
+        }
+    }
+
+    private func forwardRows(
+        _ z: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>, rows: Int, width: Int,
+        bias: UnsafePointer<Float>?
+    ) {
         switch self {
         case .linear: Self.map(z, a, rows, width, bias) { $0 }
         case .relu: Self.map(z, a, rows, width, bias) { max($0, 0) }

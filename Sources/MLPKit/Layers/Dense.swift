@@ -144,12 +144,14 @@ public final class Dense: Layer {
             for t in 0..<active { to[t] = from[Int(list[t])] }
         }
         // dkernel's active columns (inputs, active) = xᵀ (inputs, rows) · packed dz (rows, active)
-        if active > 0 {
-            sgemm(transposeA: true, m: inputs, n: active, k: rows, a: x, lda: inputs,
-                  b: packed, ldb: active, c: packedK, ldc: active)
-        }
+        // Each core takes a share of the inputs: it packs only its share of x, and scatters
+        // the rows it computed while they are still in its cache.
         let gradient = kernel.gradient.pointer
-        parallelChunks(inputs, minimumChunk: 256) { range in
+        parallelRanges(inputs, pieces: min(Compute.threads, inputs / 64), alignment: 16) { range in
+            if active > 0 {
+                sgemm(transposeA: true, m: range.count, n: active, k: rows, a: x + range.lowerBound, lda: inputs,
+                      b: packed, ldb: active, c: packedK + range.lowerBound * active, ldc: active)
+            }
             for i in range {
                 let row = gradient + i * units, from = packedK + i * active
                 row.update(repeating: 0, count: units)
@@ -185,3 +187,4 @@ public final class Dense: Layer {
         return config
     }
 }
+

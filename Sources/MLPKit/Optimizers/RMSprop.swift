@@ -35,10 +35,18 @@ public final class RMSprop: Optimizer {
         switch (slots[index]["momentum"]?.pointer, slots[index]["average_gradient"]?.pointer) {
         case (nil, nil):
             // The default and the hot path: four lanes at a time, over the cores when large.
+            // Where the gradient is zero (a ReLU unit off for the whole batch) the step is
+            // exactly velocity = rho · velocity and no change to the variable: the root and the
+            // division are skipped, with the same results.
             parallelChunks(count) { range in
                 var i = range.lowerBound
                 while i + 4 <= range.upperBound {
                     let gi = g.vector4(i)
+                    if gi == .zero {
+                        v.store4(rho * v.vector4(i), i)
+                        i += 4
+                        continue
+                    }
                     let vi = rho * v.vector4(i) + oneMinusRho * gi * gi
                     v.store4(vi, i)
                     value.store4(value.vector4(i) - lr * gi / squareRoot4(vi + eps), i)

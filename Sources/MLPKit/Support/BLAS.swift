@@ -48,8 +48,8 @@ public func sgemm(
             blasint(rows.count), blasint(n), blasint(k), alpha, aStart, blasint(lda), b, blasint(ldb),
             beta, c + rows.lowerBound * ldc, blasint(ldc))
     }
-    // Below about 20 MFLOP the hand-off costs more than the second core gives.
-    guard Compute.threads > 1, 2 * m * n * k >= 20_000_000 else { return product(0..<m) }
+    // Below about 2 MFLOP the hand-off to the spinning worker costs more than the second core gives.
+    guard Compute.threads > 1, 2 * m * n * k >= 2_000_000 else { return product(0..<m) }
     if m <= 256, k >= 8 * m, !transposeA, !transposeB {
         // A short, deep product (a batch through a wide first layer): split the depth, so that
         // each core packs only its share of both operands, then add the partial sums.
