@@ -25,6 +25,10 @@ public final class Dense: Layer {
     private var activeUnits: UnsafeMutablePointer<Int32>
     private let packedGradient = FloatBuffer(count: 0)
     private let packedKernel = FloatBuffer(count: 0)
+    // Which kernel-gradient columns may be nonzero: the packed pass writes only the active
+    // columns and clears the ones that were active before, instead of rewriting every column.
+    private var mayBeNonzero: UnsafeMutablePointer<Bool>
+    private var staleUnits: UnsafeMutablePointer<Int32>
 
     /// Whether backward skips the products for units that are inactive (a ReLU at or below zero)
     /// for every sample of a batch. Their gradient columns are exactly zero either way, so the
@@ -41,9 +45,16 @@ public final class Dense: Layer {
         bias = useBias ? Parameter(name: "bias", shape: [units]) : nil
         a = activation.needsPreActivation ? FloatBuffer(count: 0) : z
         activeUnits = .allocate(capacity: units)
+        staleUnits = .allocate(capacity: units)
+        mayBeNonzero = .allocate(capacity: units)
+        mayBeNonzero.initialize(repeating: true, count: units)
     }
 
-    deinit { activeUnits.deallocate() }
+    deinit {
+        activeUnits.deallocate()
+        staleUnits.deallocate()
+        mayBeNonzero.deallocate()
+    }
 
     /// Keras's default initialisation: glorot-uniform kernel, zero bias.
     public func initialize(using generator: inout SeededGenerator) {
@@ -102,6 +113,7 @@ public final class Dense: Layer {
         // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
         sgemm(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
               b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units)
+        mayBeNonzero.update(repeating: true, count: units)
         guard needInputGradient else { return nil }
         // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
         sgemm(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
@@ -134,7 +146,7 @@ public final class Dense: Layer {
 
     /// Backward through only the `active` units listed in `activeUnits`: dz's active columns are
     /// packed side by side, the products run at that width, and the kernel gradient's inactive
-    /// columns are zero.
+    /// columns are zero (those already zero are left as they are).
     private func backwardPacked(_ dz: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, active: Int,
                                 needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         let inputs = inputShape[0], units = self.units
@@ -146,7 +158,15 @@ public final class Dense: Layer {
         // dkernel's active columns (inputs, active) = xᵀ (inputs, rows) · packed dz (rows, active)
         // Each core takes a share of the inputs: it packs only its share of x, and scatters
         // the rows it computed while they are still in its cache.
-        let gradient = kernel.gradient.pointer
+        let gradient = kernel.gradient.pointer, stale = staleUnits
+        for t in 0..<active { mayBeNonzero[Int(list[t])] = false }
+        var staleCount = 0
+        for j in 0..<units where mayBeNonzero[j] {
+            stale[staleCount] = Int32(j)
+            staleCount += 1
+        }
+        mayBeNonzero.update(repeating: false, count: units)
+        for t in 0..<active { mayBeNonzero[Int(list[t])] = true }
         parallelRanges(inputs, pieces: min(Compute.threads, inputs / 64), alignment: 16) { range in
             if active > 0 {
                 sgemm(transposeA: true, m: range.count, n: active, k: rows, a: x + range.lowerBound, lda: inputs,
@@ -154,7 +174,7 @@ public final class Dense: Layer {
             }
             for i in range {
                 let row = gradient + i * units, from = packedK + i * active
-                row.update(repeating: 0, count: units)
+                for t in 0..<staleCount { row[Int(stale[t])] = 0 }
                 for t in 0..<active { row[Int(list[t])] = from[t] }
             }
         }
