@@ -48,7 +48,8 @@ import Testing
     }
 
     /// ReLU units that are off for the whole batch take the packed backward path (their
-    /// products skipped): its gradients against finite differences and against the dense path.
+    /// products skipped): its gradients against finite differences and against the dense path,
+    /// over batches in which different units are off.
     @Test func inactiveReLUUnitsAreSkipped() {
         let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 12, activation: .relu),
                                                              HiddenLayerSpec(units: 10, activation: .relu)],
@@ -57,17 +58,31 @@ import Testing
         for j in [1, 4, 5, 8, 11] { model.parameters[1].value.pointer[j] = -50 }
         for j in [0, 3, 6, 9] { model.parameters[3].value.pointer[j] = -50 }
         let x = inputs(5 * 6, seed: 3), labels: [Int32] = [0, 2, 1, 2, 0]
-        checkGradients(model, inputs: x, labels: labels)
-        let packed = model.trainableParameters.map(\.gradient.array)
-        let activeColumns = Set(packed[0].indices.filter { packed[0][$0] != 0 }.map { $0 % 12 })
-        #expect(!activeColumns.isEmpty && activeColumns.isDisjoint(with: [1, 4, 5, 8, 11]))
-        Dense.skipsInactiveUnits = false
-        defer { Dense.skipsInactiveUnits = true }
-        _ = model.computeGradients(x, labels: labels, rows: labels.count)
-        for (parameter, skipped) in zip(model.trainableParameters, packed) {
-            let dense = parameter.gradient.array
-            #expect(zip(dense, skipped).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, "\(parameter.name)")
+        func gradients(dense: Bool) -> [[Float]] {
+            Dense.skipsInactiveUnits = !dense
+            defer { Dense.skipsInactiveUnits = true }
+            _ = model.computeGradients(x, labels: labels, rows: labels.count)
+            return model.trainableParameters.map(\.gradient.array)
         }
+        func expectClose(_ a: [[Float]], _ b: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) {
+            for (p, q) in zip(a, b) {
+                #expect(zip(p, q).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, sourceLocation: sourceLocation)
+            }
+        }
+        checkGradients(model, inputs: x, labels: labels)
+        let first = gradients(dense: false)
+        let activeColumns = Set(first[0].indices.filter { first[0][$0] != 0 }.map { $0 % 12 })
+        #expect(!activeColumns.isEmpty && activeColumns.isDisjoint(with: [1, 4, 5, 8, 11]))
+        expectClose(gradients(dense: true), first)
+
+        // Unit 1 back on and unit 2 off: unit 2's column, written before, must now be zero.
+        _ = gradients(dense: false)
+        model.parameters[1].value.pointer[1] = 0.5
+        model.parameters[1].value.pointer[2] = -50
+        let second = gradients(dense: false)
+        #expect((0..<6).contains { first[0][$0 * 12 + 2] != 0 } && (0..<6).allSatisfy { second[0][$0 * 12 + 2] == 0 })
+        checkGradients(model, inputs: x, labels: labels)
+        expectClose(gradients(dense: true), second)
     }
 
     /// Inference-mode Dropout is the identity; in training mode the mask is fixed per forward
