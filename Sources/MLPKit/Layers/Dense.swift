@@ -158,6 +158,7 @@ public final class Dense: Layer {
         // dkernel's active columns (inputs, active) = xᵀ (inputs, rows) · packed dz (rows, active)
         // Each core takes a share of the inputs: it packs only its share of x, and scatters
         // the rows it computed while they are still in its cache.
+        // Stale columns: written by an earlier pass and not active in this one.
         let gradient = kernel.gradient.pointer, stale = staleUnits
         for t in 0..<active { mayBeNonzero[Int(list[t])] = false }
         var staleCount = 0
