@@ -18,10 +18,12 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // The training loop's element-wise passes, with AVX2 where the CPU has it.
+        .target(name: "CKernels"),
         .target(
             name: "MLPKit",
             dependencies: [
-                "CBLAS", "CHDF5", "CZlib",
+                "CBLAS", "CHDF5", "CZlib", "CKernels",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

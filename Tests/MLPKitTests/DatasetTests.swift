@@ -72,6 +72,21 @@ import Testing
         #expect(Array(validation.labels) == Array(pair.train.labels.suffix(60)))
     }
 
+    /// Every byte value becomes byte / 255 as float32 division gives it (numpy's
+    /// `x.astype("float32") / 255`), in rows whose width is not a multiple of the vector width.
+    @Test func bytesBecomeTheNotebooksFloats() {
+        let bytes = (0..<(3 * 263)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 / 263) }
+        let data = ImageDataset(images: bytes, labels: [0, 1, 2], shape: [263], classNames: ["a", "b", "c"])
+        var out = [Float](repeating: -1, count: bytes.count)
+        var labels = [Int32](repeating: -1, count: 3)
+        out.withUnsafeMutableBufferPointer { o in
+            labels.withUnsafeMutableBufferPointer { l in data.fill([2, 0, 1], into: o.baseAddress!, labels: l.baseAddress!) }
+        }
+        let expected = [2, 0, 1].flatMap { row in bytes[(row * 263)..<((row + 1) * 263)].map { Float($0) / Float(255) } }
+        #expect(out == expected)
+        #expect(Set(bytes).count == 256 && labels == [2, 0, 1])
+    }
+
     @Test func syntheticIsDeterministicAndBalanced() {
         let a = SyntheticCIFAR.make(trainCount: 1000, testCount: 200)
         let b = SyntheticCIFAR.make(trainCount: 1000, testCount: 200)

@@ -33,6 +33,36 @@ import Testing
         #expect(optimizer.iterations == 3)
     }
 
+    /// The vectorised RMSprop pass on a buffer large enough to be split over the cores, with
+    /// whole blocks and single lanes of zero gradient and a ragged tail, against the update
+    /// rule computed one value at a time in the same order.
+    @Test func rmspropPassMatchesTheRule() {
+        let count = 300_007
+        var generator = SeededGenerator(seed: 21)
+        let weights = (0..<count).map { _ in generator.nextUnitFloat() - 0.5 }
+        let gradients = (0..<count).map { i -> Float in
+            (i / 8) % 3 == 0 || i % 5 == 0 ? 0 : (generator.nextUnitFloat() - 0.5) * 0.01
+        }
+        let parameter = Parameter(name: "kernel", shape: [count])
+        parameter.value.assign(weights)
+        let optimizer = RMSprop()
+        optimizer.build(for: [parameter])
+        var w = weights, v = [Float](repeating: 0, count: count)
+        let rho: Float = 0.9, learningRate: Float = 0.001, epsilon: Float = 1e-7
+        for _ in 0..<2 {
+            parameter.gradient.assign(gradients)
+            optimizer.apply(to: [parameter])
+            for i in 0..<count {
+                v[i] = rho * v[i] + (1 - rho) * gradients[i] * gradients[i]
+                w[i] -= learningRate * gradients[i] / (v[i] + epsilon).squareRoot()
+            }
+        }
+        let valueMismatches = zip(parameter.value.array, w).enumerated().filter { $0.element.0 != $0.element.1 }
+        let velocityMismatches = zip(optimizer.slots[0]["velocity"]!.array, v).enumerated().filter { $0.element.0 != $0.element.1 }
+        #expect(valueMismatches.isEmpty, "\(valueMismatches.count) weights differ, first \(valueMismatches.prefix(3))")
+        #expect(velocityMismatches.isEmpty, "\(velocityMismatches.count) velocities differ, first \(velocityMismatches.prefix(3))")
+    }
+
     /// Keras's defaults, which the notebook relies on.
     @Test func kerasDefaults() {
         let rmsprop = RMSprop()

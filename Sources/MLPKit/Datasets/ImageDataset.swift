@@ -1,3 +1,5 @@
+import CKernels
+
 /// Labelled images kept as bytes: each sample is `shape` (height, width, channels) values in
 /// 0...255, stored row-major (height × width × channel, Keras's channels-last order).
 ///
@@ -58,7 +60,7 @@ public struct ImageDataset: Sendable {
                     let source = bytes.baseAddress! + (start + index) * width
                     let target = output + row * width
                     // Division, not multiplication by 1/255, to give the notebook's exact floats.
-                    for j in 0..<width { target[j] = Float(source[j]) / 255 }
+                    mlp_bytes_to_unit(source, target, width)
                     labels[row] = storageLabels[start + index]
                 }
             }

@@ -1,3 +1,5 @@
+import CKernels
+
 /// Keras 3's RMSprop (defaults: learning rate 0.001, rho 0.9, momentum 0, epsilon 1e-7):
 ///
 ///     velocity = rho · velocity + (1 - rho) · g²
@@ -34,28 +36,13 @@ public final class RMSprop: Optimizer {
         let lr = learningRate, rho = rho, oneMinusRho = 1 - rho, eps = epsilon, mu = momentum
         switch (slots[index]["momentum"]?.pointer, slots[index]["average_gradient"]?.pointer) {
         case (nil, nil):
-            // The default and the hot path: four lanes at a time, over the cores when large.
-            // Where the gradient is zero (a ReLU unit off for the whole batch) the step is
-            // exactly velocity = rho · velocity and no change to the variable: the root and the
-            // division are skipped, with the same results.
+            // The default and the hot path: one vectorised pass (see CKernels), over the cores
+            // when large. Where the gradient is zero (a ReLU unit off for the whole batch) the
+            // step is exactly velocity = rho · velocity with the variable unchanged, and the
+            // root and the division are skipped.
             parallelChunks(count) { range in
-                var i = range.lowerBound
-                while i + 4 <= range.upperBound {
-                    let gi = g.vector4(i)
-                    if gi == .zero {
-                        v.store4(rho * v.vector4(i), i)
-                        i += 4
-                        continue
-                    }
-                    let vi = rho * v.vector4(i) + oneMinusRho * gi * gi
-                    v.store4(vi, i)
-                    value.store4(value.vector4(i) - lr * gi / squareRoot4(vi + eps), i)
-                    i += 4
-                }
-                for j in i..<range.upperBound {
-                    v[j] = rho * v[j] + oneMinusRho * g[j] * g[j]
-                    value[j] -= lr * g[j] / (v[j] + eps).squareRoot()
-                }
+                mlp_rmsprop_step(value + range.lowerBound, v + range.lowerBound, g + range.lowerBound, range.count,
+                                 lr, rho, eps)
             }
         case (let m, let mean):
             for i in 0..<count {

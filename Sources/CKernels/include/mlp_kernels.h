@@ -1,0 +1,18 @@
+#ifndef MLP_KERNELS_H
+#define MLP_KERNELS_H
+
+#include <stdint.h>
+
+// Element-wise passes of the training loop, in C so that they can use AVX2 where the CPU has
+// it (chosen once, at the first call) and SSE2 otherwise. Both give the same floats: every
+// operation is IEEE single precision, in the same order, with no fused multiply-add.
+
+// dst[i] = src[i] / 255 (correctly rounded), for n bytes.
+void mlp_bytes_to_unit(const uint8_t *src, float *dst, long n);
+
+// Keras's RMSprop step without momentum or centering, on n values:
+//     v = rho * v + (1 - rho) * g * g;   w -= lr * g / sqrt(v + epsilon)
+// Where g is zero this is exactly v = rho * v with w unchanged, and the root is skipped.
+void mlp_rmsprop_step(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon);
+
+#endif

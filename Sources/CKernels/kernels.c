@@ -1,0 +1,85 @@
+#include "mlp_kernels.h"
+
+#include <math.h>
+
+#pragma STDC FP_CONTRACT OFF
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx2")))
+static void bytes_to_unit_avx2(const uint8_t *src, float *dst, long n) {
+    const __m256 d = _mm256_set1_ps(255.0f);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i bytes = _mm_loadl_epi64((const __m128i *)(src + i));
+        __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
+        _mm256_storeu_ps(dst + i, _mm256_div_ps(x, d));
+    }
+    for (; i < n; i++) dst[i] = (float)src[i] / 255.0f;
+}
+
+__attribute__((target("avx2")))
+static void rmsprop_step_avx2(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon) {
+    const __m256 vrho = _mm256_set1_ps(rho), vomr = _mm256_set1_ps(1.0f - rho);
+    const __m256 vlr = _mm256_set1_ps(lr), veps = _mm256_set1_ps(epsilon), zero = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 gi = _mm256_loadu_ps(g + i);
+        __m256 decayed = _mm256_mul_ps(vrho, _mm256_loadu_ps(v + i));
+        if (_mm256_movemask_ps(_mm256_cmp_ps(gi, zero, _CMP_EQ_OQ)) == 0xFF) {
+            _mm256_storeu_ps(v + i, decayed);
+            continue;
+        }
+        __m256 vi = _mm256_add_ps(decayed, _mm256_mul_ps(_mm256_mul_ps(vomr, gi), gi));
+        _mm256_storeu_ps(v + i, vi);
+        __m256 step = _mm256_div_ps(_mm256_mul_ps(vlr, gi), _mm256_sqrt_ps(_mm256_add_ps(vi, veps)));
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w + i), step));
+    }
+    for (; i < n; i++) {
+        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
+        w[i] -= lr * g[i] / sqrtf(v[i] + epsilon);
+    }
+}
+#endif
+
+static void bytes_to_unit_default(const uint8_t *src, float *dst, long n) {
+    for (long i = 0; i < n; i++) dst[i] = (float)src[i] / 255.0f;
+}
+
+static void rmsprop_step_default(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon) {
+    const float omr = 1.0f - rho;
+    for (long i = 0; i < n; i++) {
+        float gi = g[i];
+        if (gi == 0.0f) {
+            v[i] = rho * v[i];
+            continue;
+        }
+        float vi = rho * v[i] + omr * gi * gi;
+        v[i] = vi;
+        w[i] -= lr * gi / sqrtf(vi + epsilon);
+    }
+}
+
+// __builtin_cpu_supports reads a table filled once at start-up: cheap enough per call.
+static int has_avx2(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
+void mlp_bytes_to_unit(const uint8_t *src, float *dst, long n) {
+#if defined(__x86_64__)
+    if (has_avx2()) { bytes_to_unit_avx2(src, dst, n); return; }
+#endif
+    bytes_to_unit_default(src, dst, n);
+}
+
+void mlp_rmsprop_step(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon) {
+#if defined(__x86_64__)
+    if (has_avx2()) { rmsprop_step_avx2(w, v, g, n, lr, rho, epsilon); return; }
+#endif
+    rmsprop_step_default(w, v, g, n, lr, rho, epsilon);
+}
