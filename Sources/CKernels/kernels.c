@@ -43,11 +43,11 @@ static void rmsprop_step_avx2(float *w, float *v, const float *g, long n, float 
 }
 #endif
 
-static void bytes_to_unit_default(const uint8_t *src, float *dst, long n) {
+void mlp_bytes_to_unit_portable(const uint8_t *src, float *dst, long n) {
     for (long i = 0; i < n; i++) dst[i] = (float)src[i] / 255.0f;
 }
 
-static void rmsprop_step_default(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon) {
+void mlp_rmsprop_step_portable(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon) {
     const float omr = 1.0f - rho;
     for (long i = 0; i < n; i++) {
         float gi = g[i];
@@ -74,12 +74,12 @@ void mlp_bytes_to_unit(const uint8_t *src, float *dst, long n) {
 #if defined(__x86_64__)
     if (has_avx2()) { bytes_to_unit_avx2(src, dst, n); return; }
 #endif
-    bytes_to_unit_default(src, dst, n);
+    mlp_bytes_to_unit_portable(src, dst, n);
 }
 
 void mlp_rmsprop_step(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon) {
 #if defined(__x86_64__)
     if (has_avx2()) { rmsprop_step_avx2(w, v, g, n, lr, rho, epsilon); return; }
 #endif
-    rmsprop_step_default(w, v, g, n, lr, rho, epsilon);
+    mlp_rmsprop_step_portable(w, v, g, n, lr, rho, epsilon);
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CKernels
 @testable import MLPKit
 
 @Suite struct DatasetTests {
@@ -85,6 +86,9 @@ import Testing
         let expected = [2, 0, 1].flatMap { row in bytes[(row * 263)..<((row + 1) * 263)].map { Float($0) / Float(255) } }
         #expect(out == expected)
         #expect(Set(bytes).count == 256 && labels == [2, 0, 1])
+        var portable = [Float](repeating: -1, count: bytes.count)
+        mlp_bytes_to_unit_portable(bytes, &portable, bytes.count)
+        #expect(portable == bytes.map { Float($0) / Float(255) })
     }
 
     @Test func syntheticIsDeterministicAndBalanced() {

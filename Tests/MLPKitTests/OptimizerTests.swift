@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CKernels
 @testable import MLPKit
 
 @Suite struct OptimizerTests {
@@ -61,6 +62,11 @@ import Testing
         let velocityMismatches = zip(optimizer.slots[0]["velocity"]!.array, v).enumerated().filter { $0.element.0 != $0.element.1 }
         #expect(valueMismatches.isEmpty, "\(valueMismatches.count) weights differ, first \(valueMismatches.prefix(3))")
         #expect(velocityMismatches.isEmpty, "\(velocityMismatches.count) velocities differ, first \(velocityMismatches.prefix(3))")
+
+        // The pass for CPUs without AVX2 gives the same floats.
+        var portableW = weights, portableV = [Float](repeating: 0, count: count)
+        for _ in 0..<2 { mlp_rmsprop_step_portable(&portableW, &portableV, gradients, count, learningRate, rho, epsilon) }
+        #expect(portableW == w && portableV == v)
     }
 
     /// Keras's defaults, which the notebook relies on.
