@@ -41,3 +41,25 @@ public func reportingErrors(_ tool: String, _ body: () throws -> Void) throws {
 public func writeOutput(_ data: Data, to path: String) throws {
     try AtomicFile.write(data, to: path)
 }
+
+extension ParsableCommand {
+    /// Parses the command line and runs the command, reporting every error, a bad option as
+    /// much as a bad file, as one line on standard error: `tool: problem`. Help and version
+    /// requests print as usual; exit statuses are argument-parser's (64 for a bad command line).
+    public static func mainReportingOneLine() {
+        let tool = configuration.commandName ?? "\(Self.self)"
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let problem = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            if !problem.isEmpty {
+                let hint = code == .validationFailure ? "; see \(tool) --help" : ""
+                FileHandle.standardError.write(Data("\(tool): \(problem)\(hint)\n".utf8))
+            }
+            Foundation.exit(code.rawValue)
+        }
+    }
+}

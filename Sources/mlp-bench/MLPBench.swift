@@ -11,6 +11,8 @@ struct MLPBench: ParsableCommand {
         commandName: "mlp-bench",
         abstract: "Measure training speed, memory and evaluation time against the machine's sgemm rate (and Keras 3).")
 
+    static func main() { mainReportingOneLine() }
+
     @Option(help: "CIFAR-100 archive or folder (default: the generated CIFAR-shaped synthetic set).")
     var data = "synthetic"
 

@@ -13,6 +13,8 @@ struct MLPEval: ParsableCommand {
             roc_auc_score), log loss, and the best and worst classes by AUC.
             """)
 
+    static func main() { mainReportingOneLine() }
+
     @Argument(help: "The model file (.h5).")
     var model: String
 

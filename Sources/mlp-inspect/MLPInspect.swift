@@ -9,6 +9,8 @@ struct MLPInspect: ParsableCommand {
         commandName: "mlp-inspect",
         abstract: "Show a saved model's layers, output shapes and parameter counts, like Keras's model.summary(), and what the file records.")
 
+    static func main() { mainReportingOneLine() }
+
     @Argument(help: "The model file (.h5), written by this toolchain or by Keras.")
     var model: String
 

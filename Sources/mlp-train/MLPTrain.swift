@@ -13,6 +13,8 @@ struct MLPTrain: ParsableCommand {
             RMSprop (learning rate 0.001), categorical cross-entropy, batch 128, 5 epochs, on pixels scaled to [0, 1].
             """)
 
+    static func main() { mainReportingOneLine() }
+
     @Option(name: .shortAndLong, help: "Where to save the trained model (.h5, Keras's HDF5 layout).")
     var output: String
 

@@ -143,7 +143,14 @@ import Testing
 
     @Test func optionRangesAreChecked() throws {
         let result = try runTool("mlp-train", ["-o", "/tmp/x.h5", "--epochs", "0"])
-        #expect(result.status != 0 && result.stderr.contains("--epochs must be 1 to 10000"))
+        expectCleanFailure(result, naming: "--epochs", problem: "must be 1 to 10000, got 0")
+        #expect(result.status == 64)
+        // Command-line mistakes caught by the parser itself: one line as well.
+        expectCleanFailure(try runTool("mlp-train", ["-o", "/tmp/x.h5", "--bogus"]), naming: "--bogus", problem: "Unknown option")
+        expectCleanFailure(try runTool("mlp-eval", []), naming: "<model>", problem: "Missing expected argument")
+        expectCleanFailure(try runTool("mlp-inspect", ["a.h5", "b.h5"]), naming: "b.h5", problem: "Unexpected argument")
+        let help = try runTool("mlp-inspect", ["--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: mlp-inspect") && help.stderr.isEmpty)
         let layers = try runTool("mlp-train", ["-o", "/tmp/x.h5", "--data", archive, "--layers", "128:relux"])
         expectCleanFailure(layers, naming: "--layers", problem: "unknown activation 'relux'")
     }
