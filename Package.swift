@@ -18,7 +18,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        // The training loop's element-wise passes, with AVX2 where the CPU has it.
+        // The training loop's element-wise passes, with AVX2 where the CPU has it; a stdio helper.
         .target(name: "CKernels"),
         .target(
             name: "MLPKit",
@@ -28,7 +28,7 @@ let package = Package(
             ]
         ),
         // What the executables share about command lines; the core library stays free of it.
-        .target(name: "MLPCommandLine", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "MLPCommandLine", dependencies: ["MLPKit", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "mlp-train", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", "MLPCommandLine"]),

@@ -1,6 +1,7 @@
 #include "mlp_kernels.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #pragma STDC FP_CONTRACT OFF
 
@@ -82,4 +83,8 @@ void mlp_rmsprop_step(float *w, float *v, const float *g, long n, float lr, floa
     if (has_avx2()) { rmsprop_step_avx2(w, v, g, n, lr, rho, epsilon); return; }
 #endif
     mlp_rmsprop_step_portable(w, v, g, n, lr, rho, epsilon);
+}
+
+void mlp_line_buffer_stdout(void) {
+    setvbuf(stdout, NULL, _IOLBF, 0);
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 import MLPKit
 
@@ -48,6 +49,8 @@ extension ParsableCommand {
     /// requests print as usual; exit statuses are argument-parser's (64 for a bad command line).
     public static func mainReportingOneLine() {
         let tool = configuration.commandName ?? "\(Self.self)"
+        // Line by line even into a file or a pipe, so that a log shows each epoch as it ends.
+        mlp_line_buffer_stdout()
         do {
             var command = try parseAsRoot()
             try command.run()

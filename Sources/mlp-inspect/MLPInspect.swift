@@ -50,7 +50,7 @@ struct MLPInspect: ParsableCommand {
         } else {
             field("optimizer", "none")
         }
-        for key in ["dataset", "dataset_file", "dataset_sha256", "options", "seed", "created", "command"] {
+        for key in ["dataset", "dataset_file", "dataset_sha256", "options", "seed", "created", "command", "interrupted"] {
             if let value = saved.provenance[key] { field(key, value) }
         }
         for warning in saved.warnings { print("note: \(warning)") }

@@ -128,8 +128,11 @@ struct MLPTrain: ParsableCommand {
               + "(learning rate \(optimizer.learningRate)); seed \(seed)")
 
         let printer = ProgressPrinter.shared
+        var stoppedAt: String?
+        StopSignal.install()
         let logs = try Trainer.fit(model: network, optimizer: optimizer, train: train, validation: validation,
-                                   options: TrainingOptions(epochs: epochs, batchSize: batchSize, seed: seed)) { event in
+                                   options: TrainingOptions(epochs: epochs, batchSize: batchSize, seed: seed),
+                                   shouldStop: { StopSignal.isRequested }) { event in
             switch event {
             case .epochStarted(let epoch, let total):
                 print("Epoch \(epoch)/\(total)")
@@ -143,6 +146,9 @@ struct MLPTrain: ParsableCommand {
                 }
                 printer.update(kerasProgressLine(step: log.steps, of: log.steps, seconds: log.seconds, metrics: metrics), force: true)
                 printer.finish()
+            case .stopped(let epoch, let step, let steps):
+                printer.finish()
+                stoppedAt = "epoch \(epoch), step \(step) of \(steps)"
             }
         }
         if let history {
@@ -155,8 +161,10 @@ struct MLPTrain: ParsableCommand {
             try writeOutput(Data(jsonText(object).utf8), to: history)
         }
 
-        let test = Trainer.evaluate(model: network, data: pair.test, batchSize: batchSize)
-        print(String(format: "holdout: accuracy %.4f, loss %.4f on %d images", test.accuracy, test.loss, pair.test.count))
+        if stoppedAt == nil {
+            let test = Trainer.evaluate(model: network, data: pair.test, batchSize: batchSize)
+            print(String(format: "holdout: accuracy %.4f, loss %.4f on %d images", test.accuracy, test.loss, pair.test.count))
+        }
 
         var options: [String: Any] = [
             "epochs": epochs, "batch_size": batchSize, "optimizer": optimizer.kerasClassName.lowercased(),
@@ -164,12 +172,16 @@ struct MLPTrain: ParsableCommand {
             "dropout": dropout.decimalDouble, "validation_split": validationSplit,
         ]
         if let resume { options["resume"] = resume } else if let model { options["model"] = model } else { options["layers"] = layers }
-        let provenance = [
+        var provenance = [
             "version": mlpVersion, "dataset": pair.name, "dataset_file": pair.source, "dataset_sha256": pair.checksum,
             "options": jsonText(options), "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
             "command": CommandLine.arguments.joined(separator: " "),
         ]
+        if let stoppedAt { provenance["interrupted"] = stoppedAt }
         try KerasH5.save(SavedModel(model: network, optimizer: optimizer, provenance: provenance), to: output)
-        print("saved \(output)")
+        guard let stoppedAt else { return print("saved \(output)") }
+        FileHandle.standardError.write(Data(
+            "mlp-train: interrupted in \(stoppedAt); the model so far is saved in \(output) (go on with --resume \(output))\n".utf8))
+        throw ExitCode(130)
     }
 }

@@ -93,6 +93,28 @@ import Testing
         #expect(try KerasH5.load(path: model).model.layers.map(\.name) == ["dense", "dense_1"])
     }
 
+    /// Ctrl-C during training saves the model as trained so far, with its optimizer state and
+    /// where it stopped, and says so in one line; training goes on from it with --resume.
+    @Test func interruptSavesTheModelSoFar() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("m.h5").path
+        let result = try runTool("mlp-train", ["--data", archive, "--epochs", "2000", "--batch-size", "16", "--seed", "4",
+                                               "-o", model], interruptOn: "Epoch 3/")
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains("interrupted in epoch 3")
+                && result.stderr.contains(model), "\(result.stderr)")
+        let saved = try KerasH5.load(path: model)
+        let interrupted = try #require(saved.provenance["interrupted"])
+        #expect(interrupted.hasPrefix("epoch 3, step "))
+        // 300 training images in steps of 16: 19 per epoch, two whole epochs and part of the third.
+        let step = try #require(Int(interrupted.split(separator: " ")[3]))
+        #expect(saved.optimizerStateRestored && saved.optimizer?.iterations == 2 * 19 + step)
+        let resumed = try runTool("mlp-train", ["--data", archive, "--epochs", "1", "--resume", model,
+                                                "-o", folder.appendingPathComponent("more.h5").path])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
     // MARK: Bad input: one line on standard error naming the file, a non-zero status.
 
     @Test func missingDataFile() throws {

@@ -45,8 +45,10 @@ struct RunResult {
     var stderr: String
 }
 
-/// Runs a built executable of this package and collects its output.
-func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:]) throws -> RunResult {
+/// Runs a built executable of this package and collects its output. With `interruptOn`, sends
+/// SIGINT (Ctrl-C) once standard output contains that text (and SIGKILL after 120 s).
+func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:],
+             interruptOn marker: String? = nil) throws -> RunResult {
     let process = Process()
     process.executableURL = productsFolder.appendingPathComponent(name)
     process.arguments = arguments
@@ -62,6 +64,21 @@ func runTool(_ name: String, _ arguments: [String], environment: [String: String
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
     try process.run()
+    if let marker {
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning {
+            // Decoded leniently: the child may be in the middle of writing a character.
+            if let bytes = try? Data(contentsOf: outURL), String(decoding: bytes, as: UTF8.self).contains(marker) {
+                kill(process.processIdentifier, SIGINT)
+                break
+            }
+            if Date() > deadline {
+                kill(process.processIdentifier, SIGKILL)
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+    }
     process.waitUntilExit()
     let outBytes = try Data(contentsOf: outURL), errBytes = try Data(contentsOf: errURL)
     return RunResult(status: process.terminationStatus, stdout: String(decoding: outBytes, as: UTF8.self),

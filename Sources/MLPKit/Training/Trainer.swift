@@ -30,14 +30,20 @@ public enum TrainingEvent {
     case epochStarted(epoch: Int, of: Int)
     case step(step: Int, of: Int, seconds: Double, loss: Double, accuracy: Double)
     case epochEnded(EpochLog)
+    /// `shouldStop` asked to stop: training ended after `step` of `of` in `epoch`, and that
+    /// epoch is not in the returned logs.
+    case stopped(epoch: Int, step: Int, of: Int)
 }
 
 public enum Trainer {
     /// Trains `model` with `optimizer` on categorical cross-entropy, shuffling the samples each
     /// epoch, as Keras's `fit(shuffle=True)`; evaluates `validation` after each epoch.
+    ///
+    /// `shouldStop` is asked after every step; when it says yes, training ends there, leaving
+    /// the model and the optimizer as that step left them, and the logs of the whole epochs.
     public static func fit(
         model: Sequential, optimizer: Optimizer, train: ImageDataset, validation: ImageDataset? = nil,
-        options: TrainingOptions, report: (TrainingEvent) -> Void = { _ in }
+        options: TrainingOptions, shouldStop: () -> Bool = { false }, report: (TrainingEvent) -> Void = { _ in }
     ) throws -> [EpochLog] {
         if let layer = model.layers.first(where: { !$0.supportsTraining }) {
             throw MLPError.model("layer '\(layer.name)' (\(layer.kerasClassName)) runs in inference mode only and cannot be trained")
@@ -72,6 +78,10 @@ public enum Trainer {
                 seen += range.count
                 report(.step(step: step + 1, of: steps, seconds: Date().timeIntervalSince(started),
                              loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen)))
+                if shouldStop() {
+                    report(.stopped(epoch: epoch, step: step + 1, of: steps))
+                    return logs
+                }
             }
             guard lossSum.isFinite else {
                 throw MLPError.model("training diverged in epoch \(epoch): the loss is \(lossSum); lower --learning-rate")
