@@ -113,7 +113,12 @@ struct MLPTrain: ParsableCommand {
             network = Sequential.mlp(inputShape: [train.featureCount], hidden: hidden, classes: train.classCount,
                                      dropout: dropout, seed: seed)
         }
-        try network.checkFits(train)
+        do {
+            try network.checkFits(train)
+        } catch MLPError.model(let problem) {
+            // Only a model from a file can disagree with the data: name the file.
+            throw MLPError.io(path: resume ?? model ?? "--layers", problem: problem)
+        }
         let optimizer: Optimizer
         if let saved = resumed?.optimizer {
             optimizer = saved

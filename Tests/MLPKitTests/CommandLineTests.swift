@@ -154,6 +154,14 @@ import Testing
         expectCleanFailure(try runTool("mlp-inspect", [text]), naming: text, problem: "not an HDF5 file")
     }
 
+    @Test func resumedModelThatDoesNotFitTheData() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let small = fixture("keras/k3_mlp_adam.h5")
+        expectCleanFailure(try runTool("mlp-train", ["--data", archive, "--resume", small, "-o", folder.appendingPathComponent("m.h5").path]),
+                           naming: small, problem: "takes 20 input values per sample, the images have 3072")
+    }
+
     @Test func badModelConfig() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
