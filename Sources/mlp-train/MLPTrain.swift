@@ -12,7 +12,7 @@ struct MLPTrain: ParsableCommand {
             With no options but -o, trains the notebook's baseline: Dense(128, relu) → Dense(100, softmax), \
             RMSprop (learning rate 0.001), categorical cross-entropy, batch 128, 5 epochs, on pixels scaled to [0, 1].
 
-            Ctrl-C stops training after the current step and saves the model trained so far to the -o file;             --resume goes on from it.
+            Ctrl-C stops training after the current step and saves the model trained so far to the -o file; --resume goes on from it.
             """)
 
     static func main() { mainReportingOneLine() }
