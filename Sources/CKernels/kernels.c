@@ -17,7 +17,7 @@ static void bytes_to_unit_avx2(const uint8_t *src, float *dst, long n) {
         __m256 x = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(bytes));
         _mm256_storeu_ps(dst + i, _mm256_div_ps(x, d));
     }
-    for (; i < n; i++) dst[i] = (float)src[i] / 255.0f;
+    mlp_bytes_to_unit_portable(src + i, dst + i, n - i);
 }
 
 __attribute__((target("avx2")))
@@ -37,10 +37,7 @@ static void rmsprop_step_avx2(float *w, float *v, const float *g, long n, float 
         __m256 step = _mm256_div_ps(_mm256_mul_ps(vlr, gi), _mm256_sqrt_ps(_mm256_add_ps(vi, veps)));
         _mm256_storeu_ps(w + i, _mm256_sub_ps(_mm256_loadu_ps(w + i), step));
     }
-    for (; i < n; i++) {
-        v[i] = rho * v[i] + (1.0f - rho) * g[i] * g[i];
-        w[i] -= lr * g[i] / sqrtf(v[i] + epsilon);
-    }
+    mlp_rmsprop_step_portable(w + i, v + i, g + i, n - i, lr, rho, epsilon);
 }
 #endif
 

@@ -104,7 +104,7 @@ import CKernels
     func writeTemporary(_ bytes: [UInt8], name: String) throws -> (URL, String) {
         let folder = try temporaryFolder()
         let path = folder.appendingPathComponent(name).path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         return (folder, path)
     }
 
@@ -146,7 +146,7 @@ import CKernels
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         for name in ["train.bin", "test.bin"] {
-            FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data(count: 3074 * 2 + 5))
+            _ = FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data(count: 3074 * 2 + 5))
         }
         expectFormatError(folder.path + "/train.bin", "wrong record size") { _ = try CIFAR100.load(path: folder.path) }
     }
@@ -156,8 +156,8 @@ import CKernels
         defer { try? FileManager.default.removeItem(at: folder) }
         // A pickle calling os.system, which a strict reader must refuse, not run.
         let evil: [UInt8] = [0x80, 0x02] + Array("cos\nsystem\nq\u{00}U\u{02}lsq\u{01}".utf8) + [0x85] + Array("q\u{02}Rq\u{03}.".utf8)
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("train").path, contents: Data(evil))
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("test").path, contents: Data([0x80, 0x02, 0x7D]))
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("train").path, contents: Data(evil))
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("test").path, contents: Data([0x80, 0x02, 0x7D]))
         expectFormatError(folder.path + "/train", "unsupported global os.system") { _ = try CIFAR100.load(path: folder.path) }
         try Data([0x80, 0x02, 0x7D, 0x71]).write(to: folder.appendingPathComponent("train"))
         expectFormatError(folder.path + "/train", "unexpected end of data") { _ = try CIFAR100.load(path: folder.path) }

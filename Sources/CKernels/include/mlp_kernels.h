@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 // Element-wise passes of the training loop, in C so that they can use AVX2 where the CPU has
-// it (chosen once, at the first call) and SSE2 otherwise. Both give the same floats: every
+// it (checked at run time) and SSE2 otherwise. Both give the same floats: every
 // operation is IEEE single precision, in the same order, with no fused multiply-add.
 
 // dst[i] = src[i] / 255 (correctly rounded), for n bytes.

@@ -22,13 +22,13 @@ public final class Dense: Layer {
     private var lastInput: UnsafePointer<Float>?
     // Backward's compact copies when some units are inactive for the whole batch: their
     // indices, dz's active columns, the kernel gradient's (and the kernel's) active columns.
-    private var activeUnits: UnsafeMutablePointer<Int32>
+    private let activeUnits: UnsafeMutablePointer<Int32>
     private let packedGradient = FloatBuffer(count: 0)
     private let packedKernel = FloatBuffer(count: 0)
     // Which kernel-gradient columns may be nonzero: the packed pass writes only the active
     // columns and clears the ones that were active before, instead of rewriting every column.
-    private var mayBeNonzero: UnsafeMutablePointer<Bool>
-    private var staleUnits: UnsafeMutablePointer<Int32>
+    private let mayBeNonzero: UnsafeMutablePointer<Bool>
+    private let staleUnits: UnsafeMutablePointer<Int32>
 
     /// Whether backward skips the products for units that are inactive (a ReLU at or below zero)
     /// for every sample of a batch. Their gradient columns are exactly zero either way, so the
