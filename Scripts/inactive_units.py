@@ -6,14 +6,16 @@ kernel-gradient work it saves. Each model's hidden layer is applied with numpy t
 12,800 training images, in 100 batches of 128. mlp-train is run one epoch at a time
 (--resume) to give a model after each epoch.
 
-    python Scripts/inactive_units.py DATA_FOLDER [--epochs 3] [--bin .build/release]
+    python Scripts/inactive_units.py DATA [--epochs 3] [--bin .build/release]
 
-DATA_FOLDER is an extracted cifar-100-python folder (or its parent).
+DATA is a CIFAR-100 Python archive or its extracted folder.
 """
-import argparse, os, pickle, subprocess, tempfile
+import argparse, os, subprocess, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import h5py
 import numpy as np
+
+from parity import load
 
 
 def off_per_batch(hidden):
@@ -26,15 +28,12 @@ def main():
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--bin", default=".build/release")
     args = parser.parse_args()
-    folder = args.data if os.path.exists(os.path.join(args.data, "train")) else os.path.join(args.data, "cifar-100-python")
-    with open(os.path.join(folder, "train"), "rb") as f:
-        d = pickle.load(f, encoding="bytes")
-    x = d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072).astype("float32") / 255
+    x, labels = load(args.data, splits=("train",))["train"]
     sample = x[:12_800]
 
     import keras
     keras.utils.set_random_seed(1)
-    y = keras.utils.to_categorical(np.array(d[b"fine_labels"]), 100)
+    y = keras.utils.to_categorical(labels, 100)
     model = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(128, activation="relu"),
                               keras.layers.Dense(100, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")

@@ -3,10 +3,12 @@
 Prints "median_epoch SECONDS" last. Data: a CIFAR-100 Python archive, or random images of the
 same size (Keras's speed does not depend on the pixel values).
 """
-import argparse, os, pickle, tarfile, time
+import argparse, os, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 import keras
+
+from parity import load
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -26,19 +28,10 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     args = parser.parse_args()
     if args.data == "synthetic":
-        pixels = np.random.default_rng(0).integers(0, 256, (50_000, 3072), dtype=np.uint8)
+        x = np.random.default_rng(0).integers(0, 256, (50_000, 3072), dtype=np.uint8).astype("float32") / 255
         labels = np.arange(50_000) % 100
-    elif os.path.isdir(args.data):
-        folder = args.data if os.path.exists(os.path.join(args.data, "train")) else os.path.join(args.data, "cifar-100-python")
-        with open(os.path.join(folder, "train"), "rb") as f:
-            d = pickle.load(f, encoding="bytes")
     else:
-        with tarfile.open(args.data) as tar:
-            d = pickle.load(tar.extractfile("cifar-100-python/train"), encoding="bytes")
-    if args.data != "synthetic":
-        pixels = d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072)
-        labels = np.array(d[b"fine_labels"])
-    x = pixels.astype("float32") / 255
+        x, labels = load(args.data, splits=("train",))["train"]
     y = keras.utils.to_categorical(labels, 100)
     model = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(128, activation="relu"),
                               keras.layers.Dense(100, activation="softmax")])

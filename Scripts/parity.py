@@ -10,14 +10,21 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np
 
 
-def load(archive):
-    """The archive read as keras.datasets.cifar100.load_data() reads it, then the notebook's steps."""
+def load(path, splits=("train", "test")):
+    """CIFAR-100 from its Python archive or extracted folder, read as keras.datasets.cifar100
+    .load_data() reads it, then the notebook's steps: {split: (x float32 in [0, 1], labels)}."""
+    def read(split):
+        if os.path.isdir(path):
+            folder = path if os.path.exists(os.path.join(path, split)) else os.path.join(path, "cifar-100-python")
+            with open(os.path.join(folder, split), "rb") as f:
+                return pickle.load(f, encoding="bytes")
+        with tarfile.open(path) as tar:
+            return pickle.load(tar.extractfile(f"cifar-100-python/{split}"), encoding="bytes")
     out = {}
-    with tarfile.open(archive) as tar:
-        for split in ("train", "test"):
-            d = pickle.load(tar.extractfile(f"cifar-100-python/{split}"), encoding="bytes")
-            x = d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-            out[split] = (x.reshape(len(x), 3072).astype("float32") / 255, np.array(d[b"fine_labels"]))
+    for split in splits:
+        d = read(split)
+        x = d[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+        out[split] = (x.reshape(len(x), 3072).astype("float32") / 255, np.array(d[b"fine_labels"]))
     return out
 
 

@@ -27,17 +27,6 @@ public struct DataOptions: ParsableArguments {
     }
 }
 
-/// Runs an executable's work, printing any `MLPError` once, as one line on standard error,
-/// and exiting with status 1.
-public func reportingErrors(_ tool: String, _ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let error as MLPError {
-        FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
-        throw ExitCode(1)
-    }
-}
-
 /// Writes `data` to `path` atomically, for the report files the executables produce.
 public func writeOutput(_ data: Data, to path: String) throws {
     try AtomicFile.write(data, to: path)
@@ -45,8 +34,9 @@ public func writeOutput(_ data: Data, to path: String) throws {
 
 extension ParsableCommand {
     /// Parses the command line and runs the command, reporting every error, a bad option as
-    /// much as a bad file, as one line on standard error: `tool: problem`. Help and version
-    /// requests print as usual; exit statuses are argument-parser's (64 for a bad command line).
+    /// much as a bad file, as one line on standard error: `tool: problem`. An `MLPError` exits
+    /// with status 1; help and version requests print as usual, and the other statuses are
+    /// argument-parser's (64 for a bad command line).
     public static func mainReportingOneLine() {
         let tool = configuration.commandName ?? "\(Self.self)"
         // Line by line even into a file or a pipe, so that a log shows each epoch as it ends.
@@ -54,6 +44,9 @@ extension ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let error as MLPError {
+            FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
+            Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }

@@ -33,7 +33,7 @@ struct MLPBench: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors("mlp-bench") { try benchmark() }
+        try benchmark()
     }
 
     /// The products of one training step of a Dense stack on a batch (the first layer needs no

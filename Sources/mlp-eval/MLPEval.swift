@@ -47,33 +47,31 @@ struct MLPEval: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors("mlp-eval") {
-            for path in [plot, confusion, predictions].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
-            let saved = try KerasH5.load(path: model)
-            let pair = try data.load(includeTrain: false)
-            let report: EvaluationReport
-            do {
-                report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize,
-                                                 bootstrap: resamples, seed: seed)
-            } catch MLPError.model(let problem) {
-                throw MLPError.format(path: model, problem: problem)
-            }
-            if json {
-                let extra: [String: Any] = ["model": model, "dataset": pair.name, "data": pair.source]
-                let object = report.jsonObject(extra: extra)
-                print(jsonText(object))
-            } else {
-                let version = saved.kerasVersion.map { "Keras \($0)" } ?? "unknown writer"
-                print(report.text(title: "\(model) (\(version)) on the \(pair.name) holdout set"))
-            }
-            if let plot {
-                let svg = ROCPlot.svg(curves: ROCPlot.curves(for: report), title: "ROC, one vs rest: \(URL(fileURLWithPath: model).lastPathComponent)")
-                try writeOutput(Data(svg.utf8), to: plot)
-            }
-            if let confusion { try writeOutput(Data(report.confusionCSV().utf8), to: confusion) }
-            if let predictions {
-                try writeOutput(NPY.encode(report.probabilities, shape: [report.samples, report.classNames.count]), to: predictions)
-            }
+        for path in [plot, confusion, predictions].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
+        let saved = try KerasH5.load(path: model)
+        let pair = try data.load(includeTrain: false)
+        let report: EvaluationReport
+        do {
+            report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize,
+                                             bootstrap: resamples, seed: seed)
+        } catch MLPError.model(let problem) {
+            throw MLPError.format(path: model, problem: problem)
+        }
+        if json {
+            let extra: [String: Any] = ["model": model, "dataset": pair.name, "data": pair.source]
+            let object = report.jsonObject(extra: extra)
+            print(jsonText(object))
+        } else {
+            let version = saved.kerasVersion.map { "Keras \($0)" } ?? "unknown writer"
+            print(report.text(title: "\(model) (\(version)) on the \(pair.name) holdout set"))
+        }
+        if let plot {
+            let svg = ROCPlot.svg(curves: ROCPlot.curves(for: report), title: "ROC, one vs rest: \(URL(fileURLWithPath: model).lastPathComponent)")
+            try writeOutput(Data(svg.utf8), to: plot)
+        }
+        if let confusion { try writeOutput(Data(report.confusionCSV().utf8), to: confusion) }
+        if let predictions {
+            try writeOutput(NPY.encode(report.probabilities, shape: [report.samples, report.classNames.count]), to: predictions)
         }
     }
 }

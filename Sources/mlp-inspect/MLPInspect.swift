@@ -21,10 +21,8 @@ struct MLPInspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        try reportingErrors("mlp-inspect") {
-            let saved = try KerasH5.load(path: model)
-            json ? try printJSON(saved) : printText(saved)
-        }
+        let saved = try KerasH5.load(path: model)
+        json ? try printJSON(saved) : printText(saved)
     }
 
     func optimizerDescription(_ saved: SavedModel) -> (name: String, settings: [String: Any])? {

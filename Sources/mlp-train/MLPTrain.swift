@@ -75,7 +75,7 @@ struct MLPTrain: ParsableCommand {
     }
 
     func run() throws {
-        try reportingErrors("mlp-train") { try train() }
+        try train()
     }
 
     func train() throws {

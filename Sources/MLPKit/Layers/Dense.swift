@@ -25,8 +25,9 @@ public final class Dense: Layer {
     private let activeUnits: UnsafeMutablePointer<Int32>
     private let packedGradient = FloatBuffer(count: 0)
     private let packedKernel = FloatBuffer(count: 0)
-    // Which kernel-gradient columns may be nonzero: the packed pass writes only the active
-    // columns and clears the ones that were active before, instead of rewriting every column.
+    // Which kernel-gradient columns may be nonzero, and those of them inactive now ("stale"):
+    // the packed pass writes only the active columns and clears the stale ones, instead of
+    // rewriting every column.
     private let mayBeNonzero: UnsafeMutablePointer<Bool>
     private let staleUnits: UnsafeMutablePointer<Int32>
 
@@ -105,9 +106,9 @@ public final class Dense: Layer {
             }
         }
         if activation == .relu, Self.skipsInactiveUnits {
-            let active = collectActiveUnits(dz, rows: rows)
+            let (active, stale) = collectActiveUnits(dz, rows: rows)
             if active < units * 3 / 4 {
-                return backwardPacked(dz, x: x, rows: rows, active: active, needInputGradient: needInputGradient)
+                return backwardPacked(dz, x: x, rows: rows, active: active, stale: stale, needInputGradient: needInputGradient)
             }
         }
         // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
@@ -121,53 +122,50 @@ public final class Dense: Layer {
         return inputGradient.pointer
     }
 
-    /// Lists in `activeUnits` the units whose dz column is not all zero, and returns their count.
+    /// Lists in `activeUnits` the units whose dz column is not all zero, and in `staleUnits`
+    /// the inactive ones whose kernel-gradient column may still hold an earlier pass's values;
+    /// returns both counts and leaves `mayBeNonzero` true for exactly the active units.
     ///
     /// A ReLU unit at or below zero for every sample passes back no gradient, so its column of
     /// dz is zero. A nonzero bias gradient (dz's column sum) marks a unit active at once; the
     /// others are checked row by row.
-    private func collectActiveUnits(_ dz: UnsafePointer<Float>, rows: Int) -> Int {
+    private func collectActiveUnits(_ dz: UnsafePointer<Float>, rows: Int) -> (active: Int, stale: Int) {
         let db = bias?.gradient.pointer
-        var count = 0
+        var active = 0, stale = 0
         for j in 0..<units {
-            var active = db.map { $0[j] != 0 } ?? false
+            var isActive = db.map { $0[j] != 0 } ?? false
             var r = 0
-            while !active, r < rows {
-                active = dz[r * units + j] != 0
+            while !isActive, r < rows {
+                isActive = dz[r * units + j] != 0
                 r += 1
             }
-            if active {
-                activeUnits[count] = Int32(j)
-                count += 1
+            if isActive {
+                activeUnits[active] = Int32(j)
+                active += 1
+            } else if mayBeNonzero[j] {
+                staleUnits[stale] = Int32(j)
+                stale += 1
             }
+            mayBeNonzero[j] = isActive
         }
-        return count
+        return (active, stale)
     }
 
     /// Backward through only the `active` units listed in `activeUnits`: dz's active columns are
-    /// packed side by side, the products run at that width, and the kernel gradient's inactive
-    /// columns are zero (those already zero are left as they are).
+    /// packed side by side, the products run at that width, and the kernel gradient's `stale`
+    /// columns (in `staleUnits`) are cleared; its other inactive columns are zero already.
     private func backwardPacked(_ dz: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, rows: Int, active: Int,
-                                needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
+                                stale: Int, needInputGradient: Bool) -> UnsafeMutablePointer<Float>? {
         let inputs = inputShape[0], units = self.units
-        let packed = packedGradient.pointer, packedK = packedKernel.pointer, list = activeUnits
+        let packed = packedGradient.pointer, packedK = packedKernel.pointer, list = activeUnits, staleList = staleUnits
         for r in 0..<rows {
             let from = dz + r * units, to = packed + r * active
             for t in 0..<active { to[t] = from[Int(list[t])] }
         }
-        // dkernel's active columns (inputs, active) = xᵀ (inputs, rows) · packed dz (rows, active)
+        // dkernel's active columns (inputs, active) = xᵀ (inputs, rows) · packed dz (rows, active).
         // Each core takes a share of the inputs: it packs only its share of x, and scatters
         // the rows it computed while they are still in its cache.
-        // Stale columns: written by an earlier pass and not active in this one.
-        let gradient = kernel.gradient.pointer, stale = staleUnits
-        for t in 0..<active { mayBeNonzero[Int(list[t])] = false }
-        var staleCount = 0
-        for j in 0..<units where mayBeNonzero[j] {
-            stale[staleCount] = Int32(j)
-            staleCount += 1
-        }
-        mayBeNonzero.update(repeating: false, count: units)
-        for t in 0..<active { mayBeNonzero[Int(list[t])] = true }
+        let gradient = kernel.gradient.pointer
         parallelRanges(inputs, pieces: min(Compute.threads, inputs / 64), alignment: 16) { range in
             if active > 0 {
                 sgemm(transposeA: true, m: range.count, n: active, k: rows, a: x + range.lowerBound, lda: inputs,
@@ -175,7 +173,7 @@ public final class Dense: Layer {
             }
             for i in range {
                 let row = gradient + i * units, from = packedK + i * active
-                for t in 0..<staleCount { row[Int(stale[t])] = 0 }
+                for t in 0..<stale { row[Int(staleList[t])] = 0 }
                 for t in 0..<active { row[Int(list[t])] = from[t] }
             }
         }
@@ -208,4 +206,3 @@ public final class Dense: Layer {
         return config
     }
 }
-
