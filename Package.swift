@@ -12,19 +12,18 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
-        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // The training loop's element-wise passes, with AVX2 where the CPU has it; a stdio helper.
         .target(name: "CKernels"),
         .target(
             name: "MLPKit",
             dependencies: [
-                "CBLAS", "CHDF5", "CZlib", "CKernels",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CBLAS", "CHDF5", "CCrypto", "CISAL", "CKernels",
             ]
         ),
         // What the executables share about command lines; the core library stays free of it.

@@ -6,7 +6,11 @@
     GET /truncated  announces the full length, sends half, and closes
     GET /missing    404
 """
-import http.server, sys, threading
+import http.server, signal, sys, threading
+
+# The test runner starts children with SIGTERM blocked; without this the server would outlive
+# the test that stops it, and hold the runner's output open until its idle timer ends.
+signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
 
 DATA = open(sys.argv[1], "rb").read()
 

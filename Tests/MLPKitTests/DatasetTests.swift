@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import CKernels
-@testable import MLPKit
+import MLPKit
 
 @Suite struct DatasetTests {
     static let archives = ["cifar/cifar-100-python.tar.gz", "cifar/cifar-100-binary.tar.gz"]
@@ -63,7 +63,58 @@ import CKernels
         let holdout = try CIFAR100.load(path: fixture(archive), includeTrain: false)
         #expect(holdout.train.count == 0 && holdout.checksum.isEmpty)
         #expect(holdout.test.storage == full.test.storage && holdout.test.classNames == full.test.classNames)
-        #expect(full.checksum.count == 64)
+        #expect(full.checksum == (try hashlibDigest("sha256", of: fixture(archive))))
+    }
+
+    /// A folder's checksum lists each file read with its SHA-256, as hashlib computes it.
+    @Test func folderChecksumNamesEachFile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try extract(Self.archives[0], into: folder)
+        let files = folder.appendingPathComponent("cifar-100-python")
+        let expected = try ["meta", "train", "test"].map { "\($0):\(try hashlibDigest("sha256", of: files.appendingPathComponent($0).path))" }
+        #expect(try CIFAR100.load(path: folder.path).checksum == expected.joined(separator: " "))
+    }
+
+    /// The inflater gives exactly what Python's gzip module gives, read in pieces of every size
+    /// from 1 byte to 1 MB, and reads concatenated gzip members as one stream, as gzip does.
+    @Test func inflatesAsGzipDoes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let archive = fixture(Self.archives[0])
+        let plain = folder.appendingPathComponent("plain").path, joined = folder.appendingPathComponent("joined.gz").path
+        _ = try python("""
+            import gzip, sys
+            data = gzip.open(sys.argv[1]).read()
+            open(sys.argv[2], 'wb').write(data)
+            cut = len(data) // 3
+            open(sys.argv[3], 'wb').write(gzip.compress(data[:cut]) + gzip.compress(data[cut:]))
+            """, [archive, plain, joined])
+        let expected = try [UInt8](Data(contentsOf: URL(fileURLWithPath: plain)))
+        #expect(expected.count > 500_000)
+        for path in [archive, joined] {
+            let reader = try CompressedFileReader(path: path)
+            #expect(reader.isGzip)
+            var out: [UInt8] = [], size = 1
+            while out.count < expected.count {
+                out += try reader.read(count: min(size, expected.count - out.count))
+                size = size >= 1 << 20 ? 1 : size * 5 + 3
+            }
+            #expect(out == expected, "\(path)")
+            // The stream ends where gzip's does.
+            #expect(throws: MLPError.self) { _ = try reader.read(count: 1) }
+        }
+        // Read as they are, without inflating, the bytes are the file's.
+        let raw = try CompressedFileReader(path: archive, inflating: false)
+        #expect(try raw.read(count: raw.fileSize) == [UInt8](Data(contentsOf: URL(fileURLWithPath: archive))))
+    }
+
+    func extract(_ archive: String, into folder: URL) throws {
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-xzf", fixture(archive), "-C", folder.path]
+        try tar.run()
+        tar.waitUntilExit()
     }
 
     @Test func validationSplitTakesTheLastFraction() throws {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MLPKit
+import MLPKit
 
 /// The downloader against a local HTTP server on 127.0.0.1 that serves the fixture archive
 /// whole, corrupted and truncated.
@@ -25,6 +25,11 @@ import Testing
         return (process, "http://127.0.0.1:\(port)")
     }
 
+    func stop(_ server: Process) {
+        server.terminate()
+        server.waitUntilExit()
+    }
+
     func md5(of path: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/md5sum")
@@ -43,7 +48,7 @@ import Testing
 
     @Test func downloadsVerifiesAndCaches() throws {
         let (server, base) = try startServer()
-        defer { server.terminate() }
+        defer { stop(server) }
         let home = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: home) }
         let checksum = try md5(of: archive)
@@ -63,7 +68,7 @@ import Testing
     @Test(arguments: [("corrupt", "checksum mismatch"), ("truncated", "truncated download"), ("missing", "HTTP status 404")])
     func badDownloadsLeaveNothingBehind(_ path: String, _ problem: String) throws {
         let (server, base) = try startServer()
-        defer { server.terminate() }
+        defer { stop(server) }
         let home = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: home) }
         let result = try train(home: home, url: base + "/" + path, md5: try md5(of: archive))
@@ -76,7 +81,7 @@ import Testing
     /// The official checksum guards the default download: a file with another MD5 is refused.
     @Test func officialChecksumIsEnforced() throws {
         let (server, base) = try startServer()
-        defer { server.terminate() }
+        defer { stop(server) }
         let home = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: home) }
         let result = try runTool("mlp-train", ["-o", home.appendingPathComponent("m.h5").path],

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MLPKit
+import MLPKit
 
 @Suite struct KerasH5Tests {
     static let models: [String] = {

@@ -3,7 +3,7 @@ import FoundationXML
 #endif
 import Foundation
 import Testing
-@testable import MLPKit
+import MLPKit
 
 @Suite struct MetricsTests {
     static let cases: [String] = {
@@ -84,6 +84,17 @@ import Testing
         let tied = ROCAUC(scores: [0.5, 0.5, 0.5, 0.5, 0.3, 0.7], labels: [0, 1, 1], classes: 2)
         // Class 1: positives 0.5 and 0.7 against negative 0.5: one tie (1/2) and one win (1).
         #expect(tied.auc(classIndex: 1) == 0.75)
+    }
+
+    /// A NaN score (a model with NaN weights) ranks below every number, by hand: class 1's
+    /// positives score 0.4 and NaN, its negatives 0.35 and 0.2. 0.4 beats both negatives (2),
+    /// NaN beats neither (0): 2 of 4 pairs. Class 0 mirrors it: 0.65 and 0.8 against 0.6 and NaN.
+    @Test func notANumberRanksLowest() {
+        let nan = Float.nan
+        let auc = ROCAUC(scores: [0.65, 0.35, 0.8, 0.2, 0.6, 0.4, nan, nan], labels: [0, 0, 1, 1], classes: 2)
+        #expect(auc.auc(classIndex: 1) == 0.5)
+        #expect(auc.auc(classIndex: 0) == 1.0)
+        #expect(auc.micro().isFinite)
     }
 
     @Test func bootstrapIsSeededAndBracketsTheEstimate() throws {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import MLPKit
+import MLPKit
 
 /// The package's root folder, found from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -105,4 +105,24 @@ func finiteDifferences(of f: ([Float]) -> Double, at x: [Float], step h: Float) 
         minus[i] -= h
         return (f(plus) - f(minus)) / Double(2 * h)
     }
+}
+
+/// Runs a Python 3 one-liner (the system's python3) with `arguments` and returns its standard
+/// output, trimmed: the independent reference for checksums and the like.
+func python(_ code: String, _ arguments: [String] = []) throws -> String {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", code] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    try process.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// `hashlib`'s digest of a file, in hex.
+func hashlibDigest(_ algorithm: String, of path: String) throws -> String {
+    try python("import hashlib, sys; print(hashlib.new(sys.argv[1], open(sys.argv[2], 'rb').read()).hexdigest())",
+               [algorithm, path])
 }

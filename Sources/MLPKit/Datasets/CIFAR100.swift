@@ -24,12 +24,16 @@ public enum CIFAR100 {
     /// Loads from an archive or a folder in either official layout.
     /// With `includeTrain` false, for evaluation, only the holdout split and the class names are
     /// read: an archive is read only as far as they lie, and no checksum is computed.
+    ///
+    /// Files stream from disk (through the inflater for an archive) straight into the images,
+    /// so the 60,000 images, 184 MB as bytes, are all the memory loading takes; the SHA-256 of
+    /// the files is computed in the same pass.
     public static func load(path: String, labelMode: LabelMode = .fine, includeTrain: Bool = true) throws -> DatasetPair {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw MLPError.io(path: path, problem: "no such file or folder")
         }
-        var parts = Parts(includeTrain: includeTrain)
+        var parts = Parts(includeTrain: includeTrain, labelMode: labelMode)
         var checksum = ""
         if isFolder.boolValue {
             let folder = try datasetFolder(in: path)
@@ -37,32 +41,30 @@ public enum CIFAR100 {
             for name in ["meta", "fine_label_names.txt", "coarse_label_names.txt", "train", "test", "train.bin", "test.bin"] {
                 let file = folder + "/" + name
                 guard FileManager.default.fileExists(atPath: file), parts.wants(name) else { continue }
-                let reader = try CompressedFileReader(path: file)
-                let size = (try FileManager.default.attributesOfItem(atPath: file)[.size] as? NSNumber)?.intValue ?? 0
-                let bytes = try reader.read(count: size)
+                let reader = try CompressedFileReader(path: file, hashing: includeTrain, inflating: false)
+                try parts.add(name: name, BoundedReader(reader, count: reader.fileSize))
                 if includeTrain {
                     try reader.hashRemainder()
-                    digest.append("\(name):\(reader.sha256)")
+                    digest.append("\(name):\(reader.sha256 ?? "")")
                 }
-                try parts.add(name: name, bytes: bytes, path: file, labelMode: labelMode)
             }
             checksum = digest.joined(separator: " ")
         } else {
-            let reader = try CompressedFileReader(path: path)
+            let reader = try CompressedFileReader(path: path, hashing: includeTrain)
             var tar = TarReader(reader)
             while let entry = try tar.next() {
-                guard entry.type == "0" || entry.type == "7" else { continue }
+                guard entry.type == "0" || entry.type == "7", let member = tar.member else { continue }
                 let name = entry.name.split(separator: "/").last.map(String.init) ?? entry.name
                 guard parts.wants(name) else { continue }
-                try parts.add(name: name, bytes: try tar.readEntry(), path: "\(path) (\(entry.name))", labelMode: labelMode)
+                try parts.add(name: name, member)
                 if !includeTrain, parts.test != nil, parts.names != nil { break }
             }
             if includeTrain {
                 try reader.hashRemainder()
-                checksum = reader.sha256
+                checksum = reader.sha256 ?? ""
             }
         }
-        return try parts.finish(path: path, checksum: checksum, labelMode: labelMode)
+        return try parts.finish(path: path, checksum: checksum)
     }
 
     /// Extracts the dataset's files from `archive` into `folder` (which must not exist yet), as
@@ -75,11 +77,8 @@ public enum CIFAR100 {
             var tar = TarReader(try CompressedFileReader(path: archive))
             while let entry = try tar.next() {
                 let name = entry.name.split(separator: "/").last.map(String.init) ?? ""
-                guard entry.type == "0" || entry.type == "7", Parts.wanted.contains(name) else { continue }
-                let target = temporary + "/" + name
-                guard FileManager.default.createFile(atPath: target, contents: Data(try tar.readEntry())) else {
-                    throw MLPError.io(path: target, problem: "cannot write file")
-                }
+                guard entry.type == "0" || entry.type == "7", Parts.wanted.contains(name), let member = tar.member else { continue }
+                try copy(member, to: temporary + "/" + name)
             }
             guard rename(temporary, folder) == 0 else {
                 throw MLPError.io(path: folder, problem: "cannot create folder: \(String(cString: strerror(errno)))")
@@ -87,6 +86,18 @@ public enum CIFAR100 {
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
+        }
+    }
+
+    /// Writes what is left of `member` to a new file at `target`, a megabyte at a time.
+    private static func copy(_ member: BoundedReader, to target: String) throws {
+        guard FileManager.default.createFile(atPath: target, contents: nil), let handle = FileHandle(forWritingAtPath: target) else {
+            throw MLPError.io(path: target, problem: "cannot write file")
+        }
+        defer { try? handle.close() }
+        while member.remaining > 0 {
+            let chunk = try member.read(count: min(member.remaining, 1 << 20))
+            do { try handle.write(contentsOf: chunk) } catch { throw MLPError.io(path: target, problem: "cannot write file") }
         }
     }
 
@@ -109,30 +120,39 @@ public enum CIFAR100 {
         var test: (images: [UInt8], labels: [Int32])?
         var names: [String]?
         var layout = "python"
-        var includeTrain = true
+        let includeTrain: Bool
+        let labelMode: LabelMode
+
+        init(includeTrain: Bool, labelMode: LabelMode) {
+            self.includeTrain = includeTrain
+            self.labelMode = labelMode
+        }
 
         func wants(_ name: String) -> Bool { Self.wanted.contains(name) && (includeTrain || !name.hasPrefix("train")) }
 
-        mutating func add(name: String, bytes: [UInt8], path: String, labelMode: LabelMode) throws {
+        mutating func add(name: String, _ source: BoundedReader) throws {
             guard wants(name) else { return }
             switch name {
-            case "train": train = try readPickleSplit(bytes, path: path, labelMode: labelMode)
-            case "test": test = try readPickleSplit(bytes, path: path, labelMode: labelMode)
-            case "meta": names = try readPickleNames(bytes, path: path, labelMode: labelMode)
+            case "train": train = try readPickleSplit(source, labelMode: labelMode)
+            case "test": test = try readPickleSplit(source, labelMode: labelMode)
+            case "meta": names = try readPickleNames(source, labelMode: labelMode)
             case "train.bin":
                 layout = "binary"
-                train = try readBinarySplit(bytes, path: path, labelMode: labelMode)
+                train = try readBinarySplit(source, labelMode: labelMode)
             case "test.bin":
                 layout = "binary"
-                test = try readBinarySplit(bytes, path: path, labelMode: labelMode)
+                test = try readBinarySplit(source, labelMode: labelMode)
             case "\(labelMode.namesKey).txt":
-                names = String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+                guard source.remaining <= 1 << 20 else {
+                    throw MLPError.format(path: source.path, problem: "\(source.remaining) bytes is too large for a list of class names")
+                }
+                names = String(decoding: try source.readRest(), as: UTF8.self).split(whereSeparator: \.isNewline)
                     .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             default: break
             }
         }
 
-        func finish(path: String, checksum: String, labelMode: LabelMode) throws -> DatasetPair {
+        func finish(path: String, checksum: String) throws -> DatasetPair {
             let train = includeTrain ? train : ([], [])
             let missing = [("train", train == nil), ("test", test == nil)].filter(\.1).map(\.0)
             guard let train, let test, missing.isEmpty else {
@@ -149,16 +169,29 @@ public enum CIFAR100 {
         }
     }
 
-    /// One Python split: a dict with `data` (a (n, 3072) uint8 array) and label lists.
-    static func readPickleSplit(_ bytes: [UInt8], path: String, labelMode: LabelMode) throws
-        -> (images: [UInt8], labels: [Int32])
-    {
-        var reader = PickleReader(bytes: bytes, path: path)
+    /// One Python split: a dict with `data` (a (n, 3072) uint8 array) and label lists. The
+    /// pixels go from the stream straight into channels-last images.
+    static func readPickleSplit(_ source: BoundedReader, labelMode: LabelMode) throws -> (images: [UInt8], labels: [Int32]) {
+        let path = source.path
+        var streamed: [UInt8]?
+        var reader = PickleReader(source) { count, read in
+            guard streamed == nil, count % pixels == 0 else {
+                throw MLPError.format(path: path, problem: "pickle holds a byte string of \(count) bytes, not the one array of 3072-byte images")
+            }
+            streamed = try readImages(count: count / pixels, stride: pixels, offset: 0, read: read) { _, _ in }
+        }
         let root = try reader.read()
         guard case .array(let shape, let dtype, let data)? = reader.lookup("data", in: root) else {
             throw MLPError.format(path: path, problem: "pickle has no numpy array under 'data'")
         }
-        guard dtype == "u1" || dtype == "|u1", shape.count == 2, shape[1] == pixels, data.count == shape[0] * pixels else {
+        let byteCount: Int
+        switch data {
+        case .bytes(let bytes): byteCount = bytes.count
+        case .streamed(let count): byteCount = count
+        default: byteCount = -1
+        }
+        guard dtype == "u1" || dtype == "|u1", shape.count == 2, shape[1] == pixels, shape[0] <= byteCount / pixels,
+              byteCount == shape[0] * pixels else {
             throw MLPError.format(path: path, problem: "'data' is a \(dtype) array of shape \(shape), expected uint8 (n, 3072)")
         }
         guard case .list(let items)? = reader.lookup(labelMode.pickleKey, in: root) else {
@@ -173,12 +206,26 @@ public enum CIFAR100 {
         guard labels.count == shape[0] else {
             throw MLPError.format(path: path, problem: "\(labels.count) labels for \(shape[0]) images")
         }
-        let images = bytes.withUnsafeBufferPointer { channelsLast(UnsafeBufferPointer(rebasing: $0[data]), count: shape[0], stride: pixels, offset: 0) }
+        if case .bytes(let bytes) = data {
+            // A split small enough to arrive in memory (fewer than 22 images).
+            var offset = 0
+            streamed = try readImages(count: shape[0], stride: pixels, offset: 0, read: { buffer in
+                bytes.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + offset, byteCount: buffer.count) }
+                offset += buffer.count
+            }) { _, _ in }
+        }
+        guard let images = streamed, images.count == byteCount else {
+            throw MLPError.format(path: path, problem: "pickle's image bytes are not those of its 'data' array")
+        }
         return (images, labels)
     }
 
-    static func readPickleNames(_ bytes: [UInt8], path: String, labelMode: LabelMode) throws -> [String] {
-        var reader = PickleReader(bytes: bytes, path: path)
+    static func readPickleNames(_ source: BoundedReader, labelMode: LabelMode) throws -> [String] {
+        let path = source.path
+        guard source.remaining <= 1 << 20 else {
+            throw MLPError.format(path: path, problem: "\(source.remaining) bytes is too large for a meta file")
+        }
+        var reader = PickleReader(source)
         let root = try reader.read()
         guard case .list(let items)? = reader.lookup(labelMode.namesKey, in: root) else {
             throw MLPError.format(path: path, problem: "meta has no '\(labelMode.namesKey)' list")
@@ -190,38 +237,56 @@ public enum CIFAR100 {
     }
 
     /// One binary split: records of coarse label, fine label, then the red, green and blue planes.
-    static func readBinarySplit(_ bytes: [UInt8], path: String, labelMode: LabelMode) throws -> (images: [UInt8], labels: [Int32]) {
-        let record = 2 + pixels
-        guard !bytes.isEmpty, bytes.count % record == 0 else {
-            throw MLPError.format(path: path, problem: "size \(bytes.count) is not a whole number of \(record)-byte records (wrong record size)")
+    static func readBinarySplit(_ source: BoundedReader, labelMode: LabelMode) throws -> (images: [UInt8], labels: [Int32]) {
+        let path = source.path, record = 2 + pixels
+        guard source.remaining > 0, source.remaining % record == 0 else {
+            throw MLPError.format(path: path, problem: "size \(source.remaining) is not a whole number of \(record)-byte records (wrong record size)")
         }
-        let count = bytes.count / record
+        let count = source.remaining / record
         let labelOffset = labelMode == .coarse ? 0 : 1
         var labels = [Int32](repeating: 0, count: count)
-        for i in 0..<count {
-            let label = Int(bytes[i * record + labelOffset])
+        let images = try readImages(count: count, stride: record, offset: 2, read: source.read(into:)) { index, header in
+            let label = Int(header[labelOffset])
             guard label < labelMode.classCount else {
-                throw MLPError.format(path: path, problem: "record \(i) has \(labelMode.rawValue) label \(label), outside 0..<\(labelMode.classCount)")
+                throw MLPError.format(path: path, problem: "record \(index) has \(labelMode.rawValue) label \(label), outside 0..<\(labelMode.classCount)")
             }
-            labels[i] = Int32(label)
+            labels[index] = Int32(label)
         }
-        let images = bytes.withUnsafeBufferPointer { channelsLast($0, count: count, stride: record, offset: 2) }
         return (images, labels)
     }
 
-    /// (count, 3, 32, 32) planes → (count, 32, 32, 3), as Keras's `transpose(0, 2, 3, 1)`.
-    static func channelsLast(_ source: UnsafeBufferPointer<UInt8>, count: Int, stride: Int, offset: Int) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: count * pixels) { out, initialized in
-            for n in 0..<count {
-                let src = source.baseAddress! + n * stride + offset
-                let dst = out.baseAddress! + n * pixels
-                for p in 0..<1024 {
-                    dst[p * 3] = src[p]
-                    dst[p * 3 + 1] = src[1024 + p]
-                    dst[p * 3 + 2] = src[2048 + p]
+    /// Reads `count` records of `stride` bytes through `read`, a few hundred at a time, each
+    /// holding an image's channel planes (3, 32, 32) at `offset`, and returns the images as
+    /// (count, 32, 32, 3), as Keras's `transpose(0, 2, 3, 1)`. `header` sees each record's
+    /// first `offset` bytes.
+    static func readImages(count: Int, stride: Int, offset: Int, read: (UnsafeMutableRawBufferPointer) throws -> Void,
+                           header: (_ index: Int, _ bytes: UnsafeRawBufferPointer) throws -> Void) throws -> [UInt8] {
+        let chunk = 256
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk * stride, alignment: 64)
+        defer { scratch.deallocate() }
+        return try [UInt8](unsafeUninitializedCapacity: count * pixels) { out, initialized in
+            var done = 0
+            while done < count {
+                let n = min(chunk, count - done)
+                try read(UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(n * stride)]))
+                for i in 0..<n {
+                    let record = UnsafeRawBufferPointer(rebasing: scratch[(i * stride)..<((i + 1) * stride)])
+                    try header(done + i, UnsafeRawBufferPointer(rebasing: record[0..<offset]))
+                    channelsLast(record.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, out.baseAddress! + (done + i) * pixels)
                 }
+                done += n
             }
             initialized = count * pixels
+        }
+    }
+
+    /// One image's planes (3, 32, 32) → (32, 32, 3).
+    @inline(__always)
+    static func channelsLast(_ src: UnsafePointer<UInt8>, _ dst: UnsafeMutablePointer<UInt8>) {
+        for p in 0..<1024 {
+            dst[p * 3] = src[p]
+            dst[p * 3 + 1] = src[1024 + p]
+            dst[p * 3 + 2] = src[2048 + p]
         }
     }
 }

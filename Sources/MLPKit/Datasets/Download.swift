@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -31,7 +30,7 @@ public enum Download {
                     + (delegate.failure.map { " (\($0))" } ?? ""))
             }
             if let failure = delegate.failure { throw MLPError.download(url: url.absoluteString, problem: failure) }
-            let actual = delegate.hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let actual = delegate.hasher.hex
             guard actual == expected.lowercased() else {
                 throw MLPError.download(url: url.absoluteString, problem:
                     "checksum mismatch: MD5 \(actual), expected \(expected) (download discarded)")
@@ -44,7 +43,7 @@ public enum Download {
         let done = DispatchSemaphore(value: 0)
         let progress: @Sendable (Int64, Int64) -> Void
         var handle: FileHandle?
-        var hasher = Insecure.MD5()
+        let hasher = Digest(.md5)
         var received: Int64 = 0
         var expected: Int64 = -1
         var failure: String?
@@ -64,7 +63,7 @@ public enum Download {
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
             handle?.write(data)
-            hasher.update(data: data)
+            hasher.update(data)
             received += Int64(data.count)
             progress(received, expected)
         }

@@ -4,8 +4,11 @@ public indirect enum PickleValue {
     case bool(Bool)
     case int(Int)
     case float(Double)
-    /// Bytes (Python 2 `str`, Python 3 `bytes`) as a range of the pickle's buffer, uncopied.
-    case bytes(Range<Int>)
+    /// Bytes (Python 2 `str`, Python 3 `bytes`).
+    case bytes([UInt8])
+    /// A byte string of `count` bytes that went to the reader's `largeBytes` consumer instead
+    /// of memory.
+    case streamed(count: Int)
     case string(String)
     case list([PickleValue])
     case tuple([PickleValue])
@@ -13,8 +16,8 @@ public indirect enum PickleValue {
     case global(module: String, name: String)
     /// `numpy.dtype(descr)`, e.g. "u1".
     case dtype(String)
-    /// A numpy array: its shape, dtype descr and raw bytes (a range of the buffer).
-    case array(shape: [Int], dtype: String, data: Range<Int>)
+    /// A numpy array: its shape, dtype descr and raw bytes (`.bytes` or `.streamed`).
+    case array(shape: [Int], dtype: String, data: PickleValue)
     /// `numpy.ndarray` between `_reconstruct` and its `BUILD`.
     case emptyArray
 }
@@ -22,17 +25,35 @@ public indirect enum PickleValue {
 /// A small, strict reader of pickle protocols 2 to 4, limited to what numpy arrays, dicts,
 /// lists and strings need: the format of CIFAR's files, written by Python 2's cPickle.
 /// Any other opcode or global is refused with its name and offset.
+///
+/// It reads front to back from a bounded reader, so that a length in the pickle is checked
+/// against the bytes that are there before anything is allocated for it. Byte strings of at
+/// least `largeBytesThreshold` go to `largeBytes`, which reads them straight from the stream
+/// (CIFAR's 150 MB of pixels need never sit in memory twice).
 public struct PickleReader {
-    public let bytes: [UInt8]
-    let path: String
+    /// A consumer of one large byte string: it must read exactly `count` bytes with `read`.
+    public typealias LargeBytesConsumer = (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void
+
+    public static let largeBytesThreshold = 1 << 16
+
+    private let source: BoundedReader
+    private let largeBytes: LargeBytesConsumer?
+    private var path: String { source.path }
+    // Bytes read ahead from `source`; lookahead[lookaheadPosition...] are not yet consumed.
+    private var lookahead: [UInt8] = []
+    private var lookaheadPosition = 0
+    /// Bytes of the pickle consumed so far, for error messages.
     private var position = 0
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
 
-    public init(bytes: [UInt8], path: String) {
-        self.bytes = bytes
-        self.path = path
+    /// - Parameters:
+    ///   - largeBytes: reads byte strings of at least `largeBytesThreshold` bytes from the
+    ///     stream; without it they are read into memory like the others.
+    public init(_ source: BoundedReader, largeBytes: LargeBytesConsumer? = nil) {
+        self.source = source
+        self.largeBytes = largeBytes
     }
 
     private func fail(_ problem: String) -> MLPError {
@@ -45,7 +66,7 @@ public struct PickleReader {
             let opcode = try byte()
             switch opcode {
             case 0x80: _ = try byte()  // PROTO
-            case 0x95: position += 8  // FRAME: frames are contiguous here
+            case 0x95: _ = try take(8)  // FRAME: frames are contiguous here
             case 0x2E:  // STOP
                 guard let value = stack.popLast() else { throw fail("STOP with an empty stack") }
                 return value
@@ -62,8 +83,8 @@ public struct PickleReader {
             case 0x8A: stack.append(.int(try integer(Int(try byte()), signed: true)))  // LONG1
             case 0x47: stack.append(.float(Double(bitPattern: UInt64(truncatingIfNeeded: try integer(8, signed: false, bigEndian: true)))))
             case 0x55, 0x43: stack.append(.bytes(try take(Int(try byte()))))  // SHORT_BINSTRING, SHORT_BINBYTES
-            case 0x54, 0x42: stack.append(.bytes(try take(try integer(4, signed: false))))  // BINSTRING, BINBYTES
-            case 0x8E: stack.append(.bytes(try take(try integer(8, signed: false))))  // BINBYTES8
+            case 0x54, 0x42: stack.append(try byteString(try integer(4, signed: false)))  // BINSTRING, BINBYTES
+            case 0x8E: stack.append(try byteString(try integer(8, signed: false)))  // BINBYTES8
             case 0x8C: stack.append(.string(text(try take(Int(try byte())))))  // SHORT_BINUNICODE
             case 0x58: stack.append(.string(text(try take(try integer(4, signed: false)))))  // BINUNICODE
             case 0x8D: stack.append(.string(text(try take(try integer(8, signed: false)))))  // BINUNICODE8
@@ -132,8 +153,13 @@ public struct PickleReader {
         case .emptyArray:
             // State: (version, shape, dtype, is_fortran, raw data).
             guard case .tuple(let parts) = state, parts.count == 5, case .tuple(let dims) = parts[1],
-                  case .dtype(let dtype) = parts[2], case .bytes(let data) = parts[4]
+                  case .dtype(let dtype) = parts[2]
             else { throw fail("numpy array state is not (version, shape, dtype, fortran, bytes)") }
+            let data = parts[4]
+            switch data {
+            case .bytes, .streamed: break
+            default: throw fail("numpy array state is not (version, shape, dtype, fortran, bytes)")
+            }
             if case .bool(true) = parts[3] { throw fail("Fortran-ordered numpy arrays are not supported") }
             let shape = try dims.map { dim -> Int in
                 guard case .int(let n) = dim, n >= 0 else { throw fail("numpy array shape is not a tuple of sizes") }
@@ -149,7 +175,7 @@ public struct PickleReader {
     public func stringValue(_ value: PickleValue) -> String? {
         switch value {
         case .string(let s): return s
-        case .bytes(let range): return text(range)
+        case .bytes(let bytes): return text(bytes)
         default: return nil
         }
     }
@@ -163,13 +189,15 @@ public struct PickleReader {
     // MARK: Stack
 
     private mutating func appendItems(_ items: [PickleValue]) throws {
-        guard case .list(let list) = try pop() else { throw fail("APPEND to something other than a list") }
-        stack.append(.list(list + items))
+        guard case .list(var list) = try pop() else { throw fail("APPEND to something other than a list") }
+        list.append(contentsOf: items)
+        stack.append(.list(list))
     }
 
     private mutating func setItems(_ items: [(key: PickleValue, value: PickleValue)]) throws {
-        guard case .dict(let dict) = try pop() else { throw fail("SETITEM on something other than a dict") }
-        stack.append(.dict(dict + items))
+        guard case .dict(var dict) = try pop() else { throw fail("SETITEM on something other than a dict") }
+        dict.append(contentsOf: items)
+        stack.append(.dict(dict))
     }
 
     private func pairs(_ flat: [PickleValue]) throws -> [(key: PickleValue, value: PickleValue)] {
@@ -208,23 +236,59 @@ public struct PickleReader {
 
     // MARK: Bytes
 
+    /// Bytes not yet consumed: read ahead, and still in the source.
+    private var remaining: Int { lookahead.count - lookaheadPosition + source.remaining }
+
     private mutating func byte() throws -> UInt8 {
-        guard position < bytes.count else { throw fail("unexpected end of data (file truncated)") }
-        defer { position += 1 }
-        return bytes[position]
+        if lookaheadPosition == lookahead.count {
+            guard source.remaining > 0 else { throw fail("unexpected end of data (file truncated)") }
+            lookahead = try source.read(count: min(source.remaining, 1 << 16))
+            lookaheadPosition = 0
+        }
+        defer {
+            lookaheadPosition += 1
+            position += 1
+        }
+        return lookahead[lookaheadPosition]
     }
 
-    private mutating func take(_ count: Int) throws -> Range<Int> {
-        guard count >= 0, count <= bytes.count - position else { throw fail("unexpected end of data (file truncated)") }
-        defer { position += count }
-        return position..<(position + count)
+    /// Fills `buffer` from the lookahead, then from the source.
+    private mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws {
+        let buffered = min(lookahead.count - lookaheadPosition, buffer.count)
+        lookahead.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + lookaheadPosition, byteCount: buffered) }
+        lookaheadPosition += buffered
+        if buffered < buffer.count { try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[buffered...])) }
+        position += buffer.count
+    }
+
+    private mutating func take(_ count: Int) throws -> [UInt8] {
+        guard count >= 0, count <= remaining else { throw fail("unexpected end of data (file truncated)") }
+        guard count > 0 else { return [] }
+        return try [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            try read(into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = count
+        }
+    }
+
+    /// A byte string of `count` bytes: in memory, or through `largeBytes` when it is large.
+    private mutating func byteString(_ count: Int) throws -> PickleValue {
+        guard let largeBytes, count >= Self.largeBytesThreshold else { return .bytes(try take(count)) }
+        guard count <= remaining else { throw fail("unexpected end of data (file truncated)") }
+        var delivered = 0
+        try largeBytes(count) { buffer in
+            guard delivered + buffer.count <= count else { throw fail("byte string consumer read past its end") }
+            try read(into: buffer)
+            delivered += buffer.count
+        }
+        guard delivered == count else { throw fail("byte string consumer read \(delivered) of \(count) bytes") }
+        return .streamed(count: count)
     }
 
     private mutating func integer(_ width: Int, signed: Bool, bigEndian: Bool = false) throws -> Int {
         guard width <= 8 else { throw fail("integer of \(width) bytes is too large") }
-        let range = try take(width)
+        let bytes = try take(width)
         var value: UInt64 = 0
-        for (i, b) in bytes[range].enumerated() {
+        for (i, b) in bytes.enumerated() {
             value |= UInt64(b) << (8 * UInt64(bigEndian ? width - 1 - i : i))
         }
         if signed, width > 0, width < 8, value & (1 << (8 * UInt64(width) - 1)) != 0 {
@@ -233,11 +297,16 @@ public struct PickleReader {
         return Int(truncatingIfNeeded: value)
     }
 
+    /// A newline-terminated name (GLOBAL's module and name), at most 256 bytes.
     private mutating func line() throws -> String {
-        guard let end = bytes[position...].firstIndex(of: 0x0A) else { throw fail("unterminated GLOBAL name") }
-        defer { position = end + 1 }
-        return text(position..<end)
+        var bytes: [UInt8] = []
+        while true {
+            let b = try byte()
+            if b == 0x0A { return text(bytes) }
+            guard bytes.count < 256 else { throw fail("unterminated GLOBAL name") }
+            bytes.append(b)
+        }
     }
 
-    private func text(_ range: Range<Int>) -> String { String(decoding: bytes[range], as: UTF8.self) }
+    private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -8,19 +8,23 @@ public struct TarReader {
         public var type: Character
     }
 
-    let file: CompressedFileReader
+    let file: ByteReader
     private var pendingName: String?
-    private var remainingInEntry = 0
+    /// The member `next` returned last, bounded by its size, and that size.
+    private var current: BoundedReader?
+    private var currentSize = 0
 
-    public init(_ file: CompressedFileReader) { self.file = file }
+    public init(_ file: ByteReader) { self.file = file }
 
     private func fail(_ problem: String) -> MLPError { .format(path: file.path, problem: "tar: \(problem)") }
 
     /// The next member's header, or nil at the end of the archive. Unread data of the previous
     /// member is skipped.
     public mutating func next() throws -> Entry? {
-        try file.skip(remainingInEntry + padding(remainingInEntry))
-        remainingInEntry = 0
+        if let current {
+            try file.skip(current.remaining + padding(currentSize))
+            self.current = nil
+        }
         while true {
             let header = try file.read(count: 512)
             if header.allSatisfy({ $0 == 0 }) { return nil }
@@ -38,9 +42,11 @@ public struct TarReader {
             }
             switch type {
             case "L":
+                guard size <= 1 << 16 else { throw fail("long name of \(size) bytes is implausible (archive damaged)") }
                 pendingName = text(try file.read(count: size)[...])
                 try file.skip(padding(size))
             case "x":
+                guard size <= 1 << 20 else { throw fail("pax header of \(size) bytes is implausible (archive damaged)") }
                 let records = String(decoding: try file.read(count: size), as: UTF8.self)
                 try file.skip(padding(size))
                 for record in records.split(separator: "\n") {
@@ -51,19 +57,15 @@ public struct TarReader {
             default:
                 let entry = Entry(name: pendingName ?? name, size: size, type: type)
                 pendingName = nil
-                remainingInEntry = size
+                current = BoundedReader(file, count: size, path: "\(file.path) (\(entry.name))")
+                currentSize = size
                 return entry
             }
         }
     }
 
-    /// The whole data of the member just returned by `next`.
-    public mutating func readEntry() throws -> [UInt8] {
-        let bytes = try file.read(count: remainingInEntry)
-        try file.skip(padding(remainingInEntry))
-        remainingInEntry = 0
-        return bytes
-    }
+    /// The data of the member just returned by `next`, to be read before the next call of `next`.
+    public var member: BoundedReader? { current }
 
     private func padding(_ size: Int) -> Int { (512 - size % 512) % 512 }
 
