@@ -6,6 +6,7 @@ import MLPKit
 extension OptimizerKind: ExpressibleByArgument {}
 extension LabelMode: ExpressibleByArgument {}
 
+
 /// The data options that mlp-train and mlp-eval share.
 public struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
@@ -23,7 +24,12 @@ public struct DataOptions: ParsableArguments {
     public init() {}
 
     public func load(includeTrain: Bool = true) throws -> DatasetPair {
-        try DataSource.load(data, labelMode: labelMode, includeTrain: includeTrain, downloadURL: downloadURL) { print($0) }
+        do {
+            return try DataSource.load(data, labelMode: labelMode, includeTrain: includeTrain, downloadURL: downloadURL) { print($0) }
+        } catch MLPError.download(let url, let problem) where data == nil {
+            throw MLPError.download(url: url, problem: problem
+                + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
+        }
     }
 }
 
@@ -44,6 +50,10 @@ extension ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch MLPError.setting(let name, let problem) {
+            // The library names the setting as Keras does; the command line calls it --name.
+            FileHandle.standardError.write(Data("\(tool): --\(name.replacingOccurrences(of: "_", with: "-")): \(problem)\n".utf8))
+            Foundation.exit(1)
         } catch let error as MLPError {
             FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
             Foundation.exit(1)

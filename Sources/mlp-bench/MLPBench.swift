@@ -52,12 +52,13 @@ struct MLPBench: ParsableCommand {
     /// `repeats` steps, so that a slow spell of the machine does not flatter the fractions.
     static func sgemmStep(widths: [Int], batch: Int, repeats: Int) -> (seconds: Double, flops: Double) {
         let shapes = products(widths: widths, batch: batch)
+        let threads = ComputeOptions().threads
         let buffers = shapes.map { (ta, tb, m, n, k) in (FloatBuffer(count: m * k), FloatBuffer(count: k * n), FloatBuffer(count: m * n)) }
         for (a, b, _) in buffers { a.fill(0.01); b.fill(0.02) }
         func step() {
             for ((ta, tb, m, n, k), (a, b, c)) in zip(shapes, buffers) {
                 sgemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k, a: a.pointer, lda: ta ? m : k,
-                      b: b.pointer, ldb: tb ? k : n, c: c.pointer, ldc: n)
+                      b: b.pointer, ldb: tb ? k : n, c: c.pointer, ldc: n, threads: threads)
             }
         }
         for _ in 0..<20 { step() }

@@ -41,8 +41,9 @@ public enum DataSource {
                 ProgressPrinter.shared.finish()
             } catch {
                 ProgressPrinter.shared.finish()
-                throw MLPError.usage("no CIFAR-100 found in \(folder) and the download failed (\(error)); "
-                    + "use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
+                var reason = "\(error)"
+                if case MLPError.download(_, let problem) = error { reason = problem }
+                throw MLPError.download(url: address, problem: "no CIFAR-100 found in \(folder) and the download failed (\(reason))")
             }
         }
         // Like Keras, keep the archive extracted beside it: later runs read the files directly.

@@ -48,13 +48,13 @@ public struct ImageDataset: Sendable {
 
     /// Writes samples `indices` (positions in this view) as floats `byte / 255` into
     /// `output`, (indices.count, featureCount), and their labels into `labels`. Large batches
-    /// are converted on all cores.
+    /// are converted on `threads` cores.
     public func fill<C: Collection<Int>>(
-        _ indices: C, into output: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>
+        _ indices: C, into output: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>, threads: Int = 1
     ) where C.Index == Int {
         let width = featureCount, first = indices.startIndex
         storage.withUnsafeBufferPointer { bytes in
-            parallelChunks(indices.count, minimumChunk: 32) { rows in
+            parallelChunks(indices.count, threads: threads, minimumChunk: 32) { rows in
                 for row in rows {
                     let index = indices[first + row]
                     let source = bytes.baseAddress! + (start + index) * width

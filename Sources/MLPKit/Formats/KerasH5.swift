@@ -83,11 +83,15 @@ public enum KerasH5 {
         let names = optimizer.stateNames(variablePaths: paths).map { optimizer.kerasName + "/" + $0 }
         try group.setAttribute("weight_names", strings: names)
         try group.writeDataset(names[0], int64: Int64(optimizer.iterations))
-        var rate = optimizer.learningRate
-        try group.writeDataset(names[1], floats: &rate, shape: [])
+        var slotNames = names.dropFirst()
+        if optimizer.schedule == nil {
+            var rate = optimizer.learningRate
+            try group.writeDataset(names[1], floats: &rate, shape: [])
+            slotNames = names.dropFirst(2)
+        }
         let shapes = trainable.map(\.shape)
         let slotShapes = optimizer.slotGroups.flatMap { group in shapes.flatMap { shape in group.map { _ in shape } } }
-        for (name, (buffer, shape)) in zip(names.dropFirst(2), zip(optimizer.orderedSlots, slotShapes)) {
+        for (name, (buffer, shape)) in zip(slotNames, zip(optimizer.orderedSlots, slotShapes)) {
             try group.writeDataset(name, floats: buffer.pointer, shape: shape)
         }
     }
@@ -197,6 +201,9 @@ public enum KerasH5 {
             buffer.assign(values)
         }
         optimizer.iterations = Int(try group.readInt64(names[0]))
-        if hasRate { optimizer.learningRate = try group.readFloats(names[1]).values.first ?? optimizer.learningRate }
+        if hasRate, optimizer.schedule == nil {
+            optimizer.learningRate = try group.readFloats(names[1]).values.first ?? optimizer.learningRate
+        }
+        if let schedule = optimizer.schedule { optimizer.learningRate = schedule.rate(at: optimizer.iterations) }
     }
 }

@@ -84,8 +84,13 @@ public enum ModelConfig {
                 throw MLPError.format(path: source, problem:
                     "Dense layer '\(name)' gets input shape \(input), only flat inputs are supported (add Flatten)")
             }
+            for key in ["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]
+            where config[key] != nil && !(config[key] is NSNull) {
+                throw MLPError.format(path: source, problem: "Dense layer '\(name)' has a \(key), which is not supported")
+            }
             return Dense(name: name, inputs: input[0], units: units, activation: try activation(),
-                         useBias: config["use_bias"] as? Bool ?? true)
+                         useBias: config["use_bias"] as? Bool ?? true,
+                         kernelRegularizer: try Regularizer.from(kerasObject: config["kernel_regularizer"], layer: name, source: source))
         case "Dropout":
             return Dropout(name: name, shape: input, rate: number("rate", default: 0))
         case "Activation":

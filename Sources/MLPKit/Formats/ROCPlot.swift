@@ -45,47 +45,18 @@ public enum ROCPlot {
         return ys[last] + t * (ys[last + 1] - ys[last])
     }
 
-    /// Keeps at most about `limit` points, preserving the curve's shape at that resolution.
-    static func thin(_ fpr: [Double], _ tpr: [Double], limit: Int = 600) -> [(Double, Double)] {
-        let points = Array(zip(fpr, tpr))
-        guard points.count > limit else { return points }
-        let step = Double(points.count - 1) / Double(limit - 1)
-        return (0..<limit).map { points[Int((Double($0) * step).rounded())] }
-    }
-
+    /// The chart: the curves on the unit square, with the chance diagonal.
     public static func svg(curves: [Curve], title: String) -> String {
-        let width = 500.0, height = 510.0, left = 70.0, top = 50.0, size = 400.0
-        func x(_ v: Double) -> String { String(format: "%.1f", left + v * size) }
-        func y(_ v: Double) -> String { String(format: "%.1f", top + (1 - v) * size) }
-        func escape(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+        let series = curves.map {
+            ChartPanel.Series(label: $0.label, points: zip($0.fpr, $0.tpr).map { (x: $0.0, y: $0.1) }, color: $0.color, dashed: $0.dashed)
         }
-        var parts = [
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\">",
-            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
-            "<text x=\"\(x(0.5))\" y=\"30\" text-anchor=\"middle\" font-size=\"16\">\(escape(title))</text>",
-        ]
-        for tick in stride(from: 0.0, through: 1.0, by: 0.2) {
-            let label = String(format: "%.1f", tick)
-            parts.append("<line x1=\"\(x(tick))\" y1=\"\(y(0))\" x2=\"\(x(tick))\" y2=\"\(y(1))\" stroke=\"#e5e5e5\"/>")
-            parts.append("<line x1=\"\(x(0))\" y1=\"\(y(tick))\" x2=\"\(x(1))\" y2=\"\(y(tick))\" stroke=\"#e5e5e5\"/>")
-            parts.append("<text x=\"\(x(tick))\" y=\"\(String(format: "%.1f", top + size + 18))\" text-anchor=\"middle\" font-size=\"12\">\(label)</text>")
-            parts.append("<text x=\"\(String(format: "%.1f", left - 8))\" y=\"\(y(tick))\" text-anchor=\"end\" dominant-baseline=\"middle\" font-size=\"12\">\(label)</text>")
-        }
-        parts.append("<rect x=\"\(x(0))\" y=\"\(y(1))\" width=\"\(Int(size))\" height=\"\(Int(size))\" fill=\"none\" stroke=\"#333\"/>")
-        parts.append("<line x1=\"\(x(0))\" y1=\"\(y(0))\" x2=\"\(x(1))\" y2=\"\(y(1))\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>")
-        parts.append("<text x=\"\(x(0.5))\" y=\"\(String(format: "%.1f", top + size + 40))\" text-anchor=\"middle\" font-size=\"13\">False positive rate</text>")
-        parts.append("<text transform=\"translate(22 \(y(0.5))) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">True positive rate</text>")
-        for curve in curves {
-            let points = thin(curve.fpr, curve.tpr).map { "\(x($0.0)),\(y($0.1))" }.joined(separator: " ")
-            parts.append("<polyline fill=\"none\" stroke=\"\(curve.color)\" stroke-width=\"2\"\(curve.dashed ? " stroke-dasharray=\"6 3\"" : "") points=\"\(points)\"/>")
-        }
-        for (i, curve) in curves.enumerated() {
-            let ly = top + size - 20 - Double(curves.count - 1 - i) * 20
-            parts.append("<line x1=\"\(x(0.42))\" y1=\"\(String(format: "%.1f", ly))\" x2=\"\(x(0.48))\" y2=\"\(String(format: "%.1f", ly))\" stroke=\"\(curve.color)\" stroke-width=\"3\"/>")
-            parts.append("<text x=\"\(x(0.5))\" y=\"\(String(format: "%.1f", ly))\" dominant-baseline=\"middle\" font-size=\"12\">\(escape(curve.label))</text>")
-        }
-        parts.append("</svg>")
-        return parts.joined(separator: "\n") + "\n"
+        var panel = ChartPanel(title: title, xLabel: "False positive rate", yLabel: "True positive rate", series: series,
+                               xRange: 0...1, yRange: 0...1)
+        panel.xTicks = stride(from: 0.0, through: 1.0, by: 0.2).map { $0 }
+        panel.yTicks = panel.xTicks
+        panel.tickFormat = "%.1f"
+        panel.guides = [((0, 0), (1, 1))]
+        panel.legend = .bottomRight
+        return Chart.svg(panels: [panel], panelWidth: 400, panelHeight: 400)
     }
 }

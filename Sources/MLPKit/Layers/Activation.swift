@@ -23,12 +23,12 @@ public enum Activation: String, CaseIterable, Sendable {
     /// does not need `z` (see `needsPreActivation`).
     public func forward(
         _ z: UnsafeMutablePointer<Float>, _ a: UnsafeMutablePointer<Float>, rows: Int, width: Int,
-        bias: UnsafePointer<Float>? = nil
+        bias: UnsafePointer<Float>? = nil, threads: Int = 1
     ) {
         // Exponentials and the like cost enough per value to spread a batch over the cores;
         // ReLU and linear only when the batch is large.
         let perPiece = self == .relu || self == .linear ? 1 << 16 : 1 << 12
-        parallelRanges(rows, pieces: min(Compute.threads, rows * width / perPiece), alignment: 1) { range in
+        parallelRanges(rows, pieces: min(threads, rows * width / perPiece), alignment: 1) { range in
             let offset = range.lowerBound * width
             forwardRows(z + offset, a + offset, rows: range.count, width: width, bias: bias)
         }

@@ -19,12 +19,12 @@ public struct HiddenLayerSpec: Equatable, Sendable {
                 $0.trimmingCharacters(in: .whitespaces)
             }
             guard (1...2).contains(parts.count), let units = Int(parts[0]), units > 0, units <= 65_536 else {
-                throw MLPError.usage("--layers: '\(item)' is not UNITS[:ACTIVATION] with 1 to 65536 units")
+                throw MLPError.setting("layers", problem: "'\(item)' is not UNITS[:ACTIVATION] with 1 to 65536 units")
             }
             let name = parts.count == 2 ? parts[1] : "relu"
             guard let activation = Activation(kerasName: name) else {
                 let known = Activation.allCases.map(\.rawValue).joined(separator: ", ")
-                throw MLPError.usage("--layers: unknown activation '\(name)' (known: \(known))")
+                throw MLPError.setting("layers", problem: "unknown activation '\(name)' (known: \(known))")
             }
             return HiddenLayerSpec(units: units, activation: activation)
         }
@@ -43,17 +43,23 @@ struct LayerNamer {
 }
 
 extension Sequential {
-    /// The notebook's family of models: hidden Dense layers (each followed by Dropout when
-    /// `dropout` > 0), then Dense(classes, softmax), initialised from `seed`.
+    /// The notebook's family of models: hidden Dense layers, each followed by
+    /// BatchNormalization when `batchNorm` and by Dropout when `dropout` > 0, then
+    /// Dense(classes, softmax), initialised from `seed`.
+    ///
+    /// - Parameters:
+    ///   - l2: Keras's `L2` kernel regularizer factor for every hidden Dense (0 for none).
     public static func mlp(inputShape: [Int], hidden: [HiddenLayerSpec], classes: Int, dropout: Float = 0,
-                           seed: UInt64) -> Sequential {
+                           l2: Float = 0, batchNorm: Bool = false, seed: UInt64) -> Sequential {
         var namer = LayerNamer()
         var layers: [Layer] = []
         var width = inputShape.reduce(1, *)
         if inputShape.count > 1 { layers.append(Flatten(name: namer.next("flatten"), inputShape: inputShape)) }
         for spec in hidden {
-            layers.append(Dense(name: namer.next("dense"), inputs: width, units: spec.units, activation: spec.activation))
+            layers.append(Dense(name: namer.next("dense"), inputs: width, units: spec.units, activation: spec.activation,
+                                kernelRegularizer: l2 > 0 ? Regularizer(l2: l2) : nil))
             width = spec.units
+            if batchNorm { layers.append(BatchNormalization(name: namer.next("batch_normalization"), shape: [width])) }
             if dropout > 0 { layers.append(Dropout(name: namer.next("dropout"), shape: [width], rate: dropout)) }
         }
         layers.append(Dense(name: namer.next("dense"), inputs: width, units: classes, activation: .softmax))

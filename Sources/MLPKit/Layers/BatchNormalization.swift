@@ -1,10 +1,16 @@
 import Foundation
 
-/// Keras's `BatchNormalization` in inference mode, over the last axis:
-/// `y = gamma · (x - moving_mean) / sqrt(moving_variance + epsilon) + beta`.
+/// Keras 3's `BatchNormalization` over the last axis.
+///
+/// In training it normalises with the batch's mean and (biased) variance and moves the
+/// running statistics towards them: `moving = moving · momentum + batch · (1 - momentum)`.
+/// In inference it uses the running statistics:
+/// `y = gamma · (x - mean) / sqrt(variance + epsilon) + beta`.
 ///
 /// Weights, in Keras's order: gamma (when `scale`), beta (when `center`), moving_mean,
-/// moving_variance. Training would need batch statistics, so this layer refuses to train.
+/// moving_variance; the last two are not trainable.
+///
+/// x and y are (rows, features); a wider input is (rows · groups, features).
 public final class BatchNormalization: Layer {
     public var name: String
     public let epsilon: Float
@@ -15,9 +21,23 @@ public final class BatchNormalization: Layer {
     public var outputShape: [Int] { inputShape }
     public var kerasClassName: String { "BatchNormalization" }
     public let parameters: [Parameter]
-    public var supportsTraining: Bool { false }
+
+    private let gamma: Parameter?
+    private let beta: Parameter?
+    private let movingMean: Parameter
+    private let movingVariance: Parameter
+    private var features: Int { inputShape.last ?? 1 }
 
     private let output = FloatBuffer(count: 0)
+    private let inputGradient = FloatBuffer(count: 0)
+    // The latest training batch: the normalised input, and per feature 1 / sqrt(var + eps).
+    private let normalized = FloatBuffer(count: 0)
+    private let inverseDeviation: FloatBuffer
+    // Per-feature scratch: multiplier and offset of the affine map, and two column sums.
+    private let multiplier: FloatBuffer
+    private let offset: FloatBuffer
+    private let sumA: UnsafeMutablePointer<Double>
+    private let sumB: UnsafeMutablePointer<Double>
 
     public init(name: String, shape: [Int], epsilon: Float = 1e-3, momentum: Float = 0.99,
                 center: Bool = true, scale: Bool = true) {
@@ -28,41 +48,109 @@ public final class BatchNormalization: Layer {
         self.scale = scale
         inputShape = shape
         let features = shape.last ?? 1
-        var weights: [Parameter] = []
-        if scale { weights.append(Parameter(name: "gamma", shape: [features])) }
-        if center { weights.append(Parameter(name: "beta", shape: [features])) }
-        weights.append(Parameter(name: "moving_mean", shape: [features], trainable: false))
-        weights.append(Parameter(name: "moving_variance", shape: [features], trainable: false))
-        parameters = weights
-        weights.first { $0.name == "gamma" }?.value.fill(1)
-        weights.first { $0.name == "moving_variance" }?.value.fill(1)
+        gamma = scale ? Parameter(name: "gamma", shape: [features]) : nil
+        beta = center ? Parameter(name: "beta", shape: [features]) : nil
+        movingMean = Parameter(name: "moving_mean", shape: [features], trainable: false)
+        movingVariance = Parameter(name: "moving_variance", shape: [features], trainable: false)
+        parameters = [gamma, beta].compactMap { $0 } + [movingMean, movingVariance]
+        gamma?.value.fill(1)
+        movingVariance.value.fill(1)
+        inverseDeviation = FloatBuffer(count: features)
+        multiplier = FloatBuffer(count: features)
+        offset = FloatBuffer(count: features)
+        sumA = .allocate(capacity: features)
+        sumB = .allocate(capacity: features)
     }
 
-    public func reserve(rows: Int) { output.reserve(rows * outputWidth) }
+    deinit {
+        sumA.deallocate()
+        sumB.deallocate()
+    }
+
+    public func reserve(rows: Int) {
+        output.reserve(rows * outputWidth)
+        inputGradient.reserve(rows * outputWidth)
+        normalized.reserve(rows * outputWidth)
+    }
 
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
-        let features = inputShape.last ?? 1
-        let gamma = parameters.first { $0.name == "gamma" }?.value.array ?? Array(repeating: 1, count: features)
-        let beta = parameters.first { $0.name == "beta" }?.value.array ?? Array(repeating: 0, count: features)
-        let mean = parameters[parameters.count - 2].value.pointer
-        let variance = parameters[parameters.count - 1].value.pointer
-        // Fold the four vectors into one multiplier and one offset per feature.
-        var multiplier = [Float](repeating: 0, count: features), shift = multiplier
-        for j in 0..<features {
-            multiplier[j] = gamma[j] / (variance[j] + epsilon).squareRoot()
-            shift[j] = beta[j] - mean[j] * multiplier[j]
-        }
-        let y = output.pointer
-        for r in 0..<(rows * outputWidth / features) {
-            for j in 0..<features { y[r * features + j] = input[r * features + j] * multiplier[j] + shift[j] }
+        let features = self.features, groups = rows * outputWidth / features
+        let mean = movingMean.value.pointer, variance = movingVariance.value.pointer
+        let m = multiplier.pointer, b = offset.pointer, y = output.pointer
+        if training {
+            // Batch mean and biased variance per feature, in double precision.
+            sumA.update(repeating: 0, count: features)
+            sumB.update(repeating: 0, count: features)
+            for r in 0..<groups {
+                let row = input + r * features
+                for j in 0..<features { sumA[j] += Double(row[j]) }
+            }
+            for j in 0..<features { sumA[j] /= Double(groups) }
+            for r in 0..<groups {
+                let row = input + r * features
+                for j in 0..<features {
+                    let d = Double(row[j]) - sumA[j]
+                    sumB[j] += d * d
+                }
+            }
+            let inverse = inverseDeviation.pointer, xhat = normalized.pointer
+            for j in 0..<features {
+                let batchMean = Float(sumA[j]), batchVariance = Float(sumB[j] / Double(groups))
+                inverse[j] = 1 / (batchVariance + epsilon).squareRoot()
+                m[j] = (gamma?.value.pointer[j] ?? 1) * inverse[j]
+                b[j] = (beta?.value.pointer[j] ?? 0) - batchMean * m[j]
+                mean[j] = mean[j] * momentum + batchMean * (1 - momentum)
+                variance[j] = variance[j] * momentum + batchVariance * (1 - momentum)
+            }
+            for r in 0..<groups {
+                let row = input + r * features, out = y + r * features, normal = xhat + r * features
+                for j in 0..<features {
+                    normal[j] = (row[j] - Float(sumA[j])) * inverse[j]
+                    out[j] = row[j] * m[j] + b[j]
+                }
+            }
+        } else {
+            // Fold the four vectors into one multiplier and one offset per feature.
+            for j in 0..<features {
+                m[j] = (gamma?.value.pointer[j] ?? 1) / (variance[j] + epsilon).squareRoot()
+                b[j] = (beta?.value.pointer[j] ?? 0) - mean[j] * m[j]
+            }
+            for r in 0..<groups {
+                let row = input + r * features, out = y + r * features
+                for j in 0..<features { out[j] = row[j] * m[j] + b[j] }
+            }
         }
         return UnsafePointer(y)
     }
 
+    /// With xhat the normalised input and N the batch:
+    /// dbeta = Σ dy, dgamma = Σ dy · xhat, dx = gamma / sqrt(var + eps) / N · (N · dy - dbeta - xhat · dgamma).
     public func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
         -> UnsafeMutablePointer<Float>?
     {
-        preconditionFailure("BatchNormalization is inference-only; Sequential refuses to train it")
+        let features = self.features, groups = rows * outputWidth / features
+        let dy = outputGradient, xhat = normalized.pointer
+        sumA.update(repeating: 0, count: features)
+        sumB.update(repeating: 0, count: features)
+        for r in 0..<groups {
+            let g = dy + r * features, normal = xhat + r * features
+            for j in 0..<features {
+                sumA[j] += Double(g[j])
+                sumB[j] += Double(g[j] * normal[j])
+            }
+        }
+        if let beta { for j in 0..<features { beta.gradient.pointer[j] = Float(sumA[j]) } }
+        if let gamma { for j in 0..<features { gamma.gradient.pointer[j] = Float(sumB[j]) } }
+        guard needInputGradient else { return nil }
+        let dx = inputGradient.pointer, inverse = inverseDeviation.pointer, n = Float(groups)
+        for r in 0..<groups {
+            let g = dy + r * features, normal = xhat + r * features, out = dx + r * features
+            for j in 0..<features {
+                let scale = (gamma?.value.pointer[j] ?? 1) * inverse[j] / n
+                out[j] = scale * (n * g[j] - Float(sumA[j]) - normal[j] * Float(sumB[j]))
+            }
+        }
+        return dx
     }
 
     public func kerasConfig() -> [String: Any] {
@@ -72,6 +160,11 @@ public final class BatchNormalization: Layer {
         config["epsilon"] = epsilon.decimalDouble
         config["center"] = center
         config["scale"] = scale
+        config["beta_initializer"] = ["class_name": "Zeros", "config": [String: Any]()] as [String: Any]
+        config["gamma_initializer"] = ["class_name": "Ones", "config": [String: Any]()] as [String: Any]
+        config["moving_mean_initializer"] = ["class_name": "Zeros", "config": [String: Any]()] as [String: Any]
+        config["moving_variance_initializer"] = ["class_name": "Ones", "config": [String: Any]()] as [String: Any]
+        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] { config[key] = NSNull() }
         return config
     }
 }

@@ -10,6 +10,8 @@ public final class Dense: Layer {
     public let useBias: Bool
     public let kernel: Parameter
     public let bias: Parameter?
+    /// Keras's `kernel_regularizer`: a penalty on the kernel added to the loss.
+    public let kernelRegularizer: Regularizer?
     public let inputShape: [Int]
     public var outputShape: [Int] { [units] }
     public var kerasClassName: String { "Dense" }
@@ -31,13 +33,14 @@ public final class Dense: Layer {
     private let mayBeNonzero: UnsafeMutablePointer<Bool>
     private let staleUnits: UnsafeMutablePointer<Int32>
 
-    /// Whether backward skips the products for units that are inactive (a ReLU at or below zero)
-    /// for every sample of a batch. Their gradient columns are exactly zero either way, so the
-    /// results are the same; the switch exists to measure the dense products.
-    public nonisolated(unsafe) static var skipsInactiveUnits = true
+    /// Cores for the products, and whether backward skips the products of units that are
+    /// inactive (a ReLU at or below zero) for every sample of a batch.
+    private var compute = ComputeOptions()
 
-    public init(name: String, inputs: Int, units: Int, activation: Activation = .linear, useBias: Bool = true) {
+    public init(name: String, inputs: Int, units: Int, activation: Activation = .linear, useBias: Bool = true,
+                kernelRegularizer: Regularizer? = nil) {
         self.name = name
+        self.kernelRegularizer = kernelRegularizer
         self.units = units
         self.activation = activation
         self.useBias = useBias
@@ -65,6 +68,8 @@ public final class Dense: Layer {
         bias?.value.fill(0)
     }
 
+    public func configure(compute: ComputeOptions) { self.compute = compute }
+
     public func reserve(rows: Int) {
         z.reserve(rows * units)
         a.reserve(rows * units)
@@ -79,8 +84,8 @@ public final class Dense: Layer {
         let inputs = inputShape[0]
         lastInput = input
         sgemm(m: rows, n: units, k: inputs, a: input, lda: inputs,
-              b: kernel.value.pointer, ldb: units, c: z.pointer, ldc: units)
-        activation.forward(z.pointer, a.pointer, rows: rows, width: units, bias: bias?.value.pointer)
+              b: kernel.value.pointer, ldb: units, c: z.pointer, ldc: units, threads: compute.threads)
+        activation.forward(z.pointer, a.pointer, rows: rows, width: units, bias: bias?.value.pointer, threads: compute.threads)
         return UnsafePointer(a.pointer)
     }
 
@@ -105,22 +110,37 @@ public final class Dense: Layer {
                 for j in 0..<units { db[j] += row[j] }
             }
         }
-        if activation == .relu, Self.skipsInactiveUnits {
+        if activation == .relu, compute.skipsInactiveUnits {
             let (active, stale) = collectActiveUnits(dz, rows: rows)
             if active < units * 3 / 4 {
-                return backwardPacked(dz, x: x, rows: rows, active: active, stale: stale, needInputGradient: needInputGradient)
+                let inputGradient = backwardPacked(dz, x: x, rows: rows, active: active, stale: stale,
+                                                   needInputGradient: needInputGradient)
+                addPenaltyGradient()
+                return inputGradient
             }
         }
         // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
         sgemm(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
-              b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units)
+              b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units, threads: compute.threads)
         mayBeNonzero.update(repeating: true, count: units)
+        addPenaltyGradient()
         guard needInputGradient else { return nil }
         // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
         sgemm(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
-              b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs)
+              b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
         return inputGradient.pointer
     }
+
+    /// Adds the regularizer's gradient to the whole kernel gradient. Its columns for inactive
+    /// units are then no longer zero, so the next packed pass must clear them all.
+    private func addPenaltyGradient() {
+        guard let kernelRegularizer else { return }
+        kernelRegularizer.addGradient(kernel.value.pointer, into: kernel.gradient.pointer, count: kernel.count)
+        mayBeNonzero.update(repeating: true, count: units)
+    }
+
+    /// The regularizer's penalty on the current kernel (0 without one).
+    public var penalty: Double { kernelRegularizer?.penalty(kernel.value.pointer, count: kernel.count) ?? 0 }
 
     /// Lists in `activeUnits` the units whose dz column is not all zero, and in `staleUnits`
     /// the inactive ones whose kernel-gradient column may still hold an earlier pass's values;
@@ -166,10 +186,10 @@ public final class Dense: Layer {
         // Each core takes a share of the inputs: it packs only its share of x, and scatters
         // the rows it computed while they are still in its cache.
         let gradient = kernel.gradient.pointer
-        parallelRanges(inputs, pieces: min(Compute.threads, inputs / 64), alignment: 16) { range in
+        parallelRanges(inputs, pieces: min(compute.threads, inputs / 64), alignment: 16) { range in
             if active > 0 {
                 sgemm(transposeA: true, m: range.count, n: active, k: rows, a: x + range.lowerBound, lda: inputs,
-                      b: packed, ldb: active, c: packedK + range.lowerBound * active, ldc: active)
+                      b: packed, ldb: active, c: packedK + range.lowerBound * active, ldc: active, threads: compute.threads)
             }
             for i in range {
                 let row = gradient + i * units, from = packedK + i * active
@@ -188,7 +208,7 @@ public final class Dense: Layer {
             inputGradient.pointer.update(repeating: 0, count: rows * inputs)
         } else {
             sgemm(transposeB: true, m: rows, n: inputs, k: active, a: packed, lda: active,
-                  b: packedK, ldb: active, c: inputGradient.pointer, ldc: inputs)
+                  b: packedK, ldb: active, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
         }
         return inputGradient.pointer
     }
@@ -200,9 +220,10 @@ public final class Dense: Layer {
         config["use_bias"] = useBias
         config["kernel_initializer"] = ["class_name": "GlorotUniform", "config": ["seed": NSNull()]] as [String: Any]
         config["bias_initializer"] = ["class_name": "Zeros", "config": [String: Any]()] as [String: Any]
-        for key in ["kernel_regularizer", "bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
+        for key in ["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
             config[key] = NSNull()
         }
+        config["kernel_regularizer"] = kernelRegularizer?.kerasObject() ?? NSNull()
         return config
     }
 }

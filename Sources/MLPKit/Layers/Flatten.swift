@@ -49,6 +49,10 @@ public final class ActivationLayer: Layer {
         inputShape = shape
     }
 
+    private var threads = 1
+
+    public func configure(compute: ComputeOptions) { threads = compute.threads }
+
     public func reserve(rows: Int) {
         z.reserve(rows * outputWidth)
         a.reserve(rows * outputWidth)
@@ -57,7 +61,7 @@ public final class ActivationLayer: Layer {
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
         z.pointer.update(from: input, count: rows * outputWidth)
         let width = inputShape.last ?? 1
-        activation.forward(z.pointer, a.pointer, rows: rows * outputWidth / width, width: width)
+        activation.forward(z.pointer, a.pointer, rows: rows * outputWidth / width, width: width, threads: threads)
         return UnsafePointer(a.pointer)
     }
 

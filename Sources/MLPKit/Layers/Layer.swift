@@ -39,6 +39,9 @@ public protocol Layer: AnyObject {
 
     /// Sizes every buffer for batches of up to `rows` samples; call before the batch loop.
     func reserve(rows: Int)
+    /// Sets how the layer's numeric work runs (cores, shortcuts); layers without heavy work
+    /// ignore it.
+    func configure(compute: ComputeOptions)
     func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float>
     /// Takes dL/doutput (which it may overwrite), fills each parameter's gradient and returns
     /// dL/dinput when `needInputGradient`.
@@ -50,6 +53,7 @@ public protocol Layer: AnyObject {
 
 extension Layer {
     public var supportsTraining: Bool { true }
+    public func configure(compute: ComputeOptions) {}
     public var inputWidth: Int { inputShape.reduce(1, *) }
     public var outputWidth: Int { outputShape.reduce(1, *) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

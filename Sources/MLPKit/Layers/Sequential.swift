@@ -11,10 +11,16 @@ public final class Sequential {
     private let lossGradient = FloatBuffer(count: 0)
     private var reservedRows = 0
 
+    /// How the model's numeric work runs; every layer follows it.
+    public var compute = ComputeOptions() {
+        didSet { for layer in layers { layer.configure(compute: compute) } }
+    }
+
     public init(name: String = "sequential", inputShape: [Int], layers: [Layer]) {
         self.name = name
         self.inputShape = inputShape
         self.layers = layers
+        for layer in layers { layer.configure(compute: compute) }
     }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
@@ -57,16 +63,27 @@ public final class Sequential {
         return activations
     }
 
+    /// The weight penalties of the layers' regularizers, which Keras adds to the loss it reports.
+    public var regularizationPenalty: Double {
+        layers.reduce(0) { $0 + (($1 as? Dense)?.penalty ?? 0) }
+    }
+
+    /// Whether any layer has a regularizer.
+    public var isRegularized: Bool { layers.contains { ($0 as? Dense)?.kernelRegularizer != nil } }
+
     /// Forward, categorical cross-entropy and backward for one batch, leaving each parameter's
-    /// gradient of the batch-mean loss in `Parameter.gradient`.
+    /// gradient of the batch-mean loss (its regularization penalty included) in
+    /// `Parameter.gradient`.
     ///
-    /// - Returns: the summed loss over the batch and the count of correct argmax predictions.
+    /// - Returns: the summed loss over the batch (each sample's with the penalty of the weights
+    ///   before this step, as Keras reports it) and the count of correct argmax predictions.
     public func computeGradients(_ x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int)
         -> (loss: Double, correct: Int)
     {
         let classes = outputWidth
         let output = forward(x, rows: rows, training: true)
-        let result = CategoricalCrossentropy.loss(probabilities: output, labels: labels, rows: rows, classes: classes)
+        var result = CategoricalCrossentropy.loss(probabilities: output, labels: labels, rows: rows, classes: classes)
+        if isRegularized { result.loss += regularizationPenalty * Double(rows) }
         var gradient: UnsafeMutablePointer<Float>?
         var next = layers.count - 1
         if let dense = layers.last as? Dense, dense.activation == .softmax {

@@ -14,7 +14,10 @@ public struct ROCAUC {
     let labels: [Int]
     public let classes: Int
 
-    public init(scores: [Float], labels: [Int], classes: Int) {
+    /// - Parameters:
+    ///   - scores: (samples, classes) row-major.
+    ///   - threads: cores for the sorts (two at most help).
+    public init(scores: [Float], labels: [Int], classes: Int, threads: Int = ComputeOptions().threads) {
         self.labels = labels
         self.classes = classes
         let n = labels.count
@@ -38,7 +41,7 @@ public struct ROCAUC {
                         for pair in 0..<(n * classes) { all[pair] = UInt64(Self.orderKey(s[pair])) << 32 | UInt64(pair) }
                         all.sort()
                     }
-                    let split = n * classes >= 1 << 16 && Compute.threads > 1
+                    let split = n * classes >= 1 << 16 && threads > 1
                         && WorkerPool.shared.run(pieces: 2) { $0 == 0 ? sortMicro() : sortClasses() }
                     if !split {
                         sortClasses()

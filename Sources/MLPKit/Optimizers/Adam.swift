@@ -14,6 +14,7 @@ public final class Adam: Optimizer {
     public let epsilon: Float
     public let weightDecay: Float?
     public var iterations = 0
+    public var schedule: LearningRateSchedule?
     public var slots: [[String: FloatBuffer]] = []
     public var kerasClassName: String { weightDecay == nil ? "Adam" : "AdamW" }
     /// tf_keras knows AdamW only as "Custom>AdamW", the name it writes; Keras 3 reads that too.
@@ -30,13 +31,14 @@ public final class Adam: Optimizer {
         self.weightDecay = weightDecay
     }
 
-    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int) {
+    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int,
+                       threads: Int) {
         let m = slots[index]["momentum"]!.pointer, v = slots[index]["velocity"]!.pointer
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = epsilon
         let t = Float(step)
         let alpha = lr * (1 - pow(b2, t)).squareRoot() / (1 - pow(b1, t))
         let decay = (weightDecay ?? 0) * lr
-        parallelChunks(count) { range in
+        parallelChunks(count, threads: threads) { range in
             var i = range.lowerBound
             while i + 4 <= range.upperBound {
                 var w = value.vector4(i)

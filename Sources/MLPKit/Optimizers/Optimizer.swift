@@ -7,7 +7,10 @@ public protocol Optimizer: AnyObject {
     var kerasName: String { get }
     /// The class name written to `optimizer_config`, when it must differ from Keras's own.
     var configClassName: String { get }
+    /// The rate of the latest step (the schedule's, when there is one).
     var learningRate: Float { get set }
+    /// A schedule that sets the learning rate at each step, saved in the config in its place.
+    var schedule: LearningRateSchedule? { get set }
     /// Batches applied so far (Keras's `iterations`).
     var iterations: Int { get set }
     /// The slots of each parameter, grouped as Keras creates them: all parameters' slots of the
@@ -16,8 +19,9 @@ public protocol Optimizer: AnyObject {
     /// slots[i][name] is parameter i's slot.
     var slots: [[String: FloatBuffer]] { get set }
     /// Applies one update to `value` in place from `gradient`, for `count` values of parameter
-    /// `index`; `step` is the 1-based iteration.
-    func update(value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int, index: Int, step: Int)
+    /// `index`; `step` is the 1-based iteration; large parameters are split over `threads` cores.
+    func update(value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int, index: Int, step: Int,
+                threads: Int)
     /// The settings Keras stores in `training_config.optimizer_config.config`.
     func kerasConfig() -> [String: Any]
 }
@@ -34,18 +38,21 @@ extension Optimizer {
         slots = parameters.map { p in Dictionary(uniqueKeysWithValues: names.map { ($0, FloatBuffer(count: p.count)) }) }
     }
 
-    /// One training step over every trainable parameter.
-    public func apply(to parameters: [Parameter]) {
+    /// One training step over every trainable parameter, split over `threads` cores.
+    public func apply(to parameters: [Parameter], threads: Int = 1) {
+        if let schedule { learningRate = schedule.rate(at: iterations) }
         iterations += 1
         for (index, p) in parameters.enumerated() where p.trainable {
-            update(value: p.value.pointer, gradient: p.gradient.pointer, count: p.count, index: index, step: iterations)
+            update(value: p.value.pointer, gradient: p.gradient.pointer, count: p.count, index: index, step: iterations,
+                   threads: threads)
         }
     }
 
-    /// The optimizer's variables in Keras's order, with Keras 3's names:
-    /// iteration and learning_rate, then each slot as `<variable path>_<slot>`.
+    /// The optimizer's variables in Keras's order, with Keras 3's names: iteration and
+    /// learning_rate (which a schedule replaces: Keras 3 then has no such variable), then each
+    /// slot as `<variable path>_<slot>`.
     public func stateNames(variablePaths: [String]) -> [String] {
-        var names = ["iteration", "learning_rate"]
+        var names = schedule == nil ? ["iteration", "learning_rate"] : ["iteration"]
         for group in slotGroups {
             for path in variablePaths {
                 for slot in group { names.append(path.replacingSlashes() + "_" + slot) }
@@ -54,7 +61,7 @@ extension Optimizer {
         return names
     }
 
-    /// The slot buffers in the order of `stateNames` (after its first two).
+    /// The slot buffers in the order of `stateNames` (after iteration and learning_rate).
     public var orderedSlots: [FloatBuffer] {
         var result: [FloatBuffer] = []
         for group in slotGroups {
@@ -67,7 +74,7 @@ extension Optimizer {
 
     /// Keras's base optimizer settings that both Keras 2 and Keras 3 accept.
     func baseConfig() -> [String: Any] {
-        ["name": kerasName, "learning_rate": learningRate.decimalDouble]
+        ["name": kerasName, "learning_rate": schedule?.kerasObject() ?? learningRate.decimalDouble]
     }
 }
 

@@ -11,9 +11,19 @@ public enum OptimizerConfig {
         func value(_ key: String, _ fallback: Float) -> Float {
             Float((config[key] as? NSNumber)?.doubleValue ?? Double(fallback))
         }
-        if config["learning_rate"] is [String: Any] {
-            return (nil, "optimizer \(className) uses a learning-rate schedule, which is not supported")
+        var schedule: LearningRateSchedule?
+        if let object = config["learning_rate"] as? [String: Any] {
+            let (cosine, problem) = CosineDecay.from(kerasObject: object)
+            guard let cosine else { return (nil, "optimizer \(className): \(problem ?? "unreadable learning-rate schedule")") }
+            schedule = cosine
         }
+        let (optimizer, problem) = make(className: className, config: config, value: value)
+        optimizer?.schedule = schedule
+        if let schedule { optimizer?.learningRate = schedule.rate(at: 0) }
+        return (optimizer, problem)
+    }
+
+    private static func make(className: String, config: [String: Any], value: (String, Float) -> Float) -> (Optimizer?, String?) {
         switch className.lowercased() {
         case "rmsprop":
             return (RMSprop(learningRate: value("learning_rate", 0.001), rho: value("rho", 0.9), momentum: value("momentum", 0),

@@ -14,6 +14,7 @@ public final class RMSprop: Optimizer {
     public let epsilon: Float
     public let centered: Bool
     public var iterations = 0
+    public var schedule: LearningRateSchedule?
     public var slots: [[String: FloatBuffer]] = []
     public var kerasClassName: String { "RMSprop" }
     public var kerasName: String { "rm_sprop" }
@@ -31,7 +32,8 @@ public final class RMSprop: Optimizer {
         [["velocity"]] + (momentum > 0 ? [["momentum"]] : []) + (centered ? [["average_gradient"]] : [])
     }
 
-    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int) {
+    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int,
+                       threads: Int) {
         let v = slots[index]["velocity"]!.pointer
         let lr = learningRate, rho = rho, oneMinusRho = 1 - rho, eps = epsilon, mu = momentum
         switch (slots[index]["momentum"]?.pointer, slots[index]["average_gradient"]?.pointer) {
@@ -40,7 +42,7 @@ public final class RMSprop: Optimizer {
             // when large. Where the gradient is zero (a ReLU unit off for the whole batch) the
             // step is exactly velocity = rho · velocity with the variable unchanged, and the
             // root and the division are skipped.
-            parallelChunks(count) { range in
+            parallelChunks(count, threads: threads) { range in
                 mlp_rmsprop_step(value + range.lowerBound, v + range.lowerBound, g + range.lowerBound, range.count,
                                  lr, rho, eps)
             }

@@ -7,6 +7,7 @@ public final class SGD: Optimizer {
     public let momentum: Float
     public let nesterov: Bool
     public var iterations = 0
+    public var schedule: LearningRateSchedule?
     public var slots: [[String: FloatBuffer]] = []
     public var kerasClassName: String { "SGD" }
     public var kerasName: String { "SGD" }
@@ -19,7 +20,8 @@ public final class SGD: Optimizer {
 
     public var slotGroups: [[String]] { momentum != 0 ? [["momentum"]] : [] }
 
-    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int) {
+    public func update(value: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>, count: Int, index: Int, step: Int,
+                       threads: Int) {
         let lr = learningRate, mu = momentum
         guard let m = slots[index]["momentum"]?.pointer else {
             for i in 0..<count { value[i] -= lr * g[i] }

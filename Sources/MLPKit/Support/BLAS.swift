@@ -2,22 +2,12 @@ import CBLAS
 import Foundation
 import Synchronization
 
-/// How many cores the numeric work uses: matrix products are split into that many pieces,
-/// each one single-threaded OpenBLAS call on its own core, and element-wise passes over large
-/// buffers are split the same way.
-///
-/// OpenBLAS's own threading is switched off: on small-batch products its worker threads scale
-/// poorly (131 GFLOP/s on two cores where two single-threaded halves give 190) and spin-yield
-/// between calls, competing with the element-wise work.
-public enum Compute {
-    nonisolated(unsafe) private static var _threads = ProcessInfo.processInfo.activeProcessorCount
+/// OpenBLAS's own threading is switched off: matrix products are split into pieces, each one
+/// single-threaded OpenBLAS call on its own core. On small-batch products OpenBLAS's worker
+/// threads scale poorly (131 GFLOP/s on two cores where two single-threaded halves give 190)
+/// and spin-yield between calls, competing with the element-wise work.
+enum OpenBLAS {
     private static let configured: Void = { openblas_set_num_threads(1) }()
-
-    /// The number of cores to use (at least 1).
-    public static var threads: Int {
-        get { _threads }
-        set { _threads = max(1, newValue) }
-    }
 
     /// Switches OpenBLAS to one thread per call; called before any product.
     @inline(__always) static func configure() { _ = configured }
@@ -26,9 +16,10 @@ public enum Compute {
 /// Row-major single-precision matrix product through OpenBLAS:
 /// `c = alpha * op(a) * op(b) + beta * c`, where op(a) is (m, k) and op(b) is (k, n).
 ///
-/// Large products are split by rows of `c` over `Compute.threads` cores.
+/// Large products are split by rows of `c` over `threads` cores.
 ///
 /// - Parameters:
+///   - threads: cores to split the product over.
 ///   - transposeA: read `a` as stored (k, m) and use its transpose.
 ///   - transposeB: read `b` as stored (n, k) and use its transpose.
 @inline(__always)
@@ -37,9 +28,9 @@ public func sgemm(
     m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
     b: UnsafePointer<Float>, ldb: Int,
-    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, threads: Int
 ) {
-    Compute.configure()
+    OpenBLAS.configure()
     func product(_ rows: Range<Int>) {
         // Rows of op(a): rows of a, or columns of a when it is transposed.
         let aStart = transposeA ? a + rows.lowerBound : a + rows.lowerBound * lda
@@ -49,14 +40,15 @@ public func sgemm(
             beta, c + rows.lowerBound * ldc, blasint(ldc))
     }
     // Below about 2 MFLOP the hand-off to the spinning worker costs more than the second core gives.
-    guard Compute.threads > 1, 2 * m * n * k >= 2_000_000 else { return product(0..<m) }
+    guard threads > 1, 2 * m * n * k >= 2_000_000 else { return product(0..<m) }
     if m <= 256, k >= 8 * m, !transposeA, !transposeB {
         // A short, deep product (a batch through a wide first layer): split the depth, so that
         // each core packs only its share of both operands, then add the partial sums.
-        if splitDepth(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc) { return }
+        if splitDepth(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc,
+                      pieces: threads) { return }
         return product(0..<m)
     }
-    parallelRanges(m, pieces: min(Compute.threads, m / 16), alignment: 8, product)
+    parallelRanges(m, pieces: min(threads, m / 16), alignment: 8, product)
 }
 
 /// Partial sums of `splitDepth` beyond the first piece, sized once and reused by one caller
@@ -67,10 +59,10 @@ private let depthScratchInUse = Atomic<Bool>(false)
 /// `c = alpha · a · b + beta · c` with the k dimension split over the cores; false, having
 /// done nothing, when another thread holds the scratch buffer or the worker pool.
 private func splitDepth(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
-                        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) -> Bool {
+                        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int,
+                        pieces: Int) -> Bool {
     guard depthScratchInUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
     defer { depthScratchInUse.store(false, ordering: .releasing) }
-    let pieces = Compute.threads
     let depth = ((k + pieces - 1) / pieces + 15) & ~15
     depthScratch.reserve((pieces - 1) * m * n)
     let scratch = depthScratch.pointer

@@ -10,6 +10,9 @@ public enum MLPError: Error, CustomStringConvertible, Equatable {
     case model(String)
     /// An option or argument is out of range or inconsistent with the data.
     case usage(String)
+    /// A setting, by its Keras name ("validation_split", "layers", "monitor"), is wrong; an
+    /// executable reports it under its own option's name.
+    case setting(String, problem: String)
     /// A download failed or delivered the wrong bytes.
     case download(url: String, problem: String)
 
@@ -19,6 +22,8 @@ public enum MLPError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(problem)"
         case .model(let message), .usage(let message):
             return message
+        case .setting(let name, let problem):
+            return "\(name): \(problem)"
         case .download(let url, let problem):
             return "\(url): \(problem)"
         }

@@ -7,9 +7,9 @@ import _Builtin_intrinsics.intel
 /// Runs `body` over `0..<count` in contiguous chunks, spread over the cores when the work is
 /// large enough to repay the hand-off, and on the calling thread otherwise.
 @inline(__always)
-func parallelChunks(_ count: Int, minimumChunk: Int = 1 << 17, _ body: (Range<Int>) -> Void) {
+func parallelChunks(_ count: Int, threads: Int, minimumChunk: Int = 1 << 17, _ body: (Range<Int>) -> Void) {
     // Chunk edges on multiples of 16 keep vector loops aligned within each chunk.
-    parallelRanges(count, pieces: min(Compute.threads, count / minimumChunk), alignment: 16, body)
+    parallelRanges(count, pieces: min(threads, count / minimumChunk), alignment: 16, body)
 }
 
 /// Splits `0..<count` into `pieces` contiguous ranges whose edges are multiples of

@@ -2,117 +2,136 @@ import Foundation
 
 /// How `Trainer.fit` runs, as Keras's `fit` arguments.
 public struct TrainingOptions: Sendable {
+    /// The epoch to end before, counted from 0, as Keras's `epochs`: training runs epochs
+    /// `initialEpoch ..< epochs`.
     public var epochs: Int
+    /// The epoch to start at, as Keras's `initial_epoch` (a resumed run goes on from there).
+    public var initialEpoch: Int
     public var batchSize: Int
-    /// Seeds the per-epoch shuffle (the model's initial weights have their own seed).
+    /// Seeds the per-epoch shuffle: epoch N's order depends only on the seed and N (the
+    /// model's initial weights have their own seed).
     public var seed: UInt64
+    /// Also measure one-vs-rest ROC AUC (macro, exact) on the validation data: `val_auc`.
+    public var validationAUC: Bool
+    public var compute: ComputeOptions
 
-    public init(epochs: Int = 5, batchSize: Int = 128, seed: UInt64 = 0) {
+    public init(epochs: Int = 5, initialEpoch: Int = 0, batchSize: Int = 128, seed: UInt64 = 0,
+                validationAUC: Bool = false, compute: ComputeOptions = ComputeOptions()) {
         self.epochs = epochs
+        self.initialEpoch = initialEpoch
         self.batchSize = batchSize
         self.seed = seed
+        self.validationAUC = validationAUC
+        self.compute = compute
     }
-}
-
-/// Keras's per-epoch log: the means over the epoch's samples, and validation when given.
-public struct EpochLog: Sendable {
-    public var epoch: Int
-    public var loss: Double
-    public var accuracy: Double
-    public var validationLoss: Double?
-    public var validationAccuracy: Double?
-    public var seconds: Double
-    public var steps: Int
-}
-
-/// What `fit` reports while it runs.
-public enum TrainingEvent {
-    case epochStarted(epoch: Int, of: Int)
-    case step(step: Int, of: Int, seconds: Double, loss: Double, accuracy: Double)
-    case epochEnded(EpochLog)
-    /// `shouldStop` asked to stop: training ended after `step` of `of` in `epoch`, and that
-    /// epoch is not in the returned logs.
-    case stopped(epoch: Int, step: Int, of: Int)
 }
 
 public enum Trainer {
     /// Trains `model` with `optimizer` on categorical cross-entropy, shuffling the samples each
-    /// epoch, as Keras's `fit(shuffle=True)`; evaluates `validation` after each epoch.
+    /// epoch, as Keras's `fit(shuffle=True)`; evaluates `validation` after each epoch; calls
+    /// `callbacks`, then the returned `History`, at each of Keras's hooks.
     ///
-    /// `shouldStop` is asked after every step; when it says yes, training ends there, leaving
-    /// the model and the optimizer as that step left them, and the logs of the whole epochs.
+    /// A step whose loss is not finite stops training at once with an error that names the
+    /// epoch and the step, leaving the model as that step found it.
     public static func fit(
         model: Sequential, optimizer: Optimizer, train: ImageDataset, validation: ImageDataset? = nil,
-        options: TrainingOptions, shouldStop: () -> Bool = { false }, report: (TrainingEvent) -> Void = { _ in }
-    ) throws -> [EpochLog] {
+        options: TrainingOptions, callbacks: [Callback] = []
+    ) throws -> History {
         if let layer = model.layers.first(where: { !$0.supportsTraining }) {
             throw MLPError.model("layer '\(layer.name)' (\(layer.kerasClassName)) runs in inference mode only and cannot be trained")
         }
         guard train.count > 0 else { throw MLPError.usage("no training samples") }
         flushDenormalsToZero()
+        model.compute = options.compute
+        let threads = options.compute.threads
         let batch = min(options.batchSize, train.count)
-        let features = train.featureCount
-        let x = FloatBuffer(count: batch * features)
+        let x = FloatBuffer(count: batch * train.featureCount)
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
         defer { labels.deallocate() }
         model.reserve(rows: batch)
         let parameters = model.trainableParameters
         optimizer.build(for: parameters)
-        var shuffler = SeededGenerator(seed: options.seed ^ 0x5348_5546_464C_4521)
         var order = Array(0..<train.count)
         let steps = (train.count + batch - 1) / batch
-        var logs: [EpochLog] = []
+        let history = History()
+        let context = TrainingContext(model: model, optimizer: optimizer, options: options, stepsPerEpoch: steps)
+        let all = callbacks + [history]
+        var logs = Logs()
 
-        for epoch in stride(from: 1, through: options.epochs, by: 1) {
-            report(.epochStarted(epoch: epoch, of: options.epochs))
+        for callback in all { try callback.trainBegin(context) }
+        for epoch in options.initialEpoch..<max(options.epochs, options.initialEpoch) {
+            context.epoch = epoch
+            context.step = 0
+            for callback in all { try callback.epochBegin(epoch, context) }
             let started = Date()
-            order.seededShuffle(using: &shuffler)
+            shuffle(&order, seed: options.seed, epoch: epoch)
             var lossSum = 0.0, correct = 0, seen = 0
             for step in 0..<steps {
                 let range = (step * batch)..<min((step + 1) * batch, train.count)
-                train.fill(order[range], into: x.pointer, labels: labels)
+                train.fill(order[range], into: x.pointer, labels: labels, threads: threads)
                 let result = model.computeGradients(x.pointer, labels: labels, rows: range.count)
-                optimizer.apply(to: parameters)
+                guard result.loss.isFinite else {
+                    throw MLPError.model("training diverged in epoch \(epoch + 1), step \(step + 1) of \(steps): the loss is "
+                        + "\(result.loss / Double(range.count)); the learning rate was \(optimizer.learningRate), try a lower one")
+                }
+                optimizer.apply(to: parameters, threads: threads)
                 lossSum += result.loss
                 correct += result.correct
                 seen += range.count
-                report(.step(step: step + 1, of: steps, seconds: Date().timeIntervalSince(started),
-                             loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen)))
-                if shouldStop() {
-                    report(.stopped(epoch: epoch, step: step + 1, of: steps))
-                    return logs
-                }
+                context.step = step + 1
+                let batchLogs = BatchLogs(loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                                          seconds: Date().timeIntervalSince(started))
+                for callback in all { try callback.batchEnd(step, logs: batchLogs, context) }
+                if context.stopTraining { break }
             }
-            guard lossSum.isFinite else {
-                throw MLPError.model("training diverged in epoch \(epoch): the loss is \(lossSum); lower --learning-rate")
-            }
-            var log = EpochLog(epoch: epoch, loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
-                               seconds: Date().timeIntervalSince(started), steps: steps)
+            if context.interruption != nil { break }
+            logs = Logs(["accuracy": Double(correct) / Double(seen), "loss": lossSum / Double(seen)])
             if let validation, validation.count > 0 {
-                let result = evaluate(model: model, data: validation, batchSize: batch)
-                log.validationLoss = result.loss
-                log.validationAccuracy = result.accuracy
+                let result = evaluate(model: model, data: validation, batchSize: batch, auc: options.validationAUC)
+                logs["val_accuracy"] = result.accuracy
+                if let auc = result.auc { logs["val_auc"] = auc }
+                logs["val_loss"] = result.loss
             }
-            logs.append(log)
-            report(.epochEnded(log))
+            history.seconds.append(Date().timeIntervalSince(started))
+            history.steps.append(context.step)
+            for callback in all { try callback.epochEnd(epoch, logs: &logs, context) }
+            if context.stopTraining { break }
         }
-        return logs
+        history.interruption = context.interruption
+        for callback in all { try callback.trainEnd(logs: logs, context) }
+        return history
     }
 
-    /// Mean categorical cross-entropy and accuracy over `data`, in inference mode.
-    public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 128) -> (loss: Double, accuracy: Double) {
-        var lossSum = 0.0, correct = 0
+    /// Epoch `epoch`'s order of `order.count` samples: the identity, shuffled by a generator
+    /// seeded from `seed` and `epoch` alone, so a resumed run does not replay epoch 0's order.
+    static func shuffle(_ order: inout [Int], seed: UInt64, epoch: Int) {
+        for i in order.indices { order[i] = i }
+        var generator = SeededGenerator(seed: (seed ^ 0x5348_5546_464C_4521) &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+        order.seededShuffle(using: &generator)
+    }
+
+    /// Keras's `evaluate`: mean categorical cross-entropy (clipped as Keras clips it, with the
+    /// regularization penalty as Keras adds it) and accuracy over `data` in inference mode;
+    /// with `auc`, also the exact macro one-vs-rest ROC AUC.
+    public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 128, auc: Bool = false)
+        -> (loss: Double, accuracy: Double, auc: Double?)
+    {
         let labels = Array(data.labels)
         let probabilities = predict(model: model, data: data, batchSize: batchSize)
-        probabilities.withUnsafeBufferPointer { p in
+        let result = probabilities.withUnsafeBufferPointer { p in
             labels.withUnsafeBufferPointer { y in
-                let result = CategoricalCrossentropy.loss(probabilities: p.baseAddress!, labels: y.baseAddress!,
-                                                          rows: data.count, classes: model.outputWidth)
-                lossSum = result.loss
-                correct = result.correct
+                CategoricalCrossentropy.loss(probabilities: p.baseAddress!, labels: y.baseAddress!, rows: data.count,
+                                             classes: model.outputWidth)
             }
         }
-        return (lossSum / Double(max(data.count, 1)), Double(correct) / Double(max(data.count, 1)))
+        let count = Double(max(data.count, 1))
+        var macro: Double?
+        if auc {
+            let roc = ROCAUC(scores: probabilities, labels: labels.map(Int.init), classes: model.outputWidth,
+                             threads: model.compute.threads)
+            macro = ROCAUC.macro(roc.perClass())
+        }
+        return (result.loss / count + model.regularizationPenalty, Double(result.correct) / count, macro)
     }
 
     /// The model's outputs for every sample of `data`, (count, outputWidth) row-major.
@@ -120,18 +139,7 @@ public enum Trainer {
         let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batchSize)
         defer { labels.deallocate() }
         return model.predict(count: data.count, batchSize: batchSize) { start, rows, buffer in
-            data.fill(start..<(start + rows), into: buffer, labels: labels)
+            data.fill(start..<(start + rows), into: buffer, labels: labels, threads: model.compute.threads)
         }
     }
-}
-
-/// Keras's progress line: "391/391 ━━━━━━━━━━━━━━━━━━━━ 2s 5ms/step - accuracy: 0.1841 - loss: 3.5912".
-public func kerasProgressLine(step: Int, of steps: Int, seconds: Double, metrics: [(String, Double)]) -> String {
-    let width = String(steps).count
-    let counter = String(repeating: " ", count: max(width - String(step).count, 0)) + "\(step)/\(steps)"
-    let perStep = seconds / Double(max(step, 1))
-    let pace = perStep >= 1 ? "\(Int(perStep.rounded()))s/step"
-        : perStep >= 1e-3 ? "\(Int((perStep * 1e3).rounded()))ms/step" : "\(Int((perStep * 1e6).rounded()))us/step"
-    let values = metrics.map { " - \($0.0): " + String(format: "%.4f", $0.1) }.joined()
-    return "\(counter) \(progressBar(Double(step) / Double(max(steps, 1)))) \(Int(seconds.rounded()))s \(pace)\(values)"
 }

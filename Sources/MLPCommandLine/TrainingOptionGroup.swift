@@ -1,0 +1,166 @@
+import ArgumentParser
+import Foundation
+import MLPKit
+
+
+/// Learning-rate schedules by their `--lr-schedule` names.
+public enum ScheduleName: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case constant, cosine
+}
+
+/// Metrics `--metrics` can add to accuracy and loss.
+public enum MetricName: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case accuracy, auc
+}
+
+/// What `mlp-train` takes to describe a training run: the architecture, the optimizer and
+/// Keras's callbacks. `recipe()` turns it into the library's `TrainingRecipe`.
+public struct TrainingOptionGroup: ParsableArguments {
+    @Option(help: "Passes over the training set (1 to 10000); with --resume, further passes.")
+    public var epochs = 5
+
+    @Option(help: "Samples per gradient step (1 to 65536).")
+    public var batchSize = 128
+
+    @Option(help: "Optimizer, with Keras's defaults: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    public var optimizer = OptimizerKind.rmsprop
+
+    @Option(help: "Learning rate (default: the optimizer's Keras default; 0.001 for rmsprop).")
+    public var learningRate: Float?
+
+    @Option(help: "Learning-rate schedule: constant, or cosine (Keras's CosineDecay from the learning rate to 0 over the run's steps).")
+    public var lrSchedule = ScheduleName.constant
+
+    @Option(help: "Hidden layers as UNITS:ACTIVATION, comma-separated; the output Dense(classes, softmax) is added.")
+    public var layers = "128:relu"
+
+    @Option(help: "Dropout rate after each hidden layer (0 to <1).")
+    public var dropout: Float = 0
+
+    @Option(help: "L2 kernel regularization factor for every hidden Dense (Keras's L2(l2=FACTOR); 0 to 1).")
+    public var l2: Float = 0
+
+    @Flag(help: "Put BatchNormalization after each hidden Dense.")
+    public var batchNorm = false
+
+    @Option(help: "Architecture as a Keras model-config JSON file (e.g. Models/overfit.json), instead of --layers.")
+    public var model: String?
+
+    @Option(help: "Go on training a saved model (.h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.")
+    public var resume: String?
+
+    @Option(help: "Fraction of the training set held out for validation: the LAST fraction, before shuffling, as Keras does (0 to <1).")
+    public var validationSplit: Double = 0
+
+    @Option(help: "Seed for initial weights, dropout and shuffling (default: drawn at random and recorded in the model).")
+    public var seed: UInt64?
+
+    @Option(parsing: .upToNextOption, help: "Metrics beyond loss: accuracy (always), auc (one-vs-rest ROC AUC on the validation data, exact: val_auc).")
+    public var metrics: [MetricName] = [.accuracy]
+
+    @Option(help: ArgumentHelp("Stop when --monitor has not improved for PATIENCE epochs, and keep the best epoch's weights (Keras's EarlyStopping(restore_best_weights=True)).", valueName: "patience"))
+    public var earlyStopping: Int?
+
+    @Option(help: "What early stopping, --checkpoint and --reduce-lr-on-plateau watch: val_loss, val_accuracy, val_auc, loss or accuracy.")
+    public var monitor = "val_loss"
+
+    @Option(help: "The least change of --monitor that counts as an improvement (0 or more).")
+    public var minDelta: Double = 0
+
+    @Option(help: ArgumentHelp("Save the best model so far here (.h5) after each epoch that improves --monitor (Keras's ModelCheckpoint(save_best_only=True)).", valueName: "file"))
+    public var checkpoint: String?
+
+    @Option(help: ArgumentHelp("Multiply the learning rate by --reduce-lr-factor when --monitor has not improved for PATIENCE epochs (Keras's ReduceLROnPlateau).", valueName: "patience"))
+    public var reduceLrOnPlateau: Int?
+
+    @Option(help: "The factor of --reduce-lr-on-plateau (above 0, below 1).")
+    public var reduceLrFactor: Double = 0.1
+
+    @Option(help: ArgumentHelp("Write the per-epoch history after every epoch: Keras's CSVLogger format for a .csv name, JSON otherwise.", valueName: "file"))
+    public var history: String?
+
+    @Option(help: ArgumentHelp("Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.", valueName: "file"))
+    public var plot: String?
+
+    @Option(help: "Cores for the numeric work (default: all).")
+    public var threads: Int?
+
+    @Flag(help: "Run every unit's backward products, even for ReLU units that are off for a whole batch (same results, slower; for benchmarks).")
+    public var denseBackward = false
+
+    public init() {}
+
+    public func validate() throws {
+        guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be 1 to 10000, got \(epochs)") }
+        guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
+        if let learningRate, !(learningRate > 0 && learningRate <= 10) {
+            throw ValidationError("--learning-rate must be above 0 and at most 10, got \(learningRate)")
+        }
+        guard dropout >= 0, dropout < 1 else { throw ValidationError("--dropout must be 0 to below 1, got \(dropout)") }
+        guard l2 >= 0, l2 <= 1 else { throw ValidationError("--l2 must be 0 to 1, got \(l2)") }
+        guard validationSplit >= 0, validationSplit < 1 else {
+            throw ValidationError("--validation-split must be 0 to below 1, got \(validationSplit)")
+        }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1 to 256, got \(threads)") }
+        if let earlyStopping, !(0...10_000).contains(earlyStopping) {
+            throw ValidationError("--early-stopping must be 0 to 10000 epochs, got \(earlyStopping)")
+        }
+        if let reduceLrOnPlateau, !(0...10_000).contains(reduceLrOnPlateau) {
+            throw ValidationError("--reduce-lr-on-plateau must be 0 to 10000 epochs, got \(reduceLrOnPlateau)")
+        }
+        guard reduceLrFactor > 0, reduceLrFactor < 1 else {
+            throw ValidationError("--reduce-lr-factor must be above 0 and below 1, got \(reduceLrFactor)")
+        }
+        guard minDelta >= 0, minDelta.isFinite else { throw ValidationError("--min-delta must be 0 or more, got \(minDelta)") }
+        guard Monitor.known.contains(monitor) else {
+            throw ValidationError("--monitor must be one of \(Monitor.known.joined(separator: ", ")), got '\(monitor)'")
+        }
+        if reduceLrOnPlateau != nil, lrSchedule != .constant {
+            throw ValidationError("--reduce-lr-on-plateau and --lr-schedule \(lrSchedule.rawValue) both set the learning rate; use one")
+        }
+        if model != nil, resume != nil { throw ValidationError("--resume and --model both give the architecture; use one") }
+        if model != nil || resume != nil, dropout > 0 || l2 > 0 || batchNorm || layers != "128:relu" {
+            throw ValidationError("--layers, --dropout, --l2 and --batch-norm describe the architecture that --\(model != nil ? "model" : "resume") gives; use one or the other")
+        }
+    }
+
+    /// The files the run writes besides the model.
+    public var outputFiles: [String] { [history, plot, checkpoint].compactMap { $0 } }
+
+    /// The run these options describe; files given for reading must exist.
+    public func recipe() throws -> TrainingRecipe {
+        var recipe = TrainingRecipe()
+        if let resume {
+            try checkReadable(resume)
+            recipe.architecture = .resume(path: resume)
+        } else if let model {
+            try checkReadable(model)
+            recipe.architecture = .modelConfig(path: model)
+        } else {
+            recipe.architecture = .layers(try HiddenLayerSpec.parseList(layers), dropout: dropout, l2: l2, batchNorm: batchNorm)
+        }
+        recipe.optimizer = optimizer
+        recipe.learningRate = learningRate
+        recipe.cosineDecay = lrSchedule == .cosine
+        recipe.epochs = epochs
+        recipe.batchSize = batchSize
+        recipe.validationSplit = validationSplit
+        recipe.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        recipe.compute = ComputeOptions(threads: threads, skipsInactiveUnits: !denseBackward)
+        recipe.validationAUC = metrics.contains(.auc)
+        recipe.monitor = Monitor(monitor, minDelta: minDelta)
+        recipe.earlyStoppingPatience = earlyStopping
+        recipe.reduceLROnPlateau = reduceLrOnPlateau.map { TrainingRecipe.Plateau(patience: $0, factor: reduceLrFactor) }
+        recipe.checkpoint = checkpoint
+        recipe.history = history
+        recipe.plot = plot
+        return recipe
+    }
+
+    private func checkReadable(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw MLPError.io(path: path, problem: "no such file") }
+        guard !isFolder.boolValue else { throw MLPError.io(path: path, problem: "is a folder, not a file") }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
+    }
+}

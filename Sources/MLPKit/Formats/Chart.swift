@@ -1,0 +1,176 @@
+import Foundation
+
+/// A line chart in SVG, small and dependency-free: panels of axes with ticks and grid lines,
+/// lines, vertical markers and a legend. The ROC plot, the learning curves and the tuning
+/// charts are all drawn with it.
+public struct ChartPanel {
+    public struct Series {
+        public var label: String
+        public var points: [(x: Double, y: Double)]
+        public var color: String
+        public var dashed = false
+        /// Draw each point as a dot instead of joining them.
+        public var dots = false
+
+        public init(label: String, points: [(x: Double, y: Double)], color: String, dashed: Bool = false, dots: Bool = false) {
+            self.label = label
+            self.points = points
+            self.color = color
+            self.dashed = dashed
+            self.dots = dots
+        }
+    }
+
+    /// A vertical line at `x` with a label at its top.
+    public struct Marker {
+        public var x: Double
+        public var label: String
+        public var color: String
+
+        public init(x: Double, label: String, color: String) {
+            self.x = x
+            self.label = label
+            self.color = color
+        }
+    }
+
+    public enum LegendCorner { case topRight, bottomRight }
+
+    public var title: String
+    public var xLabel: String
+    public var yLabel: String
+    public var xRange: ClosedRange<Double>
+    public var yRange: ClosedRange<Double>
+    public var xTicks: [Double]
+    public var yTicks: [Double]
+    public var series: [Series] = []
+    public var markers: [Marker] = []
+    /// Grey dashed guide lines from one point to another (the ROC plot's chance diagonal).
+    public var guides: [((Double, Double), (Double, Double))] = []
+    public var legend = LegendCorner.topRight
+    /// Tick labels: "%g" by default.
+    public var tickFormat = "%g"
+
+    /// A panel whose ranges and ticks fit `series` (with a little room above and below).
+    public init(title: String, xLabel: String, yLabel: String, series: [Series],
+                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil) {
+        self.title = title
+        self.xLabel = xLabel
+        self.yLabel = yLabel
+        self.series = series
+        let xs = series.flatMap { $0.points.map(\.x) }.filter(\.isFinite)
+        let ys = series.flatMap { $0.points.map(\.y) }.filter(\.isFinite)
+        self.xRange = xRange ?? Chart.paddedRange(xs.min() ?? 0, xs.max() ?? 1, padding: 0)
+        self.yRange = yRange ?? Chart.paddedRange(ys.min() ?? 0, ys.max() ?? 1, padding: 0.05)
+        xTicks = Chart.ticks(self.xRange)
+        yTicks = Chart.ticks(self.yRange)
+    }
+
+    /// The panel's SVG elements in the box at (`left`, `top`) of `width` by `height` (the
+    /// plotting area; labels go outside it).
+    func elements(left: Double, top: Double, width: Double, height: Double) -> [String] {
+        func sx(_ v: Double) -> Double { left + (v - xRange.lowerBound) / max(xRange.upperBound - xRange.lowerBound, 1e-300) * width }
+        func sy(_ v: Double) -> Double { top + (1 - (v - yRange.lowerBound) / max(yRange.upperBound - yRange.lowerBound, 1e-300)) * height }
+        func n(_ v: Double) -> String { String(format: "%.1f", v) }
+        var parts = ["<text x=\"\(n(left + width / 2))\" y=\"\(n(top - 12))\" text-anchor=\"middle\" font-size=\"15\">\(Chart.escape(title))</text>"]
+        for tick in xTicks where xRange.contains(tick) {
+            parts.append("<line x1=\"\(n(sx(tick)))\" y1=\"\(n(top))\" x2=\"\(n(sx(tick)))\" y2=\"\(n(top + height))\" stroke=\"#e5e5e5\"/>")
+            parts.append("<text x=\"\(n(sx(tick)))\" y=\"\(n(top + height + 18))\" text-anchor=\"middle\" font-size=\"12\">\(String(format: tickFormat, tick))</text>")
+        }
+        for tick in yTicks where yRange.contains(tick) {
+            parts.append("<line x1=\"\(n(left))\" y1=\"\(n(sy(tick)))\" x2=\"\(n(left + width))\" y2=\"\(n(sy(tick)))\" stroke=\"#e5e5e5\"/>")
+            parts.append("<text x=\"\(n(left - 8))\" y=\"\(n(sy(tick)))\" text-anchor=\"end\" dominant-baseline=\"middle\" font-size=\"12\">\(String(format: tickFormat, tick))</text>")
+        }
+        parts.append("<rect x=\"\(n(left))\" y=\"\(n(top))\" width=\"\(n(width))\" height=\"\(n(height))\" fill=\"none\" stroke=\"#333\"/>")
+        parts.append("<text x=\"\(n(left + width / 2))\" y=\"\(n(top + height + 40))\" text-anchor=\"middle\" font-size=\"13\">\(Chart.escape(xLabel))</text>")
+        parts.append("<text transform=\"translate(\(n(left - 48)) \(n(top + height / 2))) rotate(-90)\" text-anchor=\"middle\" font-size=\"13\">\(Chart.escape(yLabel))</text>")
+        for ((x1, y1), (x2, y2)) in guides {
+            parts.append("<line x1=\"\(n(sx(x1)))\" y1=\"\(n(sy(y1)))\" x2=\"\(n(sx(x2)))\" y2=\"\(n(sy(y2)))\" stroke=\"#999\" stroke-dasharray=\"4 4\"/>")
+        }
+        for marker in markers where xRange.contains(marker.x) {
+            parts.append("<line x1=\"\(n(sx(marker.x)))\" y1=\"\(n(top))\" x2=\"\(n(sx(marker.x)))\" y2=\"\(n(top + height))\" stroke=\"\(marker.color)\" stroke-width=\"1.5\" stroke-dasharray=\"5 3\"/>")
+        }
+        for line in series {
+            let points = line.points.filter { $0.x.isFinite && $0.y.isFinite }
+            if line.dots {
+                for p in points {
+                    parts.append("<circle cx=\"\(n(sx(p.x)))\" cy=\"\(n(sy(p.y)))\" r=\"3.5\" fill=\"\(line.color)\" fill-opacity=\"0.8\"/>")
+                }
+            } else {
+                let text = Chart.thin(points).map { "\(n(sx($0.x))),\(n(sy($0.y)))" }.joined(separator: " ")
+                parts.append("<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 3\"" : "") points=\"\(text)\"/>")
+            }
+        }
+        // The legend: the labelled lines, then the markers, on a white box in one corner.
+        let entries: [(label: String, color: String, dashed: Bool, dots: Bool)] =
+            series.filter { !$0.label.isEmpty }.map { ($0.label, $0.color, $0.dashed, $0.dots) }
+            + markers.filter { xRange.contains($0.x) }.map { ($0.label, $0.color, true, false) }
+        if !entries.isEmpty {
+            let longest = entries.map(\.label.count).max() ?? 0
+            let boxWidth = min(36 + Double(longest) * 6.6, width - 12), boxHeight = Double(entries.count) * 18 + 8
+            let boxLeft = left + width - boxWidth - 6
+            let boxTop = legend == .topRight ? top + 6 : top + height - boxHeight - 6
+            parts.append("<rect x=\"\(n(boxLeft))\" y=\"\(n(boxTop))\" width=\"\(n(boxWidth))\" height=\"\(n(boxHeight))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>")
+            for (i, entry) in entries.enumerated() {
+                let y = boxTop + 13 + Double(i) * 18, x = boxLeft + 6
+                if entry.dots {
+                    parts.append("<circle cx=\"\(n(x + 11))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(entry.color)\"/>")
+                } else {
+                    parts.append("<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 22))\" y2=\"\(n(y))\" stroke=\"\(entry.color)\" stroke-width=\"\(entry.dashed ? 2 : 3)\"\(entry.dashed ? " stroke-dasharray=\"5 3\"" : "")/>")
+                }
+                parts.append("<text x=\"\(n(x + 28))\" y=\"\(n(y))\" dominant-baseline=\"middle\" font-size=\"12\">\(Chart.escape(entry.label))</text>")
+            }
+        }
+        return parts
+    }
+}
+
+public enum Chart {
+    /// A standalone SVG document of `panels` side by side, each `panelWidth` by `panelHeight`
+    /// of plotting area, under an overall `title`.
+    public static func svg(title: String? = nil, panels: [ChartPanel], panelWidth: Double = 400, panelHeight: Double = 300) -> String {
+        let marginLeft = 80.0, marginRight = 30.0, marginTop = title == nil ? 50.0 : 80.0, marginBottom = 60.0
+        let cell = marginLeft + panelWidth + marginRight
+        let width = cell * Double(max(panels.count, 1)), height = marginTop + panelHeight + marginBottom
+        var parts = [
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\">",
+            "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
+        ]
+        if let title {
+            parts.append("<text x=\"\(Int(width / 2))\" y=\"30\" text-anchor=\"middle\" font-size=\"17\">\(escape(title))</text>")
+        }
+        for (index, panel) in panels.enumerated() {
+            parts += panel.elements(left: Double(index) * cell + marginLeft, top: marginTop, width: panelWidth, height: panelHeight)
+        }
+        parts.append("</svg>")
+        return parts.joined(separator: "\n") + "\n"
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+    }
+
+    /// [low, high] widened by `padding` of its span on each side (and made non-empty).
+    static func paddedRange(_ low: Double, _ high: Double, padding: Double) -> ClosedRange<Double> {
+        let span = high - low
+        guard span > 0 else { return (low - 0.5)...(high + 0.5) }
+        return (low - span * padding)...(high + span * padding)
+    }
+
+    /// About five round ticks (1, 2 or 5 times a power of ten apart) within `range`.
+    static func ticks(_ range: ClosedRange<Double>) -> [Double] {
+        let span = range.upperBound - range.lowerBound
+        guard span > 0, span.isFinite else { return [range.lowerBound] }
+        let rough = span / 5, power = pow(10, (log10(rough)).rounded(.down))
+        let step = [1.0, 2, 5, 10].map { $0 * power }.first { $0 >= rough } ?? rough
+        let first = (range.lowerBound / step).rounded(.up) * step
+        return stride(from: first, through: range.upperBound + step * 1e-9, by: step).map { abs($0) < step * 1e-9 ? 0 : $0 }
+    }
+
+    /// At most about `limit` points, keeping the curve's shape at that resolution.
+    static func thin(_ points: [(x: Double, y: Double)], limit: Int = 600) -> [(x: Double, y: Double)] {
+        guard points.count > limit else { return points }
+        let step = Double(points.count - 1) / Double(limit - 1)
+        return (0..<limit).map { points[Int((Double($0) * step).rounded())] }
+    }
+}

@@ -1,0 +1,51 @@
+/// The learning curves of a run as an SVG chart: two panels, loss and accuracy, training
+/// against validation by epoch. It marks the epoch of the best monitored value (where
+/// overfitting begins, when validation is monitored) and the epoch early stopping stopped at.
+public enum LearningCurves {
+    public static func svg(history: History, monitor: Monitor, bestEpoch: Int?, stoppedEpoch: Int?) -> String {
+        let epochs = history.epochs.map { Double($0 + 1) }
+        func series(_ name: String, _ label: String, _ color: String, dashed: Bool = false) -> ChartPanel.Series? {
+            let values = history.values(name)
+            guard values.contains(where: { $0 != nil }) else { return nil }
+            let points = zip(epochs, values).compactMap { x, y in y.map { (x: x, y: $0) } }
+            return ChartPanel.Series(label: label, points: points, color: color, dashed: dashed)
+        }
+        // The best epoch by the monitored metric: early stopping's, or found in the history.
+        let best = bestEpoch.map { $0 + 1 } ?? bestByMonitor(history, monitor).map { $0 + 1 }
+        var markers: [ChartPanel.Marker] = []
+        if let best, let index = history.epochs.firstIndex(of: best - 1), let value = history.values(monitor.name)[index] {
+            markers.append(ChartPanel.Marker(x: Double(best), label: "best \(monitor.name) \(format(value)) (epoch \(best))", color: "#2ca02c"))
+        }
+        if let stoppedEpoch { markers.append(ChartPanel.Marker(x: Double(stoppedEpoch + 1), label: "early stop (epoch \(stoppedEpoch + 1))", color: "#d62728")) }
+        let first = Double(epochs.first ?? 1), last = max(Double(epochs.last ?? 1), first + 1)
+        let xRange = (first - 0.25)...(last + 0.25)
+        func panel(_ title: String, _ metric: String, legend: ChartPanel.LegendCorner) -> ChartPanel {
+            let lines = [series(metric, "training", "#1f77b4"), series("val_" + metric, "validation", "#ff7f0e")].compactMap { $0 }
+            var panel = ChartPanel(title: title, xLabel: "Epoch", yLabel: title, series: lines, xRange: xRange)
+            panel.markers = markers
+            panel.legend = legend
+            panel.xTicks = Chart.ticks(xRange).filter { $0 == $0.rounded() }
+            return panel
+        }
+        let title = "Learning curves, \(epochs.count) epoch\(epochs.count == 1 ? "" : "s")"
+            + (history.interruption.map { " (interrupted in \($0))" } ?? "")
+        // Loss falls and accuracy rises: each legend goes where its curves end up away from it.
+        return Chart.svg(title: title, panels: [panel("Loss", "loss", legend: .topRight),
+                                                panel("Accuracy", "accuracy", legend: .bottomRight)])
+    }
+
+    /// The epoch (counted from 0) with the best value of the monitored metric.
+    static func bestByMonitor(_ history: History, _ monitor: Monitor) -> Int? {
+        var best: Double?, epoch: Int?
+        for (e, value) in zip(history.epochs, history.values(monitor.name)) {
+            guard let value else { continue }
+            if best == nil || (monitor.mode == .min ? value < best! : value > best!) {
+                best = value
+                epoch = e
+            }
+        }
+        return epoch
+    }
+
+    private static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+/// Keras's weight regularizers `L1`, `L2` and `L1L2`: a penalty on a kernel added to the loss,
+/// `l1 · sum(|w|) + l2 · sum(w²)`, whose gradient `l1 · sign(w) + 2 · l2 · w` is added to the
+/// kernel's.
+public struct Regularizer: Sendable, Equatable {
+    public var l1: Float
+    public var l2: Float
+
+    public init(l1: Float = 0, l2: Float = 0) {
+        self.l1 = l1
+        self.l2 = l2
+    }
+
+    /// The penalty of `count` weights, summed in double precision.
+    public func penalty(_ w: UnsafePointer<Float>, count: Int) -> Double {
+        var absolute = 0.0, squares = 0.0
+        for i in 0..<count {
+            let v = Double(w[i])
+            absolute += abs(v)
+            squares += v * v
+        }
+        return Double(l1) * absolute + Double(l2) * squares
+    }
+
+    /// Adds the penalty's gradient to `gradient`.
+    public func addGradient(_ w: UnsafePointer<Float>, into gradient: UnsafeMutablePointer<Float>, count: Int) {
+        let twiceL2 = 2 * l2, l1 = l1
+        if l1 == 0 {
+            for i in 0..<count { gradient[i] += twiceL2 * w[i] }
+        } else {
+            for i in 0..<count {
+                let sign: Float = w[i] > 0 ? 1 : (w[i] < 0 ? -1 : 0)
+                gradient[i] += l1 * sign + twiceL2 * w[i]
+            }
+        }
+    }
+
+    /// Keras's class name for these factors.
+    public var kerasClassName: String { l1 == 0 ? "L2" : (l2 == 0 ? "L1" : "L1L2") }
+
+    /// The config object both Keras 3 and tf_keras read: `{"class_name": "L2", "config": {"l2": 0.01}}`.
+    public func kerasObject() -> [String: Any] {
+        let config: [String: Any]
+        switch kerasClassName {
+        case "L2": config = ["l2": l2.decimalDouble]
+        case "L1": config = ["l1": l1.decimalDouble]
+        default: config = ["l1": l1.decimalDouble, "l2": l2.decimalDouble]
+        }
+        return ["module": "keras.regularizers", "class_name": kerasClassName, "config": config, "registered_name": NSNull()]
+    }
+
+    /// The regularizer a Keras config describes (nil for JSON null); an error naming the class
+    /// when it is not one of Keras's weight penalties.
+    public static func from(kerasObject value: Any?, layer: String, source: String) throws -> Regularizer? {
+        guard let value, !(value is NSNull) else { return nil }
+        let object = value as? [String: Any]
+        let name = (object?["class_name"] as? String) ?? (value as? String) ?? "?"
+        let config = object?["config"] as? [String: Any] ?? [:]
+        func factor(_ key: String, _ fallback: Float) throws -> Float {
+            guard let raw = config[key], !(raw is NSNull) else { return fallback }
+            guard let number = raw as? NSNumber, number.doubleValue.isFinite, number.doubleValue >= 0 else {
+                throw MLPError.format(path: source, problem: "layer '\(layer)': regularizer \(name) has a \(key) that is not a number of at least 0")
+            }
+            return number.floatValue
+        }
+        switch name {
+        case "L2", "l2": return Regularizer(l2: try factor("l2", 0.01))
+        case "L1", "l1": return Regularizer(l1: try factor("l1", 0.01))
+        case "L1L2", "l1_l2": return Regularizer(l1: try factor("l1", 0), l2: try factor("l2", 0))
+        default:
+            throw MLPError.format(path: source, problem: "layer '\(layer)' has regularizer \(name), which is not supported (supported: L1, L2, L1L2)")
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import Foundation
+
+/// How a model's numeric work runs. A value that a training run or an evaluation carries, not
+/// a process-wide switch, so that runs side by side (tests in parallel, tuning workers) cannot
+/// disturb each other.
+public struct ComputeOptions: Sendable, Equatable {
+    /// Cores to split products and element-wise passes over (at least 1).
+    public var threads: Int
+    /// Whether Dense skips the backward products of ReLU units that are off for a whole batch.
+    /// Their gradient columns are exactly zero either way, so the results are the same; turning
+    /// it off measures the dense products.
+    public var skipsInactiveUnits: Bool
+
+    /// - Parameters:
+    ///   - threads: cores to use; nil for all of the machine's.
+    public init(threads: Int? = nil, skipsInactiveUnits: Bool = true) {
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.skipsInactiveUnits = skipsInactiveUnits
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// Writes the history to a file after every epoch, so a long run's log survives it: as Keras's
+/// `CSVLogger` writes it when the name ends in `.csv`, and as this toolchain's JSON otherwise.
+/// Each write replaces the whole file atomically, so the file is never half-written.
+public final class HistoryFile: Callback {
+    public let path: String
+    private var epochs: [Int] = []
+    private var logs: [Logs] = []
+    private var seconds: [Double] = []
+    private var started = Date()
+
+    public init(path: String) { self.path = path }
+
+    public var isCSV: Bool { path.lowercased().hasSuffix(".csv") }
+
+    public func epochBegin(_ epoch: Int, _ context: TrainingContext) throws { started = Date() }
+
+    public func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
+        epochs.append(epoch)
+        self.logs.append(logs)
+        seconds.append(Date().timeIntervalSince(started))
+        let text = isCSV ? Self.csv(epochs: epochs, logs: self.logs)
+            : Self.json(epochs: epochs, logs: self.logs, seconds: seconds)
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// Keras CSVLogger's file: a header of `epoch` and the first epoch's metric names sorted
+    /// (with a `val_` twin of each when there is no validation metric), then a row per epoch,
+    /// the epoch counted from 0, floats as Python prints them, "NA" where a metric is missing,
+    /// each line ended by "\r\n" (Python's csv "excel" dialect).
+    public static func csv(epochs: [Int], logs: [Logs]) -> String {
+        guard let first = logs.first else { return "" }
+        var keys = first.names.sorted()
+        if !keys.contains(where: { $0.hasPrefix("val_") }), !keys.isEmpty { keys += keys.map { "val_" + $0 } }
+        func field(_ text: String) -> String {
+            text.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+        var lines = [(["epoch"] + keys).map(field).joined(separator: ",")]
+        for (epoch, entry) in zip(epochs, logs) {
+            lines.append(([String(epoch)] + keys.map { entry[$0].map(pythonFloat) ?? "NA" }).joined(separator: ","))
+        }
+        return lines.map { $0 + "\r\n" }.joined()
+    }
+
+    /// This toolchain's JSON history: each metric's values by epoch, the epochs counted from 1,
+    /// with the seconds each took.
+    public static func json(epochs: [Int], logs: [Logs], seconds: [Double]) -> String {
+        var object: [String: Any] = ["epoch": epochs.map { $0 + 1 }, "seconds": seconds]
+        var names: [String] = []
+        for entry in logs { for name in entry.names where !names.contains(name) { names.append(name) } }
+        for name in names { object[name] = logs.map { $0[name].map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() } }
+        return jsonText(object)
+    }
+}

@@ -1,0 +1,44 @@
+/// Keras's `ModelCheckpoint(save_best_only=True, verbose=1)`: after each epoch whose monitored
+/// metric improves on the best so far, saves the model (atomically, through `save`), printing
+/// Keras's line "Epoch N: val_loss improved from X to Y, saving model to FILE".
+public final class ModelCheckpoint: Callback {
+    public let path: String
+    public let monitor: Monitor
+    private let save: (_ context: TrainingContext, _ epoch: Int) throws -> Void
+    private let log: (String) -> Void
+    private var best: Double?
+    /// The epochs saved, counted from 0.
+    public private(set) var savedEpochs: [Int] = []
+
+    /// - Parameters:
+    ///   - save: writes the model to `path`; called with the epoch it holds.
+    public init(path: String, monitor: Monitor, log: @escaping (String) -> Void = { print($0) },
+                save: @escaping (_ context: TrainingContext, _ epoch: Int) throws -> Void) {
+        self.path = path
+        self.monitor = monitor
+        self.log = log
+        self.save = save
+    }
+
+    public func trainBegin(_ context: TrainingContext) throws {
+        best = nil
+        savedEpochs = []
+    }
+
+    public func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
+        guard let current = logs[monitor.name] else { return }
+        let bestText = best.map { format5($0) } ?? "None"
+        guard monitor.isImprovement(current, over: best) else {
+            log("Epoch \(epoch + 1): \(monitor.name) did not improve from \(bestText)")
+            return
+        }
+        log("Epoch \(epoch + 1): \(monitor.name) improved from \(bestText) to \(format5(current)), saving model to \(path)")
+        best = current
+        try save(context, epoch)
+        savedEpochs.append(epoch)
+    }
+
+    private func format5(_ x: Double) -> String {
+        x.isFinite ? String(format: "%.5f", x) : pythonFloat(x)
+    }
+}

@@ -1,0 +1,32 @@
+/// Which way a monitored metric improves, and by how much it must: the judgement that Keras's
+/// `EarlyStopping`, `ReduceLROnPlateau` and `ModelCheckpoint` share (its `MonitorCallback`).
+public struct Monitor: Sendable, Equatable {
+    public enum Mode: String, Sendable {
+        case min, max
+    }
+
+    /// The metric's Keras name, e.g. "val_loss".
+    public var name: String
+    public var mode: Mode
+    /// The least change that counts as an improvement (its absolute value is used).
+    public var minDelta: Double
+
+    /// - Parameters:
+    ///   - mode: nil for Keras's "auto": losses fall, accuracy and AUC rise.
+    public init(_ name: String, mode: Mode? = nil, minDelta: Double = 0) {
+        self.name = name
+        let metric = name.hasPrefix("val_") ? String(name.dropFirst(4)) : name
+        self.mode = mode ?? (metric == "loss" ? .min : .max)
+        self.minDelta = abs(minDelta)
+    }
+
+    /// Whether `value` improves on `best` (always, when there is no best yet): by more than
+    /// `minDelta`, as Keras's `monitor_op(value - min_delta, best)`.
+    public func isImprovement(_ value: Double, over best: Double?) -> Bool {
+        guard let best else { return true }
+        return mode == .min ? value + minDelta < best : value - minDelta > best
+    }
+
+    /// The metric names this toolchain logs, which a monitor may name.
+    public static let known = ["loss", "accuracy", "val_loss", "val_accuracy", "val_auc"]
+}

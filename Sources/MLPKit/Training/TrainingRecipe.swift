@@ -1,0 +1,242 @@
+import Foundation
+
+/// What to train and how: the architecture, the optimizer, the run's options and the
+/// callbacks Keras users add, as one value. `mlp-train` fills it from its command line;
+/// `mlp-tune` builds one per trial and runs it in-process.
+public struct TrainingRecipe: Sendable {
+    public enum Architecture: Sendable, Equatable {
+        /// Hidden Dense layers (each followed by BatchNormalization and Dropout when asked),
+        /// then Dense(classes, softmax).
+        case layers([HiddenLayerSpec], dropout: Float = 0, l2: Float = 0, batchNorm: Bool = false)
+        /// A Keras model config in a JSON file, freshly initialised.
+        case modelConfig(path: String)
+        /// A saved model (this toolchain's or Keras's) to go on training, with its optimizer
+        /// and that optimizer's state.
+        case resume(path: String)
+    }
+
+    /// Keras's `ReduceLROnPlateau(patience, factor)`.
+    public struct Plateau: Sendable, Equatable {
+        public var patience: Int
+        public var factor: Double
+
+        public init(patience: Int, factor: Double = 0.1) {
+            self.patience = patience
+            self.factor = factor
+        }
+    }
+
+    public var architecture = Architecture.layers([HiddenLayerSpec(units: 128, activation: .relu)])
+    public var optimizer = OptimizerKind.rmsprop
+    /// nil for the optimizer's Keras default (or, resuming, the saved optimizer's rate).
+    public var learningRate: Float?
+    /// Keras's `CosineDecay` from the learning rate down to 0 over the run's steps.
+    public var cosineDecay = false
+    /// Epochs to run (more epochs, when resuming).
+    public var epochs = 5
+    public var batchSize = 128
+    /// The last fraction of the training set, before shuffling, held out for validation.
+    public var validationSplit = 0.0
+    /// Seeds the initial weights, dropout and the shuffle.
+    public var seed: UInt64 = 0
+    public var compute = ComputeOptions()
+    /// Also log `val_auc`, exact macro one-vs-rest ROC AUC on the validation data.
+    public var validationAUC = false
+    /// What early stopping, the checkpoint and ReduceLROnPlateau watch.
+    public var monitor = Monitor("val_loss")
+    /// Keras's `EarlyStopping(patience, restore_best_weights=True)` when set.
+    public var earlyStoppingPatience: Int?
+    public var reduceLROnPlateau: Plateau?
+    /// Where Keras's `ModelCheckpoint(save_best_only=True)` saves the best model so far.
+    public var checkpoint: String?
+    /// Where the history goes after each epoch: Keras CSVLogger's format for `.csv`, JSON otherwise.
+    public var history: String?
+    /// Where the learning curves go (SVG), at the end.
+    public var plot: String?
+
+    public init() {}
+
+    /// The files the run writes, each to be checked before any data is loaded.
+    public var outputFiles: [String] { [checkpoint, history, plot].compactMap { $0 } }
+}
+
+/// What a recipe's run made: the model and optimizer as training left them (the best epoch's
+/// weights when early stopping restored them), the history, and what to record in the file.
+public struct TrainingOutcome {
+    public var model: Sequential
+    public var optimizer: Optimizer
+    public var history: History
+    /// What the saved file records about how the model was made.
+    public var provenance: [String: String]
+    /// The epoch early stopping stopped at and the best epoch it restored, counted from 0.
+    public var stoppedEpoch: Int?
+    public var bestEpoch: Int?
+
+    public var interruption: Interruption? { history.interruption }
+
+    /// Saves the model with its optimizer, its state and the provenance, atomically.
+    public func save(to path: String) throws {
+        try KerasH5.save(SavedModel(model: model, optimizer: optimizer, provenance: provenance), to: path)
+    }
+}
+
+extension TrainingRecipe {
+    /// Builds the model and the optimizer, holds out the validation split, and trains with the
+    /// recipe's callbacks followed by `callbacks` (a progress bar, an interruption). Messages
+    /// (notes, Keras's callback lines) go to `log`.
+    public func run(data: DatasetPair, callbacks: [Callback] = [], log: @escaping (String) -> Void = { print($0) })
+        throws -> TrainingOutcome
+    {
+        var train = data.train, validation: ImageDataset?
+        if validationSplit > 0 {
+            let split = data.train.splitValidation(fraction: validationSplit)
+            guard split.train.count > 0, split.validation.count > 0 else {
+                throw MLPError.setting("validation_split", problem: "\(validationSplit) leaves an empty split of \(data.train.count) images")
+            }
+            (train, validation) = split
+            log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
+        }
+        let (network, saved) = try buildModel(for: train)
+        let steps = (train.count + min(batchSize, train.count) - 1) / min(batchSize, train.count)
+        let optimizer = try buildOptimizer(saved: saved, steps: steps, log: log)
+        // A resumed run goes on from the epochs the file records (or its optimizer's steps).
+        let done = saved.map { Int($0.provenance["epochs_completed"] ?? "") ?? $0.optimizer.map { $0.iterations / steps } ?? 0 } ?? 0
+        let options = TrainingOptions(epochs: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
+                                      validationAUC: validationAUC, compute: compute)
+        if validation == nil, earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil,
+           monitor.name.hasPrefix("val_") {
+            throw MLPError.setting("monitor", problem: "\(monitor.name) needs validation data: hold out a validation split, or monitor loss")
+        }
+        if monitor.name == "val_auc", !validationAUC {
+            throw MLPError.setting("monitor", problem: "val_auc is measured only when auc is among the metrics")
+        }
+
+        var provenance = provenanceBase(data: data)
+        var own: [Callback] = []
+        let early = earlyStoppingPatience.map { EarlyStopping(monitor: monitor, patience: $0, log: log) }
+        if let early { own.append(early) }
+        if let reduceLROnPlateau {
+            own.append(ReduceLROnPlateau(monitor: Monitor(monitor.name, mode: monitor.mode, minDelta: 1e-4),
+                                         factor: reduceLROnPlateau.factor, patience: reduceLROnPlateau.patience, log: log))
+        }
+        if let checkpoint {
+            let base = provenance
+            own.append(ModelCheckpoint(path: checkpoint, monitor: monitor, log: log) { context, epoch in
+                var record = base
+                record["epochs_completed"] = String(epoch + 1)
+                record["checkpoint_of_epoch"] = String(epoch + 1)
+                try KerasH5.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
+            })
+        }
+        if let history { own.append(HistoryFile(path: history)) }
+
+        let result = try Trainer.fit(model: network, optimizer: optimizer, train: train, validation: validation,
+                                     options: options, callbacks: own + callbacks)
+        let completed = result.interruption?.epoch ?? (result.epochs.last.map { $0 + 1 } ?? done)
+        provenance["epochs_completed"] = String(completed)
+        if let interruption = result.interruption { provenance["interrupted"] = interruption.description }
+        var outcome = TrainingOutcome(model: network, optimizer: optimizer, history: result, provenance: provenance)
+        if let early, result.interruption == nil {
+            outcome.bestEpoch = early.bestEpoch
+            outcome.stoppedEpoch = early.stoppedEpoch > 0 ? early.stoppedEpoch : nil
+            provenance["best_epoch"] = String(early.bestEpoch + 1)
+            outcome.provenance = provenance
+        }
+        if let plot {
+            let svg = LearningCurves.svg(history: result, monitor: monitor, bestEpoch: outcome.bestEpoch,
+                                         stoppedEpoch: outcome.stoppedEpoch)
+            try AtomicFile.write(Data(svg.utf8), to: plot)
+        }
+        return outcome
+    }
+
+    /// The network the recipe names, fitted to the data's shapes, with the saved model it was
+    /// read from when resuming.
+    func buildModel(for train: ImageDataset) throws -> (Sequential, SavedModel?) {
+        let network: Sequential
+        var saved: SavedModel?
+        var source: String?
+        switch architecture {
+        case .resume(let path):
+            saved = try KerasH5.load(path: path)
+            network = saved!.model
+            network.initialize(dropoutSeed: seed)
+            source = path
+        case .modelConfig(let path):
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw MLPError.io(path: path, problem: "cannot read file")
+            }
+            network = try ModelConfig.model(fromJSON: text, source: path)
+            network.initialize(seed: seed)
+            source = path
+        case .layers(let hidden, let dropout, let l2, let batchNorm):
+            network = Sequential.mlp(inputShape: [train.featureCount], hidden: hidden, classes: train.classCount,
+                                     dropout: dropout, l2: l2, batchNorm: batchNorm, seed: seed)
+        }
+        do {
+            try network.checkFits(train)
+        } catch MLPError.model(let problem) {
+            // Only a model from a file can disagree with the data: name the file.
+            if let source { throw MLPError.io(path: source, problem: problem) }
+            throw MLPError.model(problem)
+        }
+        return (network, saved)
+    }
+
+    func buildOptimizer(saved: SavedModel?, steps: Int, log: (String) -> Void) throws -> Optimizer {
+        let optimizer: Optimizer
+        if let saved, case .resume(let path) = architecture, let restored = saved.optimizer {
+            optimizer = restored
+            if let learningRate {
+                optimizer.learningRate = learningRate
+                optimizer.schedule = nil
+            }
+            for warning in saved.warnings { log("note: \(path): \(warning)") }
+            log("resuming \(path): \(restored.kerasClassName) after \(restored.iterations) iterations"
+                + (saved.optimizerStateRestored ? "" : " (no optimizer state in the file: starting it afresh)"))
+        } else {
+            if let saved, case .resume(let path) = architecture {
+                for warning in saved.warnings { log("note: \(path): \(warning)") }
+            }
+            optimizer = self.optimizer.make(learningRate: learningRate)
+        }
+        if cosineDecay {
+            let schedule = CosineDecay(initialLearningRate: optimizer.learningRate, decaySteps: optimizer.iterations + epochs * steps)
+            optimizer.schedule = schedule
+        }
+        return optimizer
+    }
+
+    /// What every saved model of this run records: the data, the options, the seed, the date.
+    func provenanceBase(data: DatasetPair) -> [String: String] {
+        var options: [String: Any] = [
+            "epochs": epochs, "batch_size": batchSize, "optimizer": optimizer.rawValue,
+            "validation_split": validationSplit, "metrics": validationAUC ? ["accuracy", "auc"] : ["accuracy"],
+        ]
+        options["learning_rate"] = (learningRate ?? optimizer.make().learningRate).decimalDouble
+        if cosineDecay { options["lr_schedule"] = "cosine" }
+        switch architecture {
+        case .layers(let hidden, let dropout, let l2, let batchNorm):
+            options["layers"] = hidden.map { "\($0.units):\($0.activation.rawValue)" }.joined(separator: ",")
+            options["dropout"] = dropout.decimalDouble
+            if l2 > 0 { options["l2"] = l2.decimalDouble }
+            if batchNorm { options["batch_norm"] = true }
+        case .modelConfig(let path): options["model"] = path
+        case .resume(let path): options["resume"] = path
+        }
+        if let earlyStoppingPatience { options["early_stopping"] = earlyStoppingPatience }
+        if let reduceLROnPlateau {
+            options["reduce_lr_on_plateau"] = reduceLROnPlateau.patience
+            options["reduce_lr_factor"] = reduceLROnPlateau.factor
+        }
+        if earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil {
+            options["monitor"] = monitor.name
+            if monitor.minDelta > 0 { options["min_delta"] = monitor.minDelta }
+        }
+        return [
+            "version": mlpVersion, "dataset": data.name, "dataset_file": data.source, "dataset_sha256": data.checksum,
+            "options": jsonText(options), "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
+        ]
+    }
+}
