@@ -15,12 +15,17 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
+MODELS = os.path.join(os.path.dirname(HERE), "Models")
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug"
 RUNS = {
     "baseline_rmsprop": ["--epochs", "3"],
     "dropout_adam": ["--epochs", "3", "--optimizer", "adam", "--layers", "64:gelu,32:tanh", "--dropout", "0.3"],
     "sgd_activations": ["--epochs", "2", "--optimizer", "sgd", "--layers", "48:sigmoid,40:elu,32:selu,24:swish,16:linear"],
     "adamw_relu": ["--epochs", "2", "--optimizer", "adamw", "--layers", "100:relu,50:relu"],
+    "l2_batchnorm_cosine": ["--epochs", "2", "--optimizer", "adam", "--layers", "64:relu,32:relu", "--l2", "0.01",
+                            "--batch-norm", "--dropout", "0.2", "--lr-schedule", "cosine", "--validation-split", "0.2",
+                            "--early-stopping", "1"],
+    "regularized_config": ["--epochs", "2", "--model", os.path.join(MODELS, "regularized.json")],
 }
 results = []
 
@@ -76,6 +81,21 @@ def main():
                 check(f"{name}: {label} layer shapes and params equal mlp-inspect's",
                       shapes == ours_shapes and params == [l["params"] for l in summary["layers"]],
                       f"{shapes} {params} vs {ours_shapes}")
+                regularized = [l.kernel_regularizer.get_config() for l in loaded.layers
+                               if getattr(l, "kernel_regularizer", None) is not None]
+                ours_regularized = [l["config"] for l in summary["regularizers"]]
+                check(f"{name}: {label} reads the same kernel regularizers",
+                      [round(r.get("l2", 0), 9) for r in regularized] == [round(r.get("l2", 0), 9) for r in ours_regularized],
+                      f"{regularized} vs {ours_regularized}")
+                if label == "keras3":
+                    # compile=True (the default) rebuilt the optimizer, its schedule and its state.
+                    iterations = int(keras.ops.convert_to_numpy(loaded.optimizer.iterations))
+                    schedule = loaded.optimizer._learning_rate
+                    ours_schedule = isinstance(summary["optimizer"]["config"]["learning_rate"], dict)
+                    check(f"{name}: keras3 compiles the file with its optimizer, schedule and iterations",
+                          iterations == summary["optimizer_iterations"]
+                          and isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule) == ours_schedule,
+                          f"{iterations} iterations, schedule {type(schedule).__name__}")
                 if label == "keras3":
                     gap, worst = differences(report, sklearn_metrics(y, theirs), len(y))
                     check(f"{name}: mlp-eval's metrics equal scikit-learn's on Keras's predictions",

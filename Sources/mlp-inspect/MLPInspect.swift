@@ -25,6 +25,11 @@ struct MLPInspect: ParsableCommand {
         json ? try printJSON(saved) : printText(saved)
     }
 
+    /// The layers with a kernel regularizer, in order.
+    func regularizers(_ network: Sequential) -> [(layer: String, regularizer: Regularizer)] {
+        network.layers.compactMap { layer in (layer as? Dense)?.kernelRegularizer.map { (layer.name, $0) } }
+    }
+
     func optimizerDescription(_ saved: SavedModel) -> (name: String, settings: [String: Any])? {
         guard let config = saved.trainingConfig?["optimizer_config"] as? [String: Any] else { return nil }
         return (config["class_name"] as? String ?? "?", config["config"] as? [String: Any] ?? [:])
@@ -38,6 +43,12 @@ struct MLPInspect: ParsableCommand {
         field("written by", "Keras \(saved.kerasVersion ?? "?") (backend \(saved.backend ?? "?"))"
               + (saved.provenance["version"].map { ", mlp \($0)" } ?? ""))
         field("input shape", ModelSummary.shapeText(network.inputShape))
+        let regularized = regularizers(network)
+        if !regularized.isEmpty {
+            field("regularizers", regularized.map { "\($0.layer): \($0.regularizer.kerasClassName)("
+                + ($0.regularizer.kerasObject()["config"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }
+                    .map { "\($0.key)=\(format($0.value))" }.joined(separator: ", ") + ")" }.joined(separator: "; "))
+        }
         field("loss", saved.loss ?? "none (model not compiled)")
         if let (name, settings) = optimizerDescription(saved) {
             let keys = ["learning_rate", "rho", "momentum", "epsilon", "centered", "beta_1", "beta_2", "weight_decay", "nesterov"]
@@ -48,7 +59,8 @@ struct MLPInspect: ParsableCommand {
         } else {
             field("optimizer", "none")
         }
-        for key in ["dataset", "dataset_file", "dataset_sha256", "options", "seed", "created", "command", "interrupted"] {
+        for key in ["dataset", "dataset_file", "dataset_sha256", "options", "seed", "created", "command", "epochs_completed",
+                    "best_epoch", "checkpoint_of_epoch", "interrupted"] {
             if let value = saved.provenance[key] { field(key, value) }
         }
         for warning in saved.warnings { print("note: \(warning)") }
@@ -64,15 +76,19 @@ struct MLPInspect: ParsableCommand {
         }
     }
 
-    /// A config value as JSON spells it: 0.001, false, null.
+    /// A config value as JSON spells it: 0.001, false, null; a schedule as its class and settings.
     func format(_ value: Any) -> String {
+        if let object = value as? [String: Any], let name = object["class_name"] as? String {
+            let config = (object["config"] as? [String: Any] ?? [:]).filter { !($0.value is NSNull) && $0.key != "name" }
+            return name + "(" + config.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }.joined(separator: ", ") + ")"
+        }
         if let n = value as? Double, n != n.rounded() { return Float(n).description }
         guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]) else { return "\(value)" }
         return String(decoding: data, as: UTF8.self)
     }
 
     func field(_ label: String, _ value: String) {
-        print(label.padding(toLength: 16, withPad: " ", startingAt: 0) + value)
+        print(label.padding(toLength: max(16, label.count + 1), withPad: " ", startingAt: 0) + value)
     }
 
     func printJSON(_ saved: SavedModel) throws {
@@ -89,6 +105,11 @@ struct MLPInspect: ParsableCommand {
             "keras_version": saved.kerasVersion ?? NSNull(), "backend": saved.backend ?? NSNull(),
             "loss": saved.loss ?? NSNull(), "optimizer_state": saved.optimizerStateRestored,
             "provenance": saved.provenance, "notes": saved.warnings,
+            "regularizers": regularizers(network).map { entry -> [String: Any] in
+                var object = entry.regularizer.kerasObject()
+                object["layer"] = entry.layer
+                return object
+            },
         ]
         if let (name, settings) = optimizerDescription(saved) {
             object["optimizer"] = ["class_name": name, "config": settings] as [String: Any]

@@ -7,10 +7,10 @@ import MLPKit
     @Test(arguments: Activation.allCases)
     func forwardMatchesKeras(_ activation: Activation) throws {
         let golden = try #require(try jsonFixture("keras/golden.json")["activations"] as? [String: Any])
-        var x = floats(golden["x"])
+        var x = try floats(golden["x"])
         var a = [Float](repeating: 0, count: x.count)
         activation.forward(&x, &a, rows: 1, width: x.count)
-        #expect(maxDifference(a, floats(golden[activation.rawValue])) < 2e-6)
+        #expect(maxDifference(a, try floats(golden[activation.rawValue])) < 2e-6)
     }
 
     /// Backward against central finite differences of L = sum(w · f(z)) for fixed weights w.

@@ -15,7 +15,7 @@ import MLPKit
         for (split, data) in [("train", pair.train), ("test", pair.test)] {
             let info = try #require(expected[split] as? [String: Any])
             #expect(data.count == info["count"] as? Int)
-            #expect(Array(data.labels.prefix(10)) == (info["fine_labels"] as? [Int] ?? []).map(Int32.init))
+            #expect(Array(data.labels.prefix(10)) == (try ints(info["fine_labels"])).map(Int32.init))
             let images = try #require(info["first_images_hwc"] as? [[Int]])
             for (n, pixels) in images.enumerated() {
                 let row = Array(data.storage[(n * 3072)..<((n + 1) * 3072)]).map(Int.init)
@@ -35,7 +35,7 @@ import MLPKit
         let expected = try #require(try jsonFixture("cifar/cifar_expected.json")["train"] as? [String: Any])
         let pair = try CIFAR100.load(path: fixture(archive), labelMode: .coarse)
         #expect(pair.train.classCount == 20)
-        #expect(Array(pair.train.labels.prefix(10)) == (expected["coarse_labels"] as? [Int] ?? []).map(Int32.init))
+        #expect(Array(pair.train.labels.prefix(10)) == (try ints(expected["coarse_labels"])).map(Int32.init))
         #expect(pair.train.classNames.first == "coarse_00")
     }
 

@@ -3,24 +3,25 @@ import Testing
 import MLPKit
 
 @Suite struct KerasH5Tests {
-    static let models: [String] = {
-        let data = (try? Data(contentsOf: URL(fileURLWithPath: fixture("keras/models.json")))) ?? Data()
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return object.keys.sorted()
-    }()
+    /// The fixture models; a missing or empty fixture fails the tests built from it.
+    static func models() throws -> [String] {
+        let names = try jsonFixture("keras/models.json").keys.sorted()
+        guard !names.isEmpty else { throw MLPError.format(path: fixture("keras/models.json"), problem: "no models") }
+        return names
+    }
 
     /// Every model Keras 3 and tf_keras wrote predicts here what it predicted there.
-    @Test(arguments: models)
+    @Test(arguments: try models())
     func predictsAsKeras(_ file: String) throws {
         let info = try #require(try jsonFixture("keras/models.json")[file] as? [String: Any])
         let saved = try KerasH5.load(path: fixture("keras/" + file))
-        let predictions = saved.model.predict(floats(info["inputs"]), batchSize: 2)
-        let difference = maxDifference(predictions, floats(info["predictions"]))
+        let predictions = saved.model.predict(try floats(info["inputs"]), batchSize: 2)
+        let difference = maxDifference(predictions, try floats(info["predictions"]))
         #expect(difference < 1e-5, "\(file): largest difference \(difference)")
     }
 
     /// Parameter counts and output shapes as `model.summary()` gives them.
-    @Test(arguments: models)
+    @Test(arguments: try models())
     func summaryAgreesWithKeras(_ file: String) throws {
         let info = try #require(try jsonFixture("keras/models.json")[file] as? [String: Any])
         let saved = try KerasH5.load(path: fixture("keras/" + file))

@@ -133,16 +133,16 @@ import MLPKit
     @Test func trainStepMatchesKeras() throws {
         let golden = try #require(try jsonFixture("keras/golden.json")["train_step"] as? [String: Any])
         let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 5, activation: .relu)], classes: 3, seed: 0)
-        for (parameter, values) in zip(model.parameters, golden["before"] as? [Any] ?? []) { parameter.value.assign(floats(values)) }
-        let labels = (golden["labels"] as? [Int] ?? []).map(Int32.init)
+        for (parameter, values) in zip(model.parameters, try #require(golden["before"] as? [Any])) { parameter.value.assign(try floats(values)) }
+        let labels = (try ints(golden["labels"])).map(Int32.init)
         let optimizer = RMSprop(learningRate: 0.01)
         optimizer.build(for: model.trainableParameters)
-        let result = model.computeGradients(floats(golden["x"]), labels: labels, rows: labels.count)
+        let result = model.computeGradients(try floats(golden["x"]), labels: labels, rows: labels.count)
         optimizer.apply(to: model.trainableParameters)
         let kerasLoss = (golden["loss"] as? NSNumber)?.doubleValue ?? .nan
         #expect(abs(result.loss / Double(labels.count) - kerasLoss) < 1e-6)
-        for (parameter, values) in zip(model.parameters, golden["after"] as? [Any] ?? []) {
-            #expect(maxDifference(parameter.value.array, floats(values)) < 1e-6, "\(parameter.name)")
+        for (parameter, values) in zip(model.parameters, try #require(golden["after"] as? [Any])) {
+            #expect(maxDifference(parameter.value.array, try floats(values)) < 1e-6, "\(parameter.name)")
         }
     }
 }

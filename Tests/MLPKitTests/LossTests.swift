@@ -7,9 +7,9 @@ import MLPKit
     /// 0 and 1, where Keras's clip to [1e-7, 1 - 1e-7] decides the value.
     @Test func matchesKeras() throws {
         let golden = try #require(try jsonFixture("keras/golden.json")["loss"] as? [String: Any])
-        let p = floats(golden["probabilities"])
-        let labels = (golden["labels"] as? [Int] ?? []).map(Int32.init)
-        let expected = doubles(golden["per_sample"])
+        let p = try floats(golden["probabilities"])
+        let labels = (try ints(golden["labels"])).map(Int32.init)
+        let expected = try doubles(golden["per_sample"])
         for row in 0..<labels.count {
             let slice = Array(p[(row * 3)..<(row * 3 + 3)])
             let value = CategoricalCrossentropy.loss(probabilities: slice, labels: [labels[row]], rows: 1, classes: 3).loss

@@ -6,11 +6,12 @@ import Testing
 import MLPKit
 
 @Suite struct MetricsTests {
-    static let cases: [String] = {
-        let data = (try? Data(contentsOf: URL(fileURLWithPath: fixture("metrics/cases.json")))) ?? Data()
-        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        return ((object["cases"] as? [String: Any]) ?? [:]).keys.sorted()
-    }()
+    /// The scikit-learn cases; a missing or empty fixture fails the tests built from it.
+    static func cases() throws -> [String] {
+        let names = ((try jsonFixture("metrics/cases.json")["cases"] as? [String: Any]) ?? [:]).keys.sorted()
+        guard !names.isEmpty else { throw MLPError.format(path: fixture("metrics/cases.json"), problem: "no cases") }
+        return names
+    }
 
     struct Case {
         var classes: Int
@@ -26,14 +27,14 @@ import MLPKit
         let probabilities = bytes.withUnsafeBytes { raw in
             (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
         }
-        return Case(classes: item["classes"] as? Int ?? 0, labels: item["labels"] as? [Int] ?? [], probabilities: probabilities,
-                    expected: item)
+        return Case(classes: try #require(item["classes"] as? Int), labels: try #require(item["labels"] as? [Int]),
+                    probabilities: probabilities, expected: item)
     }
 
     func number(_ value: Any?) -> Double { (value as? NSNumber)?.doubleValue ?? .nan }
 
     /// Accuracy, top-k, every AUC and log loss against scikit-learn, to 1e-9.
-    @Test(arguments: cases)
+    @Test(arguments: try cases())
     func agreesWithScikitLearn(_ name: String) throws {
         let c = try load(name)
         let predicted = Classification.predictedClasses(c.probabilities, classes: c.classes)
@@ -62,7 +63,7 @@ import MLPKit
         #expect(abs(logLoss - number(c.expected["log_loss"])) < 1e-9, "log loss \(logLoss)")
     }
 
-    @Test(arguments: cases)
+    @Test(arguments: try cases())
     func confusionAndPerClassScores(_ name: String) throws {
         let c = try load(name)
         let predicted = Classification.predictedClasses(c.probabilities, classes: c.classes)
@@ -70,7 +71,7 @@ import MLPKit
         #expect(confusion == c.expected["confusion"] as? [[Int]])
         let scores = Classification.precisionRecallF1(confusion: confusion)
         for (key, values) in [("precision", scores.map(\.precision)), ("recall", scores.map(\.recall)), ("f1", scores.map(\.f1))] {
-            #expect(maxDifference(values, doubles(c.expected[key])) < 1e-12, "\(key)")
+            #expect(maxDifference(values, try doubles(c.expected[key])) < 1e-12, "\(key)")
         }
         #expect(scores.map(\.support) == c.expected["support"] as? [Int])
     }

@@ -14,8 +14,28 @@ func jsonFixture(_ relative: String) throws -> [String: Any] {
     return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
 }
 
-func floats(_ value: Any?) -> [Float] { (value as? [Any] ?? []).map { Float(($0 as? NSNumber)?.doubleValue ?? .nan) } }
-func doubles(_ value: Any?) -> [Double] { (value as? [Any] ?? []).map { ($0 as? NSNumber)?.doubleValue ?? .nan } }
+/// A golden number: a JSON number, or a float written as its exact decimal string ("nan"
+/// included), which Foundation's JSON reader would otherwise round; anything else fails.
+func number(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws -> Double {
+    if let text = value as? String, let parsed = Double(text) { return parsed }
+    return try #require((value as? NSNumber)?.doubleValue, "not a number: \(String(describing: value))",
+                        sourceLocation: sourceLocation)
+}
+
+/// A golden list of numbers (see `number`); anything else (a missing key) fails the test.
+func doubles(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Double] {
+    let list = try #require(value as? [Any], "not a list of numbers: \(String(describing: value))", sourceLocation: sourceLocation)
+    return try list.map { try number($0, sourceLocation: sourceLocation) }
+}
+
+func floats(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Float] {
+    try doubles(value, sourceLocation: sourceLocation).map(Float.init)
+}
+
+/// A golden list of integers; anything else fails the test.
+func ints(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Int] {
+    try #require(value as? [Int], "not a list of integers: \(String(describing: value))", sourceLocation: sourceLocation)
+}
 
 /// The largest absolute difference between two equally long arrays (infinity if lengths differ).
 func maxDifference<T: BinaryFloatingPoint>(_ a: [T], _ b: [T]) -> Double {

@@ -93,7 +93,8 @@ public final class TrainingContext {
     /// Steps of the current epoch done.
     var step = 0
 
-    init(model: Sequential, optimizer: Optimizer, options: TrainingOptions, stepsPerEpoch: Int) {
+    /// A context for `fit`, or for driving callbacks by hand.
+    public init(model: Sequential, optimizer: Optimizer, options: TrainingOptions, stepsPerEpoch: Int) {
         self.model = model
         self.optimizer = optimizer
         self.options = options

@@ -1,6 +1,7 @@
 /// Keras's `ModelCheckpoint(save_best_only=True, verbose=1)`: after each epoch whose monitored
 /// metric improves on the best so far, saves the model (atomically, through `save`), printing
-/// Keras's line "Epoch N: val_loss improved from X to Y, saving model to FILE".
+/// Keras's lines "Epoch N: val_loss improved from X to Y, saving model to FILE" and "Epoch N:
+/// finished saving model to FILE", or "Epoch N: val_loss did not improve from X".
 public final class ModelCheckpoint: Callback {
     public let path: String
     public let monitor: Monitor
@@ -36,6 +37,7 @@ public final class ModelCheckpoint: Callback {
         best = current
         try save(context, epoch)
         savedEpochs.append(epoch)
+        log("Epoch \(epoch + 1): finished saving model to \(path)")
     }
 
     private func format5(_ x: Double) -> String {
