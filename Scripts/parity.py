@@ -1,9 +1,11 @@
 """Holdout accuracy of mlp-train against Keras 3 with the same settings on the same archive.
 
-Trains the notebook's baseline (Dense(128, relu) → Dense(100, softmax), RMSprop, batch 128)
-with Keras 3 and with mlp-train for each seed, and prints each holdout accuracy and the means.
+Trains the notebook's baseline (Dense(128, relu) → Dense(100, softmax), RMSprop, batch 128), or
+the architecture of a Keras model config given with --model, with Keras 3 and with mlp-train
+for each seed, and prints each holdout accuracy and the means.
 
     python Scripts/parity.py ARCHIVE --epochs 3 --learning-rate 1e-4 --seeds 1 2 3 [--bin DIR]
+    python Scripts/parity.py ARCHIVE --model Models/regularized.json --epochs 5 --learning-rate 1e-3
 """
 import argparse, os, re, subprocess, sys, tarfile, pickle, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -28,22 +30,27 @@ def load(path, splits=("train", "test")):
     return out
 
 
-def keras_accuracy(data, seed, epochs, learning_rate):
+def keras_accuracy(data, seed, epochs, learning_rate, config=None):
     import keras
     keras.utils.set_random_seed(seed)
     (x, y), (xt, yt) = data["train"], data["test"]
-    model = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(128, activation="relu"),
-                              keras.layers.Dense(100, activation="softmax")])
+    if config:
+        with open(config) as f:
+            model = keras.models.model_from_json(f.read())
+    else:
+        model = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(128, activation="relu"),
+                                  keras.layers.Dense(100, activation="softmax")])
     model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(x, keras.utils.to_categorical(y, 100), epochs=epochs, batch_size=128, verbose=0)
     return float((model.predict(xt, verbose=0, batch_size=1000).argmax(axis=1) == yt).mean())
 
 
-def mlp_accuracy(binary, archive, seed, epochs, learning_rate):
+def mlp_accuracy(binary, archive, seed, epochs, learning_rate, config=None):
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([os.path.join(binary, "mlp-train"), "--data", archive, "-o", os.path.join(tmp, "m.h5"),
-                              "--epochs", str(epochs), "--learning-rate", str(learning_rate), "--seed", str(seed)],
+                              "--epochs", str(epochs), "--learning-rate", str(learning_rate), "--seed", str(seed)]
+                             + (["--model", config] if config else []),
                              capture_output=True, text=True, check=True).stdout
     return float(re.search(r"holdout: accuracy ([0-9.]+)", out).group(1))
 
@@ -55,12 +62,13 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=1e-4)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--bin", default=".build/release")
+    parser.add_argument("--model", help="a Keras model config (JSON) to train instead of the baseline")
     args = parser.parse_args()
     data = load(args.archive)
     ours, theirs = [], []
     for seed in args.seeds:
-        theirs.append(keras_accuracy(data, seed, args.epochs, args.learning_rate))
-        ours.append(mlp_accuracy(args.bin, args.archive, seed, args.epochs, args.learning_rate))
+        theirs.append(keras_accuracy(data, seed, args.epochs, args.learning_rate, args.model))
+        ours.append(mlp_accuracy(args.bin, args.archive, seed, args.epochs, args.learning_rate, args.model))
         print(f"seed {seed}: keras 3 {theirs[-1]:.4f}   mlp-train {ours[-1]:.4f}", flush=True)
     gap = 100 * (np.mean(ours) - np.mean(theirs))
     print(f"mean over {len(args.seeds)} seeds: keras 3 {np.mean(theirs):.4f}   mlp-train {np.mean(ours):.4f}   "

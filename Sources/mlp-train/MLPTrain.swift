@@ -52,7 +52,7 @@ struct MLPTrain: ParsableCommand {
             throw ExitCode(130)
         }
         // The same evaluation as mlp-eval's, so the two report the same numbers.
-        let holdout = try Evaluation.evaluate(model: outcome.model, data: pair.test)
+        let holdout = try Evaluation.accuracyAndLogLoss(model: outcome.model, data: pair.test)
         print(String(format: "holdout: accuracy %.4f, loss %.4f on %d images", holdout.accuracy, holdout.logLoss, pair.test.count))
         try final.save(to: output)
         print("saved \(output)")

@@ -88,7 +88,7 @@ import MLPKit
     /// pass, so a training-mode backward is checked against a mask held constant.
     @Test func dropoutScalesAndMasks() {
         let dropout = Dropout(name: "dropout", shape: [1000], rate: 0.25, seed: 9)
-        dropout.reserve(rows: 1)
+        dropout.reserve(rows: 1, training: true)
         let x = [Float](repeating: 1, count: 1000)
         let inference = Array(UnsafeBufferPointer(start: dropout.forward(x, rows: 1, training: false), count: 1000))
         #expect(inference == x)

@@ -67,8 +67,9 @@ public final class BatchNormalization: Layer {
         sumB.deallocate()
     }
 
-    public func reserve(rows: Int) {
+    public func reserve(rows: Int, training: Bool) {
         output.reserve(rows * outputWidth)
+        guard training else { return }
         inputGradient.reserve(rows * outputWidth)
         normalized.reserve(rows * outputWidth)
     }

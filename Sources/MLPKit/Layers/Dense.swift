@@ -70,9 +70,10 @@ public final class Dense: Layer {
 
     public func configure(compute: ComputeOptions) { self.compute = compute }
 
-    public func reserve(rows: Int) {
+    public func reserve(rows: Int, training: Bool) {
         z.reserve(rows * units)
         a.reserve(rows * units)
+        guard training else { return }
         inputGradient.reserve(rows * inputShape[0])
         if activation == .relu {
             packedGradient.reserve(rows * units)

@@ -25,7 +25,9 @@ public final class Dropout: Layer {
 
     public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
 
-    public func reserve(rows: Int) {
+    public func reserve(rows: Int, training: Bool) {
+        // Inference passes the input through: the buffers serve training only.
+        guard training else { return }
         output.reserve(rows * outputWidth)
         mask.reserve(rows * outputWidth)
     }

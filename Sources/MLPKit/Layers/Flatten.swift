@@ -13,7 +13,7 @@ public final class Flatten: Layer {
         self.inputShape = inputShape
     }
 
-    public func reserve(rows: Int) {}
+    public func reserve(rows: Int, training: Bool) {}
 
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> { input }
 
@@ -53,7 +53,7 @@ public final class ActivationLayer: Layer {
 
     public func configure(compute: ComputeOptions) { threads = compute.threads }
 
-    public func reserve(rows: Int) {
+    public func reserve(rows: Int, training: Bool) {
         z.reserve(rows * outputWidth)
         a.reserve(rows * outputWidth)
     }

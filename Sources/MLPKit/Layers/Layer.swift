@@ -37,8 +37,9 @@ public protocol Layer: AnyObject {
     /// Whether a backward pass exists; inference-only layers refuse to train.
     var supportsTraining: Bool { get }
 
-    /// Sizes every buffer for batches of up to `rows` samples; call before the batch loop.
-    func reserve(rows: Int)
+    /// Sizes the buffers for batches of up to `rows` samples: the forward pass's, and with
+    /// `training` the backward pass's too; call before the batch loop.
+    func reserve(rows: Int, training: Bool)
     /// Sets how the layer's numeric work runs (cores, shortcuts); layers without heavy work
     /// ignore it.
     func configure(compute: ComputeOptions)

@@ -19,7 +19,7 @@ public final class Rescaling: Layer {
         inputShape = shape
     }
 
-    public func reserve(rows: Int) { output.reserve(rows * outputWidth) }
+    public func reserve(rows: Int, training: Bool) { output.reserve(rows * outputWidth) }
 
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
         let y = output.pointer

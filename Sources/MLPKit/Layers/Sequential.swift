@@ -9,7 +9,9 @@ public final class Sequential {
     // Used only when the last layer is not a Dense with softmax, where the loss gradient
     // cannot be fused with the activation's.
     private let lossGradient = FloatBuffer(count: 0)
-    private var reservedRows = 0
+    // The largest batch the buffers hold, for inference and for training.
+    private var forwardRows = 0
+    private var trainingRows = 0
 
     /// How the model's numeric work runs; every layer follows it.
     public var compute = ComputeOptions() {
@@ -47,17 +49,21 @@ public final class Sequential {
         }
     }
 
-    /// Sizes every layer's buffers for batches of up to `rows`; cheap when already large enough.
-    public func reserve(rows: Int) {
-        guard rows > reservedRows else { return }
-        for layer in layers { layer.reserve(rows: rows) }
-        lossGradient.reserve(rows * outputWidth)
-        reservedRows = rows
+    /// Sizes every layer's buffers for batches of up to `rows`, for inference or (with
+    /// `training`) for training too; cheap when already large enough.
+    public func reserve(rows: Int, training: Bool = true) {
+        guard rows > (training ? trainingRows : forwardRows) else { return }
+        for layer in layers { layer.reserve(rows: rows, training: training) }
+        forwardRows = max(forwardRows, rows)
+        if training {
+            lossGradient.reserve(rows * outputWidth)
+            trainingRows = rows
+        }
     }
 
     /// x is (rows, inputWidth); returns (rows, outputWidth), valid until the next forward.
     public func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
-        reserve(rows: rows)
+        reserve(rows: rows, training: training)
         var activations = x
         for layer in layers { activations = layer.forward(activations, rows: rows, training: training) }
         return activations

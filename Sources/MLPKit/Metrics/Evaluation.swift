@@ -42,18 +42,36 @@ public enum Evaluation {
     /// A model whose last activation is not softmax is evaluated on the softmax of its outputs.
     public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 500,
                                 bootstrap: Int = 0, seed: UInt64 = 0) throws -> EvaluationReport {
-        let classes = data.classCount
+        let (probabilities, notes) = try self.probabilities(model: model, data: data, batchSize: batchSize)
+        return report(probabilities: probabilities, labels: data.labels.map(Int.init), classNames: data.classNames,
+                      bootstrap: bootstrap, seed: seed, notes: notes)
+    }
+
+    /// Accuracy and log loss exactly as `evaluate` reports them, without the rest of the report
+    /// (the holdout line of `mlp-train`).
+    public static func accuracyAndLogLoss(model: Sequential, data: ImageDataset, batchSize: Int = 500) throws
+        -> (accuracy: Double, logLoss: Double)
+    {
+        let (probabilities, _) = try self.probabilities(model: model, data: data, batchSize: batchSize)
+        let labels = data.labels.map(Int.init)
+        let predicted = Classification.predictedClasses(probabilities, classes: data.classCount)
+        return (Classification.accuracy(predicted: predicted, labels: labels),
+                Classification.logLoss(probabilities, labels: labels, classes: data.classCount))
+    }
+
+    /// The model's probabilities for `data`, (samples, classes): its outputs, or their softmax
+    /// (with a note) when its last activation is not softmax.
+    static func probabilities(model: Sequential, data: ImageDataset, batchSize: Int) throws -> ([Float], [String]) {
         try model.checkFits(data)
         var notes: [String] = []
         var probabilities = Trainer.predict(model: model, data: data, batchSize: batchSize)
         if !model.endsInSoftmax {
             notes.append("the model's last activation is not softmax, so its outputs are not probabilities; evaluated their softmax")
             probabilities.withUnsafeMutableBufferPointer { p in
-                Activation.softmax.forward(p.baseAddress!, p.baseAddress!, rows: data.count, width: classes)
+                Activation.softmax.forward(p.baseAddress!, p.baseAddress!, rows: data.count, width: data.classCount)
             }
         }
-        return report(probabilities: probabilities, labels: data.labels.map(Int.init), classNames: data.classNames,
-                      bootstrap: bootstrap, seed: seed, notes: notes)
+        return (probabilities, notes)
     }
 
     /// The report for given probabilities (samples, classes) and labels.

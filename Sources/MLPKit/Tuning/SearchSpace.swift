@@ -1,0 +1,284 @@
+import Foundation
+
+/// One hyperparameter's value in a trial.
+public enum HyperValue: Sendable, Hashable, CustomStringConvertible {
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case bool(Bool)
+
+    public var description: String {
+        switch self {
+        case .int(let v): return String(v)
+        case .double(let v): return pythonFloat(v)
+        case .string(let v): return v
+        case .bool(let v): return v ? "true" : "false"
+        }
+    }
+
+    /// The value as JSON holds it.
+    public var json: Any {
+        switch self {
+        case .int(let v): return v
+        case .double(let v): return v
+        case .string(let v): return v
+        case .bool(let v): return v
+        }
+    }
+
+    /// A JSON number, string or boolean as a value; nil for anything else.
+    public init?(json: Any) {
+        if let number = json as? NSNumber {
+            // JSONSerialization gives true and false as NSNumbers too; their type code tells.
+            switch String(cString: number.objCType) {
+            case "c", "B": self = .bool(number.boolValue)
+            case "d", "f": self = .double(number.doubleValue)
+            default: self = .int(number.intValue)
+            }
+            return
+        }
+        if let text = json as? String { self = .string(text); return }
+        return nil
+    }
+
+    public var number: Double? {
+        switch self {
+        case .int(let v): return Double(v)
+        case .double(let v): return v
+        default: return nil
+        }
+    }
+}
+
+/// How one hyperparameter is drawn, as the space JSON spells it.
+public enum Distribution: Sendable, Equatable {
+    /// `{"log_uniform": [low, high]}`: uniform in the logarithm.
+    case logUniform(Double, Double)
+    /// `{"uniform": [low, high]}`.
+    case uniform(Double, Double)
+    /// `{"int": [low, high]}`: an integer from low to high, both included.
+    case int(Int, Int)
+    /// `{"choice": [a, b, ...]}`: one of the values, equally likely.
+    case choice([HyperValue])
+
+    func sample(_ generator: inout SeededGenerator) -> HyperValue {
+        switch self {
+        case .logUniform(let low, let high):
+            return .double(exp(log(low) + Double(generator.nextUnitFloat()) * (log(high) - log(low))))
+        case .uniform(let low, let high):
+            return .double(low + Double(generator.nextUnitFloat()) * (high - low))
+        case .int(let low, let high):
+            return .int(low + generator.nextInt(below: high - low + 1))
+        case .choice(let values):
+            return values[generator.nextInt(below: values.count)]
+        }
+    }
+
+    /// The space JSON's spelling.
+    var json: [String: Any] {
+        switch self {
+        case .logUniform(let a, let b): return ["log_uniform": [a, b]]
+        case .uniform(let a, let b): return ["uniform": [a, b]]
+        case .int(let a, let b): return ["int": [a, b]]
+        case .choice(let values): return ["choice": values.map(\.json)]
+        }
+    }
+
+    /// Whether the values are numbers spread on a logarithmic scale.
+    public var isLogarithmic: Bool { if case .logUniform = self { return true } else { return false } }
+}
+
+/// The hyperparameters a search draws, by key: `learning_rate`, `layers`, `units` (every hidden
+/// layer's, as in KerasTuner's usual MLP search), `dropout`, `optimizer`, `batch_size`, `l2` and
+/// `batch_norm`. Keys not in the space keep `mlp-train`'s defaults.
+public struct SearchSpace: Sendable, Equatable {
+    /// Every key a space may hold, in the order trials list them.
+    public static let keys = ["learning_rate", "layers", "units", "dropout", "optimizer", "batch_size", "l2", "batch_norm"]
+
+    /// The keys of the space, in `keys` order, with their distributions.
+    public private(set) var entries: [(key: String, distribution: Distribution)]
+
+    public static func == (a: SearchSpace, b: SearchSpace) -> Bool {
+        a.entries.map(\.key) == b.entries.map(\.key) && a.entries.map(\.distribution) == b.entries.map(\.distribution)
+    }
+
+    /// The issue's example and KerasTuner's usual MLP search: learning rate 1e-4 to 1e-2 on a
+    /// log scale, 1 to 3 layers of 64, 128, 256 or 512 units, dropout 0 to 0.5, Adam or RMSprop.
+    public static let standard = try! SearchSpace(entries: [
+        ("learning_rate", .logUniform(1e-4, 1e-2)), ("layers", .int(1, 3)), ("units", .choice([.int(64), .int(128), .int(256), .int(512)])),
+        ("dropout", .uniform(0, 0.5)), ("optimizer", .choice([.string("adam"), .string("rmsprop")])),
+    ])
+
+    /// A space of the given entries, each checked against what the key allows.
+    public init(entries: [(key: String, distribution: Distribution)]) throws {
+        var seen = Set<String>()
+        for (key, distribution) in entries {
+            guard Self.keys.contains(key) else {
+                throw MLPError.setting(key, problem: "unknown hyperparameter (known: \(Self.keys.joined(separator: ", ")))")
+            }
+            guard seen.insert(key).inserted else { throw MLPError.setting(key, problem: "given twice") }
+            try Self.check(key, distribution)
+        }
+        self.entries = entries.sorted { Self.keys.firstIndex(of: $0.key)! < Self.keys.firstIndex(of: $1.key)! }
+    }
+
+    /// Reads the space JSON: `{"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]}, ...}`.
+    /// A key may also hold a bare value, which every trial then uses.
+    public init(json text: String, source: String) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw MLPError.format(path: source, problem: "the search space is not a JSON object")
+        }
+        var entries: [(String, Distribution)] = []
+        for (key, value) in object {
+            do {
+                entries.append((key, try Self.distribution(from: value)))
+            } catch MLPError.usage(let problem) {
+                throw MLPError.format(path: source, problem: "'\(key)': \(problem)")
+            }
+        }
+        do {
+            try self.init(entries: entries)
+        } catch MLPError.setting(let key, let problem) {
+            throw MLPError.format(path: source, problem: "'\(key)': \(problem)")
+        }
+    }
+
+    static func distribution(from value: Any) throws -> Distribution {
+        guard let object = value as? [String: Any] else {
+            guard let single = HyperValue(json: value) else { throw MLPError.usage("not a range, a choice or a value") }
+            return .choice([single])
+        }
+        guard object.count == 1, let (kind, raw) = object.first else {
+            throw MLPError.usage("a range is one of {\"log_uniform\": [a, b]}, {\"uniform\": [a, b]}, {\"int\": [a, b]}, {\"choice\": [...]}")
+        }
+        let list = raw as? [Any] ?? []
+        switch kind {
+        case "log_uniform", "uniform":
+            let bounds = list.compactMap { ($0 as? NSNumber)?.doubleValue }
+            guard bounds.count == 2, list.count == 2, bounds.allSatisfy(\.isFinite), bounds[0] <= bounds[1] else {
+                throw MLPError.usage("\(kind) needs [low, high] with low at most high")
+            }
+            if kind == "log_uniform" {
+                guard bounds[0] > 0 else { throw MLPError.usage("log_uniform needs a low above 0") }
+                return .logUniform(bounds[0], bounds[1])
+            }
+            return .uniform(bounds[0], bounds[1])
+        case "int":
+            let bounds = list.compactMap { ($0 as? NSNumber).map { $0.doubleValue } }
+            guard bounds.count == 2, list.count == 2, bounds.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e9 }), bounds[0] <= bounds[1] else {
+                throw MLPError.usage("int needs [low, high], whole numbers with low at most high")
+            }
+            return .int(Int(bounds[0]), Int(bounds[1]))
+        case "choice":
+            let values = list.compactMap(HyperValue.init(json:))
+            guard !values.isEmpty, values.count == list.count, Set(values).count == values.count else {
+                throw MLPError.usage("choice needs a list of distinct numbers, strings or booleans")
+            }
+            return .choice(values)
+        default:
+            throw MLPError.usage("unknown range '\(kind)' (log_uniform, uniform, int, choice)")
+        }
+    }
+
+    /// Checks that every value `distribution` can draw is one `key` allows.
+    static func check(_ key: String, _ distribution: Distribution) throws {
+        func numbers(_ allowed: ClosedRange<Double>, integer: Bool, _ what: String) throws {
+            let values: [Double]
+            switch distribution {
+            case .logUniform(let a, let b), .uniform(let a, let b):
+                guard !integer else { throw MLPError.setting(key, problem: "must be whole numbers: use int or choice") }
+                values = [a, b]
+            case .int(let a, let b): values = [Double(a), Double(b)]
+            case .choice(let choices):
+                values = try choices.map {
+                    guard let number = $0.number, !integer || number == number.rounded() else {
+                        throw MLPError.setting(key, problem: "\($0) is not \(integer ? "a whole number" : "a number")")
+                    }
+                    return number
+                }
+            }
+            for value in values where !allowed.contains(value) {
+                throw MLPError.setting(key, problem: "\(pythonFloat(value)) is outside \(what)")
+            }
+        }
+        switch key {
+        case "learning_rate":
+            try numbers(1e-12...10, integer: false, "(0, 10]")
+            if case .int = distribution { throw MLPError.setting(key, problem: "a learning rate is not a whole number") }
+        case "layers": try numbers(0...64, integer: true, "0 to 64 hidden layers")
+        case "units": try numbers(1...65_536, integer: true, "1 to 65536 units")
+        case "dropout": try numbers(0...0.95, integer: false, "[0, 0.95]")
+        case "batch_size": try numbers(1...65_536, integer: true, "1 to 65536")
+        case "l2": try numbers(0...1, integer: false, "[0, 1]")
+        case "optimizer":
+            guard case .choice(let values) = distribution,
+                  values.allSatisfy({ if case .string(let name) = $0 { return OptimizerKind(rawValue: name) != nil } else { return false } })
+            else { throw MLPError.setting(key, problem: "must be a choice of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        case "batch_norm":
+            guard case .choice(let values) = distribution, values.allSatisfy({ if case .bool = $0 { return true } else { return false } }) else {
+                throw MLPError.setting(key, problem: "must be a choice of true and false")
+            }
+        default: break
+        }
+    }
+
+    /// One trial's values, drawn in key order from `generator`.
+    public func sample(_ generator: inout SeededGenerator) -> Hyperparameters {
+        var values: [String: HyperValue] = [:]
+        for (key, distribution) in entries { values[key] = distribution.sample(&generator) }
+        return Hyperparameters(values: values)
+    }
+
+    /// The space as its JSON file spells it.
+    public var jsonObject: [String: Any] {
+        Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.distribution.json as Any) })
+    }
+
+    public func distribution(of key: String) -> Distribution? { entries.first { $0.key == key }?.distribution }
+}
+
+/// A trial's hyperparameters, by key.
+public struct Hyperparameters: Sendable, Hashable {
+    public var values: [String: HyperValue]
+
+    public init(values: [String: HyperValue]) { self.values = values }
+
+    public subscript(key: String) -> HyperValue? { values[key] }
+
+    /// The training these values describe, on top of `base` (validation, seed, callbacks):
+    /// `layers` hidden Dense layers of `units` ReLU units, each followed by BatchNormalization
+    /// and Dropout when asked, and the optimizer, its learning rate and the batch size.
+    public func apply(to base: TrainingRecipe) -> TrainingRecipe {
+        var recipe = base
+        var hidden: [HiddenLayerSpec] = [], dropout: Float = 0, l2: Float = 0, batchNorm = false
+        if case .layers(let baseHidden, let baseDropout, let baseL2, let baseBatchNorm) = base.architecture {
+            (hidden, dropout, l2, batchNorm) = (baseHidden, baseDropout, baseL2, baseBatchNorm)
+        }
+        let units = values["units"]?.number.map(Int.init) ?? hidden.first?.units ?? 128
+        if let layers = values["layers"]?.number.map(Int.init) {
+            hidden = Array(repeating: HiddenLayerSpec(units: units, activation: .relu), count: layers)
+        } else if values["units"] != nil {
+            hidden = hidden.map { HiddenLayerSpec(units: units, activation: $0.activation) }
+        }
+        if let value = values["dropout"]?.number { dropout = Float(value) }
+        if let value = values["l2"]?.number { l2 = Float(value) }
+        if case .bool(let value)? = values["batch_norm"] { batchNorm = value }
+        recipe.architecture = .layers(hidden, dropout: dropout, l2: l2, batchNorm: batchNorm)
+        if case .string(let name)? = values["optimizer"], let kind = OptimizerKind(rawValue: name) { recipe.optimizer = kind }
+        if let value = values["learning_rate"]?.number { recipe.learningRate = Float(value) }
+        if let value = values["batch_size"]?.number { recipe.batchSize = Int(value) }
+        return recipe
+    }
+
+    /// "learning_rate=0.0031, layers=2, units=256, ..." in `SearchSpace.keys` order.
+    public var summary: String {
+        SearchSpace.keys.compactMap { key in values[key].map { "\(key)=\(format($0))" } }.joined(separator: ", ")
+    }
+
+    private func format(_ value: HyperValue) -> String {
+        if case .double(let v) = value { return String(format: abs(v) < 0.01 && v != 0 ? "%.3g" : "%.4g", v) }
+        return value.description
+    }
+
+    public var json: [String: Any] { values.mapValues(\.json) }
+}
