@@ -54,11 +54,15 @@ public final class H5Group {
     public let path: String
     /// The object's path inside the file ("/model_weights/dense").
     public let objectPath: String
+    /// The group this one was opened from, kept open while this one is: a file closes
+    /// everything in it when it closes.
+    private let parent: H5Group?
 
-    init(handle: H5Handle, path: String, objectPath: String) {
+    init(handle: H5Handle, path: String, objectPath: String, parent: H5Group? = nil) {
         self.handle = handle
         self.path = path
         self.objectPath = objectPath
+        self.parent = parent
     }
 
     var id: hid_t { handle.id }
@@ -71,10 +75,23 @@ public final class H5Group {
 
     // MARK: Files
 
+    /// How files are opened: without HDF5's file locks, which this toolchain does not need (a
+    /// file is written under a temporary name and renamed when complete, so no reader sees it
+    /// half-written) and which make opening a file fail while another handle holds it; and with
+    /// the strong close degree, so closing a file closes everything opened in it.
+    static func fileAccess() -> hid_t {
+        let fapl = H5Pcreate(h5p_file_access())
+        H5Pset_file_locking(fapl, false, true)
+        H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG)
+        return fapl
+    }
+
     /// Creates (truncating) a file for writing; errors name `displayPath` (the file that a
     /// temporary file will become).
     public static func create(path: String, displayPath: String? = nil) throws -> H5Group {
-        let fid = H5Fcreate(path, h5f_acc_trunc(), h5_p_default(), h5_p_default())
+        let fapl = fileAccess()
+        defer { H5Pclose(fapl) }
+        let fid = H5Fcreate(path, h5f_acc_trunc(), h5_p_default(), fapl)
         guard fid >= 0 else { throw MLPError.io(path: displayPath ?? path, problem: "cannot create HDF5 file (\(HDF5.lastError()))") }
         return H5Group(handle: H5Handle(fid, close: H5Fclose), path: displayPath ?? path, objectPath: "/")
     }
@@ -85,7 +102,9 @@ public final class H5Group {
             throw MLPError.io(path: path, problem: "no such file")
         }
         guard H5Fis_hdf5(path) > 0 else { throw MLPError.format(path: path, problem: "not an HDF5 file") }
-        let fid = H5Fopen(path, h5f_acc_rdonly(), h5_p_default())
+        let fapl = fileAccess()
+        defer { H5Pclose(fapl) }
+        let fid = H5Fopen(path, h5f_acc_rdonly(), fapl)
         guard fid >= 0 else { throw MLPError.format(path: path, problem: "cannot open HDF5 file (\(HDF5.lastError()))") }
         return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/")
     }
@@ -106,7 +125,7 @@ public final class H5Group {
         guard contains(name) else { throw MLPError.format(path: path, problem: "no group \(child(name))") }
         let gid = H5Gopen2(id, name, h5_p_default())
         guard gid >= 0 else { throw fail("cannot open group \(child(name))") }
-        return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name))
+        return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name), parent: self)
     }
 
     /// Creates a group, and any missing parents when `name` contains slashes.
@@ -116,7 +135,7 @@ public final class H5Group {
         H5Pset_create_intermediate_group(lcpl, 1)
         let gid = H5Gcreate2(id, name, lcpl, h5_p_default(), h5_p_default())
         guard gid >= 0 else { throw fail("cannot create group \(child(name))") }
-        return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name))
+        return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name), parent: self)
     }
 
     /// The names of the direct children, in HDF5's (alphabetical) order.
