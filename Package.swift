@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "mlp-train", targets: ["mlp-train"]),
         .executable(name: "mlp-eval", targets: ["mlp-eval"]),
         .executable(name: "mlp-inspect", targets: ["mlp-inspect"]),
+        .executable(name: "mlp-tune", targets: ["mlp-tune"]),
         .executable(name: "mlp-bench", targets: ["mlp-bench"]),
     ],
     dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
         .executableTarget(name: "mlp-train", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", "MLPCommandLine"]),
+        .executableTarget(name: "mlp-tune", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-bench", dependencies: ["MLPKit", "MLPCommandLine"]),
         .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"]),
     ]

@@ -23,9 +23,9 @@ public struct DataOptions: ParsableArguments {
 
     public init() {}
 
-    public func load(includeTrain: Bool = true) throws -> DatasetPair {
+    public func load(splits: Splits = .both) throws -> DatasetPair {
         do {
-            return try DataSource.load(data, labelMode: labelMode, includeTrain: includeTrain, downloadURL: downloadURL) { print($0) }
+            return try DataSource.load(data, labelMode: labelMode, splits: splits, downloadURL: downloadURL) { print($0) }
         } catch MLPError.download(let url, let problem) where data == nil {
             throw MLPError.download(url: url, problem: problem
                 + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")

@@ -49,7 +49,7 @@ struct MLPEval: ParsableCommand {
     func run() throws {
         for path in [plot, confusion, predictions].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
         let saved = try KerasH5.load(path: model)
-        let pair = try data.load(includeTrain: false)
+        let pair = try data.load(splits: .holdoutOnly)
         let report: EvaluationReport
         do {
             report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize,

@@ -60,7 +60,7 @@ import MLPKit
     @Test(arguments: archives)
     func holdoutOnly(_ archive: String) throws {
         let full = try CIFAR100.load(path: fixture(archive))
-        let holdout = try CIFAR100.load(path: fixture(archive), includeTrain: false)
+        let holdout = try CIFAR100.load(path: fixture(archive), splits: .holdoutOnly)
         #expect(holdout.train.count == 0 && holdout.checksum.isEmpty)
         #expect(holdout.test.storage == full.test.storage && holdout.test.classNames == full.test.classNames)
         #expect(full.checksum == (try hashlibDigest("sha256", of: fixture(archive))))
@@ -239,7 +239,7 @@ import MLPKit
             }
             try Data(bytes).write(to: split)
             do {
-                _ = try CIFAR100.load(path: folder.path, includeTrain: false)
+                _ = try CIFAR100.load(path: folder.path, splits: .holdoutOnly)
             } catch is MLPError {
                 refused += 1
             }

@@ -1,6 +1,15 @@
 import Foundation
 
 /// Which labels to read: the 100 fine classes or the 20 coarse superclasses.
+/// Which splits a load reads: both, only the holdout (evaluation), or only the training set
+/// (tuning, which must never look at the holdout).
+public enum Splits: Sendable {
+    case both, holdoutOnly, trainingOnly
+
+    var train: Bool { self != .holdoutOnly }
+    var test: Bool { self != .trainingOnly }
+}
+
 public enum LabelMode: String, CaseIterable, Sendable {
     case fine, coarse
 
@@ -22,18 +31,21 @@ public enum CIFAR100 {
     static let testCount = 10_000
 
     /// Loads from an archive or a folder in either official layout.
-    /// With `includeTrain` false, for evaluation, only the holdout split and the class names are
-    /// read: an archive is read only as far as they lie, and no checksum is computed.
+    /// With `.holdoutOnly`, for evaluation, only the holdout split and the class names are read:
+    /// an archive is read only as far as they lie, and no checksum is computed. With
+    /// `.trainingOnly` the holdout split is never read into images (the returned one is empty),
+    /// and an archive or folder without it loads.
     ///
     /// Files stream from disk (through the inflater for an archive) straight into the images,
     /// so the 60,000 images, 184 MB as bytes, are all the memory loading takes; the SHA-256 of
     /// the files is computed in the same pass.
-    public static func load(path: String, labelMode: LabelMode = .fine, includeTrain: Bool = true) throws -> DatasetPair {
+    public static func load(path: String, labelMode: LabelMode = .fine, splits: Splits = .both) throws -> DatasetPair {
+        let includeTrain = splits.train
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw MLPError.io(path: path, problem: "no such file or folder")
         }
-        var parts = Parts(includeTrain: includeTrain, labelMode: labelMode)
+        var parts = Parts(splits: splits, labelMode: labelMode)
         var checksum = ""
         if isFolder.boolValue {
             let folder = try datasetFolder(in: path)
@@ -120,15 +132,17 @@ public enum CIFAR100 {
         var test: (images: [UInt8], labels: [Int32])?
         var names: [String]?
         var layout = "python"
-        let includeTrain: Bool
+        let splits: Splits
         let labelMode: LabelMode
 
-        init(includeTrain: Bool, labelMode: LabelMode) {
-            self.includeTrain = includeTrain
+        init(splits: Splits, labelMode: LabelMode) {
+            self.splits = splits
             self.labelMode = labelMode
         }
 
-        func wants(_ name: String) -> Bool { Self.wanted.contains(name) && (includeTrain || !name.hasPrefix("train")) }
+        func wants(_ name: String) -> Bool {
+            Self.wanted.contains(name) && (splits.train || !name.hasPrefix("train")) && (splits.test || !name.hasPrefix("test"))
+        }
 
         mutating func add(name: String, _ source: BoundedReader) throws {
             guard wants(name) else { return }
@@ -153,7 +167,8 @@ public enum CIFAR100 {
         }
 
         func finish(path: String, checksum: String) throws -> DatasetPair {
-            let train = includeTrain ? train : ([], [])
+            let train = splits.train ? train : ([], [])
+            let test = splits.test ? test : ([], [])
             let missing = [("train", train == nil), ("test", test == nil)].filter(\.1).map(\.0)
             guard let train, let test, missing.isEmpty else {
                 throw MLPError.format(path: path, problem: "no CIFAR-100 \(missing.joined(separator: " and ")) split found")

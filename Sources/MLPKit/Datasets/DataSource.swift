@@ -18,16 +18,18 @@ public enum DataSource {
     }
 
     /// Loads `data` ("synthetic", a path, or nil for Keras's cache with download).
-    /// With `includeTrain` false only the holdout split is read.
-    public static func load(_ data: String?, labelMode: LabelMode, includeTrain: Bool = true, downloadURL: String? = nil,
+    /// `splits` says which splits to read (see `CIFAR100.load`).
+    public static func load(_ data: String?, labelMode: LabelMode, splits: Splits = .both, downloadURL: String? = nil,
                             log: (String) -> Void) throws -> DatasetPair {
-        if data == "synthetic" { return SyntheticCIFAR.make(labelMode: labelMode, trainCount: includeTrain ? 50_000 : 0) }
-        if let data { return try CIFAR100.load(path: data, labelMode: labelMode, includeTrain: includeTrain) }
+        if data == "synthetic" {
+            return SyntheticCIFAR.make(labelMode: labelMode, trainCount: splits.train ? 50_000 : 0, testCount: splits.test ? 10_000 : 0)
+        }
+        if let data { return try CIFAR100.load(path: data, labelMode: labelMode, splits: splits) }
         let folder = kerasDatasetsFolder
         let fm = FileManager.default
         for candidate in ["cifar-100-python", "cifar-100-python/cifar-100-python", "cifar-100-python_extracted/cifar-100-python"] {
             let path = folder + "/" + candidate
-            if fm.fileExists(atPath: path + "/train") { return try CIFAR100.load(path: path, labelMode: labelMode, includeTrain: includeTrain) }
+            if fm.fileExists(atPath: path + "/train") { return try CIFAR100.load(path: path, labelMode: labelMode, splits: splits) }
         }
         let archive = folder + "/cifar-100-python.tar.gz"
         if !fm.fileExists(atPath: archive) {
@@ -49,8 +51,8 @@ public enum DataSource {
         // Like Keras, keep the archive extracted beside it: later runs read the files directly.
         let extracted = folder + "/cifar-100-python"
         if (try? CIFAR100.extract(archive: archive, into: extracted)) != nil {
-            return try CIFAR100.load(path: extracted, labelMode: labelMode, includeTrain: includeTrain)
+            return try CIFAR100.load(path: extracted, labelMode: labelMode, splits: splits)
         }
-        return try CIFAR100.load(path: archive, labelMode: labelMode, includeTrain: includeTrain)
+        return try CIFAR100.load(path: archive, labelMode: labelMode, splits: splits)
     }
 }

@@ -50,6 +50,8 @@ public struct ChartPanel {
     public var legend = LegendCorner.topRight
     /// Tick labels: "%g" by default.
     public var tickFormat = "%g"
+    /// Labels of x ticks in place of their numbers (categories, powers of ten).
+    public var xTickLabels: [Double: String] = [:]
 
     /// A panel whose ranges and ticks fit `series` (with a little room above and below).
     public init(title: String, xLabel: String, yLabel: String, series: [Series],
@@ -75,7 +77,8 @@ public struct ChartPanel {
         var parts = ["<text x=\"\(n(left + width / 2))\" y=\"\(n(top - 12))\" text-anchor=\"middle\" font-size=\"15\">\(Chart.escape(title))</text>"]
         for tick in xTicks where xRange.contains(tick) {
             parts.append("<line x1=\"\(n(sx(tick)))\" y1=\"\(n(top))\" x2=\"\(n(sx(tick)))\" y2=\"\(n(top + height))\" stroke=\"#e5e5e5\"/>")
-            parts.append("<text x=\"\(n(sx(tick)))\" y=\"\(n(top + height + 18))\" text-anchor=\"middle\" font-size=\"12\">\(String(format: tickFormat, tick))</text>")
+            let label = xTickLabels[tick] ?? String(format: tickFormat, tick)
+            parts.append("<text x=\"\(n(sx(tick)))\" y=\"\(n(top + height + 18))\" text-anchor=\"middle\" font-size=\"12\">\(Chart.escape(label))</text>")
         }
         for tick in yTicks where yRange.contains(tick) {
             parts.append("<line x1=\"\(n(left))\" y1=\"\(n(sy(tick)))\" x2=\"\(n(left + width))\" y2=\"\(n(sy(tick)))\" stroke=\"#e5e5e5\"/>")
@@ -126,12 +129,15 @@ public struct ChartPanel {
 }
 
 public enum Chart {
-    /// A standalone SVG document of `panels` side by side, each `panelWidth` by `panelHeight`
-    /// of plotting area, under an overall `title`.
-    public static func svg(title: String? = nil, panels: [ChartPanel], panelWidth: Double = 400, panelHeight: Double = 300) -> String {
-        let marginLeft = 80.0, marginRight = 30.0, marginTop = title == nil ? 50.0 : 80.0, marginBottom = 60.0
-        let cell = marginLeft + panelWidth + marginRight
-        let width = cell * Double(max(panels.count, 1)), height = marginTop + panelHeight + marginBottom
+    /// A standalone SVG document of `panels` in rows of `columns` (all in one row by default),
+    /// each `panelWidth` by `panelHeight` of plotting area, under an overall `title`.
+    public static func svg(title: String? = nil, panels: [ChartPanel], columns: Int? = nil, panelWidth: Double = 400,
+                           panelHeight: Double = 300) -> String {
+        let marginLeft = 80.0, marginRight = 30.0, marginTop = 50.0, marginBottom = 60.0, titleHeight = title == nil ? 0.0 : 30.0
+        let cell = marginLeft + panelWidth + marginRight, row = marginTop + panelHeight + marginBottom
+        let perRow = max(1, min(columns ?? panels.count, panels.count))
+        let rows = (panels.count + perRow - 1) / perRow
+        let width = cell * Double(perRow), height = titleHeight + row * Double(max(rows, 1))
         var parts = [
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" font-family=\"Helvetica, Arial, sans-serif\">",
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
@@ -140,7 +146,9 @@ public enum Chart {
             parts.append("<text x=\"\(Int(width / 2))\" y=\"30\" text-anchor=\"middle\" font-size=\"17\">\(escape(title))</text>")
         }
         for (index, panel) in panels.enumerated() {
-            parts += panel.elements(left: Double(index) * cell + marginLeft, top: marginTop, width: panelWidth, height: panelHeight)
+            let left = Double(index % perRow) * cell + marginLeft
+            let top = titleHeight + Double(index / perRow) * row + marginTop
+            parts += panel.elements(left: left, top: top, width: panelWidth, height: panelHeight)
         }
         parts.append("</svg>")
         return parts.joined(separator: "\n") + "\n"

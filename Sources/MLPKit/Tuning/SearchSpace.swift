@@ -282,3 +282,45 @@ public struct Hyperparameters: Sendable, Hashable {
 
     public var json: [String: Any] { values.mapValues(\.json) }
 }
+
+extension SearchSpace {
+    /// One key's distribution as a command-line flag spells it: "LOW:HIGH" for a range (on a
+    /// log scale for the learning rate, and for l2 when LOW is above 0; whole numbers for
+    /// layers, units and batch_size), "A,B,C" for a choice, or one value.
+    public static func distribution(key: String, flag text: String) throws -> Distribution {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let integerKeys: Set<String> = ["layers", "units", "batch_size"]
+        if parts.count == 2 {
+            guard let low = Double(parts[0]), let high = Double(parts[1]), low.isFinite, high.isFinite, low <= high else {
+                throw MLPError.setting(key, problem: "'\(text)' is not LOW:HIGH with LOW at most HIGH")
+            }
+            if integerKeys.contains(key) {
+                guard low == low.rounded(), high == high.rounded() else {
+                    throw MLPError.setting(key, problem: "'\(text)' is not a range of whole numbers")
+                }
+                return .int(Int(low), Int(high))
+            }
+            if key == "learning_rate" || (key == "l2" && low > 0) {
+                guard low > 0 else { throw MLPError.setting(key, problem: "'\(text)': a log-scale range starts above 0") }
+                return .logUniform(low, high)
+            }
+            return .uniform(low, high)
+        }
+        guard parts.count == 1 else { throw MLPError.setting(key, problem: "'\(text)' is neither LOW:HIGH nor A,B,C") }
+        let items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !items.isEmpty, items.allSatisfy({ !$0.isEmpty }) else { throw MLPError.setting(key, problem: "'\(text)' has an empty value") }
+        let values: [HyperValue] = items.map { item in
+            if let int = Int(item), integerKeys.contains(key) || key == "layers" { return .int(int) }
+            if let number = Double(item), key != "optimizer" { return integerKeys.contains(key) && number == number.rounded() ? .int(Int(number)) : .double(number) }
+            if item == "true" || item == "false" { return .bool(item == "true") }
+            return .string(item)
+        }
+        guard Set(values).count == values.count else { throw MLPError.setting(key, problem: "'\(text)' repeats a value") }
+        return .choice(values)
+    }
+
+    /// This space with `key` drawn from `distribution` instead.
+    public func replacing(_ key: String, with distribution: Distribution) throws -> SearchSpace {
+        try SearchSpace(entries: entries.filter { $0.key != key } + [(key, distribution)])
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// A search's chart: the score of every completed trial against each hyperparameter (a log
+/// axis for a log-uniform one, categories side by side for a choice of names), and the best
+/// score so far against the minutes since the search began.
+enum TrialsChart {
+    static func svg(records: [TrialRecord], settings: TuningSettings) -> String {
+        let scored = records.filter { $0.status == .completed && $0.score.map(\.isFinite) == true }
+        let objective = settings.objective.name
+        var panels: [ChartPanel] = []
+        for (key, distribution) in settings.space.entries {
+            var labels: [Double: String] = [:]
+            var categories: [HyperValue] = []
+            if case .choice(let values) = distribution, values.contains(where: { $0.number == nil }) { categories = values }
+            let points = scored.compactMap { record -> (x: Double, y: Double)? in
+                guard let value = record.hyperparameters[key], let score = record.score else { return nil }
+                if !categories.isEmpty { return categories.firstIndex(of: value).map { (Double($0), score) } }
+                guard let number = value.number else { return nil }
+                return (distribution.isLogarithmic ? log10(number) : number, score)
+            }
+            var xRange: ClosedRange<Double>? = nil
+            if !categories.isEmpty {
+                for (index, value) in categories.enumerated() { labels[Double(index)] = value.description }
+                xRange = -0.5...(Double(categories.count) - 0.5)
+            }
+            var panel = ChartPanel(title: "\(objective) by \(key)", xLabel: key + (distribution.isLogarithmic ? " (log scale)" : ""),
+                                   yLabel: objective, series: [ChartPanel.Series(label: "", points: points, color: "#1f77b4", dots: true)],
+                                   xRange: xRange ?? bounds(distribution))
+            if !categories.isEmpty {
+                panel.xTicks = categories.indices.map(Double.init)
+            } else if distribution.isLogarithmic {
+                panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
+                for tick in panel.xTicks { labels[tick] = "1e\(Int(tick))" }
+            }
+            panel.xTickLabels = labels
+            panels.append(panel)
+        }
+        // The best score so far, by the minutes since the first trial started.
+        let start = records.compactMap { $0.runs.first?.started }.min() ?? Date()
+        var best: Double?, progress: [(x: Double, y: Double)] = []
+        for record in scored.sorted(by: { finish($0) < finish($1) }) {
+            guard let score = record.score else { continue }
+            if best == nil || (settings.higherIsBetter ? score > best! : score < best!) { best = score }
+            progress.append((finish(record).timeIntervalSince(start) / 60, best!))
+        }
+        panels.append(ChartPanel(title: "best \(objective) so far", xLabel: "minutes since the search began", yLabel: objective,
+                                 series: [ChartPanel.Series(label: "", points: progress, color: "#d62728")]))
+        let failed = records.filter { $0.status == .failed }.count
+        let title = "\(records.count) trials, \(scored.count) completed" + (failed > 0 ? ", \(failed) failed" : "")
+            + (best.map { "; best \(objective) " + String(format: "%.4f", $0) } ?? "")
+        return Chart.svg(title: title, panels: panels, columns: 3, panelWidth: 320, panelHeight: 220)
+    }
+
+    private static func finish(_ record: TrialRecord) -> Date { record.runs.last?.finished ?? record.runs.last?.started ?? Date() }
+
+    /// The axis range a distribution's values span (log10 for a log-uniform one).
+    private static func bounds(_ distribution: Distribution) -> ClosedRange<Double>? {
+        switch distribution {
+        case .logUniform(let a, let b): return Chart.paddedRange(log10(a), log10(b), padding: 0.05)
+        case .uniform(let a, let b): return Chart.paddedRange(a, b, padding: 0.05)
+        case .int(let a, let b): return Chart.paddedRange(Double(a), Double(b), padding: 0.1)
+        case .choice(let values):
+            let numbers = values.compactMap(\.number)
+            guard let low = numbers.min(), let high = numbers.max() else { return nil }
+            return Chart.paddedRange(low, high, padding: 0.1)
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+
+/// One trial of a search, as its `trial.json` records it.
+public struct TrialRecord: Sendable {
+    public enum Status: String, Sendable {
+        case running, completed, failed
+    }
+
+    /// A worker's attempt at the trial.
+    public struct Run: Sendable, Equatable {
+        public var worker: String
+        public var started: Date
+        public var finished: Date?
+    }
+
+    public var number: Int
+    public var hyperparameters: Hyperparameters
+    public var status: Status
+    /// The best value of the objective over the trial's epochs.
+    public var score: Double?
+    /// The epoch (counted from 1, from the trial's start when it went on from another) whose
+    /// value is the score, and so whose weights `model.h5` holds.
+    public var bestEpoch: Int?
+    /// The epochs the trial trains to, and from (a promoted trial starts where its past trial
+    /// ended).
+    public var epochs: Int
+    public var initialEpoch: Int
+    public var seconds: Double = 0
+    /// Why it failed.
+    public var reason: String?
+    /// Hyperband's slot, and the trial it went on from.
+    public var slot: Hyperband.Slot?
+    public var pastTrial: Int?
+    /// Seeds the trial's initial weights, dropout and shuffle.
+    public var seed: UInt64
+    public var runs: [Run] = []
+
+    public var name: String { String(format: "%04d", number) }
+
+    var json: [String: Any] {
+        var object: [String: Any] = [
+            "trial": number, "hyperparameters": hyperparameters.json, "status": status.rawValue, "epochs": epochs,
+            "initial_epoch": initialEpoch, "seconds": seconds, "seed": String(seed),
+            "runs": runs.map { run -> [String: Any] in
+                var entry: [String: Any] = ["worker": run.worker, "started": run.started.timeIntervalSince1970]
+                if let finished = run.finished { entry["finished"] = finished.timeIntervalSince1970 }
+                return entry
+            },
+        ]
+        if let score, score.isFinite { object["score"] = score }
+        if let bestEpoch { object["best_epoch"] = bestEpoch }
+        if let reason { object["reason"] = reason }
+        if let slot { object["hyperband"] = ["iteration": slot.iteration, "bracket": slot.bracket, "round": slot.round] }
+        if let pastTrial { object["past_trial"] = pastTrial }
+        return object
+    }
+
+    init(number: Int, hyperparameters: Hyperparameters, epochs: Int, initialEpoch: Int, seed: UInt64) {
+        self.number = number
+        self.hyperparameters = hyperparameters
+        status = .running
+        self.epochs = epochs
+        self.initialEpoch = initialEpoch
+        self.seed = seed
+    }
+
+    init(json object: [String: Any], path: String) throws {
+        func fail(_ problem: String) -> MLPError { .format(path: path, problem: problem) }
+        guard let number = object["trial"] as? Int, let values = object["hyperparameters"] as? [String: Any],
+              let status = (object["status"] as? String).flatMap(Status.init(rawValue:)),
+              let epochs = object["epochs"] as? Int, let initial = object["initial_epoch"] as? Int,
+              let seed = (object["seed"] as? String).flatMap(UInt64.init) else {
+            throw fail("not a trial record")
+        }
+        var hyperparameters: [String: HyperValue] = [:]
+        for (key, value) in values {
+            guard let parsed = HyperValue(json: value) else { throw fail("hyperparameter '\(key)' is not a number, string or boolean") }
+            hyperparameters[key] = parsed
+        }
+        self.number = number
+        self.hyperparameters = Hyperparameters(values: hyperparameters)
+        self.status = status
+        self.epochs = epochs
+        initialEpoch = initial
+        self.seed = seed
+        score = (object["score"] as? NSNumber)?.doubleValue
+        bestEpoch = object["best_epoch"] as? Int
+        seconds = (object["seconds"] as? NSNumber)?.doubleValue ?? 0
+        reason = object["reason"] as? String
+        if let slot = object["hyperband"] as? [String: Any], let iteration = slot["iteration"] as? Int,
+           let bracket = slot["bracket"] as? Int, let round = slot["round"] as? Int {
+            self.slot = Hyperband.Slot(iteration: iteration, bracket: bracket, round: round)
+        }
+        pastTrial = object["past_trial"] as? Int
+        runs = (object["runs"] as? [[String: Any]] ?? []).compactMap { entry in
+            guard let worker = entry["worker"] as? String, let started = (entry["started"] as? NSNumber)?.doubleValue else { return nil }
+            return Run(worker: worker, started: Date(timeIntervalSince1970: started),
+                       finished: (entry["finished"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) })
+        }
+    }
+}
+
+/// A search's folder, shared by every worker that runs it, on one machine or on several that
+/// share the folder (as Optuna's file journal is): no server, only files.
+///
+/// - `search.json`: the search's settings, written by the first worker; a later worker with
+///   other settings is refused.
+/// - `trials/NNNN/trial.json`: each trial's record, replaced atomically (rename) on every change.
+/// - `trials/NNNN/claim`: the worker running the trial; its modification time is the worker's
+///   heartbeat, and a claim not refreshed within the timeout has expired, so the trial is run
+///   again by whoever comes next.
+/// - `lock`: held (created with O_EXCL, removed after) while a worker reads the records and
+///   decides; a lock older than the timeout is broken, as its holder has died.
+public final class TrialStore: @unchecked Sendable {
+    public let folder: String
+    /// Seconds after which a claim or the lock that was not refreshed has expired.
+    public let timeout: TimeInterval
+    /// "host:pid:random", this worker's name in claims and runs.
+    public let worker: String
+
+    public init(folder: String, timeout: TimeInterval = 60) throws {
+        self.folder = folder
+        self.timeout = timeout
+        worker = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        do {
+            try FileManager.default.createDirectory(atPath: folder + "/trials", withIntermediateDirectories: true)
+        } catch {
+            throw MLPError.io(path: folder, problem: "cannot create the search folder")
+        }
+    }
+
+    /// The seed the folder's search began with, if it has begun.
+    public func recordedSeed() throws -> UInt64? {
+        guard let data = FileManager.default.contents(atPath: settingsPath) else { return nil }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let seed = (object["seed"] as? String).flatMap(UInt64.init) else {
+            throw MLPError.format(path: settingsPath, problem: "not a search's settings (JSON with a seed)")
+        }
+        return seed
+    }
+
+    public func trialFolder(_ number: Int) -> String { folder + "/trials/" + String(format: "%04d", number) }
+    public var settingsPath: String { folder + "/search.json" }
+
+    // MARK: The lock
+
+    /// Runs `body` holding the store's lock.
+    public func locked<T>(_ body: () throws -> T) throws -> T {
+        let path = folder + "/lock"
+        var waited = 0.0
+        while true {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+            if descriptor >= 0 {
+                _ = worker.withCString { Glibc.write(descriptor, $0, strlen($0)) }
+                close(descriptor)
+                break
+            }
+            guard errno == EEXIST else {
+                throw MLPError.io(path: path, problem: "cannot create the lock: \(String(cString: strerror(errno)))")
+            }
+            if let age = age(of: path), age > timeout {
+                // Its holder died holding it: move it aside (one breaker wins the rename) and go on.
+                let aside = path + ".stale-" + worker.replacingOccurrences(of: ":", with: "-")
+                if rename(path, aside) == 0 { unlink(aside) }
+                continue
+            }
+            usleep(20_000)
+            waited += 0.02
+            if waited > timeout * 3 { throw MLPError.io(path: path, problem: "the search folder stays locked") }
+        }
+        defer { unlink(path) }
+        return try body()
+    }
+
+    /// Seconds since `path` was last modified; nil when it does not exist.
+    func age(of path: String) -> TimeInterval? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        let modified = Double(info.st_mtim.tv_sec) + Double(info.st_mtim.tv_nsec) / 1e9
+        return Date().timeIntervalSince1970 - modified
+    }
+
+    // MARK: Records and claims
+
+    /// Every trial's record, by number.
+    public func records() throws -> [TrialRecord] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/trials")) ?? []
+        var records: [TrialRecord] = []
+        for name in names.sorted() where Int(name) != nil {
+            let path = folder + "/trials/" + name + "/trial.json"
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            guard let data = FileManager.default.contents(atPath: path),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw MLPError.format(path: path, problem: "not a trial record (JSON)")
+            }
+            records.append(try TrialRecord(json: object, path: path))
+        }
+        return records.sorted { $0.number < $1.number }
+    }
+
+    public func write(_ record: TrialRecord) throws {
+        let folder = trialFolder(record.number)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try AtomicFile.write(Data(jsonText(record.json).utf8), to: folder + "/trial.json")
+    }
+
+    /// Whether a worker holds `number`'s claim and has refreshed it within the timeout.
+    public func isClaimed(_ number: Int) -> Bool {
+        guard let age = age(of: trialFolder(number) + "/claim") else { return false }
+        return age <= timeout
+    }
+
+    /// Takes `number`'s claim for this worker (under the lock).
+    public func claim(_ number: Int) throws {
+        try FileManager.default.createDirectory(atPath: trialFolder(number), withIntermediateDirectories: true)
+        try AtomicFile.write(Data(worker.utf8), to: trialFolder(number) + "/claim")
+    }
+
+    public func release(_ number: Int) {
+        let path = trialFolder(number) + "/claim"
+        if FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) == worker { unlink(path) }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// The files a search keeps up to date in its folder as trials finish: `trials.csv`, `best.h5`,
+/// `best.json` and `trials.svg`. Each is replaced atomically.
+struct TuningOutputs {
+    let settings: TuningSettings
+    let store: TrialStore
+
+    /// The completed trial with the best score (the earliest on ties).
+    static func best(_ records: [TrialRecord], higherIsBetter: Bool) -> TrialRecord? {
+        records.filter { $0.status == .completed && $0.score != nil }.min {
+            let (a, b) = ($0.score!, $1.score!)
+            return a == b ? $0.number < $1.number : (higherIsBetter ? a > b : a < b)
+        }
+    }
+
+    func write(_ records: [TrialRecord]) throws {
+        try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: store.folder + "/trials.csv")
+        let svg = TrialsChart.svg(records: records, settings: settings)
+        try AtomicFile.write(Data(svg.utf8), to: store.folder + "/trials.svg")
+        guard let best = Self.best(records, higherIsBetter: settings.higherIsBetter) else { return }
+        let model = store.trialFolder(best.number) + "/model.h5"
+        guard FileManager.default.fileExists(atPath: model) else { return }
+        try AtomicFile.write(to: store.folder + "/best.h5") { temporary in
+            do { try FileManager.default.copyItem(atPath: model, toPath: temporary) } catch {
+                throw MLPError.io(path: store.folder + "/best.h5", problem: "cannot copy \(model)")
+            }
+        }
+        let saved = try KerasH5.load(path: model)
+        try AtomicFile.write(Data(Self.bestConfig(saved, best: best, settings: settings).utf8), to: store.folder + "/best.json")
+    }
+
+    /// One row per trial: its number, a column per hyperparameter (named as in the space),
+    /// the score, the epoch of the score, the epochs run, seconds and status; Hyperband's
+    /// bracket and round and the trial a promoted one went on from; the reason of a failure.
+    static func csv(_ records: [TrialRecord], space: SearchSpace) -> String {
+        let keys = space.entries.map(\.key)
+        func field(_ text: String) -> String {
+            text.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+        }
+        var lines = [(["trial"] + keys + ["score", "best_epoch", "epochs", "seconds", "status", "bracket", "round", "from_trial", "reason"])
+            .joined(separator: ",")]
+        for record in records {
+            var row = [String(record.number)] + keys.map { record.hyperparameters[$0]?.description ?? "" }
+            row.append(record.score.map(pythonFloat) ?? "")
+            row.append(record.bestEpoch.map(String.init) ?? "")
+            row.append(String(record.epochs))
+            row.append(String(format: "%.2f", record.seconds))
+            row.append(record.status.rawValue)
+            row.append(record.slot.map { String($0.bracket) } ?? "")
+            row.append(record.slot.map { String($0.round) } ?? "")
+            row.append(record.pastTrial.map(String.init) ?? "")
+            row.append(record.reason ?? "")
+            lines.append(row.map(field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The best model's architecture as a Keras model config, usable with `mlp-train --model`,
+    /// with its optimizer in Keras 3's `compile_config` and the search's record of it.
+    static func bestConfig(_ saved: SavedModel, best: TrialRecord, settings: TuningSettings) -> String {
+        var object = ModelConfig.object(for: saved.model)
+        if let optimizer = saved.optimizer {
+            object["compile_config"] = ["optimizer": OptimizerConfig.object(for: optimizer), "loss": "categorical_crossentropy",
+                                        "metrics": ["accuracy"]] as [String: Any]
+        }
+        var record: [String: Any] = ["trial": best.number, "objective": settings.objective.name, "hyperparameters": best.hyperparameters.json,
+                                     "best_epoch": best.bestEpoch ?? 0, "batch_size": settings.base.batchSize]
+        if let score = best.score { record["score"] = score }
+        object["mlp_tune"] = record
+        return jsonText(object)
+    }
+}

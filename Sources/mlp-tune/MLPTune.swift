@@ -1,0 +1,217 @@
+import ArgumentParser
+import Foundation
+import MLPCommandLine
+import MLPKit
+
+/// Search algorithms by their `--algorithm` names.
+enum AlgorithmName: String, ExpressibleByArgument, CaseIterable {
+    case random, hyperband
+}
+
+/// Objectives by their `--objective` names: validation metrics only.
+enum ObjectiveName: String, ExpressibleByArgument, CaseIterable {
+    case valAccuracy = "val_accuracy", valAUC = "val_auc", valLoss = "val_loss"
+}
+
+@main
+struct MLPTune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp-tune",
+        abstract: "Search hyperparameters on a validation split of the CIFAR-100 training set; never reads the holdout set.",
+        discussion: """
+            Without space options, searches KerasTuner's usual MLP space: --learning-rate 1e-4:1e-2 (log scale), \
+            --layers 1:3, --units 64,128,256,512, --dropout 0:0.5, --optimizer adam,rmsprop. Each option replaces its key: \
+            LOW:HIGH is a range, A,B,C a choice, one value a fixed value. --space FILE gives the whole space as JSON instead.
+
+            Running again on the same --output-dir goes on where it stopped; several mlp-tune processes on one folder \
+            (on one machine or several sharing it) split the trials and never run one twice.
+
+            Writes trials.csv, trials.svg, best.h5, best.json and a folder per trial; with --retrain, final.h5 for mlp-eval.
+            """)
+
+    static func main() { mainReportingOneLine() }
+
+    @Option(help: "The search's folder: its trials, its outputs, and what lets several workers share it.")
+    var outputDir: String
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Search algorithm: random or hyperband (KerasTuner's bracket schedule).")
+    var algorithm = AlgorithmName.random
+
+    @Option(help: "Trials of a random search (1 to 10000).")
+    var trials = 10
+
+    @Option(help: "Epochs per trial of a random search (1 to 10000).")
+    var epochs = 5
+
+    @Option(help: "Hyperband's largest number of epochs for a trial (1 to 10000).")
+    var maxEpochs = 6
+
+    @Option(help: "Hyperband's reduction factor (2 to 100).")
+    var factor = 3
+
+    @Option(help: "Times Hyperband runs its whole schedule (1 to 100).")
+    var hyperbandIterations = 1
+
+    @Option(help: "What judges a trial, on the validation split: val_accuracy, val_auc or val_loss.")
+    var objective = ObjectiveName.valAccuracy
+
+    @Option(help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1).")
+    var validationSplit = 0.2
+
+    @Option(help: "Seed of the trials' values, weights and shuffles (default: the folder's, or drawn at random).")
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("The search space as JSON: {\"learning_rate\": {\"log_uniform\": [0.0001, 0.01]}, \"layers\": {\"int\": [1, 3]}, ...}.", valueName: "file"))
+    var space: String?
+
+    @Option(help: "Learning rates, LOW:HIGH on a log scale, or A,B,C.")
+    var learningRate: String?
+
+    @Option(help: "Hidden layers, LOW:HIGH or A,B,C.")
+    var layers: String?
+
+    @Option(help: "Units of every hidden layer, A,B,C or LOW:HIGH.")
+    var units: String?
+
+    @Option(help: "Dropout rates after each hidden layer, LOW:HIGH or A,B,C.")
+    var dropout: String?
+
+    @Option(help: "Optimizers, A,B,C of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var optimizer: String?
+
+    @Option(help: "Batch sizes, A,B,C or LOW:HIGH (default 128).")
+    var batchSize: String?
+
+    @Option(help: "L2 factors of every hidden Dense's kernel, LOW:HIGH (log scale when LOW > 0) or A,B,C.")
+    var l2: String?
+
+    @Option(help: "BatchNormalization after each hidden Dense: true, false, or true,false.")
+    var batchNorm: String?
+
+    @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
+    var retrain = false
+
+    @Option(help: "Cores for each worker's numeric work (default: all).")
+    var threads: Int?
+
+    @Option(help: "Seconds after which a worker that stopped refreshing its trial is taken for dead and its trial run again (5 to 86400).")
+    var claimTimeout: Double = 60
+
+    func validate() throws {
+        guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be 1 to 10000, got \(trials)") }
+        guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be 1 to 10000, got \(epochs)") }
+        guard (1...10_000).contains(maxEpochs) else { throw ValidationError("--max-epochs must be 1 to 10000, got \(maxEpochs)") }
+        guard (2...100).contains(factor) else { throw ValidationError("--factor must be 2 to 100, got \(factor)") }
+        guard (1...100).contains(hyperbandIterations) else {
+            throw ValidationError("--hyperband-iterations must be 1 to 100, got \(hyperbandIterations)")
+        }
+        guard validationSplit > 0, validationSplit < 1 else {
+            throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
+        }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1 to 256, got \(threads)") }
+        guard (5...86_400).contains(claimTimeout) else { throw ValidationError("--claim-timeout must be 5 to 86400 seconds, got \(claimTimeout)") }
+        if space != nil, !spaceFlags.isEmpty {
+            throw ValidationError("--space gives the whole space; leave out --\(spaceFlags[0].key.replacingOccurrences(of: "_", with: "-"))")
+        }
+    }
+
+    /// The space options given, by key.
+    var spaceFlags: [(key: String, text: String)] {
+        [("learning_rate", learningRate), ("layers", layers), ("units", units), ("dropout", dropout), ("optimizer", optimizer),
+         ("batch_size", batchSize), ("l2", l2), ("batch_norm", batchNorm)].compactMap { key, text in text.map { (key, $0) } }
+    }
+
+    func searchSpace() throws -> SearchSpace {
+        if let space {
+            let text: String
+            do { text = try String(contentsOfFile: space, encoding: .utf8) } catch { throw MLPError.io(path: space, problem: "cannot read file") }
+            return try SearchSpace(json: text, source: space)
+        }
+        var result = SearchSpace.standard
+        for (key, text) in spaceFlags { result = try result.replacing(key, with: try SearchSpace.distribution(key: key, flag: text)) }
+        return result
+    }
+
+    func run() throws {
+        let searchSpace = try searchSpace()
+        let store = try TrialStore(folder: outputDir, timeout: claimTimeout)
+        // A search goes on with the seed it began with.
+        let seed = try self.seed ?? store.recordedSeed() ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        var base = TrainingRecipe()
+        base.compute = ComputeOptions(threads: threads)
+        let settings = TuningSettings(
+            space: searchSpace,
+            algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)
+                : .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations)),
+            objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
+
+        let pair = try data.load(splits: .trainingOnly)
+        let held = Int((Double(pair.train.count) * validationSplit).rounded(.up))
+        let tuner = try Tuner(settings: settings, store: store, data: pair)
+        let done = try store.records().filter { $0.status != .running }.count
+        print("search: \(describe(settings.algorithm)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
+              + "training images (the holdout set is not read); seed \(seed); folder \(outputDir)"
+              + (done > 0 ? " (\(done) trials already done)" : ""))
+        print("space: " + searchSpace.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
+
+        StopSignal.install()
+        tuner.callbacks = [Interrupt { StopSignal.isRequested }]
+        tuner.report = { report in print(line(for: report, settings: settings)) }
+        guard try tuner.run() else { throw interrupted() }
+        guard let best = try tuner.best() else {
+            throw MLPError.model("no trial of the search in \(outputDir) completed (see trials.csv for why)")
+        }
+        print("best: trial \(best.number), \(objective.rawValue) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
+              + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
+        print("wrote \(outputDir)/trials.csv, trials.svg, best.h5, best.json")
+        guard retrain else { return }
+        print("retraining the best values on all \(pair.train.count) training images")
+        guard let final = try tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]) else {
+            if StopSignal.isRequested { throw interrupted() }
+            return print("another worker is retraining; its final.h5 will be in \(outputDir)")
+        }
+        print("saved \(final.path) (\(final.epochs) epochs); compare it with mlp-eval --compare")
+    }
+
+    func interrupted() -> Error {
+        FileHandle.standardError.write(Data("mlp-tune: interrupted; the finished trials are kept in \(outputDir): run the same command again to go on\n".utf8))
+        return ExitCode(130)
+    }
+
+    func describe(_ algorithm: TuningSettings.Algorithm) -> String {
+        switch algorithm {
+        case .random(let trials, let epochs): return "random, \(trials) trials of \(epochs) epochs"
+        case .hyperband(let hyperband):
+            let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
+            return "hyperband, max \(hyperband.maxEpochs) epochs, factor \(hyperband.factor), \(hyperband.iterations) iteration(s): brackets "
+                + brackets.joined(separator: ", ") + " (trials×epochs)"
+        }
+    }
+
+    func describe(_ distribution: Distribution) -> String {
+        switch distribution {
+        case .logUniform(let a, let b): return "\(pythonFloat(a)) to \(pythonFloat(b)) (log)"
+        case .uniform(let a, let b): return "\(pythonFloat(a)) to \(pythonFloat(b))"
+        case .int(let a, let b): return "\(a) to \(b)"
+        case .choice(let values): return values.map(\.description).joined(separator: "|")
+        }
+    }
+}
+
+/// "trial 3: learning_rate=0.00312, layers=2, ... → val_accuracy 0.5123 (epoch 4 of 5, 12.3 s); best 0.5321 (trial 1)".
+func line(for report: TrialReport, settings: TuningSettings) -> String {
+    let record = report.record
+    var text = "trial \(record.number): \(record.hyperparameters.summary)"
+    if let past = record.pastTrial { text += " (from trial \(past), epochs \(record.initialEpoch + 1)-\(record.epochs))" }
+    switch record.status {
+    case .completed:
+        text += " → \(settings.objective.name) " + String(format: "%.4f", record.score ?? .nan)
+            + " at epoch \(record.bestEpoch ?? 0) (" + String(format: "%.1f s)", record.seconds)
+    default:
+        text += " → failed: \(record.reason ?? "unknown")"
+    }
+    if let best = report.best { text += "; best " + String(format: "%.4f", best.score ?? .nan) + " (trial \(best.number))" }
+    return text
+}
