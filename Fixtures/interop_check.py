@@ -51,6 +51,45 @@ def run(tool, *args):
     return out.stdout
 
 
+def compare_check(tmp, x, y):
+    """`mlp-eval --compare A B`: its paired bootstrap intervals of B - A against numpy and
+    scikit-learn computing the same differences on the same resamples."""
+    from sklearn.metrics import roc_auc_score
+    a, b = os.path.join(tmp, "baseline_rmsprop.h5"), os.path.join(tmp, "dropout_adam.h5")
+    indices_path = os.path.join(tmp, "resamples.npy")
+    out = json.loads(run("mlp-eval", "--compare", a, b, "--data", ARCHIVE, "--json", "--ci", "300", "--seed", "4",
+                         "--save-resamples", indices_path))
+    probabilities = []
+    for path in (a, b):
+        npy = path + ".predictions.npy"
+        run("mlp-eval", path, "--data", ARCHIVE, "--json", "--predictions", npy)
+        probabilities.append(np.load(npy))
+    indices = np.load(indices_path)
+    n, classes = len(y), probabilities[0].shape[1]
+
+    def macro_auc(p, weights):
+        values = []
+        for c in range(classes):
+            positive = (y == c)
+            if weights[positive].sum() == 0 or weights[~positive].sum() == 0:
+                continue  # a class without positives or negatives in the resample has no AUC
+            values.append(roc_auc_score(positive, p[:, c], sample_weight=weights))
+        return np.mean(values)
+
+    accuracy, auc = [], []
+    for row in indices:
+        weights = np.bincount(row, minlength=n).astype(float)
+        right = [(p.argmax(axis=1) == y) for p in probabilities]
+        accuracy.append((weights * right[1]).sum() / n - (weights * right[0]).sum() / n)
+        auc.append(macro_auc(probabilities[1], weights) - macro_auc(probabilities[0], weights))
+    for key, values in (("accuracy", accuracy), ("roc_auc_ovr_macro", auc)):
+        expected = np.percentile(values, [2.5, 97.5])
+        got = np.array(out[key]["ci"])
+        gap = float(np.abs(expected - got).max())
+        check(f"mlp-eval --compare: the paired bootstrap interval of {key} equals numpy's on the same resamples",
+              indices.shape == (300, n) and gap <= 1e-9, f"{got} vs {expected}")
+
+
 def main():
     import keras, tf_keras
     from sklearn_reference import differences, sklearn_metrics
@@ -100,6 +139,8 @@ def main():
                     gap, worst = differences(report, sklearn_metrics(y, theirs), len(y))
                     check(f"{name}: mlp-eval's metrics equal scikit-learn's on Keras's predictions",
                           gap <= 1 and worst <= 1e-5, f"largest difference {worst:.2e}")
+        # mlp-eval --compare against a numpy paired bootstrap drawing the same samples.
+        compare_check(tmp, x, y)
         # A model trained and saved by Keras itself: mlp-eval against scikit-learn on Keras's own
         # predictions (the metrics issue's check), and mlp-inspect against model.summary().
         for label, library in (("keras3", keras), ("tf_keras", tf_keras)):

@@ -11,12 +11,22 @@ struct MLPEval: ParsableCommand {
         discussion: """
             Reports accuracy, top-5 accuracy, one-vs-rest ROC AUC (macro, weighted, micro; exact, as scikit-learn's \
             roc_auc_score), log loss, and the best and worst classes by AUC.
+
+            With --compare A.h5 B.h5, evaluates both on the same holdout set and reports the differences B - A in \
+            accuracy and macro ROC AUC, each with a paired bootstrap 95% interval (the same resamples for both models), \
+            and whether the interval excludes zero.
             """)
 
     static func main() { mainReportingOneLine() }
 
     @Argument(help: "The model file (.h5).")
-    var model: String
+    var model: String?
+
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two models on the same holdout set, with paired bootstrap intervals of their differences.", valueName: "a.h5 b.h5"))
+    var compare: [String] = []
+
+    @Option(help: ArgumentHelp("With --compare: write the sample indices each resample drew as a NumPy int32 array (resamples × samples), to check the intervals elsewhere.", valueName: "file"))
+    var saveResamples: String?
 
     @OptionGroup var data: DataOptions
 
@@ -43,11 +53,22 @@ struct MLPEval: ParsableCommand {
 
     func validate() throws {
         guard (0...100_000).contains(resamples) else { throw ValidationError("--ci must be 0 to 100000, got \(resamples)") }
+        if compare.isEmpty {
+            guard model != nil else { throw ValidationError("give a model file, or --compare A.h5 B.h5") }
+            guard saveResamples == nil else { throw ValidationError("--save-resamples goes with --compare") }
+        } else {
+            guard compare.count == 2 else { throw ValidationError("--compare takes two model files, got \(compare.count)") }
+            guard model == nil else { throw ValidationError("give the model files after --compare, not before") }
+            guard plot == nil, confusion == nil, predictions == nil else {
+                throw ValidationError("--plot, --confusion and --predictions describe one model; leave them out with --compare")
+            }
+        }
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
     }
 
     func run() throws {
-        for path in [plot, confusion, predictions].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
+        for path in [plot, confusion, predictions, saveResamples].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
+        guard let model else { return try runComparison() }
         let saved = try KerasH5.load(path: model)
         let pair = try data.load(splits: .holdoutOnly)
         let report: EvaluationReport
@@ -73,5 +94,50 @@ struct MLPEval: ParsableCommand {
         if let predictions {
             try writeOutput(NPY.encode(report.probabilities, shape: [report.samples, report.classNames.count]), to: predictions)
         }
+    }
+
+    /// `--compare A B`: both models on the same holdout set, with paired bootstrap intervals.
+    func runComparison() throws {
+        let (pathA, pathB) = (compare[0], compare[1])
+        let savedA = try KerasH5.load(path: pathA), savedB = try KerasH5.load(path: pathB)
+        let pair = try data.load(splits: .holdoutOnly)
+        func report(_ saved: SavedModel, _ path: String) throws -> EvaluationReport {
+            do {
+                return try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize)
+            } catch MLPError.model(let problem) {
+                throw MLPError.format(path: path, problem: problem)
+            }
+        }
+        let a = try report(savedA, pathA), b = try report(savedB, pathB)
+        let count = resamples > 0 ? resamples : 1000
+        var drawn: [Int32] = []
+        if saveResamples != nil { drawn.reserveCapacity(count * a.samples) }
+        let comparison = Bootstrap.compare(
+            a: a.auc, predictedA: Classification.predictedClasses(a.probabilities, classes: a.classNames.count),
+            b: b.auc, predictedB: Classification.predictedClasses(b.probabilities, classes: b.classNames.count),
+            resamples: count, seed: seed, drawn: saveResamples == nil ? nil : { _, indices in drawn += indices.map { Int32($0) } })
+        if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [count, a.samples]), to: saveResamples) }
+        if json {
+            func metric(_ m: Bootstrap.Comparison.Metric) -> [String: Any] {
+                ["a": m.a, "b": m.b, "difference": m.difference, "ci": [m.interval.low, m.interval.high], "excludes_zero": m.excludesZero]
+            }
+            print(jsonText(["a": pathA, "b": pathB, "dataset": pair.name, "data": pair.source, "samples": a.samples,
+                            "resamples": count, "seed": seed, "level": 0.95, "accuracy": metric(comparison.accuracy),
+                            "roc_auc_ovr_macro": metric(comparison.macroAUC)] as [String: Any]))
+            return
+        }
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        func signed(_ x: Double) -> String { (x >= 0 ? "+" : "") + f(x) }
+        func row(_ name: String, _ m: Bootstrap.Comparison.Metric) -> String {
+            let verdict = m.excludesZero ? "excludes 0: \(m.difference > 0 ? "B" : "A") is better"
+                : "includes 0: no difference shown"
+            return name.padding(toLength: 17, withPad: " ", startingAt: 0) + f(m.a) + "    " + f(m.b) + "    " + signed(m.difference)
+                + "    " + signed(m.interval.low) + " to " + signed(m.interval.high) + "   " + verdict
+        }
+        print("A \(pathA)\nB \(pathB)")
+        print("on the \(pair.name) holdout set: \(a.samples) images; \(count) paired bootstrap resamples (seed \(seed))")
+        print("                 A         B         B − A      95% CI of B − A")
+        print(row("accuracy", comparison.accuracy))
+        print(row("ROC AUC (macro)", comparison.macroAUC))
     }
 }
