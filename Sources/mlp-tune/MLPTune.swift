@@ -75,6 +75,9 @@ struct MLPTune: ParsableCommand {
     @Option(help: "Units of every hidden layer, A,B,C or LOW:HIGH.")
     var units: String?
 
+    @Option(help: "Activations of every hidden layer, A,B,C (default relu).")
+    var activation: String?
+
     @Option(help: "Dropout rates after each hidden layer, LOW:HIGH or A,B,C.")
     var dropout: String?
 
@@ -119,7 +122,8 @@ struct MLPTune: ParsableCommand {
 
     /// The space options given, by key.
     var spaceFlags: [(key: String, text: String)] {
-        [("learning_rate", learningRate), ("layers", layers), ("units", units), ("dropout", dropout), ("optimizer", optimizer),
+        [("learning_rate", learningRate), ("layers", layers), ("units", units), ("activation", activation), ("dropout", dropout),
+         ("optimizer", optimizer),
          ("batch_size", batchSize), ("l2", l2), ("batch_norm", batchNorm)].compactMap { key, text in text.map { (key, $0) } }
     }
 

@@ -179,7 +179,8 @@ import MLPKit
         #expect(result.status == 64)
         // Command-line mistakes caught by the parser itself: one line as well.
         expectCleanFailure(try runTool("mlp-train", ["-o", "/tmp/x.h5", "--bogus"]), naming: "--bogus", problem: "Unknown option")
-        expectCleanFailure(try runTool("mlp-eval", []), naming: "<model>", problem: "Missing expected argument")
+        expectCleanFailure(try runTool("mlp-eval", []), naming: "--compare", problem: "give a model file")
+        expectCleanFailure(try runTool("mlp-eval", ["--compare", "a.h5"]), naming: "--compare", problem: "takes two model files, got 1")
         expectCleanFailure(try runTool("mlp-inspect", ["a.h5", "b.h5"]), naming: "b.h5", problem: "Unexpected argument")
         let help = try runTool("mlp-inspect", ["--help"])
         #expect(help.status == 0 && help.stdout.contains("USAGE: mlp-inspect") && help.stderr.isEmpty)

@@ -102,4 +102,12 @@ public struct DatasetPair: Sendable {
     public var source: String
     /// SHA-256 of the bytes read, in hex.
     public var checksum: String
+
+    public init(train: ImageDataset, test: ImageDataset, name: String, source: String, checksum: String) {
+        self.train = train
+        self.test = test
+        self.name = name
+        self.source = source
+        self.checksum = checksum
+    }
 }

@@ -24,7 +24,9 @@ public enum CategoricalCrossentropy {
                 if row[j] > row[best] { best = j }
             }
             let label = Int(labels[r])
-            let q = min(max(row[label] / sum, epsilon), 1 - epsilon)
+            // A NaN stays NaN, as Keras's clip keeps it, so a diverged model shows in its loss.
+            let ratio = row[label] / sum
+            let q = ratio.isNaN ? ratio : min(max(ratio, epsilon), 1 - epsilon)
             total -= Double(log(q))
             if best == label { correct += 1 }
         }

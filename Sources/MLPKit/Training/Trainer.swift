@@ -71,8 +71,9 @@ public enum Trainer {
                 train.fill(order[range], into: x.pointer, labels: labels, threads: threads)
                 let result = model.computeGradients(x.pointer, labels: labels, rows: range.count)
                 guard result.loss.isFinite else {
+                    let loss = result.loss.isNaN ? "NaN" : "\(result.loss / Double(range.count))"
                     throw MLPError.model("training diverged in epoch \(epoch + 1), step \(step + 1) of \(steps): the loss is "
-                        + "\(result.loss / Double(range.count)); the learning rate was \(optimizer.learningRate), try a lower one")
+                        + "\(loss); the learning rate was \(optimizer.learningRate), try a lower one")
                 }
                 optimizer.apply(to: parameters, threads: threads)
                 lossSum += result.loss

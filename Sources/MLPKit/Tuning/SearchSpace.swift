@@ -89,11 +89,12 @@ public enum Distribution: Sendable, Equatable {
 }
 
 /// The hyperparameters a search draws, by key: `learning_rate`, `layers`, `units` (every hidden
-/// layer's, as in KerasTuner's usual MLP search), `dropout`, `optimizer`, `batch_size`, `l2` and
-/// `batch_norm`. Keys not in the space keep `mlp-train`'s defaults.
+/// layer's, as in KerasTuner's usual MLP search), `activation` (every hidden layer's),
+/// `dropout`, `optimizer`, `batch_size`, `l2` and `batch_norm`. Keys not in the space keep
+/// `mlp-train`'s defaults.
 public struct SearchSpace: Sendable, Equatable {
     /// Every key a space may hold, in the order trials list them.
-    public static let keys = ["learning_rate", "layers", "units", "dropout", "optimizer", "batch_size", "l2", "batch_norm"]
+    public static let keys = ["learning_rate", "layers", "units", "activation", "dropout", "optimizer", "batch_size", "l2", "batch_norm"]
 
     /// The keys of the space, in `keys` order, with their distributions.
     public private(set) var entries: [(key: String, distribution: Distribution)]
@@ -214,6 +215,10 @@ public struct SearchSpace: Sendable, Equatable {
             guard case .choice(let values) = distribution,
                   values.allSatisfy({ if case .string(let name) = $0 { return OptimizerKind(rawValue: name) != nil } else { return false } })
             else { throw MLPError.setting(key, problem: "must be a choice of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))") }
+        case "activation":
+            guard case .choice(let values) = distribution,
+                  values.allSatisfy({ if case .string(let name) = $0 { return Activation(kerasName: name) != nil } else { return false } })
+            else { throw MLPError.setting(key, problem: "must be a choice of \(Activation.allCases.map(\.rawValue).joined(separator: ", "))") }
         case "batch_norm":
             guard case .choice(let values) = distribution, values.allSatisfy({ if case .bool = $0 { return true } else { return false } }) else {
                 throw MLPError.setting(key, problem: "must be a choice of true and false")
@@ -239,9 +244,20 @@ public struct SearchSpace: Sendable, Equatable {
 
 /// A trial's hyperparameters, by key.
 public struct Hyperparameters: Sendable, Hashable {
-    public var values: [String: HyperValue]
+    public private(set) var values: [String: HyperValue]
 
-    public init(values: [String: HyperValue]) { self.values = values }
+    /// Numbers take their key's type, so that values compare equal however they were written
+    /// (JSON writes 9.0 as 9): rates are doubles, counts are integers.
+    public init(values: [String: HyperValue]) {
+        self.values = Dictionary(uniqueKeysWithValues: values.map { key, value in
+            guard let number = value.number else { return (key, value) }
+            switch key {
+            case "learning_rate", "dropout", "l2": return (key, .double(number))
+            case "layers", "units", "batch_size" where number == number.rounded(): return (key, .int(Int(number)))
+            default: return (key, value)
+            }
+        })
+    }
 
     public subscript(key: String) -> HyperValue? { values[key] }
 
@@ -255,10 +271,13 @@ public struct Hyperparameters: Sendable, Hashable {
             (hidden, dropout, l2, batchNorm) = (baseHidden, baseDropout, baseL2, baseBatchNorm)
         }
         let units = values["units"]?.number.map(Int.init) ?? hidden.first?.units ?? 128
+        var activation = hidden.first?.activation ?? .relu
+        if case .string(let name)? = values["activation"], let chosen = Activation(kerasName: name) { activation = chosen }
         if let layers = values["layers"]?.number.map(Int.init) {
-            hidden = Array(repeating: HiddenLayerSpec(units: units, activation: .relu), count: layers)
-        } else if values["units"] != nil {
-            hidden = hidden.map { HiddenLayerSpec(units: units, activation: $0.activation) }
+            hidden = Array(repeating: HiddenLayerSpec(units: units, activation: activation), count: layers)
+        } else {
+            hidden = hidden.map { HiddenLayerSpec(units: values["units"] == nil ? $0.units : units,
+                                                  activation: values["activation"] == nil ? $0.activation : activation) }
         }
         if let value = values["dropout"]?.number { dropout = Float(value) }
         if let value = values["l2"]?.number { l2 = Float(value) }

@@ -1,0 +1,295 @@
+import Foundation
+import Testing
+import MLPKit
+
+/// The search space, Hyperband against KerasTuner's own oracle (Fixtures/make_tuning.py), the
+/// trial store shared by workers, and mlp-tune end to end.
+@Suite struct TuningTests {
+    static let archive = fixture("cifar/cifar-100-python.tar.gz")
+
+    static func hyperbandCases() throws -> [Int] {
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/hyperband.json")))) as? [Any])
+        guard !cases.isEmpty else { throw MLPError.format(path: fixture("tuning/hyperband.json"), problem: "no cases") }
+        return Array(cases.indices)
+    }
+
+    /// One worker's whole search, trial by trial, against the trials KerasTuner's
+    /// HyperbandOracle creates with the same scores: the same brackets, rounds, epochs and
+    /// promotions, in the same order.
+    @Test(arguments: try hyperbandCases())
+    func hyperbandMatchesKerasTuner(_ index: Int) throws {
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/hyperband.json")))) as? [[String: Any]])
+        let item = cases[index]
+        let hyperband = Hyperband(maxEpochs: try #require(item["max_epochs"] as? Int), factor: try #require(item["factor"] as? Int),
+                                  iterations: try #require(item["iterations"] as? Int))
+        let scores = try doubles(item["scores"])
+        let expected = try #require(item["trials"] as? [[String: Any]])
+        var entries: [Hyperband.Entry] = []
+        var made: [[String: Any]] = []
+        while made.count <= expected.count {
+            let step = hyperband.next(after: entries, higherIsBetter: true)
+            let number = entries.count, score = scores[number % scores.count]
+            switch step {
+            case .done:
+                break
+            case .wait:
+                Issue.record("a lone worker waits after \(number) trials")
+            case .new(let slot):
+                entries.append(Hyperband.Entry(number: number, slot: slot, pastTrial: nil, score: score, finished: true))
+                made.append(["bracket": slot.bracket, "round": slot.round, "epochs": hyperband.epochs(bracket: slot.bracket, round: 0),
+                             "initial_epoch": 0])
+                continue
+            case .promote(let past, let slot):
+                entries.append(Hyperband.Entry(number: number, slot: slot, pastTrial: past, score: score, finished: true))
+                made.append(["bracket": slot.bracket, "round": slot.round, "epochs": hyperband.epochs(bracket: slot.bracket, round: slot.round),
+                             "initial_epoch": hyperband.epochs(bracket: slot.bracket, round: slot.round - 1), "past_trial": past])
+                continue
+            }
+            break
+        }
+        #expect(made.count == expected.count, "\(made.count) trials against KerasTuner's \(expected.count)")
+        for (number, (ours, theirs)) in zip(made, expected).enumerated() {
+            for key in ["bracket", "round", "epochs", "initial_epoch"] {
+                #expect(ours[key] as? Int == theirs[key] as? Int, "trial \(number): \(key)")
+            }
+            #expect(ours["past_trial"] as? Int == theirs["past_trial"] as? Int, "trial \(number): past trial")
+        }
+    }
+
+    /// The issue's space JSON, read and drawn from: every value within its range, the same
+    /// values for the same seed and index.
+    @Test func spaceFromJSON() throws {
+        let text = #"{"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]}, "units": {"choice": [64, 128, 256, 512]}, "dropout": {"uniform": [0.0, 0.5]}, "optimizer": {"choice": ["adam", "rmsprop"]}, "batch_norm": {"choice": [true, false]}, "batch_size": 128}"#
+        let space = try SearchSpace(json: text, source: "space.json")
+        #expect(space.entries.map(\.key) == ["learning_rate", "layers", "units", "dropout", "optimizer", "batch_size", "batch_norm"])
+        let sampler = RandomSampler(space: space, seed: 5)
+        var seen = Set<Hyperparameters>()
+        for index in 0..<200 {
+            let values = try #require(sampler.sample(index: index, avoiding: []))
+            #expect(values == sampler.sample(index: index, avoiding: []))
+            let rate = try #require(values["learning_rate"]?.number)
+            #expect(rate >= 1e-4 && rate <= 1e-2)
+            #expect([1, 2, 3].contains(values["layers"]?.number))
+            #expect([64, 128, 256, 512].contains(values["units"]?.number))
+            #expect((0...0.5).contains(try #require(values["dropout"]?.number)))
+            #expect(values["optimizer"] == .string("adam") || values["optimizer"] == .string("rmsprop"))
+            #expect(values["batch_size"] == .int(128))
+            seen.insert(values)
+        }
+        #expect(seen.count == 200)
+        // Spread on a log scale: about half the rates below 1e-3.
+        let low = (0..<400).compactMap { sampler.sample(index: $0, avoiding: [])?["learning_rate"]?.number }.filter { $0 < 1e-3 }.count
+        #expect((150...250).contains(low), "\(low) of 400 rates below 1e-3")
+        // A discrete space runs out of new values.
+        let small = RandomSampler(space: try SearchSpace(entries: [("units", .choice([.int(64), .int(128)]))]), seed: 1)
+        let first = try #require(small.sample(index: 0, avoiding: []))
+        let second = try #require(small.sample(index: 1, avoiding: [first]))
+        #expect(first != second && small.sample(index: 2, avoiding: [first, second]) == nil)
+    }
+
+    /// An unknown key or a malformed range is one error naming the key (and the file).
+    @Test(arguments: [
+        (#"{"learning_rat": {"log_uniform": [0.001, 0.1]}}"#, "'learning_rat': unknown hyperparameter"),
+        (#"{"learning_rate": {"log_uniform": [0.0, 0.1]}}"#, "'learning_rate': log_uniform needs a low above 0"),
+        (#"{"layers": {"int": [3, 1]}}"#, "'layers': int needs [low, high]"),
+        (#"{"units": {"choice": [64, 64.5]}}"#, "'units': 64.5 is not a whole number"),
+        (#"{"dropout": {"uniform": [0, 1.5]}}"#, "'dropout': 1.5 is outside [0, 0.95]"),
+        (#"{"optimizer": {"choice": ["adam", "lion"]}}"#, "'optimizer': must be a choice of"),
+        (#"{"dropout": {"normal": [0, 1]}}"#, "'dropout': unknown range 'normal'"),
+        (#"[1, 2]"#, "the search space is not a JSON object"),
+    ])
+    func badSpaces(_ text: String, _ problem: String) {
+        #expect {
+            _ = try SearchSpace(json: text, source: "space.json")
+        } throws: { error in
+            "\(error)".hasPrefix("space.json: ") && "\(error)".contains(problem)
+        }
+    }
+
+    @Test func spaceFromFlags() throws {
+        #expect(try SearchSpace.distribution(key: "learning_rate", flag: "1e-4:1e-2") == .logUniform(1e-4, 1e-2))
+        #expect(try SearchSpace.distribution(key: "layers", flag: "1:3") == .int(1, 3))
+        #expect(try SearchSpace.distribution(key: "units", flag: "64,128,256,512") == .choice([.int(64), .int(128), .int(256), .int(512)]))
+        #expect(try SearchSpace.distribution(key: "dropout", flag: "0:0.5") == .uniform(0, 0.5))
+        #expect(try SearchSpace.distribution(key: "optimizer", flag: "adam,rmsprop") == .choice([.string("adam"), .string("rmsprop")]))
+        #expect(try SearchSpace.distribution(key: "batch_size", flag: "128") == .choice([.int(128)]))
+        #expect(try SearchSpace.distribution(key: "batch_norm", flag: "true,false") == .choice([.bool(true), .bool(false)]))
+        #expect(throws: MLPError.setting("layers", problem: "'1:x' is not LOW:HIGH with LOW at most HIGH")) {
+            try SearchSpace.distribution(key: "layers", flag: "1:x")
+        }
+    }
+
+    // MARK: mlp-tune end to end
+
+    func trials(in folder: URL) throws -> [[String: Any]] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("trials").path).sorted()
+        return try names.map { name in
+            let data = try Data(contentsOf: folder.appendingPathComponent("trials/\(name)/trial.json"))
+            return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        }
+    }
+
+    func tune(_ folder: URL, _ arguments: [String], interruptOn marker: String? = nil) throws -> RunResult {
+        try runTool("mlp-tune", ["--data", Self.archive, "--output-dir", folder.path] + arguments, interruptOn: marker)
+    }
+
+    /// A random search writes every file; run again, it runs no trial again; extended, it runs
+    /// only the new ones; retrained, final.h5 is there for mlp-eval --compare.
+    @Test func searchWritesEverythingAndResumes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let first = try tune(folder, ["--trials", "3", "--epochs", "2", "--units", "32,64", "--seed", "7"])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stdout.components(separatedBy: "\ntrial ").count - 1 == 3, "\(first.stdout)")
+        for name in ["search.json", "trials.csv", "trials.svg", "best.h5", "best.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), "\(name)")
+        }
+        let csv = try String(contentsOf: folder.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.first == "trial,learning_rate,layers,units,dropout,optimizer,score,best_epoch,epochs,seconds,status,bracket,round,from_trial,reason")
+        #expect(csv.count == 4)
+        let records = try trials(in: folder)
+        #expect(records.count == 3 && records.allSatisfy { $0["status"] as? String == "completed" })
+        for record in records {
+            let trial = String(format: "%04d", record["trial"] as? Int ?? -1)
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("trials/\(trial)/model.h5").path))
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("trials/\(trial)/history.csv").path))
+        }
+        // best.json is a model config mlp-train reads, with the optimizer recorded.
+        let best = try String(contentsOf: folder.appendingPathComponent("best.json"), encoding: .utf8)
+        let model = try ModelConfig.model(fromJSON: best, source: "best.json")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(best.utf8)) as? [String: Any])
+        #expect(((object["compile_config"] as? [String: Any])?["optimizer"] as? [String: Any])?["class_name"] != nil)
+        let bestTrial = try #require((object["mlp_tune"] as? [String: Any])?["trial"] as? Int)
+        #expect(try KerasH5.load(path: folder.appendingPathComponent("best.h5").path).model.parameters.map(\.count)
+                == model.parameters.map(\.count))
+        let bestRecord = try #require(records.first { $0["trial"] as? Int == bestTrial })
+        #expect(records.allSatisfy { (($0["score"] as? NSNumber)?.doubleValue ?? -1) <= ((bestRecord["score"] as? NSNumber)?.doubleValue ?? -1) })
+
+        let again = try tune(folder, ["--trials", "3", "--epochs", "2", "--units", "32,64"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stdout.contains("\ntrial "), "\(again.stdout)")
+        #expect(again.stdout.contains("seed 7") && again.stdout.contains("(3 trials already done)"))
+        let more = try tune(folder, ["--trials", "4", "--epochs", "2", "--units", "32,64", "--retrain"])
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stdout.components(separatedBy: "\ntrial ").count - 1 == 1)
+        let after = try trials(in: folder)
+        #expect(after.count == 4 && after.allSatisfy { ($0["runs"] as? [Any])?.count == 1 })
+        let final = folder.appendingPathComponent("final.h5").path
+        let compared = try runTool("mlp-eval", ["--compare", folder.appendingPathComponent("best.h5").path, final, "--data", Self.archive, "--ci", "50"])
+        #expect(compared.status == 0 && compared.stdout.contains("95% CI of B − A"), "\(compared.stderr)")
+        // Another search's settings in the same folder are refused, naming what differs.
+        let other = try tune(folder, ["--trials", "4", "--epochs", "3", "--units", "32,64"])
+        expectCleanFailure(other, naming: "search.json", problem: "other settings (algorithm")
+    }
+
+    /// Two workers on one folder split the trials and never run one twice.
+    @Test func twoWorkersShareTheSearch() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["mlp-tune", "--data", Self.archive, "--output-dir", folder.path, "--trials", "8", "--epochs", "150",
+                         "--units", "16,32,48,64", "--seed", "3", "--threads", "1"]
+        let workers = try (0..<2).map { _ -> Process in
+            let process = Process()
+            process.executableURL = productsFolder.appendingPathComponent("mlp-tune")
+            process.arguments = Array(arguments.dropFirst())
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            return process
+        }
+        for worker in workers { worker.waitUntilExit() }
+        #expect(workers.allSatisfy { $0.terminationStatus == 0 })
+        let records = try trials(in: folder)
+        #expect(records.count == 8 && records.allSatisfy { $0["status"] as? String == "completed" })
+        let runs = records.map { ($0["runs"] as? [[String: Any]]) ?? [] }
+        #expect(runs.allSatisfy { $0.count == 1 }, "a trial ran twice: \(runs)")
+        let names = Set(runs.compactMap { $0.first?["worker"] as? String }.map { $0.split(separator: ":").dropLast().joined(separator: ":") })
+        #expect(names.count == 2, "the work was not shared: \(names)")
+    }
+
+    /// A trial that diverges is recorded as failed, with the reason, and the search goes on.
+    @Test func divergingTrialFails() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try tune(folder, ["--trials", "3", "--epochs", "5", "--learning-rate", "0.001,10", "--optimizer", "sgd",
+                                       "--activation", "linear", "--layers", "1", "--units", "128", "--dropout", "0", "--seed", "3"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try trials(in: folder)
+        #expect(records.count == 2, "the space holds two distinct trials")
+        let failed = try #require(records.first { $0["status"] as? String == "failed" })
+        #expect((failed["reason"] as? String)?.contains("training diverged in epoch") == true)
+        #expect(records.contains { $0["status"] as? String == "completed" })
+        #expect(try String(contentsOf: folder.appendingPathComponent("trials.csv"), encoding: .utf8).contains(",failed,"))
+    }
+
+    /// Ctrl-C in the middle of a trial leaves a folder that resumes: the finished trials stay,
+    /// the interrupted one runs again.
+    @Test func interruptedSearchResumes() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["--trials", "2", "--epochs", "1500", "--units", "16", "--layers", "1", "--seed", "2"]
+        let stopped = try tune(folder, arguments, interruptOn: "space:")
+        #expect(stopped.status == 130, "\(stopped.stderr)")
+        #expect(stopped.stderr.contains("run the same command again to go on"))
+        let left = try trials(in: folder)
+        #expect(left.count == 1 && left[0]["status"] as? String == "running")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("trials/0000/claim").path))
+        let resumed = try tune(folder, arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let records = try trials(in: folder)
+        #expect(records.count == 2 && records.allSatisfy { $0["status"] as? String == "completed" })
+        #expect(records.map { ($0["runs"] as? [Any])?.count } == [2, 1], "the interrupted trial is taken again, once")
+    }
+
+    /// The holdout split is never read: a folder without one tunes.
+    @Test func noHoldoutNeeded() throws {
+        let folder = try temporaryFolder(), data = try temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(at: folder)
+            try? FileManager.default.removeItem(at: data)
+        }
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-xzf", Self.archive, "-C", data.path]
+        try tar.run()
+        tar.waitUntilExit()
+        try FileManager.default.removeItem(at: data.appendingPathComponent("cifar-100-python/test"))
+        let result = try runTool("mlp-tune", ["--data", data.path, "--output-dir", folder.path, "--trials", "1", "--epochs", "1",
+                                              "--units", "16", "--layers", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let eval = try runTool("mlp-eval", [folder.appendingPathComponent("best.h5").path, "--data", data.path])
+        expectCleanFailure(eval, naming: data.path, problem: "no CIFAR-100 test split found")
+    }
+
+    /// A worker that died leaves its claim to expire; the next worker takes the trial.
+    @Test func staleClaimIsTakenOver() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var generator = SeededGenerator(seed: 4)
+        let images = (0..<(60 * 8)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let data = ImageDataset(images: images, labels: (0..<60).map { Int32($0 % 3) }, shape: [8], classNames: ["a", "b", "c"])
+        let pair = DatasetPair(train: data, test: data.slice(0..<0), name: "tiny", source: "tiny", checksum: "")
+        let settings = TuningSettings(space: try SearchSpace(entries: [("units", .choice([.int(4), .int(6)]))]),
+                                      algorithm: .random(trials: 2, epochs: 1), objective: Monitor("val_accuracy"), seed: 1,
+                                      validationSplit: 0.25)
+        // The dead worker: it claimed trial 0 and stopped.
+        let dead = try TrialStore(folder: folder.path, timeout: 0.5)
+        let deadTuner = try Tuner(settings: settings, store: dead, data: pair)
+        _ = deadTuner
+        try dead.locked {
+            try dead.claim(0)
+            try AtomicFile.write(Data(#"{"trial": 0, "hyperparameters": {"units": 4}, "status": "running", "epochs": 1, "initial_epoch": 0, "seed": "9", "runs": [{"worker": "dead", "started": 0}]}"#.utf8),
+                                 to: dead.trialFolder(0) + "/trial.json")
+        }
+        #expect(dead.isClaimed(0))
+        Thread.sleep(forTimeInterval: 0.7)
+        #expect(!dead.isClaimed(0))
+        let store = try TrialStore(folder: folder.path, timeout: 0.5)
+        let tuner = try Tuner(settings: settings, store: store, data: pair)
+        tuner.log = { _ in }
+        #expect(try tuner.run())
+        let records = try store.records()
+        #expect(records.count == 2 && records.allSatisfy { $0.status == .completed })
+        #expect(records[0].runs.map(\.worker) == ["dead", store.worker])
+    }
+}
