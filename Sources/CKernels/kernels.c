@@ -5,6 +5,15 @@
 
 #pragma STDC FP_CONTRACT OFF
 
+// __builtin_cpu_supports reads a table filled once at start-up: cheap enough per call.
+static int has_avx2(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx2");
+#else
+    return 0;
+#endif
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 
@@ -39,7 +48,50 @@ static void rmsprop_step_avx2(float *w, float *v, const float *g, long n, float 
     }
     mlp_rmsprop_step_portable(w + i, v + i, g + i, n - i, lr, rho, epsilon);
 }
+
+__attribute__((target("avx2")))
+static void adam_step_avx2(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2,
+                           float epsilon, float decay) {
+    const __m256 omb1 = _mm256_set1_ps(1.0f - beta1), omb2 = _mm256_set1_ps(1.0f - beta2);
+    const __m256 valpha = _mm256_set1_ps(alpha), veps = _mm256_set1_ps(epsilon), vdecay = _mm256_set1_ps(decay);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 wi = _mm256_loadu_ps(w + i);
+        if (decay != 0.0f) wi = _mm256_sub_ps(wi, _mm256_mul_ps(wi, vdecay));
+        __m256 gi = _mm256_loadu_ps(g + i), mi = _mm256_loadu_ps(m + i), vi = _mm256_loadu_ps(v + i);
+        mi = _mm256_add_ps(mi, _mm256_mul_ps(_mm256_sub_ps(gi, mi), omb1));
+        vi = _mm256_add_ps(vi, _mm256_mul_ps(_mm256_sub_ps(_mm256_mul_ps(gi, gi), vi), omb2));
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        __m256 step = _mm256_div_ps(_mm256_mul_ps(mi, valpha), _mm256_add_ps(_mm256_sqrt_ps(vi), veps));
+        _mm256_storeu_ps(w + i, _mm256_sub_ps(wi, step));
+    }
+    mlp_adam_step_portable(w + i, m + i, v + i, g + i, n - i, alpha, beta1, beta2, epsilon, decay);
+}
 #endif
+
+void mlp_adam_step_portable(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2,
+                            float epsilon, float decay) {
+    const float omb1 = 1.0f - beta1, omb2 = 1.0f - beta2;
+    for (long i = 0; i < n; i++) {
+        float wi = w[i];
+        if (decay != 0.0f) wi -= wi * decay;
+        float gi = g[i];
+        float mi = m[i] + (gi - m[i]) * omb1;
+        float vi = v[i] + (gi * gi - v[i]) * omb2;
+        m[i] = mi;
+        v[i] = vi;
+        w[i] = wi - mi * alpha / (sqrtf(vi) + epsilon);
+    }
+}
+
+void mlp_adam_step(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2, float epsilon,
+                   float decay) {
+#if defined(__x86_64__)
+    if (has_avx2()) { adam_step_avx2(w, m, v, g, n, alpha, beta1, beta2, epsilon, decay); return; }
+#endif
+    mlp_adam_step_portable(w, m, v, g, n, alpha, beta1, beta2, epsilon, decay);
+}
 
 void mlp_bytes_to_unit_portable(const uint8_t *src, float *dst, long n) {
     for (long i = 0; i < n; i++) dst[i] = (float)src[i] / 255.0f;
@@ -57,15 +109,6 @@ void mlp_rmsprop_step_portable(float *w, float *v, const float *g, long n, float
         v[i] = vi;
         w[i] -= lr * gi / sqrtf(vi + epsilon);
     }
-}
-
-// __builtin_cpu_supports reads a table filled once at start-up: cheap enough per call.
-static int has_avx2(void) {
-#if defined(__x86_64__)
-    return __builtin_cpu_supports("avx2");
-#else
-    return 0;
-#endif
 }
 
 void mlp_bytes_to_unit(const uint8_t *src, float *dst, long n) {

@@ -113,12 +113,14 @@ struct MLPBench: ParsableCommand {
     }
 
     /// Trains with mlp-train and returns the median epoch, peak memory and the model file.
-    func train(layers: String, folder: URL, name: String, dense: Bool = false) throws -> (epoch: Double, peakMB: Double, model: String) {
+    func train(layers: String, folder: URL, name: String, dense: Bool = false, extra: [String] = []) throws
+        -> (epoch: Double, peakMB: Double, model: String)
+    {
         let tools = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let model = folder.appendingPathComponent(name + ".h5").path, history = folder.appendingPathComponent(name + ".json").path
         let run = try measure(tools.appendingPathComponent("mlp-train").path,
                               ["--data", data, "--layers", layers, "--epochs", String(epochs), "--seed", "1", "-o", model,
-                               "--history", history] + (dense ? ["--dense-backward"] : []))
+                               "--history", history] + (dense ? ["--dense-backward"] : []) + extra)
         guard run.status == 0 else { throw MLPError.usage("mlp-train failed:\n\(run.output)") }
         let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: history))) as? [String: Any]
         let seconds = (object?["seconds"] as? [Double]) ?? []
@@ -180,6 +182,23 @@ struct MLPBench: ParsableCommand {
             }
         }
 
+        // The tuning search's typical trial: Adam and dropout, against the same model with the
+        // baseline's RMSprop and no dropout, both against their sgemm time.
+        var tuningRatios: (adam: Double, rmsprop: Double)?
+        if !skipWide {
+            let tuning = [3072, 512, 512, 100]
+            var products = Self.sgemmStep(widths: tuning, batch: 128, repeats: 10)
+            let adam = try train(layers: "512:relu,512:relu", folder: folder, name: "adam", extra: ["--optimizer", "adam", "--dropout", "0.2"])
+            let rmsprop = try train(layers: "512:relu,512:relu", folder: folder, name: "rmsprop")
+            let productsAfter = Self.sgemmStep(widths: tuning, batch: 128, repeats: 10)
+            if productsAfter.seconds < products.seconds { products = productsAfter }
+            let sgemmEpoch = products.seconds * steps
+            tuningRatios = (adam.epoch / sgemmEpoch, rmsprop.epoch / sgemmEpoch)
+            print(String(format: "3072-512-512-100, Adam and dropout 0.2, epoch: median %.3f s; its sgemm time %.3f s; ratio %.2f "
+                         + "(RMSprop without dropout: %.3f s, ratio %.2f; the baseline: ratio %.2f)",
+                         adam.epoch, sgemmEpoch, adam.epoch / sgemmEpoch, rmsprop.epoch, rmsprop.epoch / sgemmEpoch, rate / achieved))
+        }
+
         var kerasRatio: Double?
         if compareKeras {
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -203,6 +222,10 @@ struct MLPBench: ParsableCommand {
         }
         print(String(format: "  mlp-train peak memory <= 450 MB: %.0f MB, %@", trained.peakMB, verdict(trained.peakMB <= 450)))
         print(String(format: "  mlp-eval <= 1 s: %.3f s, %@", evalTime, verdict(evalTime <= 1)))
+        if let tuningRatios {
+            print(String(format: "  Adam and dropout about as close to the sgemm time as the baseline (within 0.25): %.2f against %.2f, %@",
+                         tuningRatios.adam, rate / achieved, verdict(tuningRatios.adam <= rate / achieved + 0.25)))
+        }
         if let worst = wideRatios.max() {
             print(String(format: "  wide model within 1.25 times its sgemm time: %.2f at most, %@", worst, verdict(worst <= 1.25)))
         }

@@ -15,6 +15,11 @@ void mlp_bytes_to_unit(const uint8_t *src, float *dst, long n);
 // Where g is zero this is exactly v = rho * v with w unchanged, and the root is skipped.
 void mlp_rmsprop_step(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon);
 
+// Keras's Adam (AdamW with a nonzero decay) on n values, alpha = lr * sqrt(1 - beta2^t) / (1 - beta1^t):
+//     w -= w * decay;  m += (g - m) * (1 - beta1);  v += (g * g - v) * (1 - beta2);  w -= m * alpha / (sqrt(v) + epsilon)
+void mlp_adam_step(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2, float epsilon,
+                   float decay);
+
 // Makes standard output line-buffered, so that progress shows line by line in a file or a
 // pipe too (Swift cannot touch C's `stdout` under strict concurrency checking).
 void mlp_line_buffer_stdout(void);
@@ -22,5 +27,7 @@ void mlp_line_buffer_stdout(void);
 // The same passes without AVX2, as run on CPUs that lack it (for tests on CPUs that have it).
 void mlp_bytes_to_unit_portable(const uint8_t *src, float *dst, long n);
 void mlp_rmsprop_step_portable(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon);
+void mlp_adam_step_portable(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2,
+                            float epsilon, float decay);
 
 #endif

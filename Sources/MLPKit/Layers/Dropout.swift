@@ -37,10 +37,23 @@ public final class Dropout: Layer {
         guard masked else { return input }
         let n = rows * outputWidth, keep = 1 - rate, scale = 1 / keep
         let m = mask.pointer, y = output.pointer
-        for i in 0..<n {
-            m[i] = generator.nextUnitFloat() < keep ? scale : 0
-            y[i] = input[i] * m[i]
+        // Each 64-bit draw decides two values: kept when its 32-bit half is below keep · 2^32.
+        let threshold = UInt64((Double(keep) * 4_294_967_296).rounded(.down))
+        var g = generator
+        var i = 0
+        while i < n {
+            let bits = g.next()
+            let first: Float = UInt64(bits & 0xFFFF_FFFF) < threshold ? scale : 0
+            m[i] = first
+            y[i] = input[i] * first
+            if i + 1 < n {
+                let second: Float = (bits >> 32) < threshold ? scale : 0
+                m[i + 1] = second
+                y[i + 1] = input[i + 1] * second
+            }
+            i += 2
         }
+        generator = g
         return UnsafePointer(y)
     }
 

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Keras 3's Adam (defaults: learning rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7), and
@@ -38,25 +39,10 @@ public final class Adam: Optimizer {
         let t = Float(step)
         let alpha = lr * (1 - pow(b2, t)).squareRoot() / (1 - pow(b1, t))
         let decay = (weightDecay ?? 0) * lr
+        // One vectorised pass (see CKernels), over the cores when large.
         parallelChunks(count, threads: threads) { range in
-            var i = range.lowerBound
-            while i + 4 <= range.upperBound {
-                var w = value.vector4(i)
-                if decay != 0 { w -= w * decay }
-                let gi = g.vector4(i)
-                let mi = m.vector4(i) + (gi - m.vector4(i)) * (1 - b1)
-                let vi = v.vector4(i) + (gi * gi - v.vector4(i)) * (1 - b2)
-                m.store4(mi, i)
-                v.store4(vi, i)
-                value.store4(w - mi * alpha / (squareRoot4(vi) + eps), i)
-                i += 4
-            }
-            for j in i..<range.upperBound {
-                if decay != 0 { value[j] -= value[j] * decay }
-                m[j] += (g[j] - m[j]) * (1 - b1)
-                v[j] += (g[j] * g[j] - v[j]) * (1 - b2)
-                value[j] -= m[j] * alpha / (v[j].squareRoot() + eps)
-            }
+            let start = range.lowerBound
+            mlp_adam_step(value + start, m + start, v + start, g + start, range.count, alpha, b1, b2, eps, decay)
         }
     }
 
