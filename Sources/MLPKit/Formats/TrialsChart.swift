@@ -28,6 +28,10 @@ enum TrialsChart {
                                    xRange: xRange ?? bounds(distribution))
             if !categories.isEmpty {
                 panel.xTicks = categories.indices.map(Double.init)
+            } else if case .choice(let values) = distribution {
+                panel.xTicks = values.compactMap(\.number)
+            } else if case .int = distribution {
+                panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
             } else if distribution.isLogarithmic {
                 panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
                 for tick in panel.xTicks { labels[tick] = "1e\(Int(tick))" }
@@ -35,13 +39,16 @@ enum TrialsChart {
             panel.xTickLabels = labels
             panels.append(panel)
         }
-        // The best score so far, by the minutes since the first trial started.
+        // The best score so far, a step at each improvement, by the minutes since the first
+        // trial started.
         let start = records.compactMap { $0.runs.first?.started }.min() ?? Date()
         var best: Double?, progress: [(x: Double, y: Double)] = []
         for record in scored.sorted(by: { finish($0) < finish($1) }) {
             guard let score = record.score else { continue }
+            let minutes = finish(record).timeIntervalSince(start) / 60
+            if let previous = best { progress.append((minutes, previous)) }
             if best == nil || (settings.higherIsBetter ? score > best! : score < best!) { best = score }
-            progress.append((finish(record).timeIntervalSince(start) / 60, best!))
+            progress.append((minutes, best!))
         }
         panels.append(ChartPanel(title: "best \(objective) so far", xLabel: "minutes since the search began", yLabel: objective,
                                  series: [ChartPanel.Series(label: "", points: progress, color: "#d62728")]))
