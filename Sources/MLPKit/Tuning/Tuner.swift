@@ -109,7 +109,10 @@ public final class Tuner {
     public func run() throws -> Bool {
         while true {
             switch try store.locked({ try decide() }) {
-            case .done: return true
+            case .done:
+                // Refresh the outputs once more (this toolchain may be newer than the trials).
+                try store.locked { try TuningOutputs(settings: settings, store: store).write(try store.records()) }
+                return true
             case .wait: Thread.sleep(forTimeInterval: pollInterval)
             case .run(let record):
                 guard try train(record) else { return false }
