@@ -45,6 +45,8 @@ extension ParsableCommand {
     /// argument-parser's (64 for a bad command line).
     public static func mainReportingOneLine() {
         let tool = configuration.commandName ?? "\(Self.self)"
+        let arguments = CommandLine.arguments
+        if arguments.count == 3, arguments[1] == ModelProbe.argument { ModelProbe.runChild(arguments[2]) }
         // Line by line even into a file or a pipe, so that a log shows each epoch as it ends.
         mlp_line_buffer_stdout()
         do {
@@ -55,6 +57,9 @@ extension ParsableCommand {
             FileHandle.standardError.write(Data("\(tool): --\(name.replacingOccurrences(of: "_", with: "-")): \(problem)\n".utf8))
             Foundation.exit(1)
         } catch let error as MLPError {
+            FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
+            Foundation.exit(1)
+        } catch let error as ProbeError {
             FileHandle.standardError.write(Data("\(tool): \(error)\n".utf8))
             Foundation.exit(1)
         } catch {

@@ -132,6 +132,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         var recipe = TrainingRecipe()
         if let resume {
             try checkReadable(resume)
+            try ModelProbe.probe(resume)
             recipe.architecture = .resume(path: resume)
         } else if let model {
             try checkReadable(model)

@@ -69,7 +69,7 @@ struct MLPEval: ParsableCommand {
     func run() throws {
         for path in [plot, confusion, predictions, saveResamples].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
         guard let model else { return try runComparison() }
-        let saved = try KerasH5.load(path: model)
+        let saved = try ModelProbe.load(model)
         let pair = try data.load(splits: .holdoutOnly)
         let report: EvaluationReport
         do {
@@ -99,7 +99,7 @@ struct MLPEval: ParsableCommand {
     /// `--compare A B`: both models on the same holdout set, with paired bootstrap intervals.
     func runComparison() throws {
         let (pathA, pathB) = (compare[0], compare[1])
-        let savedA = try KerasH5.load(path: pathA), savedB = try KerasH5.load(path: pathB)
+        let savedA = try ModelProbe.load(pathA), savedB = try ModelProbe.load(pathB)
         let pair = try data.load(splits: .holdoutOnly)
         func report(_ saved: SavedModel, _ path: String) throws -> EvaluationReport {
             do {

@@ -21,7 +21,7 @@ struct MLPInspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        let saved = try KerasH5.load(path: model)
+        let saved = try ModelProbe.load(model)
         json ? try printJSON(saved) : printText(saved)
     }
 

@@ -57,13 +57,21 @@ public final class H5Group {
     /// The group this one was opened from, kept open while this one is: a file closes
     /// everything in it when it closes.
     private let parent: H5Group?
+    /// The most values a dataset of this file can hold: what its bytes hold uncompressed,
+    /// a thousand times over for compression (deflate's limit is about 1,032 to 1), so that a
+    /// damaged shape is refused before anything is allocated for it.
+    let valueLimit: Int
 
-    init(handle: H5Handle, path: String, objectPath: String, parent: H5Group? = nil) {
+    init(handle: H5Handle, path: String, objectPath: String, parent: H5Group? = nil, valueLimit: Int = Int.max) {
         self.handle = handle
         self.path = path
         self.objectPath = objectPath
         self.parent = parent
+        self.valueLimit = parent?.valueLimit ?? valueLimit
     }
+
+    /// The most values a file of `bytes` bytes can hold (see `valueLimit`).
+    public static func valueLimit(fileBytes bytes: Int) -> Int { bytes / 4 * 1100 + (1 << 20) }
 
     var id: hid_t { handle.id }
 
@@ -106,7 +114,8 @@ public final class H5Group {
         defer { H5Pclose(fapl) }
         let fid = H5Fopen(path, h5f_acc_rdonly(), fapl)
         guard fid >= 0 else { throw MLPError.format(path: path, problem: "cannot open HDF5 file (\(HDF5.lastError()))") }
-        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/")
+        let bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.intValue ?? 0
+        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/", valueLimit: valueLimit(fileBytes: bytes))
     }
 
     // MARK: Groups
@@ -240,6 +249,9 @@ public final class H5Group {
         let space = H5Aget_space(aid)
         defer { H5Sclose(space) }
         let count = Int(H5Sget_simple_extent_npoints(space))
+        guard count >= 0, count <= valueLimit else {
+            throw MLPError.format(path: path, problem: "attribute '\(name)' of \(objectPath) claims \(count) values, more than the file can hold")
+        }
         let typeClass = H5Tget_class(fileType)
         if typeClass != H5T_STRING {
             if count == 0 { return [] }
@@ -257,6 +269,9 @@ public final class H5Group {
             return pointers.map { $0.map { String(cString: $0) } ?? "" }
         }
         let size = H5Tget_size(fileType)
+        guard size > 0, size <= 1 << 20, size * count <= valueLimit else {
+            throw MLPError.format(path: path, problem: "attribute '\(name)' of \(objectPath) claims strings of \(size) bytes")
+        }
         let memType = H5Tcopy(fileType)
         defer { H5Tclose(memType) }
         var bytes = [UInt8](repeating: 0, count: size * count)
@@ -307,12 +322,7 @@ public final class H5Group {
         guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
             throw MLPError.format(path: path, problem: "dataset \(child(name)) is not numeric")
         }
-        let space = H5Dget_space(did)
-        defer { H5Sclose(space) }
-        let rank = Int(H5Sget_simple_extent_ndims(space))
-        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
-        H5Sget_simple_extent_dims(space, &dims, nil)
-        let shape = rank == 0 ? [] : dims.prefix(rank).map { Int($0) }
+        let shape = try self.shape(of: did, name: name)
         var values = [Float](repeating: 0, count: shape.reduce(1, *))
         if !values.isEmpty {
             guard H5Dread(did, h5_native_float(), h5s_all(), h5s_all(), h5_p_default(), &values) >= 0 else {
@@ -320,6 +330,32 @@ public final class H5Group {
             }
         }
         return (values, shape)
+    }
+
+    /// A dataset's shape, checked: a sane rank, and no more values than the file can hold.
+    func shape(of did: hid_t, name: String) throws -> [Int] {
+        let space = H5Dget_space(did)
+        guard space >= 0 else { throw fail("cannot read the shape of dataset \(child(name))") }
+        defer { H5Sclose(space) }
+        let rank = Int(H5Sget_simple_extent_ndims(space))
+        guard (0...32).contains(rank) else {
+            throw MLPError.format(path: path, problem: "dataset \(child(name)) has a damaged shape (rank \(rank))")
+        }
+        var dims = [hsize_t](repeating: 0, count: max(rank, 1))
+        guard H5Sget_simple_extent_dims(space, &dims, nil) >= 0 else { throw fail("cannot read the shape of dataset \(child(name))") }
+        var shape: [Int] = [], count = 1
+        for dim in dims.prefix(rank) {
+            guard let size = Int(exactly: dim) else {
+                throw MLPError.format(path: path, problem: "dataset \(child(name)) claims a dimension of \(dim)")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow, product <= valueLimit else {
+                throw MLPError.format(path: path, problem: "dataset \(child(name)) claims \(dims.prefix(rank).map(String.init).joined(separator: " × ")) values, more than the file can hold")
+            }
+            shape.append(size)
+            count = product
+        }
+        return shape
     }
 
     /// Reads a scalar integer dataset (such as an optimizer's `iteration`).

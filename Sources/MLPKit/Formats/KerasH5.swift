@@ -110,7 +110,8 @@ public enum KerasH5 {
             guard root.hasAttribute("model_config") || root.hasAttribute("model_config0") else {
                 throw MLPError.format(path: path, problem: "no model_config attribute: this file holds weights only, not a Keras model")
             }
-            let model = try ModelConfig.model(fromJSON: try root.string("model_config"), source: path)
+            let model = try ModelConfig.model(fromJSON: try root.string("model_config"), source: path,
+                                              maximumParameters: min(root.valueLimit, ModelConfig.parameterLimit))
             let weights = root.contains("model_weights") ? try root.group("model_weights") : root
             try loadWeights(into: model, from: weights)
 
@@ -150,10 +151,12 @@ public enum KerasH5 {
     /// weights in `weight_names` order. Counts and shapes must agree.
     public static func loadWeights(into model: Sequential, from group: H5Group) throws {
         let path = group.path
-        let fileLayers = try group.strings("layer_names").filter { name in
-            guard group.contains(name) else { return false }
-            return !((try? group.group(name).strings("weight_names")) ?? []).isEmpty
+        let layerNames = try group.strings("layer_names")
+        // As Keras: every layer listed must have its group.
+        if let missing = layerNames.first(where: { !group.contains($0) }) {
+            throw MLPError.format(path: path, problem: "layer_names lists '\(missing)', which has no group in \(group.objectPath)")
         }
+        let fileLayers = try layerNames.filter { !(try group.group($0).strings("weight_names")).isEmpty }
         let modelLayers = model.layers.filter { !$0.parameters.isEmpty }
         guard fileLayers.count == modelLayers.count else {
             throw MLPError.format(path: path, problem:

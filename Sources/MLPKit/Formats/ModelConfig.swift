@@ -9,15 +9,22 @@ public enum ModelConfig {
     public static let supportedLayers = ["InputLayer", "Dense", "Dropout", "Activation", "Flatten", "Rescaling",
                                          "BatchNormalization"]
 
+    /// The most weights a config may describe unless told otherwise: 2^31 (8 GB of floats).
+    public static let parameterLimit = 1 << 31
+
     /// Builds a model with zeroed weights from a config; `source` names the file in errors.
-    public static func model(fromJSON text: String, source: String) throws -> Sequential {
+    ///
+    /// - Parameters:
+    ///   - maximumParameters: the most weights to allocate; a config that describes more is
+    ///     refused before anything is allocated.
+    public static func model(fromJSON text: String, source: String, maximumParameters: Int = parameterLimit) throws -> Sequential {
         guard let data = text.data(using: .utf8),
               let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { throw MLPError.format(path: source, problem: "model config is not a JSON object") }
-        return try model(from: root, source: source)
+        return try model(from: root, source: source, maximumParameters: maximumParameters)
     }
 
-    public static func model(from root: [String: Any], source: String) throws -> Sequential {
+    public static func model(from root: [String: Any], source: String, maximumParameters: Int = parameterLimit) throws -> Sequential {
         let className = root["class_name"] as? String ?? "?"
         guard className == "Sequential" else {
             throw MLPError.format(path: source, problem: "model class '\(className)' is not supported (only Sequential)")
@@ -31,6 +38,7 @@ public enum ModelConfig {
 
         var inputShape = shape(config["build_input_shape"])
         var layers: [Layer] = []
+        var parameters = 0
         var current: [Int]? = inputShape
         for (index, entry) in layerList.enumerated() {
             let type = entry["class_name"] as? String ?? "?"
@@ -53,12 +61,42 @@ public enum ModelConfig {
             guard let input = current else {
                 throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
             }
+            // Count the layer's weights before allocating them.
+            let (sum, overflow) = parameters.addingReportingOverflow(try parameterCount(type: type, name: name, config: layerConfig, input: input, source: source))
+            guard !overflow, sum <= maximumParameters else {
+                throw MLPError.format(path: source, problem: "the model config describes more than \(maximumParameters) weights "
+                    + "(layer '\(name)'), more than \(maximumParameters == parameterLimit ? "this toolchain allows" : "the file holds")")
+            }
+            parameters = sum
             let layer = try makeLayer(type: type, name: name, config: layerConfig, input: input, source: source)
             layers.append(layer)
             current = layer.outputShape
         }
         guard let inputShape else { throw MLPError.format(path: source, problem: "model config gives no input shape") }
         return Sequential(name: config["name"] as? String ?? "sequential", inputShape: inputShape, layers: layers)
+    }
+
+    /// The weights a layer of this config will have, computed without overflow.
+    private static func parameterCount(type: String, name: String, config: [String: Any], input: [Int], source: String) throws -> Int {
+        var width = 1
+        for dim in input {
+            let (product, overflow) = width.multipliedReportingOverflow(by: dim)
+            guard !overflow, product <= 1 << 31 else {
+                throw MLPError.format(path: source, problem: "layer '\(name)' gets an input of \(input) values, too large")
+            }
+            width = product
+        }
+        switch type {
+        case "Dense":
+            guard let number = config["units"] as? NSNumber, let units = Int(exactly: number.doubleValue), units > 0, units <= 1 << 24 else {
+                throw MLPError.format(path: source, problem: "Dense layer '\(name)' has 'units' \(config["units"] ?? "missing"), not 1 to \(1 << 24)")
+            }
+            let (kernel, overflow) = width.multipliedReportingOverflow(by: units + 1)
+            guard !overflow else { throw MLPError.format(path: source, problem: "Dense layer '\(name)' is too large") }
+            return kernel
+        case "BatchNormalization": return 4 * (input.last ?? 1)
+        default: return 0
+        }
     }
 
     private static func makeLayer(type: String, name: String, config: [String: Any], input: [Int], source: String)

@@ -78,12 +78,18 @@ public enum Evaluation {
     public static func report(probabilities: [Float], labels: [Int], classNames: [String], bootstrap: Int = 0,
                               seed: UInt64 = 0, notes: [String] = []) -> EvaluationReport {
         let classes = classNames.count
+        var notes = notes
+        let nonFinite = probabilities.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+        if nonFinite > 0 {
+            notes.append("\(nonFinite) of the \(probabilities.count) predicted probabilities are NaN or infinite (the model's "
+                + "weights hold such values, as a diverged run leaves them); a NaN ranks below every score in the ROC AUC, "
+                + "and the log loss is NaN")
+        }
         let predicted = Classification.predictedClasses(probabilities, classes: classes)
         let auc = ROCAUC(scores: probabilities, labels: labels, classes: classes)
         let perClassAUC = auc.perClass()
         let confusion = Classification.confusionMatrix(predicted: predicted, labels: labels, classes: classes)
         let scores = Classification.precisionRecallF1(confusion: confusion)
-        var notes = notes
         let absent = (0..<classes).filter { perClassAUC[$0] == nil }
         if !absent.isEmpty {
             notes.append("\(absent.count) class(es) have no ROC AUC (absent from the labels, or the only class): "
@@ -116,7 +122,7 @@ public enum Evaluation {
 extension EvaluationReport {
     /// The report a person reads at a glance.
     public func text(title: String) -> String {
-        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        func f(_ x: Double) -> String { x.isNaN ? "NaN" : String(format: "%.4f", x) }
         func interval(_ i: Bootstrap.Interval?) -> String {
             i.map { "   95% CI \(f($0.low))–\(f($0.high)) (\(bootstrapResamples ?? 0) bootstrap resamples)" } ?? ""
         }

@@ -32,7 +32,19 @@ public enum AtomicFile {
             throw MLPError.io(path: path, problem: "is a folder")
         }
         guard access(folder, W_OK) == 0 else { throw MLPError.io(path: path, problem: "folder \(folder) is not writable") }
+        removeAbandonedTemporaries(in: folder, for: url.lastPathComponent)
         return folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    /// Removes the temporary files of `name` that processes killed while writing left behind
+    /// (their names carry the writer's process id, and no such process runs any more).
+    static func removeAbandonedTemporaries(in folder: String, for name: String) {
+        let prefix = "." + name + ".tmp-"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where entry.hasPrefix(prefix) {
+            guard let pid = entry.dropFirst(prefix.count).split(separator: "-").first.flatMap({ pid_t($0) }), pid != getpid(),
+                  kill(pid, 0) == -1, errno == ESRCH else { continue }
+            unlink(folder + "/" + entry)
+        }
     }
 
     /// Writes `data` atomically.

@@ -32,6 +32,13 @@ public final class FloatBuffer: @unchecked Sendable {
 
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
+    /// How many values are NaN or infinite.
+    public var nonFiniteCount: Int {
+        var n = 0
+        for i in 0..<count where !pointer[i].isFinite { n += 1 }
+        return n
+    }
+
     public func assign(_ values: [Float]) {
         precondition(values.count == count, "assign: \(values.count) values into a buffer of \(count)")
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }

@@ -130,8 +130,15 @@ extension TrainingRecipe {
         }
         if let history { own.append(HistoryFile(path: history)) }
 
-        let result = try Trainer.fit(model: network, optimizer: optimizer, train: train, validation: validation,
+        let result: History
+        do {
+            result = try Trainer.fit(model: network, optimizer: optimizer, train: train, validation: validation,
                                      options: options, callbacks: own + callbacks)
+        } catch MLPError.model(let problem) where problem.hasPrefix("training diverged") {
+            // Going on from a file, the file is the first suspect: name it.
+            guard case .resume(let path) = architecture else { throw MLPError.model(problem) }
+            throw MLPError.format(path: path, problem: "going on from this model, \(problem)")
+        }
         let completed = result.interruption?.epoch ?? (result.epochs.last.map { $0 + 1 } ?? done)
         provenance["epochs_completed"] = String(completed)
         if let interruption = result.interruption { provenance["interrupted"] = interruption.description }
@@ -160,6 +167,13 @@ extension TrainingRecipe {
         case .resume(let path):
             saved = try KerasH5.load(path: path)
             network = saved!.model
+            // A diverged run's file cannot be trained further: say so now, not as a NaN loss.
+            let weights = network.parameters.reduce(0) { $0 + $1.value.nonFiniteCount }
+            let state = saved!.optimizer?.orderedSlots.reduce(0) { $0 + $1.nonFiniteCount } ?? 0
+            if weights + state > 0 {
+                throw MLPError.format(path: path, problem: "holds \(weights) weights and \(state) optimizer values that are NaN or "
+                    + "infinite (a run that diverged); it cannot be trained further")
+            }
             network.initialize(dropoutSeed: seed)
             source = path
         case .modelConfig(let path):

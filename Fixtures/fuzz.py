@@ -1,0 +1,331 @@
+"""The fuzz and fault suite: damaged model files and dataset archives through the executables.
+
+Makes mutants of valid files from a fixed seed, runs each through the executables with a time
+limit, and sorts every run:
+- ok: exit 0 (the damage was harmless, such as a changed weight), or a non-zero exit with
+  exactly one line on standard error that names the file;
+- crash: killed by a signal (a trap, an abort, a segmentation fault);
+- hang: still running after the time limit;
+- wrong: a non-zero exit without that one line, or exit 0 with anything on standard error.
+
+Mutants of model files (a Keras 3 file, a tf_keras file, and files mlp-train wrote): bit flips
+anywhere, bit flips in the first 4 KiB (HDF5's metadata), truncations, zeroed and duplicated
+blocks, and structural edits through h5py (attributes and groups removed, retyped, reshaped;
+model_config rewritten with damaged JSON, unknown layers, activations, regularizers and
+schedules, absurd widths; weights of the wrong shape, dtype or rank; NaN and infinite weights).
+Mutants of the CIFAR-100 archives (both layouts): bit flips, truncations, zeroed blocks, and
+rebuilt archives with members missing, oversized, or with damaged pickles and records.
+
+    python Fixtures/fuzz.py BIN_DIR [--long] [--seed 1] [--jobs 2]
+
+Prints the counts, and exits non-zero when any run crashed, hung or was wrong. --long runs ten
+times as many cases.
+"""
+import argparse, concurrent.futures, io, json, os, random, shutil, subprocess, sys, tarfile, tempfile, time
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARCHIVES = [os.path.join(HERE, "cifar", name) for name in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz")]
+TIME_LIMIT = 20
+
+
+def run(command, target):
+    """Runs one command; returns (verdict, detail)."""
+    try:
+        out = subprocess.run(command, capture_output=True, timeout=TIME_LIMIT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        return "hang", " ".join(command)
+    err = out.stderr.decode("utf-8", "replace")
+    lines = [line for line in err.split("\n") if line.strip()]
+    if out.returncode < 0 or out.returncode >= 128:
+        return "crash", f"signal/status {out.returncode}: {' '.join(command)}: {err[-300:]}"
+    if out.returncode == 0:
+        return ("ok", "") if not lines else ("wrong", f"exit 0 with stderr: {' '.join(command)}: {err[-300:]}")
+    if len(lines) == 1 and target in lines[0]:
+        return "ok", ""
+    return "wrong", f"status {out.returncode}, stderr {err[-400:]!r}: {' '.join(command)}"
+
+
+# MARK: Byte-level mutants
+
+def byte_mutants(data, rng, count, header_bytes=None):
+    """Bit flips (anywhere, or in the first `header_bytes`), truncations, zeroed and duplicated blocks."""
+    out = []
+    for i in range(count):
+        b = bytearray(data)
+        kind = i % 5
+        if kind == 0:
+            for _ in range(rng.randint(1, 8)):
+                pos = rng.randrange(len(b))
+                b[pos] ^= 1 << rng.randrange(8)
+        elif kind == 1:
+            limit = min(len(b), header_bytes or 4096)
+            for _ in range(rng.randint(1, 4)):
+                pos = rng.randrange(limit)
+                b[pos] ^= 1 << rng.randrange(8)
+        elif kind == 2:
+            b = b[: rng.randrange(len(b))]
+        elif kind == 3:
+            start = rng.randrange(len(b))
+            length = rng.choice([8, 64, 512, 4096])
+            b[start:start + length] = bytes(min(length, len(b) - start))
+        else:
+            start, length = rng.randrange(len(b)), rng.choice([16, 256, 2048])
+            block = b[start:start + length]
+            at = rng.randrange(len(b))
+            b[at:at + len(block)] = block
+        out.append(bytes(b))
+    return out
+
+
+# MARK: Structural mutants of model files (h5py)
+
+def structural_mutants(path, folder, rng, count):
+    import h5py
+    edits = []
+
+    def attrs_edit(f):
+        keys = [("model_config", f), ("training_config", f), ("keras_version", f)]
+        group = f.get("model_weights")
+        if group is not None:
+            keys += [("layer_names", group)]
+            for name in group:
+                if isinstance(group[name], h5py.Group):
+                    keys.append(("weight_names", group[name]))
+        name, obj = rng.choice(keys)
+        if name not in obj.attrs:
+            return
+        choice = rng.randrange(4)
+        if choice == 0:
+            del obj.attrs[name]
+        elif choice == 1:
+            obj.attrs[name] = np.arange(rng.randint(0, 5), dtype=rng.choice(["f8", "i4", "u1"]))
+        elif choice == 2:
+            obj.attrs[name] = rng.choice(["", "{", "null", "[]", "\u00e9" * 3, "x" * 70000])
+        else:
+            obj.attrs[name] = np.array([[b"a", b"b"], [b"c", b"d"]])
+
+    def config_edit(f):
+        config = json.loads(f.attrs["model_config"])
+        layers = config["config"]["layers"]
+        layer = rng.choice(layers)
+        c = layer.setdefault("config", {})
+        choice = rng.randrange(10)
+        if choice == 0:
+            layer["class_name"] = rng.choice(["Conv2D", "LSTM", "", "Dense2"])
+        elif choice == 1:
+            c["units"] = rng.choice([10 ** 12, 2 ** 40, -5, 0, 1.5, "many", None, 2 ** 31])
+        elif choice == 2:
+            c["activation"] = rng.choice(["relux", "", None, 7, {"class_name": "LeakyReLU"}])
+        elif choice == 3:
+            c["kernel_regularizer"] = rng.choice([{"class_name": "L3", "config": {}}, {"class_name": "L2", "config": {"l2": "x"}}, "l5", 3])
+        elif choice == 4:
+            c["batch_input_shape"] = rng.choice([[None, 10 ** 12], [None, -1], [None], "3072", [None, 2 ** 40, 2 ** 40]])
+            c["batch_shape"] = c["batch_input_shape"]
+        elif choice == 5:
+            del config["config"]["layers"][rng.randrange(len(layers))]
+        elif choice == 6:
+            c["rate"] = rng.choice([2.0, -1.0, "x", None])
+        elif choice == 7:
+            config["class_name"] = rng.choice(["Functional", "Model", 5])
+        elif choice == 8:
+            c["axis"] = rng.choice([0, 5, [1, 2], "x"])
+        else:
+            layers.append({"class_name": "Dense", "config": {"name": "extra", "units": 3}})
+        f.attrs["model_config"] = json.dumps(config)
+
+    def training_edit(f):
+        if "training_config" not in f.attrs:
+            return
+        config = json.loads(f.attrs["training_config"])
+        opt = config.setdefault("optimizer_config", {})
+        choice = rng.randrange(4)
+        if choice == 0:
+            opt["class_name"] = rng.choice(["Lion", "", "Adafactor"])
+        elif choice == 1:
+            opt.setdefault("config", {})["learning_rate"] = rng.choice([
+                {"class_name": "ExponentialDecay", "config": {}}, {"class_name": "CosineDecay", "config": {"decay_steps": -3}},
+                {"class_name": "CosineDecay", "config": {"initial_learning_rate": "x", "decay_steps": 5}}, "fast", -1])
+        elif choice == 2:
+            opt["config"] = "nope"
+        else:
+            config["loss"] = rng.choice(["mse", None, 5])
+        f.attrs["training_config"] = json.dumps(config)
+
+    def weights_edit(f):
+        datasets = []
+        f.visititems(lambda name, obj: datasets.append(name) if isinstance(obj, h5py.Dataset) else None)
+        if not datasets:
+            return
+        name = rng.choice(datasets)
+        data = f[name][()]
+        choice = rng.randrange(6)
+        del f[name]
+        if choice == 0:
+            f.create_dataset(name, data=np.zeros(np.asarray(data).size + 1, "f4"))
+        elif choice == 1:
+            f.create_dataset(name, data=np.asarray(data, "f4").reshape(-1)[:0])
+        elif choice == 2:
+            f.create_dataset(name, data=np.asarray(data).astype(rng.choice(["f8", "i8", "u1"])))
+        elif choice == 3:
+            bad = np.asarray(data, "f4").copy()
+            if bad.size:
+                bad.reshape(-1)[rng.randrange(bad.size)] = rng.choice([np.nan, np.inf, -np.inf])
+            f.create_dataset(name, data=bad)
+        elif choice == 4:
+            f.create_dataset(name, data=np.array(["text"], dtype="S4"))
+        else:
+            pass  # the dataset removed
+
+    def group_edit(f):
+        group = f.get("model_weights")
+        if group is None:
+            return
+        names = list(group.keys())
+        if names:
+            del group[rng.choice(names)]
+
+    def nan_weights(f):
+        group = f["model_weights"]
+        for dataset_name in []:
+            pass
+        datasets = []
+        group.visititems(lambda name, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
+        for d in datasets:
+            values = d[()]
+            if np.asarray(values).dtype.kind == "f":
+                d[...] = np.full(np.shape(values), rng.choice([np.nan, np.inf]), dtype=np.asarray(values).dtype)
+
+    edits = [attrs_edit, config_edit, training_edit, weights_edit, group_edit, nan_weights]
+    out = []
+    for i in range(count):
+        target = os.path.join(folder, f"structural-{i}.h5")
+        shutil.copy(path, target)
+        try:
+            with h5py.File(target, "r+") as f:
+                edits[i % len(edits)](f)
+        except Exception:
+            pass  # an edit h5py refuses leaves the copy as it is
+        out.append(target)
+    return out
+
+
+# MARK: Archive mutants
+
+def archive_mutants(path, folder, rng, count):
+    """Rebuilt archives: members missing, oversized headers, damaged pickles and records."""
+    with tarfile.open(path) as tar:
+        members = [(m, tar.extractfile(m).read() if m.isfile() else None) for m in tar.getmembers()]
+    out = []
+    for i in range(count):
+        target = os.path.join(folder, f"archive-{i}.tar.gz")
+        choice = i % 5
+        with tarfile.open(target, "w:gz") as tar:
+            for member, data in members:
+                m = tarfile.TarInfo(member.name)
+                m.mode, m.mtime, m.type = member.mode, member.mtime, member.type
+                payload = data
+                if data is not None and member.name.split("/")[-1] in ("train", "test", "train.bin", "test.bin", "meta"):
+                    if choice == 0 and rng.random() < 0.5:
+                        continue  # a member missing
+                    if choice == 1:
+                        payload = data[: rng.randrange(len(data))]
+                    elif choice == 2:
+                        b = bytearray(data)
+                        for _ in range(rng.randint(1, 6)):
+                            b[rng.randrange(min(len(b), 400))] = rng.randrange(256)
+                        payload = bytes(b)
+                    elif choice == 3:
+                        b = bytearray(data)
+                        for _ in range(rng.randint(1, 6)):
+                            b[rng.randrange(len(b))] = rng.randrange(256)
+                        payload = bytes(b)
+                    elif choice == 4:
+                        payload = data + bytes(rng.randint(1, 3073))
+                if payload is not None:
+                    m.size = len(payload)
+                    tar.addfile(m, io.BytesIO(payload))
+                else:
+                    tar.addfile(m)
+        out.append(target)
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bin")
+    parser.add_argument("--long", action="store_true")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--keep", help="copy the files of failing runs into this folder")
+    args = parser.parse_args()
+    scale = 10 if args.long else 1
+    rng = random.Random(args.seed)
+    tool = lambda name: os.path.join(args.bin, name)
+    started = time.time()
+    with tempfile.TemporaryDirectory() as folder:
+        # The valid files: two Keras files and two that mlp-train writes (one with L2,
+        # BatchNormalization, Dropout, Adam and cosine decay).
+        models = [os.path.join(HERE, "keras", "k3_mlp_adam.h5"), os.path.join(HERE, "keras", "k2_mlp_adam.h5")]
+        for name, options in [("ours", ["--layers", "16:relu"]),
+                              ("ours_regularized", ["--layers", "16:relu", "--l2", "0.01", "--batch-norm", "--dropout", "0.2",
+                                                    "--optimizer", "adam", "--lr-schedule", "cosine"])]:
+            path = os.path.join(folder, name + ".h5")
+            subprocess.run([tool("mlp-train"), "--data", ARCHIVES[0], "-o", path, "--epochs", "1", "--seed", "1", *options],
+                           check=True, capture_output=True)
+            models.append(path)
+        good_model = models[2]
+        jobs = []
+        for index, model in enumerate(models):
+            data = open(model, "rb").read()
+            for i, mutant in enumerate(byte_mutants(data, rng, 150 * scale)):
+                target = os.path.join(folder, f"bytes-{index}-{i}.h5")
+                open(target, "wb").write(mutant)
+                jobs.append(target)
+            jobs += structural_mutants(model, folder, rng, 90 * scale)[:]
+        commands = []
+        for target in jobs:
+            # Keras's own files fit the fixture data only when they take 3,072 values; every
+            # executable must still answer with one line.
+            commands.append(([tool("mlp-inspect"), target, "--weights"], target))
+            commands.append(([tool("mlp-eval"), target, "--data", ARCHIVES[0]], target))
+        for k, target in enumerate(jobs):
+            if k % 4 == 0:
+                commands.append(([tool("mlp-train"), "--data", ARCHIVES[0], "--resume", target, "--epochs", "1",
+                                  "-o", os.path.join(folder, f"resumed-{k}.h5")], target))
+        for index, archive in enumerate(ARCHIVES):
+            data = open(archive, "rb").read()
+            mutants = []
+            for i, mutant in enumerate(byte_mutants(data, rng, 100 * scale, header_bytes=1024)):
+                target = os.path.join(folder, f"archive-bytes-{index}-{i}.tar.gz")
+                open(target, "wb").write(mutant)
+                mutants.append(target)
+            mutants += archive_mutants(archive, folder, rng, 60 * scale)
+            for k, target in enumerate(mutants):
+                commands.append(([tool("mlp-eval"), good_model, "--data", target], target))
+                if k % 2 == 0:
+                    commands.append(([tool("mlp-train"), "--data", target, "--epochs", "1", "-o",
+                                      os.path.join(folder, f"trained-{index}-{k}.h5")], target))
+                if k % 4 == 0:
+                    commands.append(([tool("mlp-tune"), "--data", target, "--trials", "1", "--epochs", "1", "--units", "8",
+                                      "--layers", "1", "--output-dir", os.path.join(folder, f"tune-{index}-{k}")], target))
+        counts = {"ok": 0, "crash": 0, "hang": 0, "wrong": 0}
+        problems = []
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            for (command, target), (verdict, detail) in zip(commands, pool.map(lambda c: run(*c), commands)):
+                counts[verdict] += 1
+                if verdict != "ok":
+                    problems.append(f"{verdict}: {detail}")
+                    if args.keep:
+                        os.makedirs(args.keep, exist_ok=True)
+                        if os.path.isfile(target):
+                            shutil.copy(target, args.keep)
+    for problem in problems[:40]:
+        print(problem)
+    print(f"fuzz: {len(commands)} cases ({len(jobs)} model mutants, archives of both layouts) in {time.time() - started:.0f} s: "
+          f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['wrong']} wrong or silent exits")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

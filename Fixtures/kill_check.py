@@ -1,0 +1,83 @@
+"""All-or-nothing writes, proven: kills mlp-train with SIGKILL at many moments, most of them
+while it saves, and checks after each kill that the model file, the checkpoint, the history
+and the plot are each either the previous complete file or a new complete one: the models load
+in Keras 3, the CSV parses with every row whole, the SVG parses as XML.
+
+    python Fixtures/kill_check.py BIN_DIR [--kills 60]
+"""
+import argparse, csv, os, shutil, signal, subprocess, sys, tempfile, time
+import xml.etree.ElementTree as ET
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("bin")
+    parser.add_argument("--kills", type=int, default=60)
+    args = parser.parse_args()
+    import keras
+    failures = []
+    with tempfile.TemporaryDirectory() as folder:
+        files = {name: os.path.join(folder, name) for name in ("m.h5", "c.h5", "h.csv", "p.svg")}
+        # A wide model, so that each save writes tens of megabytes and takes a while.
+        command = [os.path.join(args.bin, "mlp-train"), "--data", ARCHIVE, "--layers", "1024:relu", "--epochs", "2",
+                   "--validation-split", "0.2", "--seed", "1", "-o", files["m.h5"], "--checkpoint", files["c.h5"],
+                   "--history", files["h.csv"], "--plot", files["p.svg"]]
+        start = time.time()
+        subprocess.run(command, check=True, capture_output=True)
+        duration = time.time() - start
+
+        def intact(name, path):
+            if name.endswith(".h5"):
+                keras.models.load_model(path).predict(keras.ops.zeros((1, 3072)), verbose=0)
+            elif name.endswith(".csv"):
+                with open(path, newline="") as f:
+                    rows = list(csv.reader(f))
+                assert rows and rows[0][0] == "epoch" and all(len(r) == len(rows[0]) for r in rows[1:]), rows
+            else:
+                ET.parse(path)
+
+        interrupted = during_save = 0
+        for k in range(args.kills):
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if k % 3 == 0:
+                # A moment anywhere in the run.
+                time.sleep(duration * 1.1 * (k + 0.5) / args.kills)
+            else:
+                # A moment while it saves: once one of its temporary files appears, after up to 25 ms.
+                deadline = time.time() + 4 * duration + 5
+                while process.poll() is None and time.time() < deadline:
+                    if any(n.startswith(".") and ".tmp-" in n for n in os.listdir(folder)):
+                        time.sleep(0.025 * ((k * 7919) % 100) / 100)
+                        during_save += 1
+                        break
+                    time.sleep(0.0005)
+            if process.poll() is None:
+                process.send_signal(signal.SIGKILL)
+                interrupted += 1
+            process.wait()
+            for name, path in files.items():
+                try:
+                    intact(name, path)
+                except Exception as error:
+                    failures.append(f"kill {k}: {name} is damaged: {error!r}"[:300])
+        leftovers = [n for n in os.listdir(folder) if n.startswith(".") and ".tmp-" in n]
+        # One more run clears the temporary files of the killed writers.
+        subprocess.run(command, check=True, capture_output=True)
+        remaining = [n for n in os.listdir(folder) if n.startswith(".") and ".tmp-" in n]
+        if remaining:
+            failures.append(f"temporary files left after a later run: {remaining}")
+    for failure in failures:
+        print("FAIL " + failure)
+    print(f"kill check: {args.kills} runs of {duration:.2f} s, {interrupted} killed by SIGKILL, {during_save} of them while saving; "
+          f"{len(leftovers)} temporary files "
+          f"of killed writers, cleared by the next run; {len(failures)} damaged files")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
