@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests, then the interop check against real Keras 3, tf_keras
-# and scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv).
+# and scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv), then the fuzz
+# suite and the kill-during-save check.
 #
 # The Swift tests run in release mode against the release build that Scripts/setup.sh made
 # (built here when missing): they use only the library's public API, so with testable imports
@@ -33,6 +34,13 @@ fi
 echo "test.sh: Python environment ready after $((SECONDS - started)) s"
 .venv/bin/python Fixtures/interop_check.py "$(swift build -c release --show-bin-path)" 2> .build/interop-stderr.log || {
   tail -20 .build/interop-stderr.log >&2
+  exit 1
+}
+bin="$(swift build -c release --show-bin-path)"
+echo "test.sh: interop check done after $((SECONDS - started)) s"
+.venv/bin/python Fixtures/fuzz.py "$bin"
+.venv/bin/python Fixtures/kill_check.py "$bin" 2> .build/kill-stderr.log || {
+  tail -20 .build/kill-stderr.log >&2
   exit 1
 }
 echo "test.sh: all done after $((SECONDS - started)) s"
