@@ -28,8 +28,6 @@ public struct Logs: Sendable, Equatable, Sequence {
         }
     }
 
-    public var isEmpty: Bool { names.isEmpty }
-
     public func makeIterator() -> Zip2Sequence<[String], [Double]>.Iterator { zip(names, values).makeIterator() }
 }
 

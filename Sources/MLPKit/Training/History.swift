@@ -6,8 +6,6 @@ public final class History: Callback {
     public private(set) var logs: [Logs] = []
     /// Seconds each epoch took, training and validation.
     public internal(set) var seconds: [Double] = []
-    /// Steps each epoch ran.
-    public internal(set) var steps: [Int] = []
     /// Where training stopped, when it was interrupted in the middle of an epoch.
     public internal(set) var interruption: Interruption?
 

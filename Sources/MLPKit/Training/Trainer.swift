@@ -94,7 +94,6 @@ public enum Trainer {
                 logs["val_loss"] = result.loss
             }
             history.seconds.append(Date().timeIntervalSince(started))
-            history.steps.append(context.step)
             for callback in all { try callback.epochEnd(epoch, logs: &logs, context) }
             if context.stopTraining { break }
         }

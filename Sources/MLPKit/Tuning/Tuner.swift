@@ -133,14 +133,16 @@ public final class Tuner {
         let sampler = RandomSampler(space: settings.space, seed: settings.seed)
         let drawn = records.filter { $0.pastTrial == nil }.count
         let number = (records.last?.number ?? -1) + 1
+        let idle: Decision = records.contains { $0.status == .running } ? .wait : .done
+        func draw() -> Hyperparameters? {
+            let values = sampler.sample(index: drawn, avoiding: taken)
+            if values == nil { log("note: the search space has no values left that no trial has had") }
+            return values
+        }
         var record: TrialRecord
         switch settings.algorithm {
         case .random(let trials, let epochs):
-            guard drawn < trials else { return records.contains { $0.status == .running } ? .wait : .done }
-            guard let values = sampler.sample(index: drawn, avoiding: taken) else {
-                log("note: the search space has no values left that no trial has had")
-                return records.contains { $0.status == .running } ? .wait : .done
-            }
+            guard drawn < trials, let values = draw() else { return idle }
             record = TrialRecord(number: number, hyperparameters: values, epochs: epochs, initialEpoch: 0, seed: trialSeed(number))
         case .hyperband(let hyperband):
             let entries = records.compactMap { r in
@@ -150,10 +152,7 @@ public final class Tuner {
             case .done: return .done
             case .wait: return .wait
             case .new(let slot):
-                guard let values = sampler.sample(index: drawn, avoiding: taken) else {
-                    log("note: the search space has no values left that no trial has had")
-                    return records.contains { $0.status == .running } ? .wait : .done
-                }
+                guard let values = draw() else { return idle }
                 record = TrialRecord(number: number, hyperparameters: values, epochs: hyperband.epochs(bracket: slot.bracket, round: 0),
                                      initialEpoch: 0, seed: trialSeed(number))
                 record.slot = slot
