@@ -57,7 +57,7 @@ def compare_check(tmp, x, y):
     from sklearn.metrics import roc_auc_score
     a, b = os.path.join(tmp, "baseline_rmsprop.h5"), os.path.join(tmp, "dropout_adam.h5")
     indices_path = os.path.join(tmp, "resamples.npy")
-    out = json.loads(run("mlp-eval", "--compare", a, b, "--data", ARCHIVE, "--json", "--ci", "300", "--seed", "4",
+    out = json.loads(run("mlp-eval", "--compare", a, b, "--data", ARCHIVE, "--json", "--ci", "100", "--seed", "4",
                          "--save-resamples", indices_path))
     probabilities = []
     for path in (a, b):
@@ -87,7 +87,7 @@ def compare_check(tmp, x, y):
         got = np.array(out[key]["ci"])
         gap = float(np.abs(expected - got).max())
         check(f"mlp-eval --compare: the paired bootstrap interval of {key} equals numpy's on the same resamples",
-              indices.shape == (300, n) and gap <= 1e-9, f"{got} vs {expected}")
+              indices.shape == (100, n) and gap <= 1e-9, f"{got} vs {expected}")
 
 
 def main():

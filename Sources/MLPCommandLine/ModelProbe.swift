@@ -38,6 +38,8 @@ public enum ModelProbe {
         // The child's own crash report would only repeat what this process says in one line.
         var environment = ProcessInfo.processInfo.environment
         environment["SWIFT_BACKTRACE"] = "enable=no"
+        // It multiplies no matrices: spare it OpenBLAS's thread pool, which costs more to start than the read.
+        environment["OPENBLAS_NUM_THREADS"] = "1"
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid = pid_t()

@@ -36,42 +36,55 @@ public enum ModelConfig {
         let layerList = (config["layers"] as? [[String: Any]]) ?? (root["config"] as? [[String: Any]])
         guard let layerList else { throw MLPError.format(path: source, problem: "model config has no 'layers' list") }
 
-        var inputShape = shape(config["build_input_shape"])
-        var layers: [Layer] = []
-        var parameters = 0
-        var current: [Int]? = inputShape
-        for (index, entry) in layerList.enumerated() {
-            let type = entry["class_name"] as? String ?? "?"
-            let layerConfig = entry["config"] as? [String: Any] ?? [:]
-            let name = layerConfig["name"] as? String ?? "layer_\(index)"
-            let declared = shape(layerConfig["batch_shape"]) ?? shape(layerConfig["batch_input_shape"])
-                ?? shape((entry["build_config"] as? [String: Any])?["input_shape"])
-            if type == "InputLayer" {
-                guard let declared else {
-                    throw MLPError.format(path: source, problem: "InputLayer '\(name)' has no batch_shape")
+        // Two passes over the layers: the first counts their weights and allocates nothing, so
+        // that a config describing too many is refused before any is allocated; the second
+        // builds them.
+        func walk(building: Bool) throws -> (inputShape: [Int]?, layers: [Layer]) {
+            var inputShape = shape(config["build_input_shape"])
+            var layers: [Layer] = []
+            var parameters = 0
+            var current: [Int]? = inputShape
+            for (index, entry) in layerList.enumerated() {
+                let type = entry["class_name"] as? String ?? "?"
+                let layerConfig = entry["config"] as? [String: Any] ?? [:]
+                let name = layerConfig["name"] as? String ?? "layer_\(index)"
+                let declared = shape(layerConfig["batch_shape"]) ?? shape(layerConfig["batch_input_shape"])
+                    ?? shape((entry["build_config"] as? [String: Any])?["input_shape"])
+                if type == "InputLayer" {
+                    guard let declared else {
+                        throw MLPError.format(path: source, problem: "InputLayer '\(name)' has no batch_shape")
+                    }
+                    inputShape = declared
+                    current = declared
+                    continue
                 }
-                inputShape = declared
-                current = declared
-                continue
+                if layers.isEmpty, current == nil, let declared {
+                    inputShape = declared
+                    current = declared
+                }
+                guard let input = current else {
+                    throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
+                }
+                guard building else {
+                    let (sum, overflow) = parameters.addingReportingOverflow(
+                        try parameterCount(type: type, name: name, config: layerConfig, input: input, source: source))
+                    guard !overflow, sum <= maximumParameters else {
+                        throw MLPError.format(path: source, problem: "the model config describes more than \(maximumParameters) weights "
+                            + "(layer '\(name)'), more than \(maximumParameters == parameterLimit ? "this toolchain allows" : "the file holds")")
+                    }
+                    parameters = sum
+                    current = type == "Dense" ? [(layerConfig["units"] as? NSNumber)?.intValue ?? 1]
+                        : type == "Flatten" ? [input.reduce(1, *)] : input
+                    continue
+                }
+                let layer = try makeLayer(type: type, name: name, config: layerConfig, input: input, source: source)
+                layers.append(layer)
+                current = layer.outputShape
             }
-            if layers.isEmpty, current == nil, let declared {
-                inputShape = declared
-                current = declared
-            }
-            guard let input = current else {
-                throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
-            }
-            // Count the layer's weights before allocating them.
-            let (sum, overflow) = parameters.addingReportingOverflow(try parameterCount(type: type, name: name, config: layerConfig, input: input, source: source))
-            guard !overflow, sum <= maximumParameters else {
-                throw MLPError.format(path: source, problem: "the model config describes more than \(maximumParameters) weights "
-                    + "(layer '\(name)'), more than \(maximumParameters == parameterLimit ? "this toolchain allows" : "the file holds")")
-            }
-            parameters = sum
-            let layer = try makeLayer(type: type, name: name, config: layerConfig, input: input, source: source)
-            layers.append(layer)
-            current = layer.outputShape
+            return (inputShape, layers)
         }
+        _ = try walk(building: false)
+        let (inputShape, layers) = try walk(building: true)
         guard let inputShape else { throw MLPError.format(path: source, problem: "model config gives no input shape") }
         return Sequential(name: config["name"] as? String ?? "sequential", inputShape: inputShape, layers: layers)
     }
