@@ -3,12 +3,14 @@
 Both search the same space (the JSON below, KerasTuner's usual MLP search: learning rate,
 layers, units, dropout, optimizer) with the same max_epochs and factor, on the same validation
 split (the last 20% of the training set, which KerasTuner's validation_split takes too), batch
-128, judged by val_accuracy. Prints each one's wall time, trials, epochs trained and best
-val_accuracy, and the ratio of the times.
+128, judged by val_accuracy, with the same seed. The build function registers the
+hyperparameters in the order mlp-tune draws them (SearchSpace.keys), so both draw the same
+trials; the script checks that they did. Prints each one's wall time, trials, epochs trained
+and best val_accuracy, and the ratio of the times.
 
     python Scripts/tuner_bench.py ARCHIVE [--max-epochs 6] [--factor 3] [--seed 1] [--bin .build/release]
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, math, os, subprocess, sys, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
@@ -25,15 +27,17 @@ def keras_tuner(x, y, max_epochs, factor, seed, folder):
     import keras, keras_tuner as kt
 
     def build(hp):
-        model = keras.Sequential([keras.Input((3072,))])
+        rate = hp.Float("learning_rate", *SPACE["learning_rate"]["log_uniform"], sampling="log")
+        layers = hp.Int("layers", *SPACE["layers"]["int"])
         units = hp.Choice("units", SPACE["units"]["choice"])
         dropout = hp.Float("dropout", *SPACE["dropout"]["uniform"])
-        for _ in range(hp.Int("layers", *SPACE["layers"]["int"])):
+        name = hp.Choice("optimizer", SPACE["optimizer"]["choice"])
+        model = keras.Sequential([keras.Input((3072,))])
+        for _ in range(layers):
             model.add(keras.layers.Dense(units, activation="relu"))
             model.add(keras.layers.Dropout(dropout))
         model.add(keras.layers.Dense(100, activation="softmax"))
-        rate = hp.Float("learning_rate", *SPACE["learning_rate"]["log_uniform"], sampling="log")
-        optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[hp.Choice("optimizer", SPACE["optimizer"]["choice"])]
+        optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[name]
         model.compile(optimizer=optimizer(learning_rate=rate), loss="categorical_crossentropy", metrics=["accuracy"])
         return model
 
@@ -45,7 +49,9 @@ def keras_tuner(x, y, max_epochs, factor, seed, folder):
     trials = list(tuner.oracle.trials.values())
     epochs = sum(t.hyperparameters.values["tuner/epochs"] - t.hyperparameters.values["tuner/initial_epoch"] for t in trials)
     best = max(t.score for t in trials if t.score is not None)
-    return seconds, len(trials), epochs, best
+    drawn = [{k: t.hyperparameters.values[k] for k in SPACE} for t in sorted(trials, key=lambda t: t.trial_id)
+             if "tuner/trial_id" not in t.hyperparameters.values]
+    return seconds, len(trials), epochs, best, drawn
 
 
 def mlp_tune(binary, archive, max_epochs, factor, seed, folder):
@@ -64,7 +70,8 @@ def mlp_tune(binary, archive, max_epochs, factor, seed, folder):
             trials.append(json.load(f))
     epochs = sum(t["epochs"] - t["initial_epoch"] for t in trials)
     best = max(t["score"] for t in trials if "score" in t)
-    return seconds, len(trials), epochs, best
+    drawn = [{k: t["hyperparameters"][k] for k in SPACE} for t in trials if t.get("past_trial") is None]
+    return seconds, len(trials), epochs, best, drawn
 
 
 def main():
@@ -81,6 +88,14 @@ def main():
         print(f"mlp-tune:   {ours[0]:8.1f} s, {ours[1]} trials, {ours[2]} epochs, best val_accuracy {ours[3]:.4f}", flush=True)
         theirs = keras_tuner(x, y, args.max_epochs, args.factor, args.seed, folder)
         print(f"KerasTuner: {theirs[0]:8.1f} s, {theirs[1]} trials, {theirs[2]} epochs, best val_accuracy {theirs[3]:.4f}")
+    def equal(a, b):
+        return a.keys() == b.keys() and all(
+            math.isclose(a[k], b[k], rel_tol=1e-12) if isinstance(a[k], float) else a[k] == b[k] for k in a)
+    same = len(ours[4]) == len(theirs[4]) and all(equal(a, b) for a, b in zip(ours[4], theirs[4]))
+    print(f"new trials drawn: {len(ours[4])} and {len(theirs[4])}, " + ("the same values" if same else "DIFFERENT values"))
+    if not same:
+        for a, b in zip(ours[4], theirs[4]):
+            print(f"  mlp-tune {a}\n  Keras    {b}")
     print(f"mlp-tune is {theirs[0] / ours[0]:.2f} times faster; best val_accuracy {100 * (ours[3] - theirs[3]):+.2f} points")
 
 

@@ -56,6 +56,42 @@ import MLPKit
         }
     }
 
+    static func drawCases() throws -> [Int] {
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/draws.json")))) as? [Any])
+        guard !cases.isEmpty else { throw MLPError.format(path: fixture("tuning/draws.json"), problem: "no cases") }
+        return Array(cases.indices)
+    }
+
+    /// The same seed draws KerasTuner's trials: every value equal, bit for bit, to what its
+    /// RandomSearchOracle draws (Fixtures/make_tuning.py), through repeats thrown away and a
+    /// space that runs out, and for seeds of one, two and three 32-bit words.
+    @Test(arguments: try drawCases())
+    func drawsMatchKerasTuner(_ index: Int) throws {
+        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/draws.json")))) as? [[String: Any]])
+        let item = cases[index]
+        let spaceData = try JSONSerialization.data(withJSONObject: try #require(item["space"]))
+        let space = try SearchSpace(json: String(decoding: spaceData, as: UTF8.self), source: "draws.json")
+        let seed = try #require(item["seed"] as? NSNumber).uint64Value
+        let expected = try #require(item["trials"] as? [[String: Any]])
+        #expect(expected.count >= 6)
+        let drawn = RandomSampler(space: space, seed: seed).samples(count: expected.count + 1)
+        // KerasTuner stops where the space runs out; otherwise it was asked for exactly these.
+        #expect(drawn.count == (expected.count < 10 ? expected.count : expected.count + 1))
+        for (number, (ours, theirs)) in zip(drawn, expected).enumerated() {
+            #expect(Set(ours.values.keys) == Set(theirs.keys), "trial \(number)")
+            for (key, value) in theirs {
+                let mine = try #require(ours[key], "trial \(number): \(key)")
+                switch mine {
+                case .double(let v): #expect(v == Double(try #require(value as? String)), "trial \(number): \(key) \(v) against \(value)")
+                case .int(let v): #expect(v == (value as? Int), "trial \(number): \(key)")
+                case .string(let v): #expect(v == (value as? String), "trial \(number): \(key)")
+                // KerasTuner's Choice keeps booleans as 1 and 0.
+                case .bool(let v): #expect((v ? 1 : 0) == (value as? Int), "trial \(number): \(key)")
+                }
+            }
+        }
+    }
+
     /// The space JSON, read and drawn from: every value within its range, the same
     /// values for the same seed and index.
     @Test func spaceFromJSON() throws {
@@ -64,9 +100,10 @@ import MLPKit
         #expect(space.entries.map(\.key) == ["learning_rate", "layers", "units", "dropout", "optimizer", "batch_size", "batch_norm"])
         let sampler = RandomSampler(space: space, seed: 5)
         var seen = Set<Hyperparameters>()
-        for index in 0..<200 {
-            let values = try #require(sampler.sample(index: index, avoiding: []))
-            #expect(values == sampler.sample(index: index, avoiding: []))
+        let drawn = sampler.samples(count: 400)
+        #expect(drawn.count == 400)
+        #expect(drawn[7] == sampler.sample(index: 7) && drawn[199] == sampler.sample(index: 199))
+        for values in drawn.prefix(200) {
             let rate = try #require(values["learning_rate"]?.number)
             #expect(rate >= 1e-4 && rate <= 1e-2)
             #expect([1, 2, 3].contains(values["layers"]?.number))
@@ -78,13 +115,12 @@ import MLPKit
         }
         #expect(seen.count == 200)
         // Spread on a log scale: about half the rates below 1e-3.
-        let low = (0..<400).compactMap { sampler.sample(index: $0, avoiding: [])?["learning_rate"]?.number }.filter { $0 < 1e-3 }.count
+        let low = drawn.compactMap { $0["learning_rate"]?.number }.filter { $0 < 1e-3 }.count
         #expect((150...250).contains(low), "\(low) of 400 rates below 1e-3")
         // A discrete space runs out of new values.
         let small = RandomSampler(space: try SearchSpace(entries: [("units", .choice([.int(64), .int(128)]))]), seed: 1)
-        let first = try #require(small.sample(index: 0, avoiding: []))
-        let second = try #require(small.sample(index: 1, avoiding: [first]))
-        #expect(first != second && small.sample(index: 2, avoiding: [first, second]) == nil)
+        let both = small.samples(count: 3)
+        #expect(both.count == 2 && both[0] != both[1] && small.sample(index: 2) == nil)
     }
 
     /// An unknown key or a malformed range is one error naming the key (and the file).

@@ -1,23 +1,42 @@
-/// Draws trials' hyperparameters from a space, at random and reproducibly: the n-th new trial
-/// of a search with a given seed always gets the same values, whichever worker creates it.
+/// Draws trials' hyperparameters from a space at random, exactly as KerasTuner's oracles do
+/// with the same seed: the n-th new trial of a search always gets the same values, whichever
+/// worker creates it, and they are the values KerasTuner's n-th trial gets when its build
+/// function registers the hyperparameters in `SearchSpace.keys` order.
+///
+/// KerasTuner keeps one seed counter for the search: each value drawn takes the next seed,
+/// and a draw that repeats an earlier trial's values is thrown away and drawn again.
 public struct RandomSampler: Sendable {
     public let space: SearchSpace
     public let seed: UInt64
+    /// Repeated draws in a row after which the space counts as exhausted (KerasTuner's
+    /// `max_collisions`).
+    public static let maxCollisions = 20
 
     public init(space: SearchSpace, seed: UInt64) {
         self.space = space
         self.seed = seed
     }
 
-    /// The values of the `index`-th drawn trial, different from every one in `taken` (drawing
-    /// again, as KerasTuner does, when a discrete space repeats itself); nil when 100 draws in
-    /// a row found nothing new: the space is exhausted.
-    public func sample(index: Int, avoiding taken: Set<Hyperparameters>) -> Hyperparameters? {
-        var generator = SeededGenerator(seed: seed &+ 0x7452_4941_4C53 &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
-        for _ in 0..<100 {
-            let values = space.sample(&generator)
-            if !taken.contains(values) { return values }
+    /// The values of the `index`-th drawn trial; nil when, on the way to it, more than
+    /// `maxCollisions` draws in a row repeated earlier trials: the space is exhausted.
+    public func sample(index: Int) -> Hyperparameters? {
+        let drawn = samples(count: index + 1)
+        return drawn.count == index + 1 ? drawn.last : nil
+    }
+
+    /// The first `count` trials' values, fewer when the space runs out.
+    public func samples(count: Int) -> [Hyperparameters] {
+        var drawn: [Hyperparameters] = [], taken = Set<Hyperparameters>(), offset: UInt64 = 0
+        while drawn.count < count {
+            var collisions = 0
+            while true {
+                let values = space.sample(seed: seed, offset: offset)
+                offset += UInt64(space.entries.count)
+                if taken.insert(values).inserted { drawn.append(values); break }
+                collisions += 1
+                if collisions > Self.maxCollisions { return drawn }
+            }
         }
-        return nil
+        return drawn
     }
 }

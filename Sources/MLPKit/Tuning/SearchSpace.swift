@@ -61,16 +61,19 @@ public enum Distribution: Sendable, Equatable {
     /// `{"choice": [a, b, ...]}`: one of the values, equally likely.
     case choice([HyperValue])
 
-    func sample(_ generator: inout SeededGenerator) -> HyperValue {
+    /// The value at cumulative probability `p` in [0, 1), as KerasTuner's `prob_to_value`
+    /// maps it: `hp.Float` (with `sampling="log"` for log_uniform), `hp.Int` and `hp.Choice`.
+    public func value(atProbability p: Double) -> HyperValue {
         switch self {
         case .logUniform(let low, let high):
-            return .double(exp(log(low) + Double(generator.nextUnitFloat()) * (log(high) - log(low))))
+            return .double(low * pow(high / low, p))
         case .uniform(let low, let high):
-            return .double(low + Double(generator.nextUnitFloat()) * (high - low))
+            return .double(p * (high - low) + low)
         case .int(let low, let high):
-            return .int(low + generator.nextInt(below: high - low + 1))
+            // Python's int() of the float: toward zero, and max + 1 so that max may be drawn.
+            return .int(Int((p * Double(high + 1 - low) + Double(low)).rounded(.towardZero)))
         case .choice(let values):
-            return values[generator.nextInt(below: values.count)]
+            return values[min(Int((p / (1 / Double(values.count))).rounded(.down)), values.count - 1)]
         }
     }
 
@@ -227,10 +230,14 @@ public struct SearchSpace: Sendable, Equatable {
         }
     }
 
-    /// One trial's values, drawn in key order from `generator`.
-    public func sample(_ generator: inout SeededGenerator) -> Hyperparameters {
+    /// One trial's values as KerasTuner's `_random_values` draws them: the i-th key (in `keys`
+    /// order) from `random.Random(seed + offset + i).random()`. It uses `entries.count` seeds.
+    public func sample(seed: UInt64, offset: UInt64) -> Hyperparameters {
         var values: [String: HyperValue] = [:]
-        for (key, distribution) in entries { values[key] = distribution.sample(&generator) }
+        for (i, (key, distribution)) in entries.enumerated() {
+            var random = PythonRandom(seed: seed, offset: offset + UInt64(i))
+            values[key] = distribution.value(atProbability: random.random())
+        }
         return Hyperparameters(values: values)
     }
 

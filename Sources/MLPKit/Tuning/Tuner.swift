@@ -129,13 +129,12 @@ public final class Tuner {
             try store.write(orphan)
             return .run(orphan)
         }
-        let taken = Set(records.filter { $0.pastTrial == nil }.map(\.hyperparameters))
         let sampler = RandomSampler(space: settings.space, seed: settings.seed)
         let drawn = records.filter { $0.pastTrial == nil }.count
         let number = (records.last?.number ?? -1) + 1
         let idle: Decision = records.contains { $0.status == .running } ? .wait : .done
         func draw() -> Hyperparameters? {
-            let values = sampler.sample(index: drawn, avoiding: taken)
+            let values = sampler.sample(index: drawn)
             if values == nil { log("note: the search space has no values left that no trial has had") }
             return values
         }
