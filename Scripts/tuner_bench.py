@@ -54,7 +54,7 @@ def keras_tuner(x, y, max_epochs, factor, seed, folder):
     return seconds, len(trials), epochs, best, drawn
 
 
-def mlp_tune(binary, archive, max_epochs, factor, seed, folder):
+def mlp_tune(binary, archive, images, max_epochs, factor, seed, folder):
     space = os.path.join(folder, "space.json")
     with open(space, "w") as f:
         json.dump(SPACE, f)
@@ -71,7 +71,20 @@ def mlp_tune(binary, archive, max_epochs, factor, seed, folder):
     epochs = sum(t["epochs"] - t["initial_epoch"] for t in trials)
     best = max(t["score"] for t in trials if "score" in t)
     drawn = [{k: t["hyperparameters"][k] for k in SPACE} for t in trials if t.get("past_trial") is None]
-    return seconds, len(trials), epochs, best, drawn
+    flops = sum((t["epochs"] - t["initial_epoch"]) * epoch_flops(t["hyperparameters"], images) for t in trials)
+    return seconds, len(trials), epochs, best, drawn, flops
+
+
+def epoch_flops(values, images, split=0.2):
+    """The products of one epoch, dense-equivalent: each Dense's forward and kernel gradient,
+    its input gradient but for the first, on the training part; the forward on the validation part."""
+    widths = [3072] + [values["units"]] * values["layers"] + [100]
+    validation = images - int(images * (1 - split))
+    train = images - validation
+    total = 0
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        total += train * 2 * a * b * (2 if i == 0 else 3) + validation * 2 * a * b
+    return total
 
 
 def main():
@@ -84,8 +97,9 @@ def main():
     args = parser.parse_args()
     x, y = load(args.archive, splits=("train",))["train"]
     with tempfile.TemporaryDirectory() as folder:
-        ours = mlp_tune(args.bin, args.archive, args.max_epochs, args.factor, args.seed, folder)
-        print(f"mlp-tune:   {ours[0]:8.1f} s, {ours[1]} trials, {ours[2]} epochs, best val_accuracy {ours[3]:.4f}", flush=True)
+        ours = mlp_tune(args.bin, args.archive, len(x), args.max_epochs, args.factor, args.seed, folder)
+        print(f"mlp-tune:   {ours[0]:8.1f} s, {ours[1]} trials, {ours[2]} epochs, best val_accuracy {ours[3]:.4f}; "
+              f"{ours[5] / 1e12:.2f} TFLOP of products (dense-equivalent)", flush=True)
         theirs = keras_tuner(x, y, args.max_epochs, args.factor, args.seed, folder)
         print(f"KerasTuner: {theirs[0]:8.1f} s, {theirs[1]} trials, {theirs[2]} epochs, best val_accuracy {theirs[3]:.4f}")
     def equal(a, b):
