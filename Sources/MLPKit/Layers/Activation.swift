@@ -82,7 +82,18 @@ public enum Activation: String, CaseIterable, Sendable {
         case .linear:
             break
         case .relu:
-            for i in 0..<n where a[i] <= 0 { grad[i] = 0 }
+            // Eight at a time: the scalar loop does not vectorise. A NaN activation keeps its gradient.
+            var i = 0
+            while i + 8 <= n {
+                let active = UnsafeRawPointer(a + i).loadUnaligned(as: SIMD8<Float>.self)
+                let g = UnsafeRawPointer(grad + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(grad + i).storeBytes(of: g.replacing(with: 0, where: active .<= 0), as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < n {
+                if a[i] <= 0 { grad[i] = 0 }
+                i += 1
+            }
         case .sigmoid:
             for i in 0..<n { grad[i] *= a[i] * (1 - a[i]) }
         case .tanh:

@@ -15,6 +15,7 @@ public final class Dropout: Layer {
     private let mask = FloatBuffer(count: 0)
     private var generator: SeededGenerator
     private var masked = false
+    private var threads = 1
 
     public init(name: String, shape: [Int], rate: Float, seed: UInt64 = 0) {
         self.name = name
@@ -32,29 +33,50 @@ public final class Dropout: Layer {
         mask.reserve(rows * outputWidth)
     }
 
+    public func configure(compute: ComputeOptions) { threads = compute.threads }
+
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
         masked = training && rate > 0
         guard masked else { return input }
         let n = rows * outputWidth, keep = 1 - rate, scale = 1 / keep
         let m = mask.pointer, y = output.pointer
-        // Each 64-bit draw decides two values: kept when its 32-bit half is below keep · 2^32.
+        // A value is kept when its 32 random bits are below keep · 2^32.
         let threshold = UInt64((Double(keep) * 4_294_967_296).rounded(.down))
-        var g = generator
-        var i = 0
-        while i < n {
-            let bits = g.next()
-            let first: Float = UInt64(bits & 0xFFFF_FFFF) < threshold ? scale : 0
+        // One key per batch from the layer's generator; each pair of values then takes its bits
+        // from the key and its position alone (a counter-based draw), so a batch splits over the
+        // cores and gives the same mask on any number of them. Chunk edges are even.
+        let key = generator.next()
+        parallelChunks(n, threads: threads, minimumChunk: 1 << 14) { range in
+            Self.drop(input, y, m, range, key: key, threshold: threshold, scale: scale)
+        }
+        return UnsafePointer(y)
+    }
+
+    /// y = x · mask over `range`, where the mask is 0 or `scale` by the bits of each pair.
+    private static func drop(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                             _ range: Range<Int>, key: UInt64, threshold: UInt64, scale: Float) {
+        var i = range.lowerBound
+        while i < range.upperBound {
+            let bits = mix(key &+ UInt64(i >> 1) &* 0x9E37_79B9_7F4A_7C15)
+            let first: Float = bits & 0xFFFF_FFFF < threshold ? scale : 0
             m[i] = first
-            y[i] = input[i] * first
-            if i + 1 < n {
-                let second: Float = (bits >> 32) < threshold ? scale : 0
+            y[i] = x[i] * first
+            if i + 1 < range.upperBound {
+                let second: Float = bits >> 32 < threshold ? scale : 0
                 m[i + 1] = second
-                y[i + 1] = input[i + 1] * second
+                y[i + 1] = x[i + 1] * second
             }
             i += 2
         }
-        generator = g
-        return UnsafePointer(y)
+    }
+
+    /// SplitMix64's finaliser: 64 well-mixed bits from a counter.
+    @inline(__always)
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 
     public func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
