@@ -60,7 +60,7 @@ struct MLPTune: ParsableCommand {
     @Option(help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1).")
     var validationSplit = 0.2
 
-    @Option(help: "Seed of the trials' values, weights and shuffles (default: the folder's, or drawn at random).")
+    @Option(help: "Seed of the trials' values, weights and shuffles (default: the folder's, or drawn at random). The values are KerasTuner's with the same seed.")
     var seed: UInt64?
 
     @Option(help: ArgumentHelp("The search space as JSON: {\"learning_rate\": {\"log_uniform\": [0.0001, 0.01]}, \"layers\": {\"int\": [1, 3]}, ...}.", valueName: "file"))
