@@ -7,19 +7,23 @@ import MLPKit
 @Suite struct TuningTests {
     static let archive = fixture("cifar/cifar-100-python.tar.gz")
 
-    static func hyperbandCases() throws -> [Int] {
-        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/hyperband.json")))) as? [Any])
-        guard !cases.isEmpty else { throw MLPError.format(path: fixture("tuning/hyperband.json"), problem: "no cases") }
-        return Array(cases.indices)
+    /// The cases of a fixture that lists them; an error, not zero cases, when it is missing or empty.
+    static func cases(_ relative: String) throws -> [[String: Any]] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture(relative)))
+        guard let cases = try JSONSerialization.jsonObject(with: data) as? [[String: Any]], !cases.isEmpty else {
+            throw MLPError.format(path: fixture(relative), problem: "no cases")
+        }
+        return cases
     }
+
+    static func hyperbandCases() throws -> [Int] { Array(try cases("tuning/hyperband.json").indices) }
 
     /// One worker's whole search, trial by trial, against the trials KerasTuner's
     /// HyperbandOracle creates with the same scores: the same brackets, rounds, epochs and
     /// promotions, in the same order.
     @Test(arguments: try hyperbandCases())
     func hyperbandMatchesKerasTuner(_ index: Int) throws {
-        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/hyperband.json")))) as? [[String: Any]])
-        let item = cases[index]
+        let item = try Self.cases("tuning/hyperband.json")[index]
         let hyperband = Hyperband(maxEpochs: try #require(item["max_epochs"] as? Int), factor: try #require(item["factor"] as? Int),
                                   iterations: try #require(item["iterations"] as? Int))
         let scores = try doubles(item["scores"])
@@ -56,19 +60,14 @@ import MLPKit
         }
     }
 
-    static func drawCases() throws -> [Int] {
-        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/draws.json")))) as? [Any])
-        guard !cases.isEmpty else { throw MLPError.format(path: fixture("tuning/draws.json"), problem: "no cases") }
-        return Array(cases.indices)
-    }
+    static func drawCases() throws -> [Int] { Array(try cases("tuning/draws.json").indices) }
 
     /// The same seed draws KerasTuner's trials: every value equal, bit for bit, to what its
     /// RandomSearchOracle draws (Fixtures/make_tuning.py), through repeats thrown away and a
     /// space that runs out, and for seeds of one, two and three 32-bit words.
     @Test(arguments: try drawCases())
     func drawsMatchKerasTuner(_ index: Int) throws {
-        let cases = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("tuning/draws.json")))) as? [[String: Any]])
-        let item = cases[index]
+        let item = try Self.cases("tuning/draws.json")[index]
         let spaceData = try JSONSerialization.data(withJSONObject: try #require(item["space"]))
         let space = try SearchSpace(json: String(decoding: spaceData, as: UTF8.self), source: "draws.json")
         let seed = try #require(item["seed"] as? NSNumber).uint64Value
