@@ -152,7 +152,7 @@ struct MLPTune: ParsableCommand {
             objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
 
         let pair = try data.load(splits: .trainingOnly)
-        let held = Int((Double(pair.train.count) * validationSplit).rounded(.up))
+        let held = pair.train.splitValidation(fraction: validationSplit).validation.count
         let tuner = try Tuner(settings: settings, store: store, data: pair)
         let done = try store.records().filter { $0.status != .running }.count
         print("search: \(describe(settings.algorithm)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "

@@ -296,6 +296,47 @@ import MLPKit
         expectCleanFailure(eval, naming: data.path, problem: "no CIFAR-100 test split found")
     }
 
+    /// After every trial, best.json names the best trial so far and best.h5 is its model, byte
+    /// for byte: when the best changed (the files are replaced) and when it did not (they are
+    /// kept, not copied again). The search below sees both.
+    @Test func bestFilesFollowTheBestTrial() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // Learnable: the label is the brightest of the first three pixels.
+        var generator = SeededGenerator(seed: 5)
+        let images = (0..<(120 * 8)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        let labels = (0..<120).map { row -> Int32 in
+            let first = images[(row * 8)..<(row * 8 + 3)]
+            return Int32(first.firstIndex(of: first.max()!)! - row * 8)
+        }
+        let data = ImageDataset(images: images, labels: labels, shape: [8], classNames: ["a", "b", "c"])
+        let pair = DatasetPair(train: data, test: data.slice(0..<0), name: "tiny", source: "tiny", checksum: "")
+        let rates: [HyperValue] = [1e-4, 3e-3, 1e-2, 3e-2, 0.1].map { .double($0) }
+        let settings = TuningSettings(space: try SearchSpace(entries: [("learning_rate", .choice(rates)), ("units", .choice([.int(8)]))]),
+                                      algorithm: .random(trials: 5, epochs: 4), objective: Monitor("val_accuracy"), seed: 1,
+                                      validationSplit: 0.25)
+        let store = try TrialStore(folder: folder.path)
+        let tuner = try Tuner(settings: settings, store: store, data: pair)
+        tuner.log = { _ in }
+        var bests: [Int] = []
+        var mismatches: [String] = []
+        tuner.report = { report in
+            guard let best = report.best?.number else { return }
+            bests.append(best)
+            let json = FileManager.default.contents(atPath: folder.path + "/best.json")
+                .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            if (json?["mlp_tune"] as? [String: Any])?["trial"] as? Int != best { mismatches.append("best.json after trial \(report.record.number)") }
+            if FileManager.default.contents(atPath: folder.path + "/best.h5") != FileManager.default.contents(atPath: store.trialFolder(best) + "/model.h5") {
+                mismatches.append("best.h5 after trial \(report.record.number)")
+            }
+        }
+        #expect(try tuner.run())
+        #expect(mismatches.isEmpty, "\(mismatches)")
+        #expect(bests.count == 5)
+        let changes = zip(bests, bests.dropFirst()).filter { $0 != $1 }.count
+        #expect(changes >= 1 && changes < 4, "best trial after each trial: \(bests)")
+    }
+
     /// A worker that died leaves its claim to expire; the next worker takes the trial.
     @Test func staleClaimIsTakenOver() throws {
         let folder = try temporaryFolder()

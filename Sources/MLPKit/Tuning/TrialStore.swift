@@ -35,8 +35,6 @@ public struct TrialRecord: Sendable {
     public var seed: UInt64
     public var runs: [Run] = []
 
-    public var name: String { String(format: "%04d", number) }
-
     var json: [String: Any] {
         var object: [String: Any] = [
             "trial": number, "hyperparameters": hyperparameters.json, "status": status.rawValue, "epochs": epochs,

@@ -111,7 +111,7 @@ public final class Tuner {
             switch try store.locked({ try decide() }) {
             case .done:
                 // Refresh the outputs once more (this toolchain may be newer than the trials).
-                try store.locked { try TuningOutputs(settings: settings, store: store).write(try store.records()) }
+                try store.locked { try TuningOutputs(settings: settings, store: store).write(try store.records(), refreshingBest: true) }
                 return true
             case .wait: Thread.sleep(forTimeInterval: pollInterval)
             case .run(let record):

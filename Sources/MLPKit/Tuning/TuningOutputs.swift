@@ -14,13 +14,20 @@ struct TuningOutputs {
         }
     }
 
-    func write(_ records: [TrialRecord]) throws {
+    /// Writes the files for `records`. `best.h5` and `best.json` are copied and read from the
+    /// best trial's model only when the best trial changed (a 512-unit Adam model is 26 MB),
+    /// or always with `refreshingBest`.
+    func write(_ records: [TrialRecord], refreshingBest: Bool = false) throws {
         try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: store.folder + "/trials.csv")
         let svg = TrialsChart.svg(records: records, settings: settings)
         try AtomicFile.write(Data(svg.utf8), to: store.folder + "/trials.svg")
         guard let best = Self.best(records, higherIsBetter: settings.higherIsBetter) else { return }
         let model = store.trialFolder(best.number) + "/model.h5"
         guard FileManager.default.fileExists(atPath: model) else { return }
+        if !refreshingBest, FileManager.default.fileExists(atPath: store.folder + "/best.h5"),
+           Self.recordedBestTrial(store.folder + "/best.json") == best.number {
+            return
+        }
         try AtomicFile.write(to: store.folder + "/best.h5") { temporary in
             do { try FileManager.default.copyItem(atPath: model, toPath: temporary) } catch {
                 throw MLPError.io(path: store.folder + "/best.h5", problem: "cannot copy \(model)")
@@ -28,6 +35,13 @@ struct TuningOutputs {
         }
         let saved = try KerasH5.load(path: model)
         try AtomicFile.write(Data(Self.bestConfig(saved, best: best, settings: settings).utf8), to: store.folder + "/best.json")
+    }
+
+    /// The trial a `best.json` was written for; nil when there is none or it cannot be read.
+    static func recordedBestTrial(_ path: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return (object["mlp_tune"] as? [String: Any])?["trial"] as? Int
     }
 
     /// One row per trial: its number, a column per hyperparameter (named as in the space),
