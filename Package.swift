@@ -21,10 +21,12 @@ let package = Package(
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         // The training loop's element-wise passes, with AVX2 where the CPU has it; a stdio helper.
         .target(name: "CKernels"),
+        // Matrix products through oneDNN (Debian's libdnnl-dev), each shape's primitive made once.
+        .target(name: "CEngine", linkerSettings: [.linkedLibrary("dnnl")]),
         .target(
             name: "MLPKit",
             dependencies: [
-                "CBLAS", "CHDF5", "CCrypto", "CISAL", "CKernels",
+                "CBLAS", "CEngine", "CHDF5", "CCrypto", "CISAL", "CKernels",
             ]
         ),
         // What the executables share about command lines; the core library stays free of it.

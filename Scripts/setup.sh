@@ -4,10 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# OpenBLAS (matrix products), HDF5 (model files), OpenSSL's libcrypto (MD5, SHA-256) and
+# oneDNN and OpenBLAS (matrix products), HDF5 (model files), OpenSSL's libcrypto (MD5, SHA-256) and
 # ISA-L (gzip inflate).
 missing=()
-for package in libopenblas-dev libhdf5-dev libssl-dev libisal-dev; do
+for package in libdnnl-dev libopenblas-dev libhdf5-dev libssl-dev libisal-dev; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

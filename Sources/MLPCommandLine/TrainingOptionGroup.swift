@@ -85,6 +85,9 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: "Cores for the numeric work (default: all).")
     public var threads: Int?
 
+    @Option(help: "The matrix engine: onednn or openblas (default: the faster on this CPU, \(MatrixEngine.preferred.rawValue) here).")
+    public var engine: MatrixEngine?
+
     @Flag(help: "Run every unit's backward products, even for ReLU units that are off for a whole batch (same results, slower; for benchmarks).")
     public var denseBackward = false
 
@@ -147,7 +150,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.batchSize = batchSize
         recipe.validationSplit = validationSplit
         recipe.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        recipe.compute = ComputeOptions(threads: threads, skipsInactiveUnits: !denseBackward)
+        recipe.compute = ComputeOptions(threads: threads, skipsInactiveUnits: !denseBackward, engine: engine)
         recipe.validationAUC = metrics.contains(.auc)
         recipe.monitor = Monitor(monitor, minDelta: minDelta)
         recipe.earlyStoppingPatience = earlyStopping
@@ -164,4 +167,9 @@ public struct TrainingOptionGroup: ParsableArguments {
         guard !isFolder.boolValue else { throw MLPError.io(path: path, problem: "is a folder, not a file") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
     }
+}
+
+extension MatrixEngine: ExpressibleByArgument {
+    /// The engines by their flag names, for `--engine`'s help.
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

@@ -33,9 +33,10 @@ public final class Dense: Layer {
     private let mayBeNonzero: UnsafeMutablePointer<Bool>
     private let staleUnits: UnsafeMutablePointer<Int32>
 
-    /// Cores for the products, and whether backward skips the products of units that are
-    /// inactive (a ReLU at or below zero) for every sample of a batch.
+    /// Cores and engine for the products, and whether backward skips the products of units
+    /// that are inactive (a ReLU at or below zero) for every sample of a batch.
     private var compute = ComputeOptions()
+    private var products = MatrixProducts(engine: ComputeOptions().engine)
 
     public init(name: String, inputs: Int, units: Int, activation: Activation = .linear, useBias: Bool = true,
                 kernelRegularizer: Regularizer? = nil) {
@@ -68,7 +69,13 @@ public final class Dense: Layer {
         bias?.value.fill(0)
     }
 
-    public func configure(compute: ComputeOptions) { self.compute = compute }
+    public func configure(compute: ComputeOptions) {
+        self.compute = compute
+        if products.engine != compute.engine { products = MatrixProducts(engine: compute.engine) }
+    }
+
+    /// The oneDNN implementations this layer's products have used so far, e.g. "brg:avx512_core".
+    public var productImplementations: Set<String> { products.implementations }
 
     public func reserve(rows: Int, training: Bool) {
         z.reserve(rows * units)
@@ -84,9 +91,11 @@ public final class Dense: Layer {
     public func forward(_ input: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
         let inputs = inputShape[0]
         lastInput = input
-        sgemm(m: rows, n: units, k: inputs, a: input, lda: inputs,
-              b: kernel.value.pointer, ldb: units, c: z.pointer, ldc: units, threads: compute.threads)
-        activation.forward(z.pointer, a.pointer, rows: rows, width: units, bias: bias?.value.pointer, threads: compute.threads)
+        // The bias is added by the product where the engine can, or by the activation's pass.
+        let bias = self.bias?.value.pointer, fused = products.fusesBias
+        products.multiply(m: rows, n: units, k: inputs, a: input, lda: inputs, b: kernel.value.pointer, ldb: units,
+                          c: z.pointer, ldc: units, bias: fused ? bias : nil, threads: compute.threads)
+        activation.forward(z.pointer, a.pointer, rows: rows, width: units, bias: fused ? nil : bias, threads: compute.threads)
         return UnsafePointer(a.pointer)
     }
 
@@ -121,14 +130,14 @@ public final class Dense: Layer {
             }
         }
         // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
-        sgemm(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
-              b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units, threads: compute.threads)
+        products.multiply(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
+                          b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units, threads: compute.threads)
         mayBeNonzero.update(repeating: true, count: units)
         addPenaltyGradient()
         guard needInputGradient else { return nil }
         // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
-        sgemm(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
-              b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
+        products.multiply(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
+                          b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
         return inputGradient.pointer
     }
 
@@ -189,8 +198,9 @@ public final class Dense: Layer {
         let gradient = kernel.gradient.pointer
         parallelRanges(inputs, pieces: min(compute.threads, inputs / 64), alignment: 16) { range in
             if active > 0 {
-                sgemm(transposeA: true, m: range.count, n: active, k: rows, a: x + range.lowerBound, lda: inputs,
-                      b: packed, ldb: active, c: packedK + range.lowerBound * active, ldc: active, threads: compute.threads)
+                products.multiply(transposeA: true, m: range.count, n: active, k: rows, a: x + range.lowerBound, lda: inputs,
+                                  b: packed, ldb: active, c: packedK + range.lowerBound * active, ldc: active,
+                                  reusedShape: false, threads: compute.threads)
             }
             for i in range {
                 let row = gradient + i * units, from = packedK + i * active
@@ -208,8 +218,9 @@ public final class Dense: Layer {
         if active == 0 {
             inputGradient.pointer.update(repeating: 0, count: rows * inputs)
         } else {
-            sgemm(transposeB: true, m: rows, n: inputs, k: active, a: packed, lda: active,
-                  b: packedK, ldb: active, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
+            products.multiply(transposeB: true, m: rows, n: inputs, k: active, a: packed, lda: active,
+                              b: packedK, ldb: active, c: inputGradient.pointer, ldc: inputs, reusedShape: false,
+                              threads: compute.threads)
         }
         return inputGradient.pointer
     }

@@ -10,11 +10,15 @@ public struct ComputeOptions: Sendable, Equatable {
     /// Their gradient columns are exactly zero either way, so the results are the same; turning
     /// it off measures the dense products.
     public var skipsInactiveUnits: Bool
+    /// The library that multiplies the matrices.
+    public var engine: MatrixEngine
 
     /// - Parameters:
     ///   - threads: cores to use; nil for all of the machine's.
-    public init(threads: Int? = nil, skipsInactiveUnits: Bool = true) {
+    ///   - engine: the matrix engine; nil for the one this CPU runs fastest (`MatrixEngine.preferred`).
+    public init(threads: Int? = nil, skipsInactiveUnits: Bool = true, engine: MatrixEngine? = nil) {
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         self.skipsInactiveUnits = skipsInactiveUnits
+        self.engine = engine ?? .preferred
     }
 }

@@ -1,0 +1,170 @@
+#include "mlp_engine.h"
+
+#include <oneapi/dnnl/dnnl.h>
+#include <dlfcn.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// OpenMP's `omp_set_num_threads`, from the libgomp that libdnnl loads: it sets the thread count
+// for the calling thread only (libgomp keeps it per thread).
+static void (*set_omp_threads)(int);
+
+struct mlp_product {
+    dnnl_primitive_t primitive;
+    dnnl_memory_desc_t a, b, c, bias;
+    int with_bias;
+    const char *implementation;
+};
+
+static dnnl_engine_t engine;
+static dnnl_status_t engine_status = dnnl_success;
+static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
+static _Thread_local dnnl_stream_t stream;
+
+static void make_engine(void) {
+    *(void **)&set_omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
+    engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
+}
+
+static int start(void) {
+    pthread_once(&engine_once, make_engine);
+    // Products run on the caller's thread: the caller owns the cores.
+    if (set_omp_threads) set_omp_threads(1);
+    return engine_status == dnnl_success;
+}
+
+mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n, long k, long lda, long ldb, long ldc,
+                                int with_bias, int bf16, char *error, long error_size) {
+    if (!start()) {
+        snprintf(error, (size_t)error_size, "oneDNN has no CPU engine (status %d)", (int)engine_status);
+        return NULL;
+    }
+    mlp_product *product = calloc(1, sizeof *product);
+    if (!product) {
+        snprintf(error, (size_t)error_size, "out of memory");
+        return NULL;
+    }
+    dnnl_data_type_t input_type = bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_dims_t a_dims = {m, k}, b_dims = {k, n}, c_dims = {m, n}, bias_dims = {1, n};
+    dnnl_dims_t a_strides = {transpose_a ? 1 : lda, transpose_a ? lda : 1};
+    dnnl_dims_t b_strides = {transpose_b ? 1 : ldb, transpose_b ? ldb : 1};
+    dnnl_dims_t c_strides = {ldc, 1}, bias_strides = {n, 1};
+    dnnl_status_t status = dnnl_memory_desc_init_by_strides(&product->a, 2, a_dims, input_type, a_strides);
+    if (!status) status = dnnl_memory_desc_init_by_strides(&product->b, 2, b_dims, input_type, b_strides);
+    if (!status) status = dnnl_memory_desc_init_by_strides(&product->c, 2, c_dims, dnnl_f32, c_strides);
+    if (!status) status = dnnl_memory_desc_init_by_strides(&product->bias, 2, bias_dims, dnnl_f32, bias_strides);
+    dnnl_matmul_desc_t desc;
+    if (!status) status = dnnl_matmul_desc_init(&desc, &product->a, &product->b, with_bias ? &product->bias : NULL, &product->c);
+    dnnl_primitive_desc_t primitive_desc = NULL;
+    if (!status) status = dnnl_primitive_desc_create(&primitive_desc, &desc, NULL, engine, NULL);
+    if (!status) status = dnnl_primitive_create(&product->primitive, primitive_desc);
+    if (!status) dnnl_primitive_desc_query(primitive_desc, dnnl_query_impl_info_str, 0, &product->implementation);
+    // The name belongs to the descriptor, which is destroyed below: keep a copy.
+    if (!status && product->implementation) product->implementation = strdup(product->implementation);
+    if (primitive_desc) dnnl_primitive_desc_destroy(primitive_desc);
+    if (status) {
+        snprintf(error, (size_t)error_size, "oneDNN cannot make a %s %ldx%ldx%ld product on this CPU (status %d%s)",
+                 bf16 ? "bfloat16" : "float32", m, n, k, (int)status,
+                 status == dnnl_unimplemented ? ": unimplemented" : "");
+        mlp_product_destroy(product);
+        return NULL;
+    }
+    product->with_bias = with_bias;
+    return product;
+}
+
+int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias) {
+    start();
+    if (!stream) {
+        dnnl_status_t status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
+        if (status) return (int)status;
+    }
+    dnnl_memory_t memory[4] = {NULL, NULL, NULL, NULL};
+    dnnl_status_t status = dnnl_memory_create(&memory[0], &product->a, engine, (void *)a);
+    if (!status) status = dnnl_memory_create(&memory[1], &product->b, engine, (void *)b);
+    if (!status) status = dnnl_memory_create(&memory[2], &product->c, engine, c);
+    if (!status && product->with_bias) status = dnnl_memory_create(&memory[3], &product->bias, engine, (void *)bias);
+    if (!status) {
+        dnnl_exec_arg_t args[4] = {
+            {DNNL_ARG_SRC, memory[0]}, {DNNL_ARG_WEIGHTS, memory[1]}, {DNNL_ARG_DST, memory[2]}, {DNNL_ARG_BIAS, memory[3]}};
+        status = dnnl_primitive_execute(product->primitive, stream, product->with_bias ? 4 : 3, args);
+    }
+    for (int i = 0; i < 4; i++)
+        if (memory[i]) dnnl_memory_destroy(memory[i]);
+    return (int)status;
+}
+
+int mlp_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+              float *c, long ldc) {
+    start();
+    return (int)dnnl_sgemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
+}
+
+const char *mlp_product_implementation(const mlp_product *product) {
+    return product->implementation ? product->implementation : "?";
+}
+
+void mlp_product_destroy(mlp_product *product) {
+    if (!product) return;
+    if (product->primitive) dnnl_primitive_destroy(product->primitive);
+    free((void *)product->implementation);
+    free(product);
+}
+
+const char *mlp_engine_isa(void) {
+    switch (dnnl_get_effective_cpu_isa()) {
+    case dnnl_cpu_isa_sse41: return "sse41";
+    case dnnl_cpu_isa_avx: return "avx";
+    case dnnl_cpu_isa_avx2: return "avx2";
+    case dnnl_cpu_isa_avx2_vnni: return "avx2_vnni";
+    case dnnl_cpu_isa_avx512_mic: return "avx512_mic";
+    case dnnl_cpu_isa_avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl_cpu_isa_avx512_core: return "avx512_core";
+    case dnnl_cpu_isa_avx512_core_vnni: return "avx512_core_vnni";
+    case dnnl_cpu_isa_avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl_cpu_isa_avx512_core_amx: return "avx512_core_amx";
+    default: return "generic";
+    }
+}
+
+int mlp_engine_has_bf16(void) {
+    char error[160];
+    mlp_product *probe = mlp_product_create(0, 0, 16, 16, 16, 16, 16, 16, 0, 1, error, sizeof error);
+    if (!probe) return 0;
+    mlp_product_destroy(probe);
+    return 1;
+}
+
+static char version_text[32];
+
+static void write_version(void) {
+    const dnnl_version_t *version = dnnl_version();
+    snprintf(version_text, sizeof version_text, "%d.%d.%d", version->major, version->minor, version->patch);
+}
+
+const char *mlp_engine_version(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, write_version);
+    return version_text;
+}
+
+void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n) {
+    for (long i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, src + i, 4);
+        if ((bits & 0x7fffffffu) > 0x7f800000u) {
+            dst[i] = (uint16_t)((bits >> 16) | 0x40);  // a quiet NaN
+        } else {
+            dst[i] = (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+        }
+    }
+}
+
+void mlp_bf16_to_f32(const uint16_t *src, float *dst, long n) {
+    for (long i = 0; i < n; i++) {
+        uint32_t bits = (uint32_t)src[i] << 16;
+        memcpy(dst + i, &bits, 4);
+    }
+}

@@ -1,0 +1,49 @@
+#ifndef MLP_ENGINE_H
+#define MLP_ENGINE_H
+
+#include <stdint.h>
+
+// Matrix products through oneDNN's matmul primitive, each shape's primitive created once and
+// reused. A product runs on the calling thread alone: the caller splits large products over
+// its own cores, so oneDNN's OpenMP threads never compete with the caller's.
+
+typedef struct mlp_product mlp_product;
+
+// Creates the product c (m, n) = op(a) (m, k) · op(b) (k, n) [+ bias (n)], row-major:
+// a is stored (m, k) with row stride lda, or (k, m) when transpose_a; b is (k, n) with row
+// stride ldb, or (n, k) when transpose_b; c has row stride ldc. With bf16, a and b hold
+// bfloat16 values and the products accumulate in float32; c and the bias are float32.
+// Returns NULL and writes the reason into `error` when oneDNN cannot make it.
+mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n, long k, long lda, long ldb, long ldc,
+                                int with_bias, int bf16, char *error, long error_size);
+
+// Runs the product on the calling thread. `bias` is read only when the product was created with one.
+// Returns 0, or oneDNN's status code.
+int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias);
+
+// The implementation oneDNN chose, e.g. "brg:avx512_core" or "gemm:jit".
+const char *mlp_product_implementation(const mlp_product *product);
+
+void mlp_product_destroy(mlp_product *product);
+
+// dnnl_sgemm on the calling thread alone, row-major: c = op(a) · op(b), for shapes that change
+// from call to call, where making a primitive for each would cost more than it gains.
+int mlp_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
+              float *c, long ldc);
+
+// The instruction set oneDNN's kernels use on this CPU: "avx2", "avx512_core_bf16", ...
+const char *mlp_engine_isa(void);
+
+// Whether oneDNN runs bfloat16 products on this CPU (it needs AVX-512 at least).
+int mlp_engine_has_bf16(void);
+
+// oneDNN's version, e.g. "2.6.3".
+const char *mlp_engine_version(void);
+
+// float32 to bfloat16, rounding to nearest even as Keras's and TensorFlow's casts do; NaN stays NaN.
+void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n);
+
+// bfloat16 to float32 (exact).
+void mlp_bf16_to_f32(const uint16_t *src, float *dst, long n);
+
+#endif
