@@ -150,7 +150,7 @@ const char *mlp_engine_version(void) {
     return version_text;
 }
 
-void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n) {
+static void f32_to_bf16_portable(const float *src, uint16_t *dst, long n) {
     for (long i = 0; i < n; i++) {
         uint32_t bits;
         memcpy(&bits, src + i, 4);
@@ -161,6 +161,42 @@ void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n) {
         }
     }
 }
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// Sixteen at a time, the same integer steps as the portable loop.
+__attribute__((target("avx2")))
+static void f32_to_bf16_avx2(const float *src, uint16_t *dst, long n) {
+    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
+    const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), infinity = _mm256_set1_epi32(0x7f800000);
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i halves[2];
+        for (int h = 0; h < 2; h++) {
+            __m256i bits = _mm256_loadu_si256((const __m256i *)(src + i + 8 * h));
+            __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), one);
+            __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(bits, bias), lsb), 16);
+            __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, magnitude), infinity);
+            __m256i quieted = _mm256_or_si256(_mm256_srli_epi32(bits, 16), quiet);
+            halves[h] = _mm256_blendv_epi8(rounded, quieted, nan);
+        }
+        // packus interleaves the 128-bit lanes: put them back in order.
+        __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(halves[0], halves[1]), 0xd8);
+        _mm256_storeu_si256((__m256i *)(dst + i), packed);
+    }
+    f32_to_bf16_portable(src + i, dst + i, n - i);
+}
+#endif
+
+void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2")) return f32_to_bf16_avx2(src, dst, n);
+#endif
+    f32_to_bf16_portable(src, dst, n);
+}
+
+void mlp_f32_to_bf16_portable(const float *src, uint16_t *dst, long n) { f32_to_bf16_portable(src, dst, n); }
 
 void mlp_bf16_to_f32(const uint16_t *src, float *dst, long n) {
     for (long i = 0; i < n; i++) {

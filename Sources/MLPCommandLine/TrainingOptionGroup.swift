@@ -85,6 +85,9 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: "Cores for the numeric work (default: all).")
     public var threads: Int?
 
+    @Option(help: "Keras's dtype policy: float32, or mixed_bfloat16 (bfloat16 products, float32 weights; the output layer stays float32).")
+    public var dtypePolicy: DTypePolicy?
+
     @Option(help: "The matrix engine: onednn or openblas (default: the faster on this CPU, \(MatrixEngine.preferred.rawValue) here).")
     public var engine: MatrixEngine?
 
@@ -122,6 +125,10 @@ public struct TrainingOptionGroup: ParsableArguments {
             throw ValidationError("--reduce-lr-on-plateau and --lr-schedule \(lrSchedule.rawValue) both set the learning rate; use one")
         }
         if model != nil, resume != nil { throw ValidationError("--resume and --model both give the architecture; use one") }
+        if model != nil || resume != nil, dtypePolicy != nil {
+            throw ValidationError("--dtype-policy: the layers of the --\(model != nil ? "model" : "resume") file keep the policies it records")
+        }
+        try checkPrecision(dtypePolicy, engine: engine)
         if model != nil || resume != nil, dropout > 0 || l2 > 0 || batchNorm || layers != "128:relu" {
             throw ValidationError("--layers, --dropout, --l2 and --batch-norm describe the architecture that --\(model != nil ? "model" : "resume") gives; use one or the other")
         }
@@ -151,6 +158,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.validationSplit = validationSplit
         recipe.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         recipe.compute = ComputeOptions(threads: threads, skipsInactiveUnits: !denseBackward, engine: engine)
+        recipe.dtypePolicy = dtypePolicy ?? .float32
         recipe.validationAUC = metrics.contains(.auc)
         recipe.monitor = Monitor(monitor, minDelta: minDelta)
         recipe.earlyStoppingPatience = earlyStopping
@@ -167,6 +175,16 @@ public struct TrainingOptionGroup: ParsableArguments {
         guard !isFolder.boolValue else { throw MLPError.io(path: path, problem: "is a folder, not a file") }
         guard FileManager.default.isReadableFile(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
     }
+}
+
+/// Refuses `--dtype-policy mixed_bfloat16` up front where the engine cannot run it.
+public func checkPrecision(_ policy: DTypePolicy?, engine: MatrixEngine?) throws {
+    guard policy == .mixedBFloat16, let problem = (engine ?? .preferred).bfloat16Problem else { return }
+    throw ValidationError("--dtype-policy mixed_bfloat16 \(problem)")
+}
+
+extension DTypePolicy: ExpressibleByArgument {
+    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }
 
 extension MatrixEngine: ExpressibleByArgument {

@@ -30,6 +30,23 @@ struct MLPInspect: ParsableCommand {
         network.layers.compactMap { layer in (layer as? Dense)?.kernelRegularizer.map { (layer.name, $0) } }
     }
 
+    /// The layers under each dtype policy, in model order.
+    func policies(_ network: Sequential) -> [(policy: DTypePolicy, layers: [String])] {
+        DTypePolicy.allCases.compactMap { policy in
+            let names = network.layers.filter { $0.dtypePolicy == policy }.map(\.name)
+            return names.isEmpty ? nil : (policy, names)
+        }
+    }
+
+    /// The engine that would run the model here, and the oneDNN kernels it picks for the
+    /// model's forward products (found by running one batch of zeros).
+    func engineDescription(_ network: Sequential) -> (engine: String, kernels: [String]) {
+        network.compute = ComputeOptions(threads: 1)
+        _ = network.forward(FloatBuffer(count: 128 * network.inputWidth).pointer, rows: 128, training: false)
+        let kernels = Set(network.layers.compactMap { $0 as? Dense }.flatMap(\.productImplementations))
+        return (network.compute.engine.description, kernels.sorted())
+    }
+
     func optimizerDescription(_ saved: SavedModel) -> (name: String, settings: [String: Any])? {
         guard let config = saved.trainingConfig?["optimizer_config"] as? [String: Any] else { return nil }
         return (config["class_name"] as? String ?? "?", config["config"] as? [String: Any] ?? [:])
@@ -43,6 +60,12 @@ struct MLPInspect: ParsableCommand {
         field("written by", "Keras \(saved.kerasVersion ?? "?") (backend \(saved.backend ?? "?"))"
               + (saved.provenance["version"].map { ", mlp \($0)" } ?? ""))
         field("input shape", ModelSummary.shapeText(network.inputShape))
+        field("dtype policy", policies(network).map { "\($0.policy.rawValue) (\($0.layers.joined(separator: ", ")))" }
+            .joined(separator: "; "))
+        let (engine, kernels) = engineDescription(network)
+        let widened = network.layers.contains { $0.dtypePolicy == .mixedBFloat16 } && !MatrixEngine.supportsBFloat16
+        field("engine", "\(engine)" + (kernels.isEmpty ? "" : ": \(kernels.joined(separator: ", ")) for this model's products")
+              + (widened ? "; bfloat16 products widened to float32 here (no bfloat16 kernels on this CPU)" : ""))
         let regularized = regularizers(network)
         if !regularized.isEmpty {
             field("regularizers", regularized.map { "\($0.layer): \($0.regularizer.kerasClassName)("
@@ -105,6 +128,7 @@ struct MLPInspect: ParsableCommand {
             "keras_version": saved.kerasVersion ?? NSNull(), "backend": saved.backend ?? NSNull(),
             "loss": saved.loss ?? NSNull(), "optimizer_state": saved.optimizerStateRestored,
             "provenance": saved.provenance, "notes": saved.warnings,
+            "dtype_policies": Dictionary(uniqueKeysWithValues: network.layers.map { ($0.name, $0.dtypePolicy.rawValue) }),
             "regularizers": regularizers(network).map { entry -> [String: Any] in
                 var object = entry.regularizer.kerasObject()
                 object["layer"] = entry.layer
@@ -115,6 +139,8 @@ struct MLPInspect: ParsableCommand {
             object["optimizer"] = ["class_name": name, "config": settings] as [String: Any]
             object["optimizer_iterations"] = saved.optimizerStateRestored ? saved.optimizer?.iterations ?? 0 : NSNull()
         }
+        let (engine, kernels) = engineDescription(network)
+        object["engine"] = ["name": engine, "kernels": kernels] as [String: Any]
         if weights {
             func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
             object["weights"] = ModelSummary.weightStatistics(network).map {

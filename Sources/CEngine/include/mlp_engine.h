@@ -43,6 +43,9 @@ const char *mlp_engine_version(void);
 // float32 to bfloat16, rounding to nearest even as Keras's and TensorFlow's casts do; NaN stays NaN.
 void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n);
 
+// The same without AVX2, as run on CPUs that lack it (for tests on CPUs that have it).
+void mlp_f32_to_bf16_portable(const float *src, uint16_t *dst, long n);
+
 // bfloat16 to float32 (exact).
 void mlp_bf16_to_f32(const uint16_t *src, float *dst, long n);
 

@@ -78,6 +78,7 @@ public enum ModelConfig {
                     continue
                 }
                 let layer = try makeLayer(type: type, name: name, config: layerConfig, input: input, source: source)
+                layer.dtypePolicy = try DTypePolicy(kerasValue: layerConfig["dtype"], layer: name, source: source)
                 layers.append(layer)
                 current = layer.outputShape
             }

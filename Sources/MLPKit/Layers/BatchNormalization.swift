@@ -13,6 +13,7 @@ import Foundation
 /// x and y are (rows, features); a wider input is (rows · groups, features).
 public final class BatchNormalization: Layer {
     public var name: String
+    public var dtypePolicy = DTypePolicy.float32
     public let epsilon: Float
     public let momentum: Float
     public let center: Bool

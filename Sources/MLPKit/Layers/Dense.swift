@@ -5,6 +5,10 @@ import Foundation
 /// x is (rows, inputs), kernel is (inputs, units), bias is (units), a is (rows, units).
 public final class Dense: Layer {
     public var name: String
+    /// Under `mixedBFloat16` the products take the input, the kernel and dL/dz rounded to
+    /// bfloat16 and sum in float32; the bias, the activation and every gradient stay float32,
+    /// and backward computes every unit's products (no packing of inactive units).
+    public var dtypePolicy = DTypePolicy.float32
     public let units: Int
     public let activation: Activation
     public let useBias: Bool
@@ -32,6 +36,10 @@ public final class Dense: Layer {
     // rewriting every column.
     private let mayBeNonzero: UnsafeMutablePointer<Bool>
     private let staleUnits: UnsafeMutablePointer<Int32>
+    // Under mixed_bfloat16: the latest input, the kernel and dL/dz rounded to bfloat16.
+    private let inputHalf = BFloat16Buffer(count: 0)
+    private let kernelHalf = BFloat16Buffer(count: 0)
+    private let gradientHalf = BFloat16Buffer(count: 0)
 
     /// Cores and engine for the products, and whether backward skips the products of units
     /// that are inactive (a ReLU at or below zero) for every sample of a batch.
@@ -80,8 +88,13 @@ public final class Dense: Layer {
     public func reserve(rows: Int, training: Bool) {
         z.reserve(rows * units)
         a.reserve(rows * units)
+        if dtypePolicy == .mixedBFloat16 {
+            inputHalf.reserve(rows * inputShape[0])
+            kernelHalf.reserve(kernel.count)
+        }
         guard training else { return }
         inputGradient.reserve(rows * inputShape[0])
+        if dtypePolicy == .mixedBFloat16 { gradientHalf.reserve(rows * units) }
         if activation == .relu {
             packedGradient.reserve(rows * units)
             packedKernel.reserve(inputShape[0] * units)
@@ -93,8 +106,17 @@ public final class Dense: Layer {
         lastInput = input
         // The bias is added by the product where the engine can, or by the activation's pass.
         let bias = self.bias?.value.pointer, fused = products.fusesBias
-        products.multiply(m: rows, n: units, k: inputs, a: input, lda: inputs, b: kernel.value.pointer, ldb: units,
-                          c: z.pointer, ldc: units, bias: fused ? bias : nil, threads: compute.threads)
+        if dtypePolicy == .mixedBFloat16 {
+            inputHalf.reserve(rows * inputs)
+            kernelHalf.reserve(kernel.count)
+            inputHalf.round(input, count: rows * inputs)
+            kernelHalf.round(kernel.value.pointer, count: kernel.count)
+            products.multiply(m: rows, n: units, k: inputs, a: inputHalf.pointer, lda: inputs, b: kernelHalf.pointer, ldb: units,
+                              c: z.pointer, ldc: units, bias: fused ? bias : nil, bfloat16: true, threads: compute.threads)
+        } else {
+            products.multiply(m: rows, n: units, k: inputs, a: input, lda: inputs, b: kernel.value.pointer, ldb: units,
+                              c: z.pointer, ldc: units, bias: fused ? bias : nil, threads: compute.threads)
+        }
         activation.forward(z.pointer, a.pointer, rows: rows, width: units, bias: fused ? nil : bias, threads: compute.threads)
         return UnsafePointer(a.pointer)
     }
@@ -120,6 +142,9 @@ public final class Dense: Layer {
                 for j in 0..<units { db[j] += row[j] }
             }
         }
+        if dtypePolicy == .mixedBFloat16 {
+            return backwardHalf(dz, rows: rows, needInputGradient: needInputGradient)
+        }
         if activation == .relu, compute.skipsInactiveUnits {
             let (active, stale) = collectActiveUnits(dz, rows: rows)
             if active < units * 3 / 4 {
@@ -138,6 +163,28 @@ public final class Dense: Layer {
         // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
         products.multiply(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
                           b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
+        return inputGradient.pointer
+    }
+
+    /// Backward under mixed_bfloat16: dz rounded to bfloat16, both products on bfloat16
+    /// operands (the input and kernel as the forward pass rounded them), float32 results.
+    private func backwardHalf(_ dz: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
+        -> UnsafeMutablePointer<Float>?
+    {
+        let inputs = inputShape[0]
+        gradientHalf.reserve(rows * units)
+        gradientHalf.round(dz, count: rows * units)
+        // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
+        products.multiply(transposeA: true, m: inputs, n: units, k: rows, a: inputHalf.pointer, lda: inputs,
+                          b: gradientHalf.pointer, ldb: units, c: kernel.gradient.pointer, ldc: units, bfloat16: true,
+                          threads: compute.threads)
+        mayBeNonzero.update(repeating: true, count: units)
+        addPenaltyGradient()
+        guard needInputGradient else { return nil }
+        // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
+        products.multiply(transposeB: true, m: rows, n: inputs, k: units, a: gradientHalf.pointer, lda: units,
+                          b: kernelHalf.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, bfloat16: true,
+                          threads: compute.threads)
         return inputGradient.pointer
     }
 

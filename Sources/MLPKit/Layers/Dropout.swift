@@ -4,6 +4,7 @@ import Foundation
 /// survivors by 1 / (1 - rate) (inverted dropout); at inference, pass values through unchanged.
 public final class Dropout: Layer {
     public var name: String
+    public var dtypePolicy = DTypePolicy.float32
     public let rate: Float
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }

@@ -3,6 +3,7 @@ import Foundation
 /// Keras's `Flatten`: (h, w, c) to (h·w·c). Row-major storage makes it the identity on memory.
 public final class Flatten: Layer {
     public var name: String
+    public var dtypePolicy = DTypePolicy.float32
     public let inputShape: [Int]
     public var outputShape: [Int] { [inputShape.reduce(1, *)] }
     public var kerasClassName: String { "Flatten" }
@@ -33,6 +34,7 @@ public final class Flatten: Layer {
 /// Keras's `Activation` layer: an activation function on its own.
 public final class ActivationLayer: Layer {
     public var name: String
+    public var dtypePolicy = DTypePolicy.float32
     public let activation: Activation
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }

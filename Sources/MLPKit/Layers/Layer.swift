@@ -28,6 +28,8 @@ public final class Parameter {
 /// relies on the input pointer of the latest `forward` still holding that input.
 public protocol Layer: AnyObject {
     var name: String { get set }
+    /// Keras's dtype policy, recorded in the layer's config; only Dense computes differently under it.
+    var dtypePolicy: DTypePolicy { get set }
     /// The class name Keras uses in a model config.
     var kerasClassName: String { get }
     /// Shape of one sample's input and output, without the batch dimension.
@@ -64,6 +66,7 @@ extension Layer {
 
     /// The config keys every Keras layer carries.
     func baseConfig() -> [String: Any] {
-        ["name": name, "trainable": true, "dtype": "float32"]
+        // The policy's name: the spelling both Keras 3 and tf_keras load with that policy.
+        ["name": name, "trainable": true, "dtype": dtypePolicy.rawValue]
     }
 }

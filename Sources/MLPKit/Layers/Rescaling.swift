@@ -3,6 +3,7 @@ import Foundation
 /// Keras's `Rescaling`: `y = x · scale + offset`, with scalar scale and offset.
 public final class Rescaling: Layer {
     public var name: String
+    public var dtypePolicy = DTypePolicy.float32
     public let scale: Float
     public let offset: Float
     public let inputShape: [Int]

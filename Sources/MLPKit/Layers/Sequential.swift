@@ -25,6 +25,13 @@ public final class Sequential {
         for layer in layers { layer.configure(compute: compute) }
     }
 
+    /// Keras's `set_global_policy` before the model is built: every layer takes `policy`,
+    /// except the output layer, which stays float32 as Keras's mixed-precision guide keeps it
+    /// (its softmax in float32).
+    public func setGlobalPolicy(_ policy: DTypePolicy) {
+        for (index, layer) in layers.enumerated() { layer.dtypePolicy = index == layers.count - 1 ? .float32 : policy }
+    }
+
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
     public var inputWidth: Int { inputShape.reduce(1, *) }

@@ -44,3 +44,31 @@ public final class FloatBuffer: @unchecked Sendable {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 }
+
+/// A block of bfloat16 values (as their 16-bit patterns): a mixed-precision layer's operands.
+public final class BFloat16Buffer: @unchecked Sendable {
+    public private(set) var pointer: UnsafeMutablePointer<UInt16>
+    public private(set) var count: Int
+
+    public init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+
+    /// Grows the buffer to hold at least `count` values.
+    public func reserve(_ count: Int) {
+        guard count > self.count else { return }
+        pointer.deallocate()
+        pointer = .allocate(capacity: count)
+        pointer.initialize(repeating: 0, count: count)
+        self.count = count
+    }
+
+    /// Rounds `count` float32 values into the buffer (see `convertToBFloat16`).
+    public func round(_ source: UnsafePointer<Float>, count: Int) {
+        convertToBFloat16(source, pointer, count: count)
+    }
+}

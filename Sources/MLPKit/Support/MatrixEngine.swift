@@ -30,6 +30,15 @@ public enum MatrixEngine: String, CaseIterable, Sendable {
     /// oneDNN's version, e.g. "2.6.3".
     public static let oneDNNVersion = String(cString: mlp_engine_version())
 
+    /// Why this engine cannot train a mixed_bfloat16 model on this CPU, or nil when it can.
+    /// OpenBLAS can, by widening the operands to float32 (slower than float32 itself; for
+    /// checking results where oneDNN has no bfloat16 kernels).
+    public var bfloat16Problem: String? {
+        guard self == .oneDNN, !Self.supportsBFloat16 else { return nil }
+        return "needs bfloat16 matrix products, which oneDNN \(Self.oneDNNVersion) cannot run on this CPU "
+            + "(its kernels here: \(Self.instructionSet); bfloat16 needs AVX-512); train in float32"
+    }
+
     /// What the engine is on this machine, e.g. "oneDNN 2.6.3 (avx512_core_bf16)".
     public var description: String {
         switch self {
@@ -52,6 +61,8 @@ public final class MatrixProducts: @unchecked Sendable {
         var bias: Bool, bfloat16: Bool
     }
     private let primitives = Mutex<[Shape: OpaquePointer]>([:])
+    // bfloat16 operands widened to float32, where oneDNN cannot multiply them (see `multiply`).
+    private let widenedA = FloatBuffer(count: 0), widenedB = FloatBuffer(count: 0)
 
     public init(engine: MatrixEngine) { self.engine = engine }
 
@@ -80,7 +91,11 @@ public final class MatrixProducts: @unchecked Sendable {
     ///   - transposeB: `b` is stored (n, k) with row stride `ldb`; otherwise (k, n).
     ///   - a: float32 values, or bfloat16 ones with `bfloat16`.
     ///   - bias: one value per column of `c`; only where `fusesBias`.
-    ///   - bfloat16: `a` and `b` hold bfloat16 values; the sums accumulate in float32. oneDNN only.
+    ///   - bfloat16: `a` and `b` hold bfloat16 values; the sums accumulate in float32. On
+    ///     OpenBLAS, or where oneDNN has no bfloat16 kernels, the operands are widened to
+    ///     float32 (exactly) and multiplied in float32: the same products and sums, up to the
+    ///     order of the float32 additions, at float32's speed less the widening. A widened
+    ///     product runs one at a time per `MatrixProducts` (it uses the object's scratch).
     ///   - reusedShape: the shape recurs every batch, so that a primitive repays its making;
     ///     false for shapes that change from batch to batch (the packed backward products).
     ///   - threads: cores to split the product over.
@@ -90,6 +105,17 @@ public final class MatrixProducts: @unchecked Sendable {
         bias: UnsafePointer<Float>? = nil, bfloat16: Bool = false, reusedShape: Bool = true,
         threads: Int
     ) {
+        if bfloat16, engine == .openBLAS || !MatrixEngine.supportsBFloat16 {
+            let aCount = transposeA ? k * lda : m * lda, bCount = transposeB ? n * ldb : k * ldb
+            widenedA.reserve(aCount)
+            widenedB.reserve(bCount)
+            convertFromBFloat16(a.assumingMemoryBound(to: UInt16.self), widenedA.pointer, count: aCount)
+            convertFromBFloat16(b.assumingMemoryBound(to: UInt16.self), widenedB.pointer, count: bCount)
+            sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, a: widenedA.pointer, lda: lda,
+                  b: widenedB.pointer, ldb: ldb, c: c, ldc: ldc, threads: threads)
+            if let bias { addRows(bias, to: c, rows: m, columns: n, stride: ldc) }
+            return
+        }
         guard engine == .oneDNN, !(transposeA && !bfloat16 && !MatrixEngine.hasAVX512Kernels) else {
             precondition(bias == nil && !bfloat16, "OpenBLAS's products take no bias or bfloat16")
             return sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k,
@@ -118,6 +144,14 @@ public final class MatrixProducts: @unchecked Sendable {
         // Below about 2 MFLOP the hand-off to the spinning worker costs more than the second core gives.
         guard threads > 1, 2 * m * n * k >= 2_000_000 else { return piece(0..<m) }
         parallelRanges(m, pieces: min(threads, m / 16), alignment: 8, piece)
+    }
+
+    /// c[r][j] += bias[j].
+    private func addRows(_ bias: UnsafePointer<Float>, to c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, stride: Int) {
+        for r in 0..<rows {
+            let row = c + r * stride
+            for j in 0..<columns { row[j] += bias[j] }
+        }
     }
 
     /// The primitive for `shape`, made on first use.

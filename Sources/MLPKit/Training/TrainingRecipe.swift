@@ -40,6 +40,10 @@ public struct TrainingRecipe: Sendable {
     /// Seeds the initial weights, dropout and the shuffle.
     public var seed: UInt64 = 0
     public var compute = ComputeOptions()
+    /// Keras's global dtype policy for an architecture built from `layers` (the output layer
+    /// stays float32, as Keras's mixed-precision guide keeps it); a model file's layers keep
+    /// the policies the file records.
+    public var dtypePolicy = DTypePolicy.float32
     /// Also log `val_auc`, exact macro one-vs-rest ROC AUC on the validation data.
     public var validationAUC = false
     /// What early stopping, the checkpoint and ReduceLROnPlateau watch.
@@ -187,7 +191,9 @@ extension TrainingRecipe {
         case .layers(let hidden, let dropout, let l2, let batchNorm):
             network = Sequential.mlp(inputShape: [train.featureCount], hidden: hidden, classes: train.classCount,
                                      dropout: dropout, l2: l2, batchNorm: batchNorm, seed: seed)
+            network.setGlobalPolicy(dtypePolicy)
         }
+        try Self.checkPrecision(of: network, compute: compute, source: source)
         do {
             try network.checkFits(train)
         } catch MLPError.model(let problem) {
@@ -196,6 +202,17 @@ extension TrainingRecipe {
             throw MLPError.model(problem)
         }
         return (network, saved)
+    }
+
+    /// Refuses to train a mixed-precision model where the engine has no bfloat16 products.
+    ///
+    /// - Parameters:
+    ///   - source: the model file the policies come from, if any, to name in the error.
+    public static func checkPrecision(of network: Sequential, compute: ComputeOptions, source: String? = nil) throws {
+        guard network.layers.contains(where: { $0.dtypePolicy == .mixedBFloat16 }), let problem = compute.engine.bfloat16Problem
+        else { return }
+        if let source { throw MLPError.format(path: source, problem: "its mixed_bfloat16 layers \(problem)") }
+        throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16 \(problem)")
     }
 
     func buildOptimizer(saved: SavedModel?, steps: Int, log: (String) -> Void) throws -> Optimizer {
@@ -229,6 +246,7 @@ extension TrainingRecipe {
             "validation_split": validationSplit, "metrics": validationAUC ? ["accuracy", "auc"] : ["accuracy"],
         ]
         options["learning_rate"] = (learningRate ?? optimizer.make().learningRate).decimalDouble
+        if dtypePolicy != .float32 { options["dtype_policy"] = dtypePolicy.rawValue }
         if cosineDecay { options["lr_schedule"] = "cosine" }
         switch architecture {
         case .layers(let hidden, let dropout, let l2, let batchNorm):
