@@ -155,7 +155,7 @@ static void f32_to_bf16_portable(const float *src, uint16_t *dst, long n) {
         uint32_t bits;
         memcpy(&bits, src + i, 4);
         if ((bits & 0x7fffffffu) > 0x7f800000u) {
-            dst[i] = (uint16_t)((bits >> 16) | 0x40);  // a quiet NaN
+            dst[i] = 0x7fc0;  // TensorFlow's NaN, whatever the sign and payload
         } else {
             dst[i] = (uint16_t)((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
         }
@@ -168,7 +168,7 @@ static void f32_to_bf16_portable(const float *src, uint16_t *dst, long n) {
 // Sixteen at a time, the same integer steps as the portable loop.
 __attribute__((target("avx2")))
 static void f32_to_bf16_avx2(const float *src, uint16_t *dst, long n) {
-    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), quiet = _mm256_set1_epi32(0x40);
+    const __m256i one = _mm256_set1_epi32(1), bias = _mm256_set1_epi32(0x7fff), nan_value = _mm256_set1_epi32(0x7fc0);
     const __m256i magnitude = _mm256_set1_epi32(0x7fffffff), infinity = _mm256_set1_epi32(0x7f800000);
     long i = 0;
     for (; i + 16 <= n; i += 16) {
@@ -178,8 +178,7 @@ static void f32_to_bf16_avx2(const float *src, uint16_t *dst, long n) {
             __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(bits, 16), one);
             __m256i rounded = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(bits, bias), lsb), 16);
             __m256i nan = _mm256_cmpgt_epi32(_mm256_and_si256(bits, magnitude), infinity);
-            __m256i quieted = _mm256_or_si256(_mm256_srli_epi32(bits, 16), quiet);
-            halves[h] = _mm256_blendv_epi8(rounded, quieted, nan);
+            halves[h] = _mm256_blendv_epi8(rounded, nan_value, nan);
         }
         // packus interleaves the 128-bit lanes: put them back in order.
         __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(halves[0], halves[1]), 0xd8);

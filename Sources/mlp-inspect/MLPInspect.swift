@@ -42,7 +42,8 @@ struct MLPInspect: ParsableCommand {
     /// model's forward products (found by running one batch of zeros).
     func engineDescription(_ network: Sequential) -> (engine: String, kernels: [String]) {
         network.compute = ComputeOptions(threads: 1)
-        _ = network.forward(FloatBuffer(count: 128 * network.inputWidth).pointer, rows: 128, training: false)
+        let zeros = FloatBuffer(count: 128 * network.inputWidth)
+        withExtendedLifetime(zeros) { _ = network.forward(zeros.pointer, rows: 128, training: false) }
         let kernels = Set(network.layers.compactMap { $0 as? Dense }.flatMap(\.productImplementations))
         return (network.compute.engine.description, kernels.sorted())
     }

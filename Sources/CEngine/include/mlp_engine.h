@@ -40,7 +40,7 @@ int mlp_engine_has_bf16(void);
 // oneDNN's version, e.g. "2.6.3".
 const char *mlp_engine_version(void);
 
-// float32 to bfloat16, rounding to nearest even as Keras's and TensorFlow's casts do; NaN stays NaN.
+// float32 to bfloat16, rounding to nearest even as TensorFlow's cast does; every NaN becomes 0x7fc0, as there.
 void mlp_f32_to_bf16(const float *src, uint16_t *dst, long n);
 
 // The same without AVX2, as run on CPUs that lack it (for tests on CPUs that have it).
