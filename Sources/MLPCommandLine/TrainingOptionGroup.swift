@@ -180,7 +180,7 @@ public struct TrainingOptionGroup: ParsableArguments {
 /// Refuses `--dtype-policy mixed_bfloat16` up front where the engine cannot run it.
 public func checkPrecision(_ policy: DTypePolicy?, engine: MatrixEngine?) throws {
     guard policy == .mixedBFloat16, let problem = (engine ?? .preferred).bfloat16Problem else { return }
-    throw ValidationError("--dtype-policy mixed_bfloat16 \(problem)")
+    throw ValidationError("--dtype-policy mixed_bfloat16: \(problem)")
 }
 
 extension DTypePolicy: ExpressibleByArgument {

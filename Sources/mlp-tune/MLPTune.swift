@@ -93,6 +93,12 @@ struct MLPTune: ParsableCommand {
     @Option(help: "BatchNormalization after each hidden Dense: true, false, or true,false.")
     var batchNorm: String?
 
+    @Option(help: "Keras's dtype policy of each trial's model: float32, mixed_bfloat16, or float32,mixed_bfloat16 to search it (the output layer stays float32).")
+    var dtypePolicy: String?
+
+    @Option(help: "The matrix engine: onednn or openblas (default: \(MatrixEngine.preferred.rawValue)).")
+    var engine: MatrixEngine?
+
     @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
     var retrain = false
 
@@ -124,7 +130,7 @@ struct MLPTune: ParsableCommand {
     var spaceFlags: [(key: String, text: String)] {
         [("learning_rate", learningRate), ("layers", layers), ("units", units), ("activation", activation), ("dropout", dropout),
          ("optimizer", optimizer),
-         ("batch_size", batchSize), ("l2", l2), ("batch_norm", batchNorm)].compactMap { key, text in text.map { (key, $0) } }
+         ("batch_size", batchSize), ("l2", l2), ("batch_norm", batchNorm), ("dtype_policy", dtypePolicy)].compactMap { key, text in text.map { (key, $0) } }
     }
 
     func searchSpace() throws -> SearchSpace {
@@ -140,11 +146,14 @@ struct MLPTune: ParsableCommand {
 
     func run() throws {
         let searchSpace = try searchSpace()
+        if searchSpace.mayBeMixedPrecision, let problem = (engine ?? .preferred).bfloat16Problem {
+            throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
+        }
         let store = try TrialStore(folder: outputDir, timeout: claimTimeout)
         // A search goes on with the seed it began with.
         let seed = try self.seed ?? store.recordedSeed() ?? UInt64.random(in: 0...UInt64(UInt32.max))
         var base = TrainingRecipe()
-        base.compute = ComputeOptions(threads: threads)
+        base.compute = ComputeOptions(threads: threads, engine: engine)
         let settings = TuningSettings(
             space: searchSpace,
             algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)

@@ -35,8 +35,8 @@ public enum MatrixEngine: String, CaseIterable, Sendable {
     /// checking results where oneDNN has no bfloat16 kernels).
     public var bfloat16Problem: String? {
         guard self == .oneDNN, !Self.supportsBFloat16 else { return nil }
-        return "needs bfloat16 matrix products, which oneDNN \(Self.oneDNNVersion) cannot run on this CPU "
-            + "(its kernels here: \(Self.instructionSet); bfloat16 needs AVX-512); train in float32"
+        return "oneDNN \(Self.oneDNNVersion) has no bfloat16 matrix products on this CPU (its kernels here: "
+            + "\(Self.instructionSet); bfloat16 needs AVX-512); train in float32"
     }
 
     /// What the engine is on this machine, e.g. "oneDNN 2.6.3 (avx512_core_bf16)".

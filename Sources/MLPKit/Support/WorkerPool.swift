@@ -60,6 +60,13 @@ final class WorkerPool: @unchecked Sendable {
 
     private func work(piece: Int) {
         flushDenormalsToZero()
+        // Signals are for a thread that does not compute: a handler would run on this thread's
+        // stack, below which oneDNN's JIT kernels keep values.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
         var seen = 0
         while true {
             var spins = 0, idleSince = DispatchTime.now().uptimeNanoseconds

@@ -211,8 +211,8 @@ extension TrainingRecipe {
     public static func checkPrecision(of network: Sequential, compute: ComputeOptions, source: String? = nil) throws {
         guard network.layers.contains(where: { $0.dtypePolicy == .mixedBFloat16 }), let problem = compute.engine.bfloat16Problem
         else { return }
-        if let source { throw MLPError.format(path: source, problem: "its mixed_bfloat16 layers \(problem)") }
-        throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16 \(problem)")
+        if let source { throw MLPError.format(path: source, problem: "its layers are mixed_bfloat16: \(problem)") }
+        throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
     }
 
     func buildOptimizer(saved: SavedModel?, steps: Int, log: (String) -> Void) throws -> Optimizer {

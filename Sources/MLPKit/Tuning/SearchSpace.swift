@@ -93,11 +93,12 @@ public enum Distribution: Sendable, Equatable {
 
 /// The hyperparameters a search draws, by key: `learning_rate`, `layers`, `units` (every hidden
 /// layer's, as in KerasTuner's usual MLP search), `activation` (every hidden layer's),
-/// `dropout`, `optimizer`, `batch_size`, `l2` and `batch_norm`. Keys not in the space keep
-/// `mlp-train`'s defaults.
+/// `dropout`, `optimizer`, `batch_size`, `l2`, `batch_norm` and `dtype_policy` (Keras's global
+/// policy for the trial's model). Keys not in the space keep `mlp-train`'s defaults.
 public struct SearchSpace: Sendable, Equatable {
     /// Every key a space may hold, in the order trials list them.
-    public static let keys = ["learning_rate", "layers", "units", "activation", "dropout", "optimizer", "batch_size", "l2", "batch_norm"]
+    public static let keys = ["learning_rate", "layers", "units", "activation", "dropout", "optimizer", "batch_size", "l2", "batch_norm",
+                              "dtype_policy"]
 
     /// The keys of the space, in `keys` order, with their distributions.
     public private(set) var entries: [(key: String, distribution: Distribution)]
@@ -226,6 +227,10 @@ public struct SearchSpace: Sendable, Equatable {
             guard case .choice(let values) = distribution, values.allSatisfy({ if case .bool = $0 { return true } else { return false } }) else {
                 throw MLPError.setting(key, problem: "must be a choice of true and false")
             }
+        case "dtype_policy":
+            guard case .choice(let values) = distribution,
+                  values.allSatisfy({ if case .string(let name) = $0 { return DTypePolicy(rawValue: name) != nil } else { return false } })
+            else { throw MLPError.setting(key, problem: "must be a choice of \(DTypePolicy.allCases.map(\.rawValue).joined(separator: ", "))") }
         default: break
         }
     }
@@ -247,6 +252,12 @@ public struct SearchSpace: Sendable, Equatable {
     }
 
     public func distribution(of key: String) -> Distribution? { entries.first { $0.key == key }?.distribution }
+
+    /// Whether a trial may draw `mixed_bfloat16`.
+    public var mayBeMixedPrecision: Bool {
+        guard case .choice(let values)? = distribution(of: "dtype_policy") else { return false }
+        return values.contains(.string(DTypePolicy.mixedBFloat16.rawValue))
+    }
 }
 
 /// A trial's hyperparameters, by key.
@@ -293,6 +304,7 @@ public struct Hyperparameters: Sendable, Hashable {
         if case .string(let name)? = values["optimizer"], let kind = OptimizerKind(rawValue: name) { recipe.optimizer = kind }
         if let value = values["learning_rate"]?.number { recipe.learningRate = Float(value) }
         if let value = values["batch_size"]?.number { recipe.batchSize = Int(value) }
+        if case .string(let name)? = values["dtype_policy"], let policy = DTypePolicy(rawValue: name) { recipe.dtypePolicy = policy }
         return recipe
     }
 
@@ -337,7 +349,7 @@ extension SearchSpace {
         guard !items.isEmpty, items.allSatisfy({ !$0.isEmpty }) else { throw MLPError.setting(key, problem: "'\(text)' has an empty value") }
         let values: [HyperValue] = items.map { item in
             if let int = Int(item), integerKeys.contains(key) || key == "layers" { return .int(int) }
-            if let number = Double(item), key != "optimizer" { return integerKeys.contains(key) && number == number.rounded() ? .int(Int(number)) : .double(number) }
+            if let number = Double(item), key != "optimizer", key != "dtype_policy" { return integerKeys.contains(key) && number == number.rounded() ? .int(Int(number)) : .double(number) }
             if item == "true" || item == "false" { return .bool(item == "true") }
             return .string(item)
         }
