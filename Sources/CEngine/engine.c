@@ -28,16 +28,15 @@ static void make_engine(void) {
     engine_status = dnnl_engine_create(&engine, dnnl_cpu, 0);
 }
 
-static int start(void) {
+static int start(int threads) {
     pthread_once(&engine_once, make_engine);
-    // Products run on the caller's thread: the caller owns the cores.
-    if (set_omp_threads) set_omp_threads(1);
+    if (set_omp_threads) set_omp_threads(threads);
     return engine_status == dnnl_success;
 }
 
 mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n, long k, long lda, long ldb, long ldc,
-                                int with_bias, int bf16, char *error, long error_size) {
-    if (!start()) {
+                                int with_bias, int bf16, int threads, char *error, long error_size) {
+    if (!start(threads)) {
         snprintf(error, (size_t)error_size, "oneDNN has no CPU engine (status %d)", (int)engine_status);
         return NULL;
     }
@@ -75,8 +74,8 @@ mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n
     return product;
 }
 
-int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias) {
-    start();
+int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias, int threads) {
+    start(threads);
     if (!stream) {
         dnnl_status_t status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
         if (status) return (int)status;
@@ -98,7 +97,7 @@ int mlp_product_run(const mlp_product *product, const void *a, const void *b, fl
 
 int mlp_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const float *a, long lda, const float *b, long ldb,
               float *c, long ldc) {
-    start();
+    start(1);
     return (int)dnnl_sgemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
@@ -131,7 +130,7 @@ const char *mlp_engine_isa(void) {
 
 int mlp_engine_has_bf16(void) {
     char error[160];
-    mlp_product *probe = mlp_product_create(0, 0, 16, 16, 16, 16, 16, 16, 0, 1, error, sizeof error);
+    mlp_product *probe = mlp_product_create(0, 0, 16, 16, 16, 16, 16, 16, 0, 1, 1, error, sizeof error);
     if (!probe) return 0;
     mlp_product_destroy(probe);
     return 1;

@@ -4,8 +4,9 @@
 #include <stdint.h>
 
 // Matrix products through oneDNN's matmul primitive, each shape's primitive created once and
-// reused. A product runs on the calling thread alone: the caller splits large products over
-// its own cores, so oneDNN's OpenMP threads never compete with the caller's.
+// reused. The toolchain runs each product on the calling thread alone (threads = 1) and splits
+// large products over its own cores, so that oneDNN's OpenMP threads never compete with its
+// own; the benchmark also runs them on oneDNN's threads, to measure oneDNN's own rate.
 
 typedef struct mlp_product mlp_product;
 
@@ -15,11 +16,12 @@ typedef struct mlp_product mlp_product;
 // bfloat16 values and the products accumulate in float32; c and the bias are float32.
 // Returns NULL and writes the reason into `error` when oneDNN cannot make it.
 mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n, long k, long lda, long ldb, long ldc,
-                                int with_bias, int bf16, char *error, long error_size);
+                                int with_bias, int bf16, int threads, char *error, long error_size);
 
-// Runs the product on the calling thread. `bias` is read only when the product was created with one.
-// Returns 0, or oneDNN's status code.
-int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias);
+// Runs the product on `threads` OpenMP threads (1: the calling thread alone), as many as it was
+// created for. `bias` is read only when the product was created with one. Returns 0, or
+// oneDNN's status code.
+int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias, int threads);
 
 // The implementation oneDNN chose, e.g. "brg:avx512_core" or "gemm:jit".
 const char *mlp_product_implementation(const mlp_product *product);

@@ -138,7 +138,7 @@ public final class MatrixProducts: @unchecked Sendable {
             }
             let shape = Shape(transposeA: transposeA, transposeB: transposeB, m: rows.count, n: n, k: k, lda: lda,
                               ldb: ldb, ldc: ldc, bias: bias != nil, bfloat16: bfloat16)
-            let status = mlp_product_run(primitive(shape), aStart, b, cStart, bias)
+            let status = mlp_product_run(primitive(shape), aStart, b, cStart, bias, 1)
             precondition(status == 0, "oneDNN's product failed with status \(status)")
         }
         // Below about 2 MFLOP the hand-off to the spinning worker costs more than the second core gives.
@@ -161,7 +161,7 @@ public final class MatrixProducts: @unchecked Sendable {
             var error = [CChar](repeating: 0, count: 256)
             guard let made = mlp_product_create(
                 shape.transposeA ? 1 : 0, shape.transposeB ? 1 : 0, shape.m, shape.n, shape.k, shape.lda, shape.ldb,
-                shape.ldc, shape.bias ? 1 : 0, shape.bfloat16 ? 1 : 0, &error, error.count)
+                shape.ldc, shape.bias ? 1 : 0, shape.bfloat16 ? 1 : 0, 1, &error, error.count)
             else {
                 // Float32 products exist on every CPU oneDNN runs on; bfloat16 support is checked
                 // before a model is set to it (see `MatrixEngine.supportsBFloat16`).
