@@ -6,6 +6,11 @@ for each seed, and prints each holdout accuracy and the means.
 
     python Scripts/parity.py ARCHIVE --epochs 3 --learning-rate 1e-4 --seeds 1 2 3 [--bin DIR]
     python Scripts/parity.py ARCHIVE --model Models/regularized.json --epochs 5 --learning-rate 1e-3
+    python Scripts/parity.py ARCHIVE --layers 512,512 --dropout 0.2 --optimizer adam --learning-rate 1e-3 \
+        --dtype-policy mixed_bfloat16 [--mlp-option=--engine --mlp-option=openblas]
+
+With --dtype-policy mixed_bfloat16, Keras runs under that global policy with the output layer in
+float32, as mlp-train does.
 """
 import argparse, os, re, subprocess, sys, tarfile, pickle, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -30,27 +35,38 @@ def load(path, splits=("train", "test")):
     return out
 
 
-def keras_accuracy(data, seed, epochs, learning_rate, config=None):
+def keras_accuracy(data, seed, epochs, learning_rate, config=None, layers="128", dropout=0.0, optimizer="rmsprop",
+                   policy="float32"):
     import keras
     keras.utils.set_random_seed(seed)
+    keras.mixed_precision.set_global_policy(policy)
     (x, y), (xt, yt) = data["train"], data["test"]
     if config:
         with open(config) as f:
             model = keras.models.model_from_json(f.read())
     else:
-        model = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(128, activation="relu"),
-                                  keras.layers.Dense(100, activation="softmax")])
-    model.compile(optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate), loss="categorical_crossentropy",
+        hidden = []
+        for units in layers.split(","):
+            hidden.append(keras.layers.Dense(int(units), activation="relu"))
+            if dropout > 0:
+                hidden.append(keras.layers.Dropout(dropout))
+        model = keras.Sequential([keras.Input((3072,))] + hidden + [keras.layers.Dense(100, activation="softmax", dtype="float32")])
+    optimizers = {"rmsprop": keras.optimizers.RMSprop, "adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}
+    model.compile(optimizer=optimizers[optimizer](learning_rate=learning_rate), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     model.fit(x, keras.utils.to_categorical(y, 100), epochs=epochs, batch_size=128, verbose=0)
     return float((model.predict(xt, verbose=0, batch_size=1000).argmax(axis=1) == yt).mean())
 
 
-def mlp_accuracy(binary, archive, seed, epochs, learning_rate, config=None):
+def mlp_accuracy(binary, archive, seed, epochs, learning_rate, config=None, layers="128", dropout=0.0, optimizer="rmsprop",
+                 policy="float32", extra=()):
+    architecture = (["--model", config] if config else
+                    ["--layers", ",".join(f"{u}:relu" for u in layers.split(",")), "--dropout", str(dropout),
+                     "--optimizer", optimizer] + (["--dtype-policy", policy] if policy != "float32" else []))
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([os.path.join(binary, "mlp-train"), "--data", archive, "-o", os.path.join(tmp, "m.h5"),
                               "--epochs", str(epochs), "--learning-rate", str(learning_rate), "--seed", str(seed)]
-                             + (["--model", config] if config else []),
+                             + architecture + list(extra),
                              capture_output=True, text=True, check=True).stdout
     return float(re.search(r"holdout: accuracy ([0-9.]+)", out).group(1))
 
@@ -63,12 +79,19 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     parser.add_argument("--bin", default=".build/release")
     parser.add_argument("--model", help="a Keras model config (JSON) to train instead of the baseline")
+    parser.add_argument("--layers", default="128", help="hidden ReLU layers' units, comma-separated")
+    parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--optimizer", default="rmsprop", choices=["rmsprop", "adam", "sgd"])
+    parser.add_argument("--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16"])
+    parser.add_argument("--mlp-option", action="append", default=[], help="passed on to mlp-train (repeat for each word)")
     args = parser.parse_args()
+    settings = dict(layers=args.layers, dropout=args.dropout, optimizer=args.optimizer, policy=args.dtype_policy)
     data = load(args.archive)
     ours, theirs = [], []
     for seed in args.seeds:
-        theirs.append(keras_accuracy(data, seed, args.epochs, args.learning_rate, args.model))
-        ours.append(mlp_accuracy(args.bin, args.archive, seed, args.epochs, args.learning_rate, args.model))
+        theirs.append(keras_accuracy(data, seed, args.epochs, args.learning_rate, args.model, **settings))
+        ours.append(mlp_accuracy(args.bin, args.archive, seed, args.epochs, args.learning_rate, args.model,
+                                 extra=args.mlp_option, **settings))
         print(f"seed {seed}: keras 3 {theirs[-1]:.4f}   mlp-train {ours[-1]:.4f}", flush=True)
     gap = 100 * (np.mean(ours) - np.mean(theirs))
     print(f"mean over {len(args.seeds)} seeds: keras 3 {np.mean(theirs):.4f}   mlp-train {np.mean(ours):.4f}   "
