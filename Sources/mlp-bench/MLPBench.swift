@@ -164,10 +164,12 @@ struct Runner {
     func model(name: String, widths: [Int], layers: String, extra: [String] = [], mixed: Bool = false) throws -> ModelFigures {
         let shapes = ProductBenchmark(widths: widths, batch: 128)
         let cores = ProcessInfo.processInfo.activeProcessorCount, repeats = widths[1] > 256 ? 10 : 40
-        func rates() -> (float32: Double, bfloat16: Double?, kernels: [String]) {
+        func rates() -> (float32: Double, bfloat16: Double?, training: Double, kernels: [String]) {
             let float32 = shapes.oneDNNRate(threads: cores, bfloat16: false, repeats: repeats)
             let bfloat16 = shapes.oneDNNRate(threads: cores, bfloat16: true, repeats: repeats)
-            return (float32?.seconds ?? .nan, bfloat16?.seconds, (float32?.implementations ?? []) + (bfloat16?.implementations ?? []))
+            let training = shapes.trainingRate(engine: .preferred, threads: cores, repeats: repeats)
+            return (float32?.seconds ?? .nan, bfloat16?.seconds, training.seconds,
+                    (float32?.implementations ?? []) + (bfloat16?.implementations ?? []))
         }
         let before = rates()
         let trained = try train(layers: layers, name: name, extra: extra)
@@ -189,6 +191,9 @@ struct Runner {
         print(String(format: "  oneDNN's own rate at its shapes (%@, %d threads): float32 %.1f GFLOP/s = %.3f s an epoch%@",
                      Set(before.kernels + after.kernels).sorted().joined(separator: ", "), cores, figures.gflopPerEpoch / oneDNN, oneDNN,
                      oneDNNHalf.map { String(format: "; bfloat16 %.1f GFLOP/s = %.3f s", figures.gflopPerEpoch / $0, $0) } ?? "; bfloat16: none on this CPU"))
+        let products = min(before.training, after.training) * steps
+        print(String(format: "  the same products as mlp-train runs them (engine %@, split over %d cores): %.1f GFLOP/s = %.3f s an epoch",
+                     MatrixEngine.preferred.rawValue, cores, figures.gflopPerEpoch / products, products))
         print(String(format: "  epoch: median %.3f s (%.0f%% of oneDNN's float32 rate, dense-equivalent); peak memory %.0f MB",
                      figures.epoch, 100 * oneDNN / figures.epoch, figures.peakMB))
         print(String(format: "  epoch, every product computed: median %.3f s (%.0f%% of oneDNN's float32 rate)",

@@ -137,7 +137,8 @@ import Testing
     }
 
     /// The two engines train the same float32 model to the same weights, up to the order of
-    /// float32 sums.
+    /// float32 sums (SGD, whose steps do not amplify a last-bit difference as RMSprop's division
+    /// by a small root can).
     @Test func enginesAgree() throws {
         var results: [[Float]] = []
         for engine in MatrixEngine.allCases {
@@ -145,7 +146,7 @@ import Testing
             model.compute = ComputeOptions(threads: 2, engine: engine)
             var generator = SeededGenerator(seed: 9)
             let x = (0..<(48 * 64)).map { _ in generator.nextUnitFloat() }, labels = (0..<48).map { Int32($0 % 10) }
-            let optimizer = RMSprop()
+            let optimizer = SGD(learningRate: 0.05)
             optimizer.build(for: model.trainableParameters)
             for _ in 0..<5 {
                 _ = model.computeGradients(x, labels: labels, rows: 48)

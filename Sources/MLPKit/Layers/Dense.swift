@@ -44,7 +44,7 @@ public final class Dense: Layer {
     /// Cores and engine for the products, and whether backward skips the products of units
     /// that are inactive (a ReLU at or below zero) for every sample of a batch.
     private var compute = ComputeOptions()
-    private var products = MatrixProducts(engine: ComputeOptions().engine)
+    private var products = MatrixProducts(engine: .preferred)
 
     public init(name: String, inputs: Int, units: Int, activation: Activation = .linear, useBias: Bool = true,
                 kernelRegularizer: Regularizer? = nil) {
@@ -105,18 +105,17 @@ public final class Dense: Layer {
         let inputs = inputShape[0]
         lastInput = input
         // The bias is added by the product where the engine can, or by the activation's pass.
-        let bias = self.bias?.value.pointer, fused = products.fusesBias
-        if dtypePolicy == .mixedBFloat16 {
+        let bias = self.bias?.value.pointer, fused = products.fusesBias, mixed = dtypePolicy == .mixedBFloat16
+        var operands = (x: UnsafeRawPointer(input), kernel: UnsafeRawPointer(kernel.value.pointer))
+        if mixed {
             inputHalf.reserve(rows * inputs)
             kernelHalf.reserve(kernel.count)
             inputHalf.round(input, count: rows * inputs)
             kernelHalf.round(kernel.value.pointer, count: kernel.count)
-            products.multiply(m: rows, n: units, k: inputs, a: inputHalf.pointer, lda: inputs, b: kernelHalf.pointer, ldb: units,
-                              c: z.pointer, ldc: units, bias: fused ? bias : nil, bfloat16: true, threads: compute.threads)
-        } else {
-            products.multiply(m: rows, n: units, k: inputs, a: input, lda: inputs, b: kernel.value.pointer, ldb: units,
-                              c: z.pointer, ldc: units, bias: fused ? bias : nil, threads: compute.threads)
+            operands = (UnsafeRawPointer(inputHalf.pointer), UnsafeRawPointer(kernelHalf.pointer))
         }
+        products.multiply(m: rows, n: units, k: inputs, a: operands.x, lda: inputs, b: operands.kernel, ldb: units,
+                          c: z.pointer, ldc: units, bias: fused ? bias : nil, bfloat16: mixed, threads: compute.threads)
         activation.forward(z.pointer, a.pointer, rows: rows, width: units, bias: fused ? nil : bias, threads: compute.threads)
         return UnsafePointer(a.pointer)
     }
@@ -142,10 +141,8 @@ public final class Dense: Layer {
                 for j in 0..<units { db[j] += row[j] }
             }
         }
-        if dtypePolicy == .mixedBFloat16 {
-            return backwardHalf(dz, rows: rows, needInputGradient: needInputGradient)
-        }
-        if activation == .relu, compute.skipsInactiveUnits {
+        let mixed = dtypePolicy == .mixedBFloat16
+        if activation == .relu, compute.skipsInactiveUnits, !mixed {
             let (active, stale) = collectActiveUnits(dz, rows: rows)
             if active < units * 3 / 4 {
                 let inputGradient = backwardPacked(dz, x: x, rows: rows, active: active, stale: stale,
@@ -154,37 +151,23 @@ public final class Dense: Layer {
                 return inputGradient
             }
         }
+        // Under mixed_bfloat16 the products take dz rounded to bfloat16, and the input and the
+        // kernel as the forward pass rounded them.
+        var operands = (x: UnsafeRawPointer(x), dz: UnsafeRawPointer(dz), kernel: UnsafeRawPointer(kernel.value.pointer))
+        if mixed {
+            gradientHalf.reserve(rows * units)
+            gradientHalf.round(dz, count: rows * units)
+            operands = (UnsafeRawPointer(inputHalf.pointer), UnsafeRawPointer(gradientHalf.pointer), UnsafeRawPointer(kernelHalf.pointer))
+        }
         // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
-        products.multiply(transposeA: true, m: inputs, n: units, k: rows, a: x, lda: inputs,
-                          b: dz, ldb: units, c: kernel.gradient.pointer, ldc: units, threads: compute.threads)
+        products.multiply(transposeA: true, m: inputs, n: units, k: rows, a: operands.x, lda: inputs, b: operands.dz, ldb: units,
+                          c: kernel.gradient.pointer, ldc: units, bfloat16: mixed, threads: compute.threads)
         mayBeNonzero.update(repeating: true, count: units)
         addPenaltyGradient()
         guard needInputGradient else { return nil }
         // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
-        products.multiply(transposeB: true, m: rows, n: inputs, k: units, a: dz, lda: units,
-                          b: kernel.value.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, threads: compute.threads)
-        return inputGradient.pointer
-    }
-
-    /// Backward under mixed_bfloat16: dz rounded to bfloat16, both products on bfloat16
-    /// operands (the input and kernel as the forward pass rounded them), float32 results.
-    private func backwardHalf(_ dz: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
-        -> UnsafeMutablePointer<Float>?
-    {
-        let inputs = inputShape[0]
-        gradientHalf.reserve(rows * units)
-        gradientHalf.round(dz, count: rows * units)
-        // dkernel (inputs, units) = xᵀ (inputs, rows) · dz (rows, units)
-        products.multiply(transposeA: true, m: inputs, n: units, k: rows, a: inputHalf.pointer, lda: inputs,
-                          b: gradientHalf.pointer, ldb: units, c: kernel.gradient.pointer, ldc: units, bfloat16: true,
-                          threads: compute.threads)
-        mayBeNonzero.update(repeating: true, count: units)
-        addPenaltyGradient()
-        guard needInputGradient else { return nil }
-        // dx (rows, inputs) = dz (rows, units) · kernelᵀ (units, inputs)
-        products.multiply(transposeB: true, m: rows, n: inputs, k: units, a: gradientHalf.pointer, lda: units,
-                          b: kernelHalf.pointer, ldb: units, c: inputGradient.pointer, ldc: inputs, bfloat16: true,
-                          threads: compute.threads)
+        products.multiply(transposeB: true, m: rows, n: inputs, k: units, a: operands.dz, lda: units, b: operands.kernel, ldb: units,
+                          c: inputGradient.pointer, ldc: inputs, bfloat16: mixed, threads: compute.threads)
         return inputGradient.pointer
     }
 

@@ -23,7 +23,7 @@ enum OpenBLAS {
 ///   - transposeA: read `a` as stored (k, m) and use its transpose.
 ///   - transposeB: read `b` as stored (n, k) and use its transpose.
 @inline(__always)
-public func sgemm(
+func sgemm(
     transposeA: Bool = false, transposeB: Bool = false,
     m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
