@@ -88,7 +88,7 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: "Keras's dtype policy: float32, or mixed_bfloat16 (bfloat16 products, float32 weights; the output layer stays float32).")
     public var dtypePolicy: DTypePolicy?
 
-    @Option(help: "The matrix engine: onednn or openblas (default: the faster on this CPU, \(MatrixEngine.preferred.rawValue) here).")
+    @Option(help: "The matrix engine: onednn (the default; on CPUs without AVX-512 it leaves the transposed products to OpenBLAS) or openblas.")
     public var engine: MatrixEngine?
 
     @Flag(help: "Run every unit's backward products, even for ReLU units that are off for a whole batch (same results, slower; for benchmarks).")

@@ -96,7 +96,7 @@ struct MLPTune: ParsableCommand {
     @Option(help: "Keras's dtype policy of each trial's model: float32, mixed_bfloat16, or float32,mixed_bfloat16 to search it (the output layer stays float32).")
     var dtypePolicy: String?
 
-    @Option(help: "The matrix engine: onednn or openblas (default: \(MatrixEngine.preferred.rawValue)).")
+    @Option(help: "The matrix engine: onednn (the default; on CPUs without AVX-512 it leaves the transposed products to OpenBLAS) or openblas.")
     var engine: MatrixEngine?
 
     @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
