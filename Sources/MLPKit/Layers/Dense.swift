@@ -36,7 +36,8 @@ public final class Dense: Layer {
     // rewriting every column.
     private let mayBeNonzero: UnsafeMutablePointer<Bool>
     private let staleUnits: UnsafeMutablePointer<Int32>
-    // Under mixed_bfloat16: the latest input, the kernel and dL/dz rounded to bfloat16.
+    // Under mixed_bfloat16: the latest input, the kernel and dL/dz rounded to bfloat16, sized
+    // by the first batch that needs them (the policy may be set after `reserve`).
     private let inputHalf = BFloat16Buffer(count: 0)
     private let kernelHalf = BFloat16Buffer(count: 0)
     private let gradientHalf = BFloat16Buffer(count: 0)
@@ -88,13 +89,8 @@ public final class Dense: Layer {
     public func reserve(rows: Int, training: Bool) {
         z.reserve(rows * units)
         a.reserve(rows * units)
-        if dtypePolicy == .mixedBFloat16 {
-            inputHalf.reserve(rows * inputShape[0])
-            kernelHalf.reserve(kernel.count)
-        }
         guard training else { return }
         inputGradient.reserve(rows * inputShape[0])
-        if dtypePolicy == .mixedBFloat16 { gradientHalf.reserve(rows * units) }
         if activation == .relu {
             packedGradient.reserve(rows * units)
             packedKernel.reserve(inputShape[0] * units)

@@ -1,20 +1,16 @@
-/// A fixed block of `Float`s owned by one layer or optimizer slot.
+/// A fixed block of numbers owned by one layer or optimizer slot: `FloatBuffer` for float32
+/// values, `BFloat16Buffer` for bfloat16 ones (as their 16-bit patterns).
 ///
 /// Numeric kernels work on raw pointers so that the batch loop never allocates, copies on write
 /// or checks exclusivity; the buffer is sized once, before training starts.
-public final class FloatBuffer: @unchecked Sendable {
-    public private(set) var pointer: UnsafeMutablePointer<Float>
+public final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral>: @unchecked Sendable {
+    public private(set) var pointer: UnsafeMutablePointer<Element>
     public private(set) var count: Int
 
     public init(count: Int) {
         self.count = count
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
-    }
-
-    public convenience init(_ values: [Float]) {
-        self.init(count: values.count)
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
     deinit { pointer.deallocate() }
@@ -26,6 +22,16 @@ public final class FloatBuffer: @unchecked Sendable {
         pointer = .allocate(capacity: count)
         pointer.initialize(repeating: 0, count: count)
         self.count = count
+    }
+}
+
+public typealias FloatBuffer = Buffer<Float>
+public typealias BFloat16Buffer = Buffer<UInt16>
+
+extension Buffer where Element == Float {
+    public convenience init(_ values: [Float]) {
+        self.init(count: values.count)
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
     public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
@@ -45,28 +51,7 @@ public final class FloatBuffer: @unchecked Sendable {
     }
 }
 
-/// A block of bfloat16 values (as their 16-bit patterns): a mixed-precision layer's operands.
-public final class BFloat16Buffer: @unchecked Sendable {
-    public private(set) var pointer: UnsafeMutablePointer<UInt16>
-    public private(set) var count: Int
-
-    public init(count: Int) {
-        self.count = count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
-    }
-
-    deinit { pointer.deallocate() }
-
-    /// Grows the buffer to hold at least `count` values.
-    public func reserve(_ count: Int) {
-        guard count > self.count else { return }
-        pointer.deallocate()
-        pointer = .allocate(capacity: count)
-        pointer.initialize(repeating: 0, count: count)
-        self.count = count
-    }
-
+extension Buffer where Element == UInt16 {
     /// Rounds `count` float32 values into the buffer (see `convertToBFloat16`).
     public func round(_ source: UnsafePointer<Float>, count: Int) {
         convertToBFloat16(source, pointer, count: count)
