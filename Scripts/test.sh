@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests, then the interop check against real Keras 3, tf_keras
 # and scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv), then the fuzz
-# suite and the kill-during-save check.
+# suite, the kill-during-save check and the README's examples run as written.
 #
 # The Swift tests run in release mode against the release build that Scripts/setup.sh made
 # (built here when missing): they use only the library's public API, so with testable imports
@@ -43,4 +43,9 @@ echo "test.sh: interop check done after $((SECONDS - started)) s"
   tail -20 .build/kill-stderr.log >&2
   exit 1
 }
+.venv/bin/python Fixtures/readme_check.py "$bin" > .build/readme-check.log 2>&1 || {
+  grep -v '^ok ' .build/readme-check.log >&2
+  exit 1
+}
+tail -1 .build/readme-check.log
 echo "test.sh: all done after $((SECONDS - started)) s"

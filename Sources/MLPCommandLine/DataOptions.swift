@@ -15,21 +15,38 @@ public struct DataOptions: ParsableArguments {
         valueName: "path"))
     public var data: String?
 
-    @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses).")
-    public var labelMode = LabelMode.fine
+    @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses). Default: the label mode a given model file records, else fine.")
+    public var labelMode: LabelMode?
 
     @Option(help: "Where to download CIFAR-100 from when it is not found (also $\(DataSource.urlVariable)).")
     public var downloadURL: String?
 
     public init() {}
 
-    public func load(splits: Splits = .both) throws -> DatasetPair {
+    /// Loads the data. With a model file's `recorded` run, the label mode and (without
+    /// `--data`) the data file default to the ones it records, and data other than its own
+    /// gets a note.
+    ///
+    /// - Parameters:
+    ///   - recorded: what the model file at `model` records about the run that made it.
+    ///   - log: where the lines about the data go (notes included).
+    public func load(splits: Splits = .both, recorded: RecordedRun? = nil, model: String? = nil,
+                     log: (String) -> Void = { print($0) }) throws -> DatasetPair {
+        let mode = labelMode ?? recorded?.labelMode ?? .fine
+        var path = data
+        if path == nil, let file = recorded?.availableDataFile, let model {
+            log("data: \(file), which \(model) records")
+            path = file
+        }
+        let pair: DatasetPair
         do {
-            return try DataSource.load(data, labelMode: labelMode, splits: splits, downloadURL: downloadURL) { print($0) }
-        } catch MLPError.download(let url, let problem) where data == nil {
+            pair = try DataSource.load(path, labelMode: mode, splits: splits, downloadURL: downloadURL, log: log)
+        } catch MLPError.download(let url, let problem) where path == nil {
             throw MLPError.download(url: url, problem: problem
                 + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
         }
+        if let recorded, let model, let note = recorded.dataNote(path: model, data: pair) { log(note) }
+        return pair
     }
 }
 
@@ -67,7 +84,9 @@ extension ParsableCommand {
             if code == .success { exit(withError: error) }
             let problem = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
             if !problem.isEmpty {
-                let hint = code == .validationFailure ? "; see \(tool) --help" : ""
+                // "Did you mean '--epochs'?" ends a sentence: the hint starts its own.
+                let ended = problem.hasSuffix("?") || problem.hasSuffix(".")
+                let hint = code == .validationFailure ? (ended ? " See \(tool) --help." : "; see \(tool) --help") : ""
                 FileHandle.standardError.write(Data("\(tool): \(problem)\(hint)\n".utf8))
             }
             Foundation.exit(code.rawValue)

@@ -20,6 +20,9 @@ public enum ModelProbe {
 
     /// Checks that a child process reads `path` without crashing or hanging; rethrows its error.
     public static func probe(_ path: String) throws {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw MLPError.io(path: path, problem: "no such file") }
+        if isFolder.boolValue { throw MLPError.io(path: path, problem: "is a folder, not a model file") }
         let bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber)?.intValue ?? 0
         // A model file loads in milliseconds; seconds mean libhdf5 is going round in circles.
         let limit = 3 + Double(bytes) / 20_000_000

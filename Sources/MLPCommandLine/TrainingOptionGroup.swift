@@ -16,28 +16,29 @@ public enum MetricName: String, ExpressibleByArgument, CaseIterable, Sendable {
 /// What `mlp-train` takes to describe a training run: the architecture, the optimizer and
 /// Keras's callbacks. `recipe()` turns it into the library's `TrainingRecipe`.
 public struct TrainingOptionGroup: ParsableArguments {
-    @Option(help: "Passes over the training set (1 to 10000); with --resume, further passes.")
+    @Option(parsing: .unconditional, help: "Passes over the training set (1 to 10000); with --resume, further passes.")
     public var epochs = 5
 
-    @Option(help: "Samples per gradient step (1 to 65536).")
+    @Option(parsing: .unconditional, help: "Samples per gradient step (1 to 65536).")
     public var batchSize = 128
 
-    @Option(help: "Optimizer, with Keras's defaults: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-    public var optimizer = OptimizerKind.rmsprop
+    @Option(help: ArgumentHelp("Optimizer, with Keras's defaults: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).",
+                               discussion: "Default: the one a --model file's compile_config names, else rmsprop; --resume goes on with the file's."))
+    public var optimizer: OptimizerKind?
 
-    @Option(help: "Learning rate (default: the optimizer's Keras default; 0.001 for rmsprop).")
+    @Option(parsing: .unconditional, help: "Learning rate (default: the --model or --resume file's, else the optimizer's Keras default; 0.001 for rmsprop).")
     public var learningRate: Float?
 
-    @Option(help: "Learning-rate schedule: constant, or cosine (Keras's CosineDecay from the learning rate to 0 over the run's steps).")
-    public var lrSchedule = ScheduleName.constant
+    @Option(help: "Learning-rate schedule: constant, or cosine (Keras's CosineDecay from the learning rate to 0 over the run's steps). Default: the model file's, else constant.")
+    public var lrSchedule: ScheduleName?
 
-    @Option(help: "Hidden layers as UNITS:ACTIVATION, comma-separated; the output Dense(classes, softmax) is added.")
+    @Option(help: "Hidden layers as UNITS:ACTIVATION, comma-separated, or 'none'; the output Dense(classes, softmax) is added.")
     public var layers = "128:relu"
 
-    @Option(help: "Dropout rate after each hidden layer (0 to <1).")
+    @Option(parsing: .unconditional, help: "Dropout rate after each hidden layer (0 to <1).")
     public var dropout: Float = 0
 
-    @Option(help: "L2 kernel regularization factor for every hidden Dense (Keras's L2(l2=FACTOR); 0 to 1).")
+    @Option(parsing: .unconditional, help: "L2 kernel regularization factor for every hidden Dense (Keras's L2(l2=FACTOR); 0 to 1).")
     public var l2: Float = 0
 
     @Flag(help: "Put BatchNormalization after each hidden Dense.")
@@ -49,31 +50,31 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: "Go on training a saved model (.h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.")
     public var resume: String?
 
-    @Option(help: "Fraction of the training set held out for validation: the LAST fraction, before shuffling, as Keras does (0 to <1).")
+    @Option(parsing: .unconditional, help: "Fraction of the training set held out for validation: the LAST fraction, before shuffling, as Keras does (0 to <1).")
     public var validationSplit: Double = 0
 
-    @Option(help: "Seed for initial weights, dropout and shuffling (default: drawn at random and recorded in the model).")
+    @Option(help: "Seed for initial weights, dropout and shuffling (default: the one a --resume file records, else drawn at random; recorded in the model).")
     public var seed: UInt64?
 
     @Option(parsing: .upToNextOption, help: "Metrics beyond loss: accuracy (always), auc (one-vs-rest ROC AUC on the validation data, exact: val_auc).")
     public var metrics: [MetricName] = [.accuracy]
 
-    @Option(help: ArgumentHelp("Stop when --monitor has not improved for PATIENCE epochs, and keep the best epoch's weights (Keras's EarlyStopping(restore_best_weights=True)).", valueName: "patience"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when --monitor has not improved for PATIENCE epochs, and keep the best epoch's weights (Keras's EarlyStopping(restore_best_weights=True)).", valueName: "patience"))
     public var earlyStopping: Int?
 
     @Option(help: "What early stopping, --checkpoint and --reduce-lr-on-plateau watch: val_loss, val_accuracy, val_auc, loss or accuracy.")
     public var monitor = "val_loss"
 
-    @Option(help: "The least change of --monitor that counts as an improvement (0 or more).")
+    @Option(parsing: .unconditional, help: "The least change of --monitor that counts as an improvement (0 or more).")
     public var minDelta: Double = 0
 
     @Option(help: ArgumentHelp("Save the best model so far here (.h5) after each epoch that improves --monitor (Keras's ModelCheckpoint(save_best_only=True)).", valueName: "file"))
     public var checkpoint: String?
 
-    @Option(help: ArgumentHelp("Multiply the learning rate by --reduce-lr-factor when --monitor has not improved for PATIENCE epochs (Keras's ReduceLROnPlateau).", valueName: "patience"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Multiply the learning rate by --reduce-lr-factor when --monitor has not improved for PATIENCE epochs (Keras's ReduceLROnPlateau).", valueName: "patience"))
     public var reduceLrOnPlateau: Int?
 
-    @Option(help: "The factor of --reduce-lr-on-plateau (above 0, below 1).")
+    @Option(parsing: .unconditional, help: "The factor of --reduce-lr-on-plateau (above 0, below 1).")
     public var reduceLrFactor: Double = 0.1
 
     @Option(help: ArgumentHelp("Write the per-epoch history after every epoch: Keras's CSVLogger format for a .csv name, JSON otherwise.", valueName: "file"))
@@ -82,7 +83,7 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.", valueName: "file"))
     public var plot: String?
 
-    @Option(help: "Cores for the numeric work (default: all).")
+    @Option(parsing: .unconditional, help: "Cores for the numeric work (1 to 256; default: all).")
     public var threads: Int?
 
     @Option(help: "Keras's dtype policy: float32, or mixed_bfloat16 (bfloat16 products, float32 weights; the output layer stays float32).")
@@ -121,8 +122,8 @@ public struct TrainingOptionGroup: ParsableArguments {
         guard Monitor.known.contains(monitor) else {
             throw ValidationError("--monitor must be one of \(Monitor.known.joined(separator: ", ")), got '\(monitor)'")
         }
-        if reduceLrOnPlateau != nil, lrSchedule != .constant {
-            throw ValidationError("--reduce-lr-on-plateau and --lr-schedule \(lrSchedule.rawValue) both set the learning rate; use one")
+        if reduceLrOnPlateau != nil, lrSchedule == .cosine {
+            throw ValidationError("--reduce-lr-on-plateau and --lr-schedule cosine both set the learning rate; use one")
         }
         if model != nil, resume != nil { throw ValidationError("--resume and --model both give the architecture; use one") }
         if model != nil || resume != nil, dtypePolicy != nil {
@@ -137,7 +138,9 @@ public struct TrainingOptionGroup: ParsableArguments {
     /// The files the run writes besides the model.
     public var outputFiles: [String] { [history, plot, checkpoint].compactMap { $0 } }
 
-    /// The run these options describe; files given for reading must exist.
+    /// The run these options describe, checked as far as it can be without the data: files
+    /// given for reading exist and are what they should be, outputs have names whose format
+    /// is written, and settings do not contradict each other.
     public func recipe() throws -> TrainingRecipe {
         var recipe = TrainingRecipe()
         if let resume {
@@ -146,17 +149,19 @@ public struct TrainingOptionGroup: ParsableArguments {
             recipe.architecture = .resume(path: resume)
         } else if let model {
             try checkReadable(model)
+            _ = try ModelConfig.model(atPath: model)
+            _ = try ModelConfig.compiledOptimizer(atPath: model)
             recipe.architecture = .modelConfig(path: model)
         } else {
             recipe.architecture = .layers(try HiddenLayerSpec.parseList(layers), dropout: dropout, l2: l2, batchNorm: batchNorm)
         }
         recipe.optimizer = optimizer
         recipe.learningRate = learningRate
-        recipe.cosineDecay = lrSchedule == .cosine
+        recipe.cosineDecay = lrSchedule.map { $0 == .cosine }
         recipe.epochs = epochs
         recipe.batchSize = batchSize
         recipe.validationSplit = validationSplit
-        recipe.seed = seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        recipe.seed = seed
         recipe.compute = ComputeOptions(threads: threads, skipsInactiveUnits: !denseBackward, engine: engine)
         recipe.dtypePolicy = dtypePolicy ?? .float32
         recipe.validationAUC = metrics.contains(.auc)
@@ -166,7 +171,25 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.checkpoint = checkpoint
         recipe.history = history
         recipe.plot = plot
+        try recipe.check()
+        for path in [checkpoint].compactMap({ $0 }) { try OutputName.check(path, flag: "checkpoint", formats: OutputName.model) }
+        if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
+        if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }
         return recipe
+    }
+
+    /// Where the optimizer's settings come from when a file gives them, for the model line;
+    /// nil when they all come from flags and defaults.
+    public func optimizerOrigin() throws -> String? {
+        var file: String?
+        if let resume {
+            file = resume
+        } else if let model, optimizer == nil, try ModelConfig.compiledOptimizer(atPath: model) != nil {
+            file = "\(model)'s compile_config"
+        }
+        guard let file else { return nil }
+        return (["from \(file)"] + (learningRate == nil ? [] : ["the learning rate from --learning-rate"])
+            + (lrSchedule == nil ? [] : ["the schedule from --lr-schedule"])).joined(separator: ", ")
     }
 
     private func checkReadable(_ path: String) throws {

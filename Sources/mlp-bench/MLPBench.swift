@@ -57,7 +57,7 @@ struct MLPBench: ParsableCommand {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         print("machine: \(Self.cpuName), \(cores) cores; \(MatrixEngine.oneDNN.description); \(openBLASVersion); "
               + "bfloat16 products: \(MatrixEngine.supportsBFloat16 ? "yes" : "no (oneDNN needs AVX-512)")")
-        print("data: \(data), batch 128, \(epochs) epochs per run; engine \(MatrixEngine.preferred.rawValue)")
+        print("data: \(data), batch 128, \(counted(epochs, "epoch")) per run; engine \(MatrixEngine.preferred.rawValue)")
 
         let runner = Runner(data: data, epochs: epochs, folder: folder)
         let baseline = try runner.model(name: "baseline", widths: [3072, 128, 100], layers: "128:relu")

@@ -66,11 +66,20 @@ struct MLPEval: ParsableCommand {
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
     }
 
+    /// Lines about the data: on standard error with --json, so that standard output stays one JSON object.
+    func log(_ line: String) {
+        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+    }
+
     func run() throws {
         for path in [plot, confusion, predictions, saveResamples].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
+        for (path, flag, formats) in [(plot, "plot", OutputName.chart), (confusion, "confusion", OutputName.csv),
+                                      (predictions, "predictions", OutputName.npy), (saveResamples, "save-resamples", OutputName.npy)] {
+            if let path { try OutputName.check(path, flag: flag, formats: formats) }
+        }
         guard let model else { return try runComparison() }
         let saved = try ModelProbe.load(model)
-        let pair = try data.load(splits: .holdoutOnly)
+        let pair = try data.load(splits: .holdoutOnly, recorded: RecordedRun(provenance: saved.provenance), model: model, log: log)
         let report: EvaluationReport
         do {
             report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize,
@@ -100,7 +109,14 @@ struct MLPEval: ParsableCommand {
     func runComparison() throws {
         let (pathA, pathB) = (compare[0], compare[1])
         let savedA = try ModelProbe.load(pathA), savedB = try ModelProbe.load(pathB)
-        let pair = try data.load(splits: .holdoutOnly)
+        let recordedA = RecordedRun(provenance: savedA.provenance), recordedB = RecordedRun(provenance: savedB.provenance)
+        if data.labelMode == nil, let a = recordedA.labelMode, let b = recordedB.labelMode, a != b {
+            throw MLPError.usage("\(pathA) records \(a.rawValue) labels and \(pathB) \(b.rawValue): compare models of one label mode")
+        }
+        // The data A records (B's when A records none); a note for a model trained on other data.
+        let (first, second) = recordedA.datasetName != nil ? ((recordedA, pathA), (recordedB, pathB)) : ((recordedB, pathB), (recordedA, pathA))
+        let pair = try data.load(splits: .holdoutOnly, recorded: first.0, model: first.1, log: log)
+        if let note = second.0.dataNote(path: second.1, data: pair) { log(note) }
         func report(_ saved: SavedModel, _ path: String) throws -> EvaluationReport {
             do {
                 return try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize)
@@ -119,7 +135,7 @@ struct MLPEval: ParsableCommand {
         if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [count, a.samples]), to: saveResamples) }
         if json {
             func metric(_ m: Bootstrap.Comparison.Metric) -> [String: Any] {
-                ["a": m.a, "b": m.b, "difference": m.difference, "ci": [m.interval.low, m.interval.high], "excludes_zero": m.excludesZero]
+                ["a": m.a, "b": m.b, "b_minus_a": m.difference, "ci": [m.interval.low, m.interval.high], "excludes_zero": m.excludesZero]
             }
             print(jsonText(["a": pathA, "b": pathB, "dataset": pair.name, "data": pair.source, "samples": a.samples,
                             "resamples": count, "seed": seed, "level": 0.95, "accuracy": metric(comparison.accuracy),

@@ -115,20 +115,33 @@ struct MLPInspect: ParsableCommand {
         print(label.padding(toLength: max(16, label.count + 1), withPad: " ", startingAt: 0) + value)
     }
 
+    /// The provenance with numbers as numbers and the options as the object they are.
+    func typed(_ provenance: [String: String]) -> [String: Any] {
+        var object: [String: Any] = provenance
+        for key in ["seed", "epochs_completed", "best_epoch", "checkpoint_of_epoch"] {
+            if let text = provenance[key], let number = UInt64(text) { object[key] = number }
+        }
+        if let text = provenance["options"], let options = try? JSONSerialization.jsonObject(with: Data(text.utf8)) { object["options"] = options }
+        return object
+    }
+
     func printJSON(_ saved: SavedModel) throws {
         let network = saved.model
         let total = network.parameters.reduce(0) { $0 + $1.count }
         let trainable = network.trainableParameters.reduce(0) { $0 + $1.count }
         var object: [String: Any] = [
             "file": model, "name": network.name,
-            "layers": ModelSummary.rows(network).map {
-                ["name": $0.name, "type": $0.type, "output_shape": [NSNull()] + $0.outputShape.map { $0 as Any }, "params": $0.parameters] as [String: Any]
+            "layers": network.layers.map { layer -> [String: Any] in
+                // Keras's layer config (units, activation, rate, ...) beside the summary's columns.
+                let config = layer.kerasConfig().filter { !($0.value is NSNull) && !["name", "trainable"].contains($0.key) }
+                return ["name": layer.name, "type": layer.kerasClassName, "output_shape": [NSNull()] + layer.outputShape.map { $0 as Any },
+                        "params": layer.parameterCount, "config": config]
             },
             "input_shape": [NSNull()] + network.inputShape.map { $0 as Any },
             "total_params": total, "trainable_params": trainable, "non_trainable_params": total - trainable,
             "keras_version": saved.kerasVersion ?? NSNull(), "backend": saved.backend ?? NSNull(),
             "loss": saved.loss ?? NSNull(), "optimizer_state": saved.optimizerStateRestored,
-            "provenance": saved.provenance, "notes": saved.warnings,
+            "provenance": typed(saved.provenance), "notes": saved.warnings,
             "dtype_policies": Dictionary(uniqueKeysWithValues: network.layers.map { ($0.name, $0.dtypePolicy.rawValue) }),
             "regularizers": regularizers(network).map { entry -> [String: Any] in
                 var object = entry.regularizer.kerasObject()

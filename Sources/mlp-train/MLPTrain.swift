@@ -21,7 +21,7 @@ struct MLPTrain: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Option(name: .shortAndLong, help: "Where to save the trained model (.h5, Keras's HDF5 layout).")
+    @Option(name: .shortAndLong, help: "Where to save the trained model (.h5 or .hdf5, Keras's HDF5 layout).")
     var output: String
 
     @OptionGroup var data: DataOptions
@@ -33,13 +33,17 @@ struct MLPTrain: ParsableCommand {
     func run() throws {
         // Every file is checked before any data is loaded.
         for path in [output] + training.outputFiles { try AtomicFile.temporaryPath(for: path) }
+        try OutputName.check(output, flag: "o", formats: OutputName.model)
         let recipe = try training.recipe()
-        let pair = try data.load()
+        let origin = try training.optimizerOrigin()
+        // Going on from a file: its label mode and (without --data) its data, unless told otherwise.
+        let recorded = try training.resume.map { RecordedRun(provenance: try ModelProbe.load($0).provenance) }
+        let pair = try data.load(recorded: recorded, model: training.resume)
         print(pair.train.balanceReport(title: "train"))
         print(pair.test.balanceReport(title: "test"))
 
         StopSignal.install()
-        let outcome = try recipe.run(data: pair, callbacks: [ModelLine(seed: recipe.seed), ProgressBar(),
+        let outcome = try recipe.run(data: pair, callbacks: [ModelLine(optimizerOrigin: origin), ProgressBar(),
                                                              Interrupt { StopSignal.isRequested }])
         var provenance = outcome.provenance
         provenance["command"] = CommandLine.arguments.joined(separator: " ")
@@ -61,15 +65,21 @@ struct MLPTrain: ParsableCommand {
 
 /// Prints the model and optimizer about to be trained, once training begins.
 final class ModelLine: Callback {
-    let seed: UInt64
+    /// Where the optimizer's settings came from, when a file gave them.
+    let optimizerOrigin: String?
 
-    init(seed: UInt64) { self.seed = seed }
+    init(optimizerOrigin: String?) { self.optimizerOrigin = optimizerOrigin }
 
     func trainBegin(_ context: TrainingContext) throws {
         let network = context.model, optimizer = context.optimizer
-        let layers = network.layers.map { "\($0.kerasClassName)(\($0.outputShape.map(String.init).joined(separator: "x")))" }
+        let layers = network.layers.map { layer in
+            // A Dropout's setting is its rate; other layers show their output width.
+            let setting = (layer as? Dropout).map { "rate \($0.rate)" } ?? layer.outputShape.map(String.init).joined(separator: "x")
+            return "\(layer.kerasClassName)(\(setting))"
+        }
         print("model: \(layers.joined(separator: " → ")), \(network.parameters.reduce(0) { $0 + $1.count }) parameters; "
               + "optimizer \(optimizer.kerasClassName) (learning rate \(optimizer.learningRate)"
-              + (optimizer.schedule == nil ? "" : ", cosine decay to 0") + "); seed \(seed)")
+              + (optimizer.schedule == nil ? "" : ", cosine decay to 0") + ")"
+              + (optimizerOrigin.map { " \($0)" } ?? "") + "; seed \(context.options.seed)")
     }
 }

@@ -151,7 +151,7 @@ struct MLPTune: ParsableCommand {
         }
         let store = try TrialStore(folder: outputDir, timeout: claimTimeout)
         // A search goes on with the seed it began with.
-        let seed = try self.seed ?? store.recordedSeed() ?? UInt64.random(in: 0...UInt64(UInt32.max))
+        let seed = try store.agreedSeed(self.seed)
         var base = TrainingRecipe()
         base.compute = ComputeOptions(threads: threads, engine: engine)
         let settings = TuningSettings(
@@ -166,7 +166,7 @@ struct MLPTune: ParsableCommand {
         let done = try store.records().filter { $0.status != .running }.count
         print("search: \(describe(settings.algorithm)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
               + "training images (the holdout set is not read); seed \(seed); folder \(outputDir)"
-              + (done > 0 ? " (\(done) trials already done)" : ""))
+              + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""))
         print("space: " + searchSpace.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
 
         StopSignal.install()
@@ -185,7 +185,7 @@ struct MLPTune: ParsableCommand {
             if StopSignal.isRequested { throw interrupted() }
             return print("another worker is retraining; its final.h5 will be in \(outputDir)")
         }
-        print("saved \(final.path) (\(final.epochs) epochs); compare it with mlp-eval --compare")
+        print("saved \(final.path) (\(counted(final.epochs, "epoch"))); compare it with mlp-eval --compare")
     }
 
     func interrupted() -> Error {
@@ -195,10 +195,10 @@ struct MLPTune: ParsableCommand {
 
     func describe(_ algorithm: TuningSettings.Algorithm) -> String {
         switch algorithm {
-        case .random(let trials, let epochs): return "random, \(trials) trials of \(epochs) epochs"
+        case .random(let trials, let epochs): return "random, \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
         case .hyperband(let hyperband):
             let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
-            return "hyperband, max \(hyperband.maxEpochs) epochs, factor \(hyperband.factor), \(hyperband.iterations) iteration(s): brackets "
+            return "hyperband, max \(counted(hyperband.maxEpochs, "epoch")), factor \(hyperband.factor), \(counted(hyperband.iterations, "iteration")): brackets "
                 + brackets.joined(separator: ", ") + " (trials×epochs)"
         }
     }

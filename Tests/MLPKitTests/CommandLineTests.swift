@@ -34,8 +34,16 @@ import MLPKit
         let inspect = try runTool("mlp-inspect", [model, "--json"])
         let summary = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
         #expect(summary["total_params"] as? Int == 3072 * 128 + 128 + 128 * 100 + 100)
-        #expect((summary["provenance"] as? [String: String])?["seed"] == "4")
-        #expect((summary["provenance"] as? [String: String])?["dataset_sha256"]?.count == 64)
+        // Typed JSON: numbers as numbers, the options as an object, each layer's settings.
+        let provenance = try #require(summary["provenance"] as? [String: Any])
+        #expect(provenance["seed"] as? Int == 4)
+        #expect(provenance["epochs_completed"] as? Int == 20)
+        #expect((provenance["options"] as? [String: Any])?["batch_size"] as? Int == 16)
+        #expect((provenance["dataset_sha256"] as? String)?.count == 64)
+        let layers = try #require(summary["layers"] as? [[String: Any]])
+        #expect(layers.count == 2)
+        #expect((layers.first?["config"] as? [String: Any])?["units"] as? Int == 128)
+        #expect((layers.first?["config"] as? [String: Any])?["activation"] as? String == "relu")
     }
 
     /// The same seed gives bit-identical models.

@@ -149,9 +149,15 @@ import MLPKit
         #expect(try SearchSpace.distribution(key: "optimizer", flag: "adam,rmsprop") == .choice([.string("adam"), .string("rmsprop")]))
         #expect(try SearchSpace.distribution(key: "batch_size", flag: "128") == .choice([.int(128)]))
         #expect(try SearchSpace.distribution(key: "batch_norm", flag: "true,false") == .choice([.bool(true), .bool(false)]))
-        #expect(throws: MLPError.setting("layers", problem: "'1:x' is not LOW:HIGH with LOW at most HIGH")) {
-            try SearchSpace.distribution(key: "layers", flag: "1:x")
+        #expect(throws: MLPError.setting("units", problem: "'1:x' is not LOW:HIGH with LOW at most HIGH")) {
+            try SearchSpace.distribution(key: "units", flag: "1:x")
         }
+        // Absurd whole numbers are refused, not converted (a Double beyond Int's range traps).
+        #expect(throws: MLPError.setting("units", problem: "'64:1e300' is not a range of whole numbers from -2^31 to 2^31")) {
+            try SearchSpace.distribution(key: "units", flag: "64:1e300")
+        }
+        #expect(try SearchSpace.distribution(key: "units", flag: "64,1e300") == .choice([.int(64), .double(1e300)]))
+        #expect(throws: MLPError.self) { try SearchSpace.standard.replacing("units", with: .choice([.int(64), .double(1e300)])) }
     }
 
     // MARK: mlp-tune end to end

@@ -74,6 +74,15 @@ public struct ImageDataset: Sendable {
         return counts
     }
 
+    /// SHA-256 of the samples' bytes followed by their labels (each a little-endian Int32):
+    /// the same for the same images and labels whichever file layout they were read from.
+    public var contentDigest: String {
+        let digest = Digest(.sha256)
+        storage.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[(start * featureCount)..<((start + count) * featureCount)])) }
+        labels.map { $0.littleEndian }.withUnsafeBytes { digest.update($0) }
+        return digest.hex
+    }
+
     /// A short report of per-class counts with their minimum and maximum.
     public func balanceReport(title: String) -> String {
         let counts = classCounts()

@@ -34,7 +34,6 @@ public struct ChartPanel {
         }
     }
 
-    public enum LegendCorner { case topRight, bottomRight }
 
     public var title: String
     public var xLabel: String
@@ -47,7 +46,6 @@ public struct ChartPanel {
     public var markers: [Marker] = []
     /// Grey dashed guide lines from one point to another (the ROC plot's chance diagonal).
     public var guides: [((Double, Double), (Double, Double))] = []
-    public var legend = LegendCorner.topRight
     /// Tick labels: "%g" by default.
     public var tickFormat = "%g"
     /// Labels of x ticks in place of their numbers (categories, powers of ten).
@@ -104,28 +102,42 @@ public struct ChartPanel {
                 parts.append("<polyline fill=\"none\" stroke=\"\(line.color)\" stroke-width=\"2\"\(line.dashed ? " stroke-dasharray=\"6 3\"" : "") points=\"\(text)\"/>")
             }
         }
-        // The legend: the labelled lines, then the markers, on a white box in one corner.
-        let entries: [(label: String, color: String, dashed: Bool, dots: Bool)] =
-            series.filter { !$0.label.isEmpty }.map { ($0.label, $0.color, $0.dashed, $0.dots) }
-            + markers.filter { xRange.contains($0.x) }.map { ($0.label, $0.color, true, false) }
-        if !entries.isEmpty {
-            let longest = entries.map(\.label.count).max() ?? 0
-            let boxWidth = min(36 + Double(longest) * 6.6, width - 12), boxHeight = Double(entries.count) * 18 + 8
-            let boxLeft = left + width - boxWidth - 6
-            let boxTop = legend == .topRight ? top + 6 : top + height - boxHeight - 6
-            parts.append("<rect x=\"\(n(boxLeft))\" y=\"\(n(boxTop))\" width=\"\(n(boxWidth))\" height=\"\(n(boxHeight))\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>")
-            for (i, entry) in entries.enumerated() {
-                let y = boxTop + 13 + Double(i) * 18, x = boxLeft + 6
-                if entry.dots {
-                    parts.append("<circle cx=\"\(n(x + 11))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(entry.color)\"/>")
-                } else {
-                    parts.append("<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 22))\" y2=\"\(n(y))\" stroke=\"\(entry.color)\" stroke-width=\"\(entry.dashed ? 2 : 3)\"\(entry.dashed ? " stroke-dasharray=\"5 3\"" : "")/>")
-                }
-                parts.append("<text x=\"\(n(x + 28))\" y=\"\(n(y))\" dominant-baseline=\"middle\" font-size=\"12\">\(Chart.escape(entry.label))</text>")
+        // The legend, below the axis label and so off the data: the labelled lines, then the
+        // markers, in rows that fit the panel's width.
+        for (entry, position) in zip(legendEntries, legendLayout(width: width)) {
+            let y = top + height + 62 + Double(position.row) * Chart.legendRowHeight, x = left + position.x
+            if entry.dots {
+                parts.append("<circle cx=\"\(n(x + 11))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(entry.color)\"/>")
+            } else {
+                parts.append("<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 22))\" y2=\"\(n(y))\" stroke=\"\(entry.color)\" stroke-width=\"\(entry.dashed ? 2 : 3)\"\(entry.dashed ? " stroke-dasharray=\"5 3\"" : "")/>")
             }
+            parts.append("<text x=\"\(n(x + 28))\" y=\"\(n(y))\" dominant-baseline=\"middle\" font-size=\"12\">\(Chart.escape(entry.label))</text>")
         }
         return parts
     }
+
+    var legendEntries: [(label: String, color: String, dashed: Bool, dots: Bool)] {
+        series.filter { !$0.label.isEmpty }.map { ($0.label, $0.color, $0.dashed, $0.dots) }
+            + markers.filter { xRange.contains($0.x) }.map { ($0.label, $0.color, true, false) }
+    }
+
+    /// Where each legend entry goes: its row and its offset from the panel's left edge.
+    func legendLayout(width: Double) -> [(row: Int, x: Double)] {
+        var row = 0, x = 0.0, layout: [(row: Int, x: Double)] = []
+        for entry in legendEntries {
+            let entryWidth = 40 + Double(entry.label.count) * 6.6
+            if x > 0, x + entryWidth > width {
+                row += 1
+                x = 0
+            }
+            layout.append((row, x))
+            x += entryWidth
+        }
+        return layout
+    }
+
+    /// Rows the legend takes under the panel.
+    func legendRows(width: Double) -> Int { (legendLayout(width: width).map(\.row).max() ?? -1) + 1 }
 }
 
 public enum Chart {
@@ -133,7 +145,9 @@ public enum Chart {
     /// each `panelWidth` by `panelHeight` of plotting area, under an overall `title`.
     public static func svg(title: String? = nil, panels: [ChartPanel], columns: Int? = nil, panelWidth: Double = 400,
                            panelHeight: Double = 300) -> String {
-        let marginLeft = 80.0, marginRight = 30.0, marginTop = 50.0, marginBottom = 60.0, titleHeight = title == nil ? 0.0 : 30.0
+        let legendRows = panels.map { $0.legendRows(width: panelWidth) }.max() ?? 0
+        let marginLeft = 80.0, marginRight = 30.0, marginTop = 50.0, titleHeight = title == nil ? 0.0 : 30.0
+        let marginBottom = 60.0 + (legendRows > 0 ? 10 + Double(legendRows) * legendRowHeight : 0)
         let cell = marginLeft + panelWidth + marginRight, row = marginTop + panelHeight + marginBottom
         let perRow = max(1, min(columns ?? panels.count, panels.count))
         let rows = (panels.count + perRow - 1) / perRow
@@ -154,6 +168,8 @@ public enum Chart {
         return parts.joined(separator: "\n") + "\n"
     }
 
+    static let legendRowHeight = 18.0
+
     static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
     }
@@ -161,7 +177,11 @@ public enum Chart {
     /// [low, high] widened by `padding` of its span on each side (and made non-empty).
     static func paddedRange(_ low: Double, _ high: Double, padding: Double) -> ClosedRange<Double> {
         let span = high - low
-        guard span > 0 else { return (low - 0.5)...(high + 0.5) }
+        // One value: a little room around it, not a unit on each side (which runs a score's axis below 0).
+        guard span > 0 else {
+            let half = low == 0 ? 0.5 : abs(low) * 0.1
+            return (low - half)...(high + half)
+        }
         return (low - span * padding)...(high + span * padding)
     }
 

@@ -1,5 +1,5 @@
-/// The learning curves of a run as an SVG chart: two panels, loss and accuracy, training
-/// against validation by epoch. It marks the epoch of the best monitored value (where
+/// The learning curves of a run as an SVG chart: a panel per metric (loss, accuracy, and any
+/// other the run logged, such as val_auc), training against validation by epoch. It marks the epoch of the best monitored value (where
 /// overfitting begins, when validation is monitored) and the epoch early stopping stopped at.
 public enum LearningCurves {
     public static func svg(history: History, monitor: Monitor, bestEpoch: Int?, stoppedEpoch: Int?) -> String {
@@ -19,19 +19,21 @@ public enum LearningCurves {
         if let stoppedEpoch { markers.append(ChartPanel.Marker(x: Double(stoppedEpoch + 1), label: "early stop (epoch \(stoppedEpoch + 1))", color: "#d62728")) }
         let first = Double(epochs.first ?? 1), last = max(Double(epochs.last ?? 1), first + 1)
         let xRange = (first - 0.25)...(last + 0.25)
-        func panel(_ title: String, _ metric: String, legend: ChartPanel.LegendCorner) -> ChartPanel {
+        func panel(_ title: String, _ metric: String) -> ChartPanel {
             let lines = [series(metric, "training", "#1f77b4"), series("val_" + metric, "validation", "#ff7f0e")].compactMap { $0 }
             var panel = ChartPanel(title: title, xLabel: "Epoch", yLabel: title, series: lines, xRange: xRange)
             panel.markers = markers
-            panel.legend = legend
             panel.xTicks = Chart.ticks(xRange).filter { $0 == $0.rounded() }
             return panel
         }
+        // Metrics beyond loss and accuracy (val_auc), each in a panel of its own.
+        let others = history.names.map { $0.hasPrefix("val_") ? String($0.dropFirst(4)) : $0 }
+            .filter { !["loss", "accuracy", "learning_rate"].contains($0) }
+        var seen: Set<String> = []
+        let extra = others.filter { seen.insert($0).inserted }.map { panel($0 == "auc" ? "ROC AUC" : $0, $0) }
         let title = "Learning curves, \(epochs.count) epoch\(epochs.count == 1 ? "" : "s")"
             + (history.interruption.map { " (interrupted in \($0))" } ?? "")
-        // Loss falls and accuracy rises: each legend goes where its curves end up away from it.
-        return Chart.svg(title: title, panels: [panel("Loss", "loss", legend: .topRight),
-                                                panel("Accuracy", "accuracy", legend: .bottomRight)])
+        return Chart.svg(title: title, panels: [panel("Loss", "loss"), panel("Accuracy", "accuracy")] + extra)
     }
 
     /// The epoch (counted from 0) with the best value of the monitored metric.

@@ -56,7 +56,6 @@ public enum ROCPlot {
         panel.yTicks = panel.xTicks
         panel.tickFormat = "%.1f"
         panel.guides = [((0, 0), (1, 1))]
-        panel.legend = .bottomRight
         return Chart.svg(panels: [panel], panelWidth: 400, panelHeight: 400)
     }
 }

@@ -7,25 +7,39 @@ enum TrialsChart {
     static func svg(records: [TrialRecord], settings: TuningSettings) -> String {
         let scored = records.filter { $0.status == .completed && $0.score.map(\.isFinite) == true }
         let objective = settings.objective.name
+        // The best trial, marked in every panel.
+        let bestTrial = scored.reduce(nil as TrialRecord?) { best, record in
+            guard let best, let a = best.score, let b = record.score else { return record }
+            return (settings.higherIsBetter ? b > a : b < a) ? record : best
+        }
+        let bestLabel = bestTrial.map { "best: trial \($0.number)" } ?? ""
+        // The scores' range, within what the objective can be (0 to 1 for accuracy and AUC, 0 up for loss).
+        let scores = scored.compactMap(\.score)
+        let padded = Chart.paddedRange(scores.min() ?? 0, scores.max() ?? 1, padding: 0.05)
+        let ceiling = objective.hasSuffix("loss") ? Double.infinity : 1
+        let yRange = max(padded.lowerBound, 0)...max(min(padded.upperBound, ceiling), padded.lowerBound + 1e-9)
         var panels: [ChartPanel] = []
         for (key, distribution) in settings.space.entries {
             var labels: [Double: String] = [:]
             var categories: [HyperValue] = []
             if case .choice(let values) = distribution, values.contains(where: { $0.number == nil }) { categories = values }
-            let points = scored.compactMap { record -> (x: Double, y: Double)? in
+            func point(_ record: TrialRecord) -> (x: Double, y: Double)? {
                 guard let value = record.hyperparameters[key], let score = record.score else { return nil }
                 if !categories.isEmpty { return categories.firstIndex(of: value).map { (Double($0), score) } }
                 guard let number = value.number else { return nil }
                 return (distribution.isLogarithmic ? log10(number) : number, score)
             }
+            let points = scored.compactMap(point)
             var xRange: ClosedRange<Double>? = nil
             if !categories.isEmpty {
                 for (index, value) in categories.enumerated() { labels[Double(index)] = value.description }
                 xRange = -0.5...(Double(categories.count) - 0.5)
             }
             var panel = ChartPanel(title: "\(objective) by \(key)", xLabel: key + (distribution.isLogarithmic ? " (log scale)" : ""),
-                                   yLabel: objective, series: [ChartPanel.Series(label: "", points: points, color: "#1f77b4", dots: true)],
-                                   xRange: xRange ?? bounds(distribution))
+                                   yLabel: objective, series: [ChartPanel.Series(label: "trials", points: points, color: "#1f77b4", dots: true),
+                                                               ChartPanel.Series(label: bestLabel, points: bestTrial.flatMap(point).map { [$0] } ?? [],
+                                                                                 color: "#d62728", dots: true)],
+                                   xRange: xRange ?? bounds(distribution), yRange: yRange)
             if !categories.isEmpty {
                 panel.xTicks = categories.indices.map(Double.init)
             } else if case .choice(let values) = distribution {
@@ -50,10 +64,13 @@ enum TrialsChart {
             if best == nil || (settings.higherIsBetter ? score > best! : score < best!) { best = score }
             progress.append((minutes, best!))
         }
+        // From the search's start to a little past its last trial, so every improvement is inside the frame.
+        let lastMinute = max(progress.map(\.x).max() ?? 0, 0.001)
         panels.append(ChartPanel(title: "best \(objective) so far", xLabel: "minutes since the search began", yLabel: objective,
-                                 series: [ChartPanel.Series(label: "", points: progress, color: "#d62728")]))
+                                 series: [ChartPanel.Series(label: bestLabel, points: progress, color: "#d62728", dots: progress.count == 1)],
+                                 xRange: (-lastMinute * 0.03)...(lastMinute * 1.08), yRange: yRange))
         let failed = records.filter { $0.status == .failed }.count
-        let title = "\(records.count) trials, \(scored.count) completed" + (failed > 0 ? ", \(failed) failed" : "")
+        let title = "\(counted(records.count, "trial")), \(scored.count) completed" + (failed > 0 ? ", \(failed) failed" : "")
             + (best.map { "; best \(objective) " + String(format: "%.4f", $0) } ?? "")
         return Chart.svg(title: title, panels: panels, columns: 3, panelWidth: 320, panelHeight: 220)
     }

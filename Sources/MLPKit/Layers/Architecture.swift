@@ -10,10 +10,13 @@ public struct HiddenLayerSpec: Equatable, Sendable {
         self.activation = activation
     }
 
-    /// Parses "128:relu,64:tanh" (an activation defaults to relu; "" means no hidden layer).
+    /// Parses "128:relu,64:tanh" (an activation defaults to relu; "none" means no hidden layer).
     public static func parseList(_ text: String) throws -> [HiddenLayerSpec] {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { return [] }
+        if trimmed == "none" { return [] }
+        if trimmed.isEmpty {
+            throw MLPError.setting("layers", problem: "is empty: give UNITS[:ACTIVATION] comma-separated, or 'none' for no hidden layer")
+        }
         return try trimmed.split(separator: ",", omittingEmptySubsequences: false).map { item in
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map {
                 $0.trimmingCharacters(in: .whitespaces)
@@ -68,10 +71,12 @@ extension Sequential {
         return model
     }
 
-    /// Reseeds only the Dropout streams, for a model whose weights were loaded.
-    public func initialize(dropoutSeed seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
-        for case let dropout as Dropout in layers { dropout.reseed(generator.next()) }
+    /// Seeds only the Dropout streams, each at training step `step`: for a model whose weights
+    /// were loaded, going on from the step its optimizer reached. A fresh model's streams are
+    /// these at step 0, so a resumed run draws the masks one run would have.
+    public func initialize(dropoutSeed seed: UInt64, step: Int = 0) {
+        var generator = SeededGenerator(seed: seed ^ 0xD20_0D1E_5EED)
+        for case let dropout as Dropout in layers { dropout.reseed(generator.next(), step: step) }
     }
 
     /// Draws every Dense kernel (glorot-uniform) and every Dropout stream from one seed, in
@@ -81,9 +86,11 @@ extension Sequential {
         for layer in layers {
             switch layer {
             case let dense as Dense: dense.initialize(using: &generator)
-            case let dropout as Dropout: dropout.reseed(generator.next())
+            // A draw kept in place, so that the kernels come out as they always have for a seed.
+            case is Dropout: _ = generator.next()
             default: break
             }
         }
+        initialize(dropoutSeed: seed)
     }
 }

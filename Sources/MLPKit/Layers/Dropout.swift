@@ -14,7 +14,10 @@ public final class Dropout: Layer {
     private let output = FloatBuffer(count: 0)
     // mask holds 0 or 1 / (1 - rate) per value of the latest training batch.
     private let mask = FloatBuffer(count: 0)
-    private var generator: SeededGenerator
+    /// The layer's stream: batch N's key depends only on the stream's seed and N, so a run
+    /// resumed at step N draws the masks one run would have drawn.
+    private var streamSeed: UInt64
+    private var batches: UInt64 = 0
     private var masked = false
     private var threads = 1
 
@@ -22,10 +25,14 @@ public final class Dropout: Layer {
         self.name = name
         self.rate = rate
         inputShape = shape
-        generator = SeededGenerator(seed: seed)
+        streamSeed = seed
     }
 
-    public func reseed(_ seed: UInt64) { generator = SeededGenerator(seed: seed) }
+    /// Starts the layer's stream of masks from `seed`, at the mask of training step `step`.
+    public func reseed(_ seed: UInt64, step: Int = 0) {
+        streamSeed = seed
+        batches = UInt64(max(step, 0))
+    }
 
     public func reserve(rows: Int, training: Bool) {
         // Inference passes the input through: the buffers serve training only.
@@ -43,10 +50,12 @@ public final class Dropout: Layer {
         let m = mask.pointer, y = output.pointer
         // A value is kept when its 32 random bits are below keep · 2^32.
         let threshold = UInt64((Double(keep) * 4_294_967_296).rounded(.down))
-        // One key per batch from the layer's generator; each pair of values then takes its bits
-        // from the key and its position alone (a counter-based draw), so a batch splits over the
-        // cores and gives the same mask on any number of them. Chunk edges are even.
-        let key = generator.next()
+        // One key per batch, from the stream's seed and the batch's number; each pair of values
+        // then takes its bits from the key and its position alone (a counter-based draw), so a
+        // batch splits over the cores and gives the same mask on any number of them. Chunk
+        // edges are even.
+        let key = Self.mix(streamSeed &+ batches &* 0xD1B5_4A32_D192_ED03)
+        batches &+= 1
         parallelChunks(n, threads: threads, minimumChunk: 1 << 14) { range in
             Self.drop(input, y, m, range, key: key, threshold: threshold, scale: scale)
         }

@@ -57,10 +57,10 @@ public final class HistoryFile: Callback {
         return lines.map { $0 + "\r\n" }.joined()
     }
 
-    /// This toolchain's JSON history: each metric's values by epoch, the epochs counted from 1,
-    /// with the seconds each took.
+    /// This toolchain's JSON history: each metric's values by epoch, the epochs counted from 0
+    /// as Keras's `History.epoch` and CSVLogger count them, with the seconds each took.
     public static func json(epochs: [Int], logs: [Logs], seconds: [Double]) -> String {
-        var object: [String: Any] = ["epoch": epochs.map { $0 + 1 }, "seconds": seconds]
+        var object: [String: Any] = ["epoch": epochs, "seconds": seconds]
         var names: [String] = []
         for entry in logs { for name in entry.names where !names.contains(name) { names.append(name) } }
         for name in names { object[name] = logs.map { $0[name].map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() } }

@@ -27,18 +27,22 @@ public struct TrainingRecipe: Sendable {
     }
 
     public var architecture = Architecture.layers([HiddenLayerSpec(units: 128, activation: .relu)])
-    public var optimizer = OptimizerKind.rmsprop
-    /// nil for the optimizer's Keras default (or, resuming, the saved optimizer's rate).
+    /// nil for the optimizer a model config's `compile_config` names, else RMSprop; a resumed
+    /// run goes on with the saved optimizer and refuses another.
+    public var optimizer: OptimizerKind?
+    /// nil for the rate of the optimizer in use: the file's, else the optimizer's Keras default.
     public var learningRate: Float?
-    /// Keras's `CosineDecay` from the learning rate down to 0 over the run's steps.
-    public var cosineDecay = false
+    /// true for Keras's `CosineDecay` from the learning rate down to 0 over the run's steps,
+    /// false for a constant rate, nil for the schedule the model file records (if any).
+    public var cosineDecay: Bool?
     /// Epochs to run (more epochs, when resuming).
     public var epochs = 5
     public var batchSize = 128
     /// The last fraction of the training set, before shuffling, held out for validation.
     public var validationSplit = 0.0
-    /// Seeds the initial weights, dropout and the shuffle.
-    public var seed: UInt64 = 0
+    /// Seeds the initial weights, dropout and the shuffle. nil for the seed a resumed file
+    /// records, else one drawn at random (and recorded).
+    public var seed: UInt64?
     public var compute = ComputeOptions()
     /// Keras's global dtype policy for an architecture built from `layers` (the output layer
     /// stays float32, as Keras's mixed-precision guide keeps it); a model file's layers keep
@@ -60,8 +64,24 @@ public struct TrainingRecipe: Sendable {
 
     public init() {}
 
-    /// The files the run writes, each to be checked before any data is loaded.
-    public var outputFiles: [String] { [checkpoint, history, plot].compactMap { $0 } }
+    /// Checks what can be checked without the data: settings that contradict each other.
+    public func check() throws {
+        let hasValidation = validationSplit > 0
+        if !hasValidation, earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil,
+           monitor.name.hasPrefix("val_") {
+            let users = [earlyStoppingPatience.map { _ in "early stopping" }, reduceLROnPlateau.map { _ in "ReduceLROnPlateau" },
+                         checkpoint.map { _ in "the checkpoint" }].compactMap { $0 }
+            throw MLPError.setting("monitor", problem: "\(users.joined(separator: ", ")) watches \(monitor.name), which needs validation "
+                + "data: hold out a validation split, or monitor loss")
+        }
+        if monitor.name == "val_auc", !validationAUC {
+            throw MLPError.setting("monitor", problem: "val_auc is measured only when auc is among the metrics")
+        }
+        if case .resume = architecture, let optimizer {
+            throw MLPError.setting("optimizer", problem: "\(optimizer.rawValue): a resumed run goes on with the optimizer and the state "
+                + "its file records")
+        }
+    }
 }
 
 /// What a recipe's run made: the model and optimizer as training left them (the best epoch's
@@ -100,22 +120,15 @@ extension TrainingRecipe {
             (train, validation) = split
             log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
         }
-        let (network, saved) = try buildModel(for: train)
+        try check()
+        let (network, saved, seed) = try buildModel(for: train)
         let steps = (train.count + min(batchSize, train.count) - 1) / min(batchSize, train.count)
         let optimizer = try buildOptimizer(saved: saved, steps: steps, log: log)
         // A resumed run goes on from the epochs the file records (or its optimizer's steps).
         let done = saved.map { Int($0.provenance["epochs_completed"] ?? "") ?? $0.optimizer.map { $0.iterations / steps } ?? 0 } ?? 0
         let options = TrainingOptions(epochs: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
                                       validationAUC: validationAUC, compute: compute)
-        if validation == nil, earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil,
-           monitor.name.hasPrefix("val_") {
-            throw MLPError.setting("monitor", problem: "\(monitor.name) needs validation data: hold out a validation split, or monitor loss")
-        }
-        if monitor.name == "val_auc", !validationAUC {
-            throw MLPError.setting("monitor", problem: "val_auc is measured only when auc is among the metrics")
-        }
-
-        var provenance = provenanceBase(data: data)
+        var provenance = provenanceBase(data: data, optimizer: optimizer, seed: seed)
         var own: [Callback] = []
         let early = earlyStoppingPatience.map { EarlyStopping(monitor: monitor, patience: $0, log: log) }
         if let early { own.append(early) }
@@ -162,15 +175,17 @@ extension TrainingRecipe {
     }
 
     /// The network the recipe names, fitted to the data's shapes, with the saved model it was
-    /// read from when resuming.
-    func buildModel(for train: ImageDataset) throws -> (Sequential, SavedModel?) {
+    /// read from when resuming and the seed of the run.
+    func buildModel(for train: ImageDataset) throws -> (Sequential, SavedModel?, UInt64) {
         let network: Sequential
         var saved: SavedModel?
         var source: String?
+        var seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         switch architecture {
         case .resume(let path):
             saved = try KerasH5.load(path: path)
             network = saved!.model
+            if self.seed == nil, let recorded = RecordedRun(provenance: saved!.provenance).seed { seed = recorded }
             // A diverged run's file cannot be trained further: say so now, not as a NaN loss.
             let weights = network.parameters.reduce(0) { $0 + $1.value.nonFiniteCount }
             let state = saved!.optimizer?.orderedSlots.reduce(0) { $0 + $1.nonFiniteCount } ?? 0
@@ -178,14 +193,10 @@ extension TrainingRecipe {
                 throw MLPError.format(path: path, problem: "holds \(weights) weights and \(state) optimizer values that are NaN or "
                     + "infinite (a run that diverged); it cannot be trained further")
             }
-            network.initialize(dropoutSeed: seed)
+            network.initialize(dropoutSeed: seed, step: saved!.optimizer?.iterations ?? 0)
             source = path
         case .modelConfig(let path):
-            let text: String
-            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw MLPError.io(path: path, problem: "cannot read file")
-            }
-            network = try ModelConfig.model(fromJSON: text, source: path)
+            network = try ModelConfig.model(atPath: path)
             network.initialize(seed: seed)
             source = path
         case .layers(let hidden, let dropout, let l2, let batchNorm):
@@ -201,7 +212,7 @@ extension TrainingRecipe {
             if let source { throw MLPError.io(path: source, problem: problem) }
             throw MLPError.model(problem)
         }
-        return (network, saved)
+        return (network, saved, seed)
     }
 
     /// Refuses to train a mixed-precision model where the engine has no bfloat16 products.
@@ -230,24 +241,41 @@ extension TrainingRecipe {
             if let saved, case .resume(let path) = architecture {
                 for warning in saved.warnings { log("note: \(path): \(warning)") }
             }
-            optimizer = self.optimizer.make(learningRate: learningRate)
+            if self.optimizer == nil, case .modelConfig(let path) = architecture,
+               let compiled = try ModelConfig.compiledOptimizer(atPath: path) {
+                optimizer = compiled
+                if let learningRate {
+                    optimizer.learningRate = learningRate
+                    optimizer.schedule = nil
+                }
+            } else {
+                optimizer = (self.optimizer ?? .rmsprop).make(learningRate: learningRate)
+            }
         }
-        if cosineDecay {
-            let schedule = CosineDecay(initialLearningRate: optimizer.learningRate, decaySteps: optimizer.iterations + epochs * steps)
-            optimizer.schedule = schedule
+        switch cosineDecay {
+        case true?:
+            optimizer.schedule = CosineDecay(initialLearningRate: optimizer.learningRate, decaySteps: optimizer.iterations + epochs * steps)
+        case false?:
+            if let schedule = optimizer.schedule { optimizer.learningRate = schedule.rate(at: optimizer.iterations) }
+            optimizer.schedule = nil
+        case nil: break
         }
         return optimizer
     }
 
     /// What every saved model of this run records: the data, the options, the seed, the date.
-    func provenanceBase(data: DatasetPair) -> [String: String] {
+    ///
+    /// - Parameters:
+    ///   - optimizer: the optimizer as the run starts, whose kind and rate are recorded.
+    ///   - seed: the run's seed, given or resolved.
+    func provenanceBase(data: DatasetPair, optimizer: Optimizer, seed: UInt64) -> [String: String] {
         var options: [String: Any] = [
-            "epochs": epochs, "batch_size": batchSize, "optimizer": optimizer.rawValue,
+            "epochs": epochs, "batch_size": batchSize, "optimizer": optimizer.kerasClassName.lowercased(),
             "validation_split": validationSplit, "metrics": validationAUC ? ["accuracy", "auc"] : ["accuracy"],
         ]
-        options["learning_rate"] = (learningRate ?? optimizer.make().learningRate).decimalDouble
+        options["learning_rate"] = optimizer.learningRate.decimalDouble
         if dtypePolicy != .float32 { options["dtype_policy"] = dtypePolicy.rawValue }
-        if cosineDecay { options["lr_schedule"] = "cosine" }
+        if optimizer.schedule is CosineDecay { options["lr_schedule"] = "cosine" }
         switch architecture {
         case .layers(let hidden, let dropout, let l2, let batchNorm):
             options["layers"] = hidden.map { "\($0.units):\($0.activation.rawValue)" }.joined(separator: ",")
@@ -266,9 +294,11 @@ extension TrainingRecipe {
             options["monitor"] = monitor.name
             if monitor.minDelta > 0 { options["min_delta"] = monitor.minDelta }
         }
-        return [
+        var record = [
             "version": mlpVersion, "dataset": data.name, "dataset_file": data.source, "dataset_sha256": data.checksum,
             "options": jsonText(options), "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
         ]
+        if data.test.count > 0 { record["holdout_sha256"] = data.test.contentDigest }
+        return record
     }
 }

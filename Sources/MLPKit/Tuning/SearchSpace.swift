@@ -271,7 +271,10 @@ public struct Hyperparameters: Sendable, Hashable {
             guard let number = value.number else { return (key, value) }
             switch key {
             case "learning_rate", "dropout", "l2": return (key, .double(number))
-            case "layers", "units", "batch_size" where number == number.rounded(): return (key, .int(Int(number)))
+            case "layers", "units", "batch_size":
+                // Whole numbers in Int's range become integers; anything else stays as written, for the space to refuse.
+                guard let whole = Int(exactly: number) else { return (key, value) }
+                return (key, .int(whole))
             default: return (key, value)
             }
         })
@@ -328,15 +331,20 @@ extension SearchSpace {
     public static func distribution(key: String, flag text: String) throws -> Distribution {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let integerKeys: Set<String> = ["layers", "units", "batch_size"]
+        let words = text.split(whereSeparator: { ":,".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
+        if key == "layers", words.contains(where: { Double($0) == nil && $0.contains(where: \.isLetter) }) {
+            throw MLPError.setting(key, problem: "'\(text)': here --layers is how many hidden layers (LOW:HIGH or A,B,C, e.g. 1:3); "
+                + "--units and --activation give their width and activation (mlp-train's --layers spells UNITS:ACTIVATION)")
+        }
         if parts.count == 2 {
             guard let low = Double(parts[0]), let high = Double(parts[1]), low.isFinite, high.isFinite, low <= high else {
                 throw MLPError.setting(key, problem: "'\(text)' is not LOW:HIGH with LOW at most HIGH")
             }
             if integerKeys.contains(key) {
-                guard low == low.rounded(), high == high.rounded() else {
-                    throw MLPError.setting(key, problem: "'\(text)' is not a range of whole numbers")
+                guard let low = Int(exactly: low), let high = Int(exactly: high), abs(low) <= 1 << 31, abs(high) <= 1 << 31 else {
+                    throw MLPError.setting(key, problem: "'\(text)' is not a range of whole numbers from -2^31 to 2^31")
                 }
-                return .int(Int(low), Int(high))
+                return .int(low, high)
             }
             if key == "learning_rate" || (key == "l2" && low > 0) {
                 guard low > 0 else { throw MLPError.setting(key, problem: "'\(text)': a log-scale range starts above 0") }
@@ -349,7 +357,10 @@ extension SearchSpace {
         guard !items.isEmpty, items.allSatisfy({ !$0.isEmpty }) else { throw MLPError.setting(key, problem: "'\(text)' has an empty value") }
         let values: [HyperValue] = items.map { item in
             if let int = Int(item), integerKeys.contains(key) || key == "layers" { return .int(int) }
-            if let number = Double(item), key != "optimizer", key != "dtype_policy" { return integerKeys.contains(key) && number == number.rounded() ? .int(Int(number)) : .double(number) }
+            if let number = Double(item), key != "optimizer", key != "dtype_policy" {
+                if integerKeys.contains(key), let whole = Int(exactly: number), abs(whole) <= 1 << 31 { return .int(whole) }
+                return .double(number)
+            }
             if item == "true" || item == "false" { return .bool(item == "true") }
             return .string(item)
         }

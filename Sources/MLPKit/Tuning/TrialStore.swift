@@ -120,12 +120,32 @@ public final class TrialStore: @unchecked Sendable {
         self.folder = folder
         self.timeout = timeout
         worker = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let fm = FileManager.default
+        var isFolder: ObjCBool = false
+        if fm.fileExists(atPath: folder, isDirectory: &isFolder) {
+            guard isFolder.boolValue else { throw MLPError.io(path: folder, problem: "is a file, not a folder for a search") }
+            // Only a folder that is empty or holds a search: never over files mlp-tune did not write.
+            let contents = (try? fm.contentsOfDirectory(atPath: folder)) ?? []
+            if !contents.isEmpty, !contents.contains(Self.markerName), !contents.contains("search.json") {
+                throw MLPError.io(path: folder, problem: "holds files that are not a search's (\(contents.sorted().prefix(3).joined(separator: ", "))"
+                    + (contents.count > 3 ? ", ..." : "") + "); give an empty or new folder")
+            }
+        }
         do {
-            try FileManager.default.createDirectory(atPath: folder + "/trials", withIntermediateDirectories: true)
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if !fm.fileExists(atPath: folder + "/" + Self.markerName) {
+                try AtomicFile.write(Data("a search folder of mlp-tune: its outputs may be replaced by the search\n".utf8),
+                                     to: folder + "/" + Self.markerName)
+            }
+            try fm.createDirectory(atPath: folder + "/trials", withIntermediateDirectories: true)
         } catch {
             throw MLPError.io(path: folder, problem: "cannot create the search folder")
         }
     }
+
+    /// The file a search folder holds from its start, so that a folder of other files is never
+    /// taken for one.
+    public static let markerName = ".mlp-search"
 
     /// The seed the folder's search began with, if it has begun.
     public func recordedSeed() throws -> UInt64? {
@@ -135,6 +155,26 @@ public final class TrialStore: @unchecked Sendable {
             throw MLPError.format(path: settingsPath, problem: "not a search's settings (JSON with a seed)")
         }
         return seed
+    }
+
+    /// The search's seed: `given`, or the one the folder's search began with, or, for a new
+    /// search, one drawn at random and kept in the folder at once, under the lock, so that
+    /// workers started together on a new folder agree on it.
+    public func agreedSeed(_ given: UInt64?) throws -> UInt64 {
+        try locked {
+            if let given { return given }
+            if let recorded = try recordedSeed() { return recorded }
+            let path = folder + "/seed"
+            if let text = FileManager.default.contents(atPath: path) {
+                guard let seed = UInt64(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                    throw MLPError.format(path: path, problem: "not a seed (a whole number)")
+                }
+                return seed
+            }
+            let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+            try AtomicFile.write(Data("\(seed)\n".utf8), to: path)
+            return seed
+        }
     }
 
     public func trialFolder(_ number: Int) -> String { folder + "/trials/" + String(format: "%04d", number) }

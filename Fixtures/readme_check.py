@@ -1,0 +1,89 @@
+"""Runs the README's examples as written, as a user would: from a fresh folder outside the
+repository, with the built tools on PATH and Keras's dataset cache in a fresh home holding the
+small CIFAR-format fixture (so the commands without --data find data there, as they would find
+CIFAR-100).
+
+Every `mlp-*` line of the README's `sh` blocks runs, in README order, in one folder (later
+examples use the files earlier ones wrote); a line ending in `&` runs beside the next one, as
+the two-worker example asks. The space JSON the README shows is written to space.json. Skipped,
+each for the reason printed: the set-up lines (Scripts/, swift build) and mlp-bench (minutes on
+50,000 images, with Keras beside it). Fails on the first command that exits non-zero or writes
+a file the README names under another format than its extension says.
+
+    python Fixtures/readme_check.py BIN_FOLDER
+"""
+import os, re, shutil, subprocess, sys, tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def commands(readme):
+    """The README's example commands, in order, each with whether it runs in the background."""
+    found = []
+    for block in re.findall(r"```sh\n(.*?)```", readme, flags=re.S):
+        lines = block.replace("\\\n", " ").splitlines()
+        for line in lines:
+            command = re.sub(r"\s+#.*$", "", line).strip()
+            if command.startswith("mlp-"):
+                found.append(command)
+    return found
+
+
+def space_json(readme):
+    match = re.search(r"`(\{\"learning_rate\".*?\})`", readme)
+    assert match, "the README shows no space JSON"
+    return match.group(1)
+
+
+def main():
+    binaries = os.path.abspath(sys.argv[1])
+    with open(os.path.join(ROOT, "README.md")) as f:
+        readme = f.read()
+    examples = commands(readme)
+    assert len(examples) >= 15, f"only {len(examples)} examples found in the README"
+    with tempfile.TemporaryDirectory() as tmp:
+        home, work = os.path.join(tmp, "home"), os.path.join(tmp, "work")
+        os.makedirs(os.path.join(home, ".keras", "datasets"))
+        os.makedirs(work)
+        shutil.copy(os.path.join(HERE, "cifar", "cifar-100-python.tar.gz"), os.path.join(home, ".keras", "datasets"))
+        for name in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz"):
+            shutil.copy(os.path.join(HERE, "cifar", name), work)
+        os.symlink(os.path.join(ROOT, "Models"), os.path.join(work, "Models"))
+        with open(os.path.join(work, "space.json"), "w") as f:
+            f.write(space_json(readme))
+        env = dict(os.environ, PATH=binaries + os.pathsep + os.environ["PATH"], HOME=home,
+                   MLP_CIFAR100_URL="http://127.0.0.1:9/no-download.tar.gz")
+        env.pop("KERAS_HOME", None)
+        failures, ran, skipped = [], 0, []
+        pending = None
+        for command in examples:
+            if command.startswith("mlp-bench"):
+                skipped.append(command)
+                continue
+            if command.endswith("&"):
+                pending = command[:-1].strip()
+                continue
+            script = f"{pending} & {command}; status=$?; wait $! || exit 1; exit $status" if pending else command
+            pending = None
+            result = subprocess.run(["bash", "-c", script], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+            ran += 1
+            if result.returncode != 0:
+                failures.append(f"{script}: exit {result.returncode}: {result.stderr.strip()[-400:]}")
+                print(f"FAIL {script}\n     {result.stderr.strip()[-400:]}")
+            else:
+                print(f"ok   {script}")
+        for path, magic in (("roc.svg", b"<svg"), ("h.svg", b"<svg"), ("p.npy", b"\x93NUMPY"), ("model.h5", b"\x89HDF")):
+            full = os.path.join(work, path)
+            if os.path.exists(full):
+                with open(full, "rb") as f:
+                    if not f.read(4096).lstrip().startswith(magic):
+                        failures.append(f"{path} is not what its extension says")
+        for command in skipped:
+            print(f"skip {command} (the benchmark: minutes on 50,000 images, with Keras beside it)")
+        print(f"README examples: {ran} ran, {len(failures)} failed, {len(skipped)} skipped")
+        sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+import Foundation
+import MLPKit
+
+/// The formats an output's name may ask for: its extension decides the format, and a name
+/// whose format is not written here is refused before any work starts.
+public enum OutputName {
+    /// Keras's HDF5 model file.
+    public static let model = [".h5", ".hdf5"]
+    /// Keras CSVLogger's format, or JSON.
+    public static let history = [".csv", ".json"]
+    public static let chart = [".svg"]
+    public static let csv = [".csv"]
+    public static let npy = [".npy"]
+
+    /// Refuses `path` unless its extension is one of `formats`.
+    ///
+    /// - Parameters:
+    ///   - flag: the option that named the file, without its dashes ("o" for -o).
+    public static func check(_ path: String, flag: String, formats: [String]) throws {
+        let lower = path.lowercased()
+        guard !formats.contains(where: { lower.hasSuffix($0) }) else { return }
+        let written = formats.joined(separator: " or ")
+        let ext = URL(fileURLWithPath: path).pathExtension
+        let problem: String
+        switch ext.lowercased() {
+        case "keras" where formats == model:
+            problem = "\(path): Keras's .keras format is not written yet; name the file \(written) (Keras's HDF5 layout, which Keras 3 loads)"
+        case "":
+            problem = "\(path) has no extension; name the file \(written)"
+        default:
+            problem = "\(path): .\(ext) is not a format written here; name the file \(written)"
+        }
+        throw MLPError.setting(flag, problem: problem)
+    }
+}

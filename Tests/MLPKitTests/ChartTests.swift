@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import MLPKit
+
+/// The SVG charts as a reader sees them: every legend below its frame, every metric plotted,
+/// a search's best trial marked and its progress inside the frame, no axis of a score below 0.
+@Suite struct ChartTests {
+    /// A frame (the plotting area) of a panel: its left, top, right and bottom.
+    typealias Frame = (left: Double, top: Double, right: Double, bottom: Double)
+
+    func attribute(_ name: String, in element: Substring) -> Double? {
+        guard let range = element.range(of: " \(name)=\"") else { return nil }
+        return Double(element[range.upperBound...].prefix { $0 != "\"" })
+    }
+
+    func frames(_ svg: String) -> [Frame] {
+        svg.split(separator: "\n").filter { $0.hasPrefix("<rect x=") && $0.contains("stroke=\"#333\"") }.compactMap { line in
+            guard let x = attribute("x", in: line), let y = attribute("y", in: line), let w = attribute("width", in: line),
+                  let h = attribute("height", in: line) else { return nil }
+            return (x, y, x + w, y + h)
+        }
+    }
+
+    /// The y of each text element whose content is `label`.
+    func textPositions(_ svg: String, _ label: String) -> [Double] {
+        svg.split(separator: "\n").filter { $0.hasPrefix("<text") && $0.hasSuffix(">\(label)</text>") }.compactMap { attribute("y", in: $0) }
+    }
+
+    /// The numbers of the tick labels (text elements that are numbers).
+    func tickNumbers(_ svg: String) -> [Double] {
+        svg.split(separator: "\n").filter { $0.hasPrefix("<text") }.compactMap { line in
+            guard let start = line.firstIndex(of: ">"), let end = line.range(of: "</text>") else { return nil }
+            return Double(line[line.index(after: start)..<end.lowerBound])
+        }
+    }
+
+    func history(_ epochs: [Logs]) throws -> History {
+        let history = History()
+        let context = TrainingContext(model: Sequential.mlp(inputShape: [4], hidden: [], classes: 2, seed: 1), optimizer: SGD(),
+                                      options: TrainingOptions(), stepsPerEpoch: 1)
+        for (epoch, logs) in epochs.enumerated() {
+            var logs = logs
+            try history.epochEnd(epoch, logs: &logs, context)
+        }
+        return history
+    }
+
+    /// Learning curves: the legends sit below the frames (never on a curve), and a monitored
+    /// val_auc gets a panel of its own.
+    @Test func learningCurvesLegendsAndMetrics() throws {
+        let run = try history((0..<6).map { e in
+            let x = Double(e)
+            return Logs(["loss": 2 - 0.3 * x, "accuracy": 0.2 + 0.1 * x, "val_loss": 2 - 0.1 * x, "val_accuracy": 0.2 + 0.05 * x,
+                         "val_auc": 0.7 + 0.02 * x])
+        })
+        let svg = LearningCurves.svg(history: run, monitor: Monitor("val_auc"), bestEpoch: nil, stoppedEpoch: nil)
+        let panels = frames(svg)
+        #expect(panels.count == 3)
+        #expect(svg.contains(">ROC AUC</text>"))
+        let lowest = try #require(panels.map(\.bottom).max())
+        let legend = textPositions(svg, "training") + textPositions(svg, "validation")
+        #expect(legend.count == 5, "2 + 2 + 1 (val_auc has no training curve)")
+        #expect(legend.allSatisfy { $0 > lowest + 30 }, "legend at \(legend), frames end at \(lowest)")
+        #expect(svg.contains("best val_auc 0.8000 (epoch 6)"))
+    }
+
+    /// A search of one trial: the best-so-far panel shows it, axes start at 0 minutes and
+    /// stay in the score's range, and the best trial is marked in every panel.
+    @Test func trialsChartOfOneTrial() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try runTool("mlp-tune", ["--data", fixture("cifar/cifar-100-python.tar.gz"), "--output-dir", folder.path,
+                                              "--trials", "1", "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let svg = try String(contentsOf: folder.appendingPathComponent("trials.svg"), encoding: .utf8)
+        let panels = frames(svg)
+        #expect(panels.count == 6, "5 hyperparameters and the best so far")
+        #expect(textPositions(svg, "best: trial 0").count == panels.count)
+        // The progress panel's point is drawn (a dot: one trial has no line to draw).
+        #expect(svg.components(separatedBy: "fill=\"#d62728\"").count - 1 >= panels.count)
+        #expect(tickNumbers(svg).allSatisfy { $0 >= 0 }, "\(tickNumbers(svg).filter { $0 < 0 })")
+    }
+}
