@@ -176,6 +176,22 @@ import MLPKit
         expectCleanFailure(huge, naming: "--layers", problem: "whole numbers")
     }
 
+    /// mlp-bench, run from another folder, finds mlp-train beside itself, and a Python that is
+    /// not there is named before any benchmark runs.
+    @Test func benchFindsItsSiblings() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let started = Date()
+        let missing = try runTool("mlp-bench", ["--data", archive, "--epochs", "2", "--skip-wide", "--compare-keras",
+                                                "--python", "/nonexistent/python"], in: folder)
+        expectCleanFailure(missing, naming: "/nonexistent/python", problem: "python")
+        #expect(Date().timeIntervalSince(started) < 30, "the benchmark ran before the Python was checked")
+        let bench = try runTool("mlp-bench", ["--data", archive, "--epochs", "2", "--skip-wide"], in: folder)
+        #expect(bench.status == 0, "\(bench.stderr)")
+        #expect(bench.stdout.contains("baseline"), "\(bench.stdout)")
+        #expect(!bench.stdout.contains("OpenBLAS OpenBLAS"))
+    }
+
     /// The model line, the history file and a missing model read as they should.
     @Test func wording() throws {
         let folder = try temporaryFolder()

@@ -65,13 +65,15 @@ struct RunResult {
     var stderr: String
 }
 
-/// Runs a built executable of this package and collects its output. With `interruptOn`, sends
-/// SIGINT (Ctrl-C) once standard output contains that text (and SIGKILL after 120 s).
+/// Runs a built executable of this package and collects its output, in `folder` when given. With
+/// `interruptOn`, sends SIGINT (Ctrl-C) once standard output contains that text (and SIGKILL
+/// after 120 s).
 func runTool(_ name: String, _ arguments: [String], environment: [String: String] = [:],
-             interruptOn marker: String? = nil) throws -> RunResult {
+             interruptOn marker: String? = nil, in folder: URL? = nil) throws -> RunResult {
     let process = Process()
     process.executableURL = productsFolder.appendingPathComponent(name)
     process.arguments = arguments
+    if let folder { process.currentDirectoryURL = folder }
     var env = ProcessInfo.processInfo.environment
     env.merge(environment) { $1 }
     process.environment = env
