@@ -17,7 +17,7 @@ struct MLPBench: ParsableCommand {
     @Option(help: "CIFAR-100 archive or folder (default: the generated CIFAR-shaped synthetic set).")
     var data = "synthetic"
 
-    @Option(help: "Epochs per training run; the median epoch is reported (2 to 100).")
+    @Option(parsing: .unconditional, help: "Epochs per training run; the median epoch is reported (2 to 100).")
     var epochs = 5
 
     @Flag(help: "Also train the baseline and the tuning trial's model with Keras 3 on TensorFlow and on JAX, in float32 and mixed_bfloat16, and compare against the faster.")

@@ -33,7 +33,7 @@ struct MLPEval: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
-    @Option(name: .customLong("ci"), help: "Add 95% bootstrap intervals for accuracy and macro AUC from N resamples (0 to 100000).")
+    @Option(name: .customLong("ci"), parsing: .unconditional, help: "Add 95% bootstrap intervals for accuracy and macro AUC from N resamples (0 to 100000).")
     var resamples = 0
 
     @Option(help: "Seed for the bootstrap resamples.")
@@ -48,7 +48,7 @@ struct MLPEval: ParsableCommand {
     @Option(help: "Write the predicted probabilities as a NumPy .npy array (float32, samples × classes).")
     var predictions: String?
 
-    @Option(help: "Samples per prediction batch (1 to 65536).")
+    @Option(parsing: .unconditional, help: "Samples per prediction batch (1 to 65536).")
     var batchSize = 500
 
     func validate() throws {

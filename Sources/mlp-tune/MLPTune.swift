@@ -39,25 +39,25 @@ struct MLPTune: ParsableCommand {
     @Option(help: "Search algorithm: random or hyperband (KerasTuner's bracket schedule).")
     var algorithm = AlgorithmName.random
 
-    @Option(help: "Trials of a random search (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Trials of a random search (1 to 10000).")
     var trials = 10
 
-    @Option(help: "Epochs per trial of a random search (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Epochs per trial of a random search (1 to 10000).")
     var epochs = 5
 
-    @Option(help: "Hyperband's largest number of epochs for a trial (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Hyperband's largest number of epochs for a trial (1 to 10000).")
     var maxEpochs = 6
 
-    @Option(help: "Hyperband's reduction factor (2 to 100).")
+    @Option(parsing: .unconditional, help: "Hyperband's reduction factor (2 to 100).")
     var factor = 3
 
-    @Option(help: "Times Hyperband runs its whole schedule (1 to 100).")
+    @Option(parsing: .unconditional, help: "Times Hyperband runs its whole schedule (1 to 100).")
     var hyperbandIterations = 1
 
     @Option(help: "What judges a trial, on the validation split: val_accuracy, val_auc or val_loss.")
     var objective = ObjectiveName.valAccuracy
 
-    @Option(help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1).")
+    @Option(parsing: .unconditional, help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1).")
     var validationSplit = 0.2
 
     @Option(help: "Seed of the trials' values, weights and shuffles (default: the folder's, or drawn at random). The values are KerasTuner's with the same seed.")
@@ -66,28 +66,28 @@ struct MLPTune: ParsableCommand {
     @Option(help: ArgumentHelp("The search space as JSON: {\"learning_rate\": {\"log_uniform\": [0.0001, 0.01]}, \"layers\": {\"int\": [1, 3]}, ...}.", valueName: "file"))
     var space: String?
 
-    @Option(help: "Learning rates, LOW:HIGH on a log scale, or A,B,C.")
+    @Option(parsing: .unconditional, help: "Learning rates, LOW:HIGH on a log scale, or A,B,C.")
     var learningRate: String?
 
-    @Option(help: "Hidden layers, LOW:HIGH or A,B,C.")
+    @Option(parsing: .unconditional, help: "How many hidden layers, LOW:HIGH or A,B,C (e.g. 1:3). Unlike mlp-train's --layers (a UNITS:ACTIVATION list), a count: --units and --activation give each layer's width and activation.")
     var layers: String?
 
-    @Option(help: "Units of every hidden layer, A,B,C or LOW:HIGH.")
+    @Option(parsing: .unconditional, help: "Units of every hidden layer, A,B,C or LOW:HIGH.")
     var units: String?
 
     @Option(help: "Activations of every hidden layer, A,B,C (default relu).")
     var activation: String?
 
-    @Option(help: "Dropout rates after each hidden layer, LOW:HIGH or A,B,C.")
+    @Option(parsing: .unconditional, help: "Dropout rates after each hidden layer, LOW:HIGH or A,B,C.")
     var dropout: String?
 
     @Option(help: "Optimizers, A,B,C of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).")
     var optimizer: String?
 
-    @Option(help: "Batch sizes, A,B,C or LOW:HIGH (default 128).")
+    @Option(parsing: .unconditional, help: "Batch sizes, A,B,C or LOW:HIGH (default 128).")
     var batchSize: String?
 
-    @Option(help: "L2 factors of every hidden Dense's kernel, LOW:HIGH (log scale when LOW > 0) or A,B,C.")
+    @Option(parsing: .unconditional, help: "L2 factors of every hidden Dense's kernel, LOW:HIGH (log scale when LOW > 0) or A,B,C.")
     var l2: String?
 
     @Option(help: "BatchNormalization after each hidden Dense: true, false, or true,false.")
@@ -102,10 +102,10 @@ struct MLPTune: ParsableCommand {
     @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
     var retrain = false
 
-    @Option(help: "Cores for each worker's numeric work (default: all).")
+    @Option(parsing: .unconditional, help: "Cores for each worker's numeric work (1 to 256; default: all).")
     var threads: Int?
 
-    @Option(help: "Seconds after which a worker that stopped refreshing its trial is taken for dead and its trial run again (5 to 86400).")
+    @Option(parsing: .unconditional, help: "Seconds after which a worker that stopped refreshing its trial is taken for dead and its trial run again (5 to 86400).")
     var claimTimeout: Double = 60
 
     func validate() throws {
