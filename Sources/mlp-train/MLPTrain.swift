@@ -34,7 +34,8 @@ struct MLPTrain: ParsableCommand {
         // Every file is checked before any data is loaded.
         for path in [output] + training.outputFiles { try AtomicFile.temporaryPath(for: path) }
         try OutputName.check(output, flag: "o", formats: OutputName.model)
-        let recipe = try training.recipe()
+        var recipe = try training.recipe()
+        recipe.command = CommandLine.arguments.joined(separator: " ")
         let origin = try training.optimizerOrigin()
         // Going on from a file: its label mode and (without --data) its data, unless told otherwise.
         let recorded = try training.resume.map { RecordedRun(provenance: try ModelProbe.load($0).provenance) }
@@ -45,20 +46,17 @@ struct MLPTrain: ParsableCommand {
         StopSignal.install()
         let outcome = try recipe.run(data: pair, callbacks: [ModelLine(optimizerOrigin: origin), ProgressBar(),
                                                              Interrupt { StopSignal.isRequested }])
-        var provenance = outcome.provenance
-        provenance["command"] = CommandLine.arguments.joined(separator: " ")
-        var final = outcome
-        final.provenance = provenance
         if let interruption = outcome.interruption {
-            try final.save(to: output)
+            try outcome.save(to: output)
             FileHandle.standardError.write(Data(
                 "mlp-train: interrupted in \(interruption); the model so far is saved in \(output) (go on with --resume \(output))\n".utf8))
             throw ExitCode(130)
         }
         // The same evaluation as mlp-eval's, so the two report the same numbers.
         let holdout = try Evaluation.accuracyAndLogLoss(model: outcome.model, data: pair.test)
-        print(String(format: "holdout: accuracy %.4f, loss %.4f on %d images", holdout.accuracy, holdout.logLoss, pair.test.count))
-        try final.save(to: output)
+        // scikit-learn's log_loss, as mlp-eval reports it: no regularization penalty, unlike the epochs' loss.
+        print(String(format: "holdout: accuracy %.4f, log loss %.4f on %d images", holdout.accuracy, holdout.logLoss, pair.test.count))
+        try outcome.save(to: output)
         print("saved \(output)")
     }
 }

@@ -181,11 +181,12 @@ struct MLPTune: ParsableCommand {
         print("wrote \(outputDir)/trials.csv, trials.svg, best.h5, best.json")
         guard retrain else { return }
         print("retraining the best values on all \(pair.train.count) training images")
-        guard let final = try tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]) else {
-            if StopSignal.isRequested { throw interrupted() }
-            return print("another worker is retraining; its final.h5 will be in \(outputDir)")
+        switch try tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]) {
+        case .saved(let path, let epochs): print("saved \(path) (\(counted(epochs, "epoch"))); compare it with mlp-eval --compare")
+        case .anotherWorker: print("another worker is retraining; its final.h5 will be in \(outputDir)")
+        case .noCompletedTrial: throw MLPError.model("no trial of the search in \(outputDir) has a best epoch to retrain")
+        case .interrupted: throw interrupted()
         }
-        print("saved \(final.path) (\(counted(final.epochs, "epoch"))); compare it with mlp-eval --compare")
     }
 
     func interrupted() -> Error {

@@ -43,7 +43,9 @@ import MLPKit
     /// as JSON and inside a model file.
     @Test func absurdWidthIsRefused() throws {
         let config = #"{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3072]}}, {"class_name": "Dense", "config": {"name": "huge", "units": 1000000000000}}]}}"#
-        #expect(throws: MLPError.self) { _ = try ModelConfig.model(fromJSON: config, source: "c.json") }
+        #expect(throws: MLPError.format(path: "c.json", problem: "Dense layer 'huge' has 'units' 1000000000000, not 1 to 16777216")) {
+            _ = try ModelConfig.model(fromJSON: config, source: "c.json")
+        }
         let wide = #"{"class_name": "Sequential", "config": {"layers": [{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 3072]}}, {"class_name": "Dense", "config": {"name": "wide", "units": 600000}}, {"class_name": "Dense", "config": {"name": "wider", "units": 16777216}}]}}"#
         #expect {
             _ = try ModelConfig.model(fromJSON: wide, source: "c.json")

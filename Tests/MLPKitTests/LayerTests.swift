@@ -64,8 +64,8 @@ import MLPKit
             return model.trainableParameters.map(\.gradient.array)
         }
         func expectClose(_ a: [[Float]], _ b: [[Float]], sourceLocation: SourceLocation = #_sourceLocation) {
-            for (p, q) in zip(a, b) {
-                #expect(zip(p, q).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, sourceLocation: sourceLocation)
+            for (p, q) in checkedZip(a, b) {
+                #expect(checkedZip(p, q).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($0)) }, sourceLocation: sourceLocation)
             }
         }
         checkGradients(model, inputs: x, labels: labels)
@@ -158,7 +158,7 @@ import MLPKit
         #expect(kernel.allSatisfy { abs($0) <= limit })
         #expect(kernel.max()! > 0.99 * limit && kernel.min()! < -0.99 * limit)
         #expect(a.parameters[1].value.array.allSatisfy { $0 == 0 })
-        #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value.array == $1.value.array })
+        #expect(checkedZip(a.parameters, b.parameters).allSatisfy { $0.value.array == $1.value.array })
         #expect(a.parameters.map(\.count) == [393_216, 128, 12_800, 100])
     }
 
@@ -167,7 +167,7 @@ import MLPKit
     @Test func trainStepMatchesKeras() throws {
         let golden = try #require(try jsonFixture("keras/golden.json")["train_step"] as? [String: Any])
         let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 5, activation: .relu)], classes: 3, seed: 0)
-        for (parameter, values) in zip(model.parameters, try #require(golden["before"] as? [Any])) { parameter.value.assign(try floats(values)) }
+        for (parameter, values) in checkedZip(model.parameters, try #require(golden["before"] as? [Any])) { parameter.value.assign(try floats(values)) }
         let labels = (try ints(golden["labels"])).map(Int32.init)
         let optimizer = RMSprop(learningRate: 0.01)
         optimizer.build(for: model.trainableParameters)
@@ -175,7 +175,7 @@ import MLPKit
         optimizer.apply(to: model.trainableParameters)
         let kerasLoss = (golden["loss"] as? NSNumber)?.doubleValue ?? .nan
         #expect(abs(result.loss / Double(labels.count) - kerasLoss) < 1e-6)
-        for (parameter, values) in zip(model.parameters, try #require(golden["after"] as? [Any])) {
+        for (parameter, values) in checkedZip(model.parameters, try #require(golden["after"] as? [Any])) {
             #expect(maxDifference(parameter.value.array, try floats(values)) < 1e-6, "\(parameter.name)")
         }
     }

@@ -46,7 +46,7 @@ import MLPKit
         let auc = ROCAUC(scores: c.probabilities, labels: c.labels, classes: c.classes)
         let perClass = auc.perClass()
         let expectedPerClass = try #require(c.expected["roc_auc_per_class"] as? [Any])
-        for (index, (value, expected)) in zip(perClass, expectedPerClass).enumerated() {
+        for (index, (value, expected)) in checkedZip(perClass, expectedPerClass).enumerated() {
             if expected is NSNull {
                 #expect(value == nil, "class \(index) is absent and has no AUC")
             } else {

@@ -148,3 +148,10 @@ func hashlibDigest(_ algorithm: String, of path: String) throws -> String {
     try python("import hashlib, sys; print(hashlib.new(sys.argv[1], open(sys.argv[2], 'rb').read()).hexdigest())",
                [algorithm, path])
 }
+
+/// `zip` for comparisons: records an issue when the two sides differ in length, which `zip`
+/// alone would hide by stopping at the shorter (a missing fixture value would pass unchecked).
+func checkedZip<A: Collection, B: Collection>(_ a: A, _ b: B, sourceLocation: SourceLocation = #_sourceLocation) -> Zip2Sequence<A, B> {
+    #expect(a.count == b.count, "\(a.count) against \(b.count) values", sourceLocation: sourceLocation)
+    return zip(a, b)
+}

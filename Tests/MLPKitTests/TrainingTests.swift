@@ -99,7 +99,7 @@ import MLPKit
         let cosine = try #require(try Self.golden()["cosine"] as? [String: Any])
         let schedule = CosineDecay(initialLearningRate: Float(try number(cosine["initial_learning_rate"])),
                                    decaySteps: try #require(cosine["decay_steps"] as? Int), alpha: Float(try number(cosine["alpha"])))
-        for (step, rate) in zip(try ints(cosine["steps"]), try doubles(cosine["rates"])) {
+        for (step, rate) in checkedZip(try ints(cosine["steps"]), try doubles(cosine["rates"])) {
             #expect(abs(Double(schedule.rate(at: step)) - rate) <= 2e-9, "step \(step)")
         }
         // Saved in the optimizer's config, and read back from it.
@@ -120,7 +120,7 @@ import MLPKit
                                    l2: l2, batchNorm: batchNorm, seed: 0)
         let before = try #require(step["before"] as? [Any])
         #expect(before.count == model.parameters.count)
-        for (parameter, values) in zip(model.parameters, before) { parameter.value.assign(try floats(values)) }
+        for (parameter, values) in checkedZip(model.parameters, before) { parameter.value.assign(try floats(values)) }
         return model
     }
 
@@ -141,7 +141,8 @@ import MLPKit
         optimizer.apply(to: model.trainableParameters)
         #expect(abs(result.loss / Double(labels.count) - (try number(step["loss"]))) < 2e-6, "loss")
         let after = try #require(step["after"] as? [Any]), names = try #require(step["names"] as? [String])
-        for ((parameter, values), name) in zip(zip(model.parameters, after), names) {
+        #expect(names.count == after.count)
+        for ((parameter, values), name) in zip(checkedZip(model.parameters, after), names) {
             let difference = maxDifference(parameter.value.array, try floats(values))
             #expect(difference < 2e-6, "\(name): \(difference)")
         }
@@ -242,11 +243,11 @@ import MLPKit
         let resumed = try Trainer.fit(model: twice, optimizer: optimizer, train: data,
                                       options: TrainingOptions(epochs: 2, initialEpoch: 1, batchSize: 16, seed: 3))
         #expect(resumed.epochs == [1])
-        #expect(zip(once.parameters, twice.parameters).allSatisfy { $0.value.array == $1.value.array })
+        #expect(checkedZip(once.parameters, twice.parameters).allSatisfy { $0.value.array == $1.value.array })
         // Another seed shuffles differently.
         let other = model()
         _ = try Trainer.fit(model: other, optimizer: Adam(), train: data, options: TrainingOptions(epochs: 2, batchSize: 16, seed: 4))
-        #expect(!zip(once.parameters, other.parameters).allSatisfy { $0.value.array == $1.value.array })
+        #expect(!checkedZip(once.parameters, other.parameters).allSatisfy { $0.value.array == $1.value.array })
     }
 
     /// A step whose loss is not finite stops training there, naming the epoch and the step.

@@ -191,7 +191,7 @@ import MLPKit
         let records = try trials(in: folder)
         #expect(records.count == 3 && records.allSatisfy { $0["status"] as? String == "completed" })
         for record in records {
-            let trial = String(format: "%04d", record["trial"] as? Int ?? -1)
+            let trial = String(format: "%04d", try #require(record["trial"] as? Int))
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("trials/\(trial)/model.h5").path))
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("trials/\(trial)/history.csv").path))
         }
@@ -204,7 +204,11 @@ import MLPKit
         #expect(try KerasH5.load(path: folder.appendingPathComponent("best.h5").path).model.parameters.map(\.count)
                 == model.parameters.map(\.count))
         let bestRecord = try #require(records.first { $0["trial"] as? Int == bestTrial })
-        #expect(records.allSatisfy { (($0["score"] as? NSNumber)?.doubleValue ?? -1) <= ((bestRecord["score"] as? NSNumber)?.doubleValue ?? -1) })
+        // Every score present (a missing one fails here instead of comparing a stand-in).
+        let bestScore = try #require((bestRecord["score"] as? NSNumber)?.doubleValue)
+        let scores = records.compactMap { ($0["score"] as? NSNumber)?.doubleValue }
+        #expect(scores.count == records.count)
+        #expect(scores.allSatisfy { $0 <= bestScore })
 
         let again = try tune(folder, ["--trials", "3", "--epochs", "2", "--units", "32,64"])
         #expect(again.status == 0, "\(again.stderr)")

@@ -27,8 +27,6 @@ public enum LabelMode: String, CaseIterable, Sendable {
 public enum CIFAR100 {
     public static let imageShape = [32, 32, 3]
     static let pixels = 3072
-    static let trainCount = 50_000
-    static let testCount = 10_000
 
     /// Loads from an archive or a folder in either official layout.
     /// With `.holdoutOnly`, for evaluation, only the holdout split and the class names are read:

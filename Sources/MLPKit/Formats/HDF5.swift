@@ -147,19 +147,6 @@ public final class H5Group {
         return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name), parent: self)
     }
 
-    /// The names of the direct children, in HDF5's (alphabetical) order.
-    public func childNames() throws -> [String] {
-        var info = H5G_info_t()
-        guard H5Gget_info(id, &info) >= 0 else { throw fail("cannot list \(objectPath)") }
-        return try (0..<info.nlinks).map { index in
-            let size = H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, nil, 0, h5_p_default())
-            guard size >= 0 else { throw fail("cannot list \(objectPath)") }
-            var buffer = [CChar](repeating: 0, count: Int(size) + 1)
-            H5Lget_name_by_idx(id, ".", H5_INDEX_NAME, H5_ITER_INC, index, &buffer, Int(size) + 1, h5_p_default())
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
-    }
-
     // MARK: Attributes
 
     public func hasAttribute(_ name: String) -> Bool { H5Aexists(id, name) > 0 }

@@ -84,8 +84,23 @@ private func splitDepth(m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<F
     return true
 }
 
-/// Flushes denormal floats to zero on the calling thread (see the C shim for why).
-public func flushDenormalsToZero() { mlp_flush_denormals_to_zero() }
+/// Flushes denormal floats to zero on the calling thread (see the C shim for why), for the
+/// worker pool's own threads.
+func flushDenormalsToZero() { _ = mlp_flush_denormals_to_zero() }
+
+/// Runs `body` with denormal floats flushed to zero on the calling thread, then puts the
+/// thread's floating-point control back as it was.
+public func withDenormalsFlushedToZero<T>(_ body: () throws -> T) rethrows -> T {
+    let previous = flushDenormalsKeepingControl()
+    defer { restoreFloatControl(previous) }
+    return try body()
+}
+
+/// Flushes denormals to zero on the calling thread and returns its previous control state.
+func flushDenormalsKeepingControl() -> UInt32 { mlp_flush_denormals_to_zero() }
+
+/// Puts back a control state that `flushDenormalsKeepingControl` returned.
+func restoreFloatControl(_ state: UInt32) { mlp_restore_float_control(state) }
 
 /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Cooperlake".
 public var openBLASVersion: String {

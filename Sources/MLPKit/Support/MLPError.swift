@@ -15,12 +15,14 @@ public enum MLPError: Error, CustomStringConvertible, Equatable {
     case setting(String, problem: String)
     /// A download failed or delivered the wrong bytes.
     case download(url: String, problem: String)
+    /// A training step's loss was not finite: where it happened and what to try.
+    case diverged(String)
 
     public var description: String {
         switch self {
         case .io(let path, let problem), .format(let path, let problem):
             return "\(path): \(problem)"
-        case .model(let message), .usage(let message):
+        case .model(let message), .usage(let message), .diverged(let message):
             return message
         case .setting(let name, let problem):
             return "\(name): \(problem)"

@@ -1,18 +1,15 @@
 import Foundation
 
-/// Writes the history to a file as epochs end, so a long run's log survives it: as Keras's
-/// `CSVLogger` writes it when the name ends in `.csv`, and as this toolchain's JSON otherwise.
-/// Each write replaces the whole file atomically, so the file is never half-written; writes
-/// come at most once a second (a run of thousands of short epochs would otherwise spend its
-/// time rewriting), and once more when training ends.
+/// Writes the history to a file after every epoch, so a long run's log survives it, a failed
+/// run's included (nothing waits to be written when an epoch ends): as Keras's `CSVLogger`
+/// writes it when the name ends in `.csv`, and as this toolchain's JSON otherwise. Each write
+/// replaces the whole file atomically, so the file is never half-written.
 public final class HistoryFile: Callback {
     public let path: String
     private var epochs: [Int] = []
     private var logs: [Logs] = []
     private var seconds: [Double] = []
     private var started = Date()
-    private var written = Date.distantPast
-    private var pending = false
 
     public init(path: String) { self.path = path }
 
@@ -24,19 +21,8 @@ public final class HistoryFile: Callback {
         epochs.append(epoch)
         self.logs.append(logs)
         seconds.append(Date().timeIntervalSince(started))
-        pending = true
-        if Date().timeIntervalSince(written) >= 1 { try flush() }
-    }
-
-    public func trainEnd(logs: Logs, _ context: TrainingContext) throws {
-        if pending { try flush() }
-    }
-
-    private func flush() throws {
-        let text = isCSV ? Self.csv(epochs: epochs, logs: logs) : Self.json(epochs: epochs, logs: logs, seconds: seconds)
+        let text = isCSV ? Self.csv(epochs: epochs, logs: self.logs) : Self.json(epochs: epochs, logs: self.logs, seconds: seconds)
         try AtomicFile.write(Data(text.utf8), to: path)
-        written = Date()
-        pending = false
     }
 
     /// Keras CSVLogger's file: a header of `epoch` and the first epoch's metric names sorted

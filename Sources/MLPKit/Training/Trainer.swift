@@ -33,6 +33,10 @@ public enum Trainer {
     ///
     /// A step whose loss is not finite stops training at once with an error that names the
     /// epoch and the step, leaving the model as that step found it.
+    ///
+    /// The model runs with `options.compute` from then on (its `compute` is set to them). The
+    /// calling thread computes with denormals flushed to zero, as TensorFlow's kernels do, and
+    /// gets its floating-point control back as it was when `fit` returns.
     public static func fit(
         model: Sequential, optimizer: Optimizer, train: ImageDataset, validation: ImageDataset? = nil,
         options: TrainingOptions, callbacks: [Callback] = []
@@ -41,7 +45,8 @@ public enum Trainer {
             throw MLPError.model("layer '\(layer.name)' (\(layer.kerasClassName)) runs in inference mode only and cannot be trained")
         }
         guard train.count > 0 else { throw MLPError.usage("no training samples") }
-        flushDenormalsToZero()
+        let floatControl = flushDenormalsKeepingControl()
+        defer { restoreFloatControl(floatControl) }
         model.compute = options.compute
         let threads = options.compute.threads
         let batch = min(options.batchSize, train.count)
@@ -72,7 +77,7 @@ public enum Trainer {
                 let result = model.computeGradients(x.pointer, labels: labels, rows: range.count)
                 guard result.loss.isFinite else {
                     let loss = result.loss.isNaN ? "NaN" : "\(result.loss / Double(range.count))"
-                    throw MLPError.model("training diverged in epoch \(epoch + 1), step \(step + 1) of \(steps): the loss is "
+                    throw MLPError.diverged("training diverged in epoch \(epoch + 1), step \(step + 1) of \(steps): the loss is "
                         + "\(loss); the learning rate was \(optimizer.learningRate), try a lower one")
                 }
                 optimizer.apply(to: parameters, threads: threads)

@@ -61,6 +61,9 @@ public struct TrainingRecipe: Sendable {
     public var history: String?
     /// Where the learning curves go (SVG), at the end.
     public var plot: String?
+    /// The command line that asked for the run, recorded in every file it saves (checkpoints
+    /// included).
+    public var command: String?
 
     public init() {}
 
@@ -151,9 +154,9 @@ extension TrainingRecipe {
         do {
             result = try Trainer.fit(model: network, optimizer: optimizer, train: train, validation: validation,
                                      options: options, callbacks: own + callbacks)
-        } catch MLPError.model(let problem) where problem.hasPrefix("training diverged") {
+        } catch MLPError.diverged(let problem) {
             // Going on from a file, the file is the first suspect: name it.
-            guard case .resume(let path) = architecture else { throw MLPError.model(problem) }
+            guard case .resume(let path) = architecture else { throw MLPError.diverged(problem) }
             throw MLPError.format(path: path, problem: "going on from this model, \(problem)")
         }
         let completed = result.interruption?.epoch ?? (result.epochs.last.map { $0 + 1 } ?? done)
@@ -299,6 +302,7 @@ extension TrainingRecipe {
             "options": jsonText(options), "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
         ]
         if data.test.count > 0 { record["holdout_sha256"] = data.test.contentDigest }
+        if let command { record["command"] = command }
         return record
     }
 }

@@ -186,6 +186,7 @@ public struct SearchSpace: Sendable, Equatable {
     }
 
     /// Checks that every value `distribution` can draw is one `key` allows.
+    /// Refuses a distribution whose values `key` does not allow, naming the key and the range.
     static func check(_ key: String, _ distribution: Distribution) throws {
         func numbers(_ allowed: ClosedRange<Double>, integer: Bool, _ what: String) throws {
             let values: [Double]
@@ -291,10 +292,12 @@ public struct Hyperparameters: Sendable, Hashable {
         if case .layers(let baseHidden, let baseDropout, let baseL2, let baseBatchNorm) = base.architecture {
             (hidden, dropout, l2, batchNorm) = (baseHidden, baseDropout, baseL2, baseBatchNorm)
         }
-        let units = values["units"]?.number.map(Int.init) ?? hidden.first?.units ?? 128
+        // Values come from a checked space or a checked trial record: whole numbers in range.
+        func whole(_ key: String) -> Int? { values[key]?.number.flatMap { Int(exactly: $0) } }
+        let units = whole("units") ?? hidden.first?.units ?? 128
         var activation = hidden.first?.activation ?? .relu
         if case .string(let name)? = values["activation"], let chosen = Activation(kerasName: name) { activation = chosen }
-        if let layers = values["layers"]?.number.map(Int.init) {
+        if let layers = whole("layers") {
             hidden = Array(repeating: HiddenLayerSpec(units: units, activation: activation), count: layers)
         } else {
             hidden = hidden.map { HiddenLayerSpec(units: values["units"] == nil ? $0.units : units,
@@ -306,7 +309,7 @@ public struct Hyperparameters: Sendable, Hashable {
         recipe.architecture = .layers(hidden, dropout: dropout, l2: l2, batchNorm: batchNorm)
         if case .string(let name)? = values["optimizer"], let kind = OptimizerKind(rawValue: name) { recipe.optimizer = kind }
         if let value = values["learning_rate"]?.number { recipe.learningRate = Float(value) }
-        if let value = values["batch_size"]?.number { recipe.batchSize = Int(value) }
+        if let value = whole("batch_size") { recipe.batchSize = value }
         if case .string(let name)? = values["dtype_policy"], let policy = DTypePolicy(rawValue: name) { recipe.dtypePolicy = policy }
         return recipe
     }

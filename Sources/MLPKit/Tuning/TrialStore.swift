@@ -70,9 +70,18 @@ public struct TrialRecord: Sendable {
               let seed = (object["seed"] as? String).flatMap(UInt64.init) else {
             throw fail("not a trial record")
         }
+        guard (0...1_000_000).contains(number) else { throw fail("trial number \(number) is outside 0 to 1000000") }
+        guard (1...10_000).contains(epochs) else { throw fail("epochs \(epochs) is outside 1 to 10000") }
+        guard (0..<epochs).contains(initial) else { throw fail("initial_epoch \(initial) is outside 0 to \(epochs - 1)") }
         var hyperparameters: [String: HyperValue] = [:]
         for (key, value) in values {
             guard let parsed = HyperValue(json: value) else { throw fail("hyperparameter '\(key)' is not a number, string or boolean") }
+            // Each value within what its key allows, before any becomes a count or a size.
+            do {
+                try SearchSpace.check(key, .choice([parsed]))
+            } catch MLPError.setting(let key, let problem) {
+                throw fail("hyperparameter '\(key)': \(problem)")
+            }
             hyperparameters[key] = parsed
         }
         self.number = number

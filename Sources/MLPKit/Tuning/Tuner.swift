@@ -238,19 +238,35 @@ extension Tuner {
         TuningOutputs.best(try store.records(), higherIsBetter: settings.higherIsBetter)
     }
 
+    /// What `retrain` did.
+    public enum Retraining: Equatable, Sendable {
+        /// Saved `path`, trained for `epochs` epochs.
+        case saved(path: String, epochs: Int)
+        /// No trial of the search completed with a best epoch: nothing to retrain.
+        case noCompletedTrial
+        /// Another worker holds the retraining's claim; its `final.h5` will follow.
+        case anotherWorker
+        /// Interrupted (Ctrl-C) before the end: nothing saved.
+        case interrupted
+    }
+
     /// The notebook's last step: trains the best trial's values on the whole training set
     /// (validation included) for the epochs behind the best trial's model, and saves
-    /// `final.h5`. Returns the path and the epochs, or nil when there is no completed trial
-    /// or another worker is already at it.
-    public func retrain(callbacks: [Callback] = []) throws -> (path: String, epochs: Int)? {
+    /// `final.h5`, unless another worker is already at it.
+    public func retrain(callbacks: [Callback] = []) throws -> Retraining {
         let claim = store.folder + "/final.claim"
-        let best = try store.locked { () -> TrialRecord? in
-            if let age = store.age(of: claim), age <= store.timeout { return nil }
-            guard let best = TuningOutputs.best(try store.records(), higherIsBetter: settings.higherIsBetter) else { return nil }
+        var reason = Retraining.noCompletedTrial
+        let chosen = try store.locked { () -> (best: TrialRecord, epochs: Int)? in
+            if let age = store.age(of: claim), age <= store.timeout {
+                reason = .anotherWorker
+                return nil
+            }
+            guard let best = TuningOutputs.best(try store.records(), higherIsBetter: settings.higherIsBetter),
+                  let epochs = best.bestEpoch else { return nil }
             try AtomicFile.write(Data(store.worker.utf8), to: claim)
-            return best
+            return (best, epochs)
         }
-        guard let best, let epochs = best.bestEpoch else { return nil }
+        guard let (best, epochs) = chosen else { return reason }
         defer { unlink(claim) }
         let heartbeat = FileHeartbeat(path: claim, interval: max(store.timeout / 4, 0.05))
         defer { heartbeat.stop() }
@@ -261,13 +277,13 @@ extension Tuner {
         recipe.checkpoint = nil
         recipe.history = store.folder + "/final-history.csv"
         let outcome = try recipe.run(data: data, callbacks: callbacks, log: log)
-        guard outcome.interruption == nil else { return nil }
+        guard outcome.interruption == nil else { return .interrupted }
         var result = outcome
         result.provenance["tuning"] = jsonText(["trial": best.number, "objective": settings.objective.name,
                                                 "score": best.score ?? .nan, "folder": store.folder] as [String: Any])
         let path = store.folder + "/final.h5"
         try result.save(to: path)
-        return (path, epochs)
+        return .saved(path: path, epochs: epochs)
     }
 }
 

@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+import MLPKit
+
+/// The third hardening round's findings: values from a search folder checked before they
+/// become counts, the history written after every epoch, the caller's thread left as it was.
+@Suite struct CodeHealthTests {
+    let archive = fixture("cifar/cifar-100-python.tar.gz")
+
+    /// A trial record holding an absurd width (a shared folder can hold anything) is refused
+    /// in one line naming the record, where it used to trap converting 1e19 to an Int.
+    @Test func absurdTrialRecordIsRefused() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["--data", archive, "--output-dir", folder.path, "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "1"]
+        #expect(try runTool("mlp-tune", arguments + ["--trials", "1"]).status == 0)
+        let record = folder.appendingPathComponent("trials/0000/trial.json")
+        let text = try String(contentsOf: record, encoding: .utf8)
+        let damaged = text.replacingOccurrences(of: #""units":8"#, with: #""units":1e19"#)
+        #expect(damaged != text, "the record's spelling of units changed: \(text)")
+        try Data(damaged.utf8).write(to: record)
+        expectCleanFailure(try runTool("mlp-tune", arguments + ["--trials", "2"]), naming: record.path, problem: "hyperparameter 'units'")
+        let epochs = text.replacingOccurrences(of: #""epochs":1"#, with: #""epochs":1000000000"#)
+        #expect(epochs != text)
+        try Data(epochs.utf8).write(to: record)
+        expectCleanFailure(try runTool("mlp-tune", arguments + ["--trials", "2"]), naming: record.path, problem: "epochs 1000000000 is outside")
+    }
+
+    /// The history file holds every finished epoch when the next begins, however short the
+    /// epochs (it used to skip writes within a second of the last).
+    @Test func historyAfterEveryEpoch() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("h.csv").path
+        final class Reader: Callback {
+            let path: String
+            var rows: [Int] = []
+            init(path: String) { self.path = path }
+            func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
+                rows.append(((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(whereSeparator: \.isNewline).count - 1)
+            }
+        }
+        let reader = Reader(path: path)
+        var recipe = TrainingRecipe()
+        recipe.architecture = .layers([HiddenLayerSpec(units: 8, activation: .relu)])
+        recipe.epochs = 4
+        recipe.seed = 1
+        recipe.history = path
+        let data = SyntheticCIFAR.make(trainCount: 64, testCount: 16)
+        _ = try recipe.run(data: data, callbacks: [reader], log: { _ in })
+        #expect(reader.rows == [1, 2, 3, 4])
+    }
+
+    /// Training leaves the caller's thread computing denormals as before (fit flushes them to
+    /// zero while it runs, as TensorFlow does, and used to leave that switched on).
+    @Test func fitRestoresTheFloatingPointControl() throws {
+        let half = { (x: Float) in x / 2 }
+        // The smallest normal float, from a value the compiler cannot know, so that halving it
+        // happens at run time under the thread's control state.
+        let tiny = Float(bitPattern: ProcessInfo.processInfo.processIdentifier > 0 ? 0x0080_0000 : 0)
+        #expect(half(tiny) != 0)
+        var recipe = TrainingRecipe()
+        recipe.architecture = .layers([HiddenLayerSpec(units: 8, activation: .relu)])
+        recipe.epochs = 1
+        recipe.seed = 1
+        _ = try recipe.run(data: SyntheticCIFAR.make(trainCount: 64, testCount: 16), log: { _ in })
+        #expect(half(tiny) != 0, "denormals are flushed to zero after training")
+        #expect(withDenormalsFlushedToZero { half(tiny) } == 0)
+        #expect(half(tiny) != 0)
+    }
+}
