@@ -104,6 +104,32 @@ public final class H5Group {
         return H5Group(handle: H5Handle(fid, close: H5Fclose), path: displayPath ?? path, objectPath: "/")
     }
 
+    /// Creates a file that lives in memory only (HDF5's core driver, no backing store):
+    /// libhdf5 never touches the disk, so a full or read-only disk cannot fail inside it (a
+    /// file that libhdf5 failed to close crashes it when the process exits). `fileImage()`
+    /// gives the bytes to write.
+    public static func createInMemory(displayPath: String) throws -> H5Group {
+        let fapl = fileAccess()
+        defer { H5Pclose(fapl) }
+        H5Pset_fapl_core(fapl, 1 << 20, false)
+        let name = "memory-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fid = H5Fcreate(name, h5f_acc_trunc(), h5_p_default(), fapl)
+        guard fid >= 0 else { throw MLPError.io(path: displayPath, problem: "cannot create HDF5 file (\(HDF5.lastError()))") }
+        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: displayPath, objectPath: "/")
+    }
+
+    /// The bytes of the file this group belongs to, as they would be on disk, after flushing
+    /// what libhdf5 still holds.
+    public func fileImage() throws -> Data {
+        guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else { throw fail("cannot flush the file (\(HDF5.lastError()))") }
+        let size = H5Fget_file_image(id, nil, 0)
+        guard size > 0 else { throw fail("cannot take the file's image (\(HDF5.lastError()))") }
+        var image = Data(count: size)
+        let copied = image.withUnsafeMutableBytes { H5Fget_file_image(id, $0.baseAddress, size) }
+        guard copied == size else { throw fail("cannot take the file's image (\(HDF5.lastError()))") }
+        return image
+    }
+
     /// Opens an existing file read-only.
     public static func open(path: String) throws -> H5Group {
         guard FileManager.default.fileExists(atPath: path) else {

@@ -34,11 +34,14 @@ public enum KerasH5 {
 
     // MARK: Saving
 
-    /// Writes the model, its optimizer's state and its provenance, atomically.
+    /// Writes the model, its optimizer's state and its provenance, atomically: the file is
+    /// built in memory and written by `AtomicFile`, so a full or read-only disk is one error
+    /// and the previous file stays as it was.
     public static func save(_ saved: SavedModel, to path: String) throws {
-        try HDF5.locked {
-            try AtomicFile.write(to: path) { temporary in
-                let root = try H5Group.create(path: temporary, displayPath: path)
+        try AtomicFile.temporaryPath(for: path)
+        let image = try HDF5.locked { () throws -> Data in
+            do {
+                let root = try H5Group.createInMemory(displayPath: path)
                 try root.setAttribute("keras_version", string: kerasVersion)
                 try root.setAttribute("backend", string: "tensorflow")
                 try root.setAttribute("model_config", string: ModelConfig.json(for: saved.model))
@@ -54,8 +57,10 @@ public enum KerasH5 {
                     try root.setAttribute("training_config", string: jsonText(training))
                     try saveOptimizer(optimizer, model: saved.model, to: try root.createGroup("optimizer_weights"))
                 }
+                return try root.fileImage()
             }
         }
+        try AtomicFile.write(image, to: path)
     }
 
     /// `model_weights`: `layer_names` in model order, one group per layer whose `weight_names`

@@ -48,11 +48,28 @@ public enum AtomicFile {
     }
 
     /// Writes `data` atomically.
+    /// Writes `data` to `path` atomically, through a temporary file that is written whole and
+    /// synced before it takes the name; a full or read-only disk is one error naming the file
+    /// and the reason, and the previous file stays as it was.
     public static func write(_ data: Data, to path: String) throws {
         try write(to: path) { temporary in
-            guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-                throw MLPError.io(path: path, problem: "cannot write file")
+            func fail(_ what: String) -> MLPError { .io(path: path, problem: "cannot \(what) (\(String(cString: strerror(errno))))") }
+            let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else { throw fail("create the file") }
+            var closed = false
+            defer { if !closed { close(descriptor) } }
+            try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) in
+                var offset = 0
+                while offset < bytes.count {
+                    let written = Foundation.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { throw fail("write the file") }
+                    offset += written
+                }
             }
+            guard fsync(descriptor) == 0 else { throw fail("write the file") }
+            closed = true
+            guard close(descriptor) == 0 else { throw fail("write the file") }
         }
     }
 }

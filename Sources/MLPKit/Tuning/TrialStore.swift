@@ -142,9 +142,15 @@ public final class TrialStore: @unchecked Sendable {
         }
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            if !fm.fileExists(atPath: folder + "/" + Self.markerName) {
-                try AtomicFile.write(Data("a search folder of mlp-tune: its outputs may be replaced by the search\n".utf8),
-                                     to: folder + "/" + Self.markerName)
+            // Created in one step (no temporary beside it), so that a worker starting at the same
+            // moment never sees a folder holding something else.
+            let marker = open(folder + "/" + Self.markerName, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            if marker >= 0 {
+                let text = "a search folder of mlp-tune: its outputs may be replaced by the search\n"
+                _ = text.withCString { Foundation.write(marker, $0, strlen($0)) }
+                close(marker)
+            } else if errno != EEXIST {
+                throw MLPError.io(path: folder, problem: "cannot create the search folder")
             }
             try fm.createDirectory(atPath: folder + "/trials", withIntermediateDirectories: true)
         } catch {
