@@ -26,6 +26,38 @@ import MLPKit
         expectCleanFailure(try runTool("mlp-tune", arguments + ["--trials", "2"]), naming: record.path, problem: "epochs 1000000000 is outside")
     }
 
+    /// A damaged search folder: a garbage trials.csv is rewritten, a lock stamped a year ahead
+    /// (no worker's heartbeat) is broken instead of waited on, and a truncated search.json or
+    /// trial record is refused in one line naming it.
+    @Test func damagedSearchFolder() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["--data", archive, "--output-dir", folder.path, "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "1",
+                         "--claim-timeout", "5"]
+        #expect(try runTool("mlp-tune", arguments + ["--trials", "1"]).status == 0)
+        let csv = folder.appendingPathComponent("trials.csv")
+        try Data([0x67, 0x00, 0xFF, 0x0A]).write(to: csv)
+        let lock = folder.appendingPathComponent("lock")
+        try Data("elsewhere:1:x".utf8).write(to: lock)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(365 * 86_400)], ofItemAtPath: lock.path)
+        let started = Date()
+        let again = try runTool("mlp-tune", arguments + ["--trials", "2"])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(Date().timeIntervalSince(started) < 14, "waited on a lock from the future")
+        let rows = try String(contentsOf: csv, encoding: .utf8).split(whereSeparator: \.isNewline)
+        #expect(rows.count == 3 && rows[0].hasPrefix("trial,"), "\(rows)")
+
+        let record = folder.appendingPathComponent("trials/0001/trial.json")
+        let whole = try Data(contentsOf: record)
+        try whole.prefix(whole.count / 2).write(to: record)
+        expectCleanFailure(try runTool("mlp-tune", arguments + ["--trials", "3"]), naming: record.path, problem: "not a trial record")
+        try whole.write(to: record)
+        let settings = folder.appendingPathComponent("search.json")
+        let text = try Data(contentsOf: settings)
+        try text.prefix(text.count / 2).write(to: settings)
+        expectCleanFailure(try runTool("mlp-tune", arguments + ["--trials", "3"]), naming: settings.path, problem: "not a search's settings")
+    }
+
     /// The history file holds every finished epoch when the next begins, however short the
     /// epochs (it used to skip writes within a second of the last).
     @Test func historyAfterEveryEpoch() throws {

@@ -211,7 +211,7 @@ public final class TrialStore: @unchecked Sendable {
             guard errno == EEXIST else {
                 throw MLPError.io(path: path, problem: "cannot create the lock: \(String(cString: strerror(errno)))")
             }
-            if let age = age(of: path), age > timeout {
+            if let age = age(of: path), !isFresh(age) {
                 // Its holder died holding it: move it aside (one breaker wins the rename) and go on.
                 let aside = path + ".stale-" + worker.replacingOccurrences(of: ":", with: "-")
                 if rename(path, aside) == 0 { unlink(aside) }
@@ -224,6 +224,11 @@ public final class TrialStore: @unchecked Sendable {
         defer { unlink(path) }
         return try body()
     }
+
+    /// Whether a heartbeat `age` seconds old is a live worker's: refreshed within the timeout,
+    /// and not stamped further in the future than that (a clock far ahead, or a file touched
+    /// by hand, is no worker's heartbeat and would otherwise never expire).
+    func isFresh(_ age: TimeInterval) -> Bool { (-timeout...timeout).contains(age) }
 
     /// Seconds since `path` was last modified; nil when it does not exist.
     func age(of path: String) -> TimeInterval? {
@@ -260,7 +265,7 @@ public final class TrialStore: @unchecked Sendable {
     /// Whether a worker holds `number`'s claim and has refreshed it within the timeout.
     public func isClaimed(_ number: Int) -> Bool {
         guard let age = age(of: trialFolder(number) + "/claim") else { return false }
-        return age <= timeout
+        return isFresh(age)
     }
 
     /// Takes `number`'s claim for this worker (under the lock).

@@ -257,7 +257,7 @@ extension Tuner {
         let claim = store.folder + "/final.claim"
         var reason = Retraining.noCompletedTrial
         let chosen = try store.locked { () -> (best: TrialRecord, epochs: Int)? in
-            if let age = store.age(of: claim), age <= store.timeout {
+            if let age = store.age(of: claim), store.isFresh(age) {
                 reason = .anotherWorker
                 return nil
             }
