@@ -254,6 +254,78 @@ def archive_mutants(path, folder, rng, count):
     return out
 
 
+# MARK: mlp-tune's inputs
+
+TUNE_FLAGS = ["--units", "--layers", "--learning-rate", "--dropout", "--batch-size", "--l2", "--trials", "--epochs", "--max-epochs",
+              "--factor", "--hyperband-iterations", "--validation-split", "--claim-timeout", "--threads", "--seed", "--batch-norm",
+              "--optimizer", "--activation", "--dtype-policy"]
+TUNE_VALUES = ["1e19", "-1", "1e300", "nan", "inf", "", "0", "1:1e19", "64,1e300", "1.5", "abc", "-1:2", "3:1", "512:relu",
+               "1,1", "0:0", "-0", "18446744073709551616", "1e-320:1", ",", ":"]
+
+
+def tune_base(tool, output):
+    return {"--data": ARCHIVES[0], "--output-dir": output, "--trials": "1", "--epochs": "1", "--units": "8", "--layers": "1",
+            "--seed": "1", "--claim-timeout": "5"}
+
+
+def tune_command(tool, options):
+    command = [tool("mlp-tune")]
+    for flag, value in options.items():
+        command += [flag, value]
+    return command
+
+
+def tune_cases(tool, folder, rng, count):
+    """mlp-tune on absurd flag values, damaged space files and damaged search folders: each
+    either runs or answers in one line naming the flag or the file."""
+    cases = []
+    for i in range(count):
+        flag, value = rng.choice(TUNE_FLAGS), rng.choice(TUNE_VALUES)
+        options = tune_base(tool, os.path.join(folder, f"tune-flags-{i}"))
+        options[flag] = value
+        cases.append((tune_command(tool, options), flag))
+    standard = {"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]},
+                "units": {"choice": [8, 16]}, "dropout": {"uniform": [0.0, 0.5]}, "optimizer": {"choice": ["adam", "rmsprop"]}}
+    absurd = [1e19, -1, 1e300, "x", None, [], {}, [1], [3, 1], [0, 1e19], True, 0.5, {"int": [1, 1e19]}, {"choice": []},
+              {"log_uniform": [0, 1]}, {"uniform": [float("nan"), 1]}, {"choice": [8, 8]}]
+    for i in range(count // 2):
+        space = json.loads(json.dumps(standard))
+        if i % 3 == 2:
+            text = json.dumps(space)
+            data = text[: rng.randrange(len(text))].encode() if i % 2 else bytes(rng.randrange(256) for _ in range(64))
+        else:
+            space[rng.choice(list(space) + ["batch_size", "l2", "bogus"])] = rng.choice(absurd)
+            data = json.dumps(space, allow_nan=True).encode()
+        path = os.path.join(folder, f"space-{i}.json")
+        open(path, "wb").write(data)
+        options = tune_base(tool, os.path.join(folder, f"tune-space-{i}"))
+        for key in ("--units", "--layers"):
+            del options[key]
+        options["--space"] = path
+        cases.append((tune_command(tool, options), path))
+    # A finished search of two trials, then copies of it with one file damaged, gone on with.
+    search = os.path.join(folder, "search")
+    subprocess.run(tune_command(tool, dict(tune_base(tool, search), **{"--trials": "2"})), check=True, capture_output=True)
+    files = [os.path.join(root, name) for root, _, names in os.walk(search) for name in names]
+    for i in range(count // 2):
+        copy = os.path.join(folder, f"search-{i}")
+        shutil.copytree(search, copy)
+        target = os.path.join(copy, os.path.relpath(rng.choice(files), search))
+        data = open(target, "rb").read()
+        kind = i % 3
+        if kind == 0:
+            data = data[: rng.randrange(max(len(data), 1))]
+        elif kind == 1 and data:
+            b = bytearray(data)
+            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
+            data = bytes(b)
+        else:
+            data = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 200)))
+        open(target, "wb").write(data)
+        cases.append((tune_command(tool, dict(tune_base(tool, copy), **{"--trials": "3"})), copy))
+    return cases
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bin")
@@ -312,6 +384,8 @@ def main():
                 if k % 8 == 2:
                     commands.append(([tool("mlp-tune"), "--data", target, "--trials", "1", "--epochs", "1", "--units", "8",
                                       "--layers", "1", "--output-dir", os.path.join(folder, f"tune-{index}-{k}")], target))
+        tuning = tune_cases(tool, folder, rng, 60 * scale)
+        commands += tuning
         counts = {"ok": 0, "crash": 0, "hang": 0, "wrong": 0}
         problems = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -325,7 +399,8 @@ def main():
                             shutil.copy(target, args.keep)
     for problem in problems[:40]:
         print(problem)
-    print(f"fuzz: {len(commands)} cases ({len(jobs)} model mutants, archives of both layouts) in {time.time() - started:.0f} s: "
+    print(f"fuzz: {len(commands)} cases ({len(jobs)} model mutants, archives of both layouts, {len(tuning)} of mlp-tune's flags, "
+          f"space files and search folders) in {time.time() - started:.0f} s: "
           f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['wrong']} wrong or silent exits")
     return 1 if problems else 0
 

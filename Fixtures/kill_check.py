@@ -71,12 +71,49 @@ def main():
         remaining = [n for n in os.listdir(folder) if n.startswith(".") and ".tmp-" in n]
         if remaining:
             failures.append(f"temporary files left after a later run: {remaining}")
+    tuning = kill_tuning_worker(args.bin, failures)
     for failure in failures:
         print("FAIL " + failure)
+    print(tuning)
     print(f"kill check: {args.kills} runs of {duration:.2f} s, {interrupted} killed by SIGKILL, {during_save} of them while saving; "
           f"{len(leftovers)} temporary files "
           f"of killed writers, cleared by the next run; {len(failures)} damaged files")
     return 1 if failures else 0
+
+
+def kill_tuning_worker(binaries, failures):
+    """A tuning worker killed with SIGKILL in the middle of a trial: a later worker, once the
+    dead one's claim has expired, runs that trial and the rest, and no trial runs twice."""
+    import json
+    with tempfile.TemporaryDirectory() as folder:
+        search = os.path.join(folder, "search")
+        command = [os.path.join(binaries, "mlp-tune"), "--data", ARCHIVE, "--output-dir", search, "--trials", "3", "--epochs", "30",
+                   "--units", "64", "--layers", "1", "--seed", "1", "--claim-timeout", "5", "--threads", "1"]
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        claim = os.path.join(search, "trials", "0000", "claim")
+        deadline = time.time() + 60
+        while process.poll() is None and not os.path.exists(claim) and time.time() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.3)  # into the trial's epochs
+        if process.poll() is not None:
+            failures.append("the tuning worker ended before it could be killed")
+            return "kill check (mlp-tune): not run"
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        started = time.time()
+        later = subprocess.run(command, capture_output=True, text=True)
+        if later.returncode != 0:
+            failures.append(f"the later tuning worker failed: {later.stderr.strip()[-300:]}")
+            return "kill check (mlp-tune): failed"
+        records = []
+        for name in sorted(os.listdir(os.path.join(search, "trials"))):
+            with open(os.path.join(search, "trials", name, "trial.json")) as f:
+                records.append(json.load(f))
+        finished = [[run for run in r["runs"] if "finished" in run] for r in records]
+        if len(records) != 3 or any(r["status"] != "completed" for r in records) or any(len(f) != 1 for f in finished):
+            failures.append(f"after the kill: {[(r['trial'], r['status'], len(r['runs'])) for r in records]}")
+        return (f"kill check (mlp-tune): a worker killed in trial 0; the next one ran it again after its claim expired "
+                f"and finished all {len(records)} trials, each once, in {time.time() - started:.1f} s")
 
 
 if __name__ == "__main__":
