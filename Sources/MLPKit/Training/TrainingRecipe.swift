@@ -114,15 +114,7 @@ extension TrainingRecipe {
     public func run(data: DatasetPair, callbacks: [Callback] = [], log: @escaping (String) -> Void = { print($0) })
         throws -> TrainingOutcome
     {
-        var train = data.train, validation: ImageDataset?
-        if validationSplit > 0 {
-            let split = data.train.splitValidation(fraction: validationSplit)
-            guard split.train.count > 0, split.validation.count > 0 else {
-                throw MLPError.setting("validation_split", problem: "\(validationSplit) leaves an empty split of \(data.train.count) images")
-            }
-            (train, validation) = split
-            log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
-        }
+        let (train, validation) = try split(data.train, log: log)
         try check()
         let (network, saved, seed) = try buildModel(for: train)
         let steps = (train.count + min(batchSize, train.count) - 1) / min(batchSize, train.count)
@@ -132,23 +124,7 @@ extension TrainingRecipe {
         let options = TrainingOptions(epochs: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
                                       validationAUC: validationAUC, compute: compute)
         var provenance = provenanceBase(data: data, optimizer: optimizer, seed: seed)
-        var own: [Callback] = []
-        let early = earlyStoppingPatience.map { EarlyStopping(monitor: monitor, patience: $0, log: log) }
-        if let early { own.append(early) }
-        if let reduceLROnPlateau {
-            own.append(ReduceLROnPlateau(monitor: Monitor(monitor.name, mode: monitor.mode, minDelta: 1e-4),
-                                         factor: reduceLROnPlateau.factor, patience: reduceLROnPlateau.patience, log: log))
-        }
-        if let checkpoint {
-            let base = provenance
-            own.append(ModelCheckpoint(path: checkpoint, monitor: monitor, log: log) { context, epoch in
-                var record = base
-                record["epochs_completed"] = String(epoch + 1)
-                record["checkpoint_of_epoch"] = String(epoch + 1)
-                try KerasH5.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
-            })
-        }
-        if let history { own.append(HistoryFile(path: history)) }
+        let (own, early) = ownCallbacks(provenance: provenance, log: log)
 
         let result: History
         do {
@@ -166,8 +142,7 @@ extension TrainingRecipe {
         if let early, result.interruption == nil {
             outcome.bestEpoch = early.bestEpoch
             outcome.stoppedEpoch = early.stoppedEpoch > 0 ? early.stoppedEpoch : nil
-            provenance["best_epoch"] = String(early.bestEpoch + 1)
-            outcome.provenance = provenance
+            outcome.provenance["best_epoch"] = String(early.bestEpoch + 1)
         }
         if let plot {
             let svg = LearningCurves.svg(history: result, monitor: monitor, bestEpoch: outcome.bestEpoch,
@@ -175,6 +150,43 @@ extension TrainingRecipe {
             try AtomicFile.write(Data(svg.utf8), to: plot)
         }
         return outcome
+    }
+
+    /// The training set and, with a validation split, its last fraction held out.
+    func split(_ data: ImageDataset, log: (String) -> Void) throws -> (train: ImageDataset, validation: ImageDataset?) {
+        guard validationSplit > 0 else { return (data, nil) }
+        let split = data.splitValidation(fraction: validationSplit)
+        guard split.train.count > 0, split.validation.count > 0 else {
+            throw MLPError.setting("validation_split", problem: "\(validationSplit) leaves an empty split of \(data.count) images")
+        }
+        log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
+        return (split.train, split.validation)
+    }
+
+    /// The callbacks the recipe's own settings ask for (Keras's EarlyStopping,
+    /// ReduceLROnPlateau, ModelCheckpoint and the history file), and the early stopping among
+    /// them, whose best epoch the outcome reports.
+    ///
+    /// - Parameters:
+    ///   - provenance: what each checkpoint records, with its epoch added.
+    func ownCallbacks(provenance: [String: String], log: @escaping (String) -> Void) -> ([Callback], EarlyStopping?) {
+        var own: [Callback] = []
+        let early = earlyStoppingPatience.map { EarlyStopping(monitor: monitor, patience: $0, log: log) }
+        if let early { own.append(early) }
+        if let reduceLROnPlateau {
+            own.append(ReduceLROnPlateau(monitor: Monitor(monitor.name, mode: monitor.mode, minDelta: 1e-4),
+                                         factor: reduceLROnPlateau.factor, patience: reduceLROnPlateau.patience, log: log))
+        }
+        if let checkpoint {
+            own.append(ModelCheckpoint(path: checkpoint, monitor: monitor, log: log) { context, epoch in
+                var record = provenance
+                record["epochs_completed"] = String(epoch + 1)
+                record["checkpoint_of_epoch"] = String(epoch + 1)
+                try KerasH5.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
+            })
+        }
+        if let history { own.append(HistoryFile(path: history)) }
+        return (own, early)
     }
 
     /// The network the recipe names, fitted to the data's shapes, with the saved model it was
