@@ -2,10 +2,14 @@ import Foundation
 
 /// Everything `mlp-eval` reports about a model on a labelled set.
 public struct EvaluationReport {
+    /// One class's scores, one-vs-rest.
     public struct ClassScore {
         public var index: Int
         public var name: String
+        /// The samples of this class in the data.
         public var support: Int
+        /// nil when the class has no samples, or only samples, so that its AUC is undefined
+        /// (scikit-learn refuses it; it is left out of the macro average, with a note).
         public var rocAUC: Double?
         public var precision: Double
         public var recall: Double
@@ -21,9 +25,12 @@ public struct EvaluationReport {
     public var rocAUCMicro: Double
     public var logLoss: Double
     public var perClass: [ClassScore]
+    /// Counts by true class (rows) and predicted class (columns), as scikit-learn's `confusion_matrix`.
     public var confusion: [[Int]]
+    /// 95% bootstrap intervals, with `--ci N`: percentiles of N resamples drawn with replacement.
     public var accuracyInterval: Bootstrap.Interval?
     public var macroAUCInterval: Bootstrap.Interval?
+    /// N of those resamples; nil without intervals.
     public var bootstrapResamples: Int?
     /// Things the reader must know, such as outputs that were not probabilities.
     public var notes: [String] = []
@@ -37,6 +44,7 @@ public struct EvaluationReport {
     }
 }
 
+/// A model's predictions on a labelled set and the metrics of `mlp-eval` over them.
 public enum Evaluation {
     /// Predicts `data` with `model` in batches and computes every metric of the report.
     /// A model whose last activation is not softmax is evaluated on the softmax of its outputs.

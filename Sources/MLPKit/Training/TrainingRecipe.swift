@@ -4,6 +4,7 @@ import Foundation
 /// callbacks Keras users add, as one value. `mlp-train` fills it from its command line;
 /// `mlp-tune` builds one per trial and runs it in-process.
 public struct TrainingRecipe: Sendable {
+    /// Where the model comes from.
     public enum Architecture: Sendable, Equatable {
         /// Hidden Dense layers (each followed by BatchNormalization and Dropout when asked),
         /// then Dense(classes, softmax).

@@ -2,17 +2,21 @@ import Foundation
 
 /// One trial of a search, as its `trial.json` records it.
 public struct TrialRecord: Sendable {
+    /// Where the trial stands: a worker holds it (`running`), or it ended with a score or a reason.
     public enum Status: String, Sendable {
         case running, completed, failed
     }
 
     /// A worker's attempt at the trial.
     public struct Run: Sendable, Equatable {
+        /// "host:pid:random", as `TrialStore.worker`.
         public var worker: String
         public var started: Date
+        /// nil while running, and for a run whose worker died.
         public var finished: Date?
     }
 
+    /// The trial's number, from 0 in the order trials were decided (its folder's name).
     public var number: Int
     public var hyperparameters: Hyperparameters
     public var status: Status
@@ -25,6 +29,7 @@ public struct TrialRecord: Sendable {
     /// ended).
     public var epochs: Int
     public var initialEpoch: Int
+    /// Wall time of the run that completed it (or failed), in seconds.
     public var seconds: Double = 0
     /// Why it failed.
     public var reason: String?
@@ -33,6 +38,7 @@ public struct TrialRecord: Sendable {
     public var pastTrial: Int?
     /// Seeds the trial's initial weights, dropout and shuffle.
     public var seed: UInt64
+    /// Every worker's attempt, in order: more than one only when a worker died in it.
     public var runs: [Run] = []
 
     var json: [String: Any] {
@@ -119,12 +125,18 @@ public struct TrialRecord: Sendable {
 /// - `lock`: held (created with O_EXCL, removed after) while a worker reads the records and
 ///   decides; a lock older than the timeout is broken, as its holder has died.
 public final class TrialStore: @unchecked Sendable {
+    /// The search's folder, as given.
     public let folder: String
     /// Seconds after which a claim or the lock that was not refreshed has expired.
     public let timeout: TimeInterval
     /// "host:pid:random", this worker's name in claims and runs.
     public let worker: String
 
+    /// Opens `folder` for a search, creating it (and its marker) when new; refuses a file, or a
+    /// folder holding files that are not a search's.
+    ///
+    /// - Parameters:
+    ///   - timeout: seconds after which a claim or the lock that was not refreshed has expired.
     public init(folder: String, timeout: TimeInterval = 60) throws {
         self.folder = folder
         self.timeout = timeout
@@ -192,7 +204,9 @@ public final class TrialStore: @unchecked Sendable {
         }
     }
 
+    /// The folder of trial `number`: its record, claim, model and history.
     public func trialFolder(_ number: Int) -> String { folder + "/trials/" + String(format: "%04d", number) }
+    /// `search.json`: the settings the search began with, which every later worker must share.
     public var settingsPath: String { folder + "/search.json" }
 
     // MARK: The lock
@@ -256,6 +270,7 @@ public final class TrialStore: @unchecked Sendable {
         return records.sorted { $0.number < $1.number }
     }
 
+    /// Replaces the trial's `trial.json` atomically.
     public func write(_ record: TrialRecord) throws {
         let folder = trialFolder(record.number)
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -274,6 +289,7 @@ public final class TrialStore: @unchecked Sendable {
         try AtomicFile.write(Data(worker.utf8), to: trialFolder(number) + "/claim")
     }
 
+    /// Gives up this worker's claim on trial `number` (its record says how the trial ended).
     public func release(_ number: Int) {
         let path = trialFolder(number) + "/claim"
         if FileManager.default.contents(atPath: path).map({ String(decoding: $0, as: UTF8.self) }) == worker { unlink(path) }

@@ -2,9 +2,11 @@ import Foundation
 
 /// A hyperparameter search: what it searches, how, and what it judges trials by.
 public struct TuningSettings: Sendable {
+    /// How trials are chosen and how long each trains.
     public enum Algorithm: Sendable, Equatable {
         /// `trials` trials of values drawn at random, each trained `epochs` epochs.
         case random(trials: Int, epochs: Int)
+        /// KerasTuner's Hyperband brackets: many short trials, the best promoted to longer ones.
         case hyperband(Hyperband)
     }
 
@@ -12,6 +14,7 @@ public struct TuningSettings: Sendable {
     public var algorithm: Algorithm
     /// `val_accuracy`, `val_auc` or `val_loss`, measured on the validation split only.
     public var objective: Monitor
+    /// Seeds the trials' values (as KerasTuner's oracle with the same seed) and each trial's own seed.
     public var seed: UInt64
     /// The last fraction of the training set, before shuffling, that judges the trials.
     public var validationSplit: Double
@@ -47,7 +50,9 @@ public struct TuningSettings: Sendable {
 
 /// What the tuner tells its user as trials finish.
 public struct TrialReport: Sendable {
+    /// The trial that just ended.
     public var record: TrialRecord
+    /// The best completed trial of the search so far (this one included).
     public var best: TrialRecord?
 }
 
@@ -62,6 +67,7 @@ public final class Tuner {
     public var callbacks: [Callback] = []
     /// Where notes go; trial lines go to `report`.
     public var log: (String) -> Void = { print($0) }
+    /// Called after each trial this worker ends, with the search's best so far.
     public var report: (TrialReport) -> Void = { _ in }
     /// Seconds to sleep while other workers' trials decide what comes next.
     public var pollInterval: TimeInterval = 1
