@@ -48,19 +48,13 @@ public enum Trainer {
         let floatControl = flushDenormalsKeepingControl()
         defer { restoreFloatControl(floatControl) }
         model.compute = options.compute
-        let threads = options.compute.threads
         let batch = min(options.batchSize, train.count)
-        let x = FloatBuffer(count: batch * train.featureCount)
-        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
-        defer { labels.deallocate() }
-        model.reserve(rows: batch)
-        let parameters = model.trainableParameters
-        optimizer.build(for: parameters)
-        var order = Array(0..<train.count)
         let steps = (train.count + batch - 1) / batch
         let history = History()
         let context = TrainingContext(model: model, optimizer: optimizer, options: options, stepsPerEpoch: steps)
         let all = callbacks + [history]
+        let epochs = EpochSteps(model: model, optimizer: optimizer, train: train, batch: batch, context: context, callbacks: all)
+        var order = Array(0..<train.count)
         var logs = Logs()
 
         for callback in all { try callback.trainBegin(context) }
@@ -70,6 +64,50 @@ public enum Trainer {
             for callback in all { try callback.epochBegin(epoch, context) }
             let started = Date()
             shuffle(&order, seed: options.seed, epoch: epoch)
+            logs = try epochs.run(epoch: epoch, order: order, started: started)
+            if context.interruption != nil { break }
+            if let validation, validation.count > 0 {
+                let result = evaluate(model: model, data: validation, batchSize: batch, auc: options.validationAUC)
+                logs["val_accuracy"] = result.accuracy
+                if let auc = result.auc { logs["val_auc"] = auc }
+                logs["val_loss"] = result.loss
+            }
+            history.seconds.append(Date().timeIntervalSince(started))
+            for callback in all { try callback.epochEnd(epoch, logs: &logs, context) }
+            if context.stopTraining { break }
+        }
+        history.interruption = context.interruption
+        for callback in all { try callback.trainEnd(logs: logs, context) }
+        return history
+    }
+
+    /// One epoch's gradient steps over a shuffled order, with what every epoch shares: the
+    /// batch buffers (allocated once for the run), the trainable parameters and the callbacks.
+    final class EpochSteps {
+        let model: Sequential, optimizer: Optimizer, train: ImageDataset
+        let batch: Int, steps: Int, threads: Int
+        let context: TrainingContext, callbacks: [Callback]
+        let parameters: [Parameter]
+        let x: FloatBuffer
+        let labels: UnsafeMutablePointer<Int32>
+
+        init(model: Sequential, optimizer: Optimizer, train: ImageDataset, batch: Int, context: TrainingContext, callbacks: [Callback]) {
+            (self.model, self.optimizer, self.train, self.batch) = (model, optimizer, train, batch)
+            (self.context, self.callbacks) = (context, callbacks)
+            steps = context.stepsPerEpoch
+            threads = context.options.compute.threads
+            x = FloatBuffer(count: batch * train.featureCount)
+            labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+            model.reserve(rows: batch)
+            parameters = model.trainableParameters
+            optimizer.build(for: parameters)
+        }
+
+        deinit { labels.deallocate() }
+
+        /// Runs the epoch's steps (fewer when a callback stops training or interrupts it) and
+        /// returns its mean loss and accuracy over the samples seen, as Keras logs them.
+        func run(epoch: Int, order: [Int], started: Date) throws -> Logs {
             var lossSum = 0.0, correct = 0, seen = 0
             for step in 0..<steps {
                 let range = (step * batch)..<min((step + 1) * batch, train.count)
@@ -87,24 +125,11 @@ public enum Trainer {
                 context.step = step + 1
                 let batchLogs = BatchLogs(loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
                                           seconds: Date().timeIntervalSince(started))
-                for callback in all { try callback.batchEnd(step, logs: batchLogs, context) }
-                if context.stopTraining { break }
+                for callback in callbacks { try callback.batchEnd(step, logs: batchLogs, context) }
+                if context.stopTraining || context.interruption != nil { break }
             }
-            if context.interruption != nil { break }
-            logs = Logs(["accuracy": Double(correct) / Double(seen), "loss": lossSum / Double(seen)])
-            if let validation, validation.count > 0 {
-                let result = evaluate(model: model, data: validation, batchSize: batch, auc: options.validationAUC)
-                logs["val_accuracy"] = result.accuracy
-                if let auc = result.auc { logs["val_auc"] = auc }
-                logs["val_loss"] = result.loss
-            }
-            history.seconds.append(Date().timeIntervalSince(started))
-            for callback in all { try callback.epochEnd(epoch, logs: &logs, context) }
-            if context.stopTraining { break }
+            return Logs(["accuracy": Double(correct) / Double(max(seen, 1)), "loss": lossSum / Double(max(seen, 1))])
         }
-        history.interruption = context.interruption
-        for callback in all { try callback.trainEnd(logs: logs, context) }
-        return history
     }
 
     /// Epoch `epoch`'s order of `order.count` samples: the identity, shuffled by a generator
