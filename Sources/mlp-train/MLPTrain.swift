@@ -37,8 +37,9 @@ struct MLPTrain: ParsableCommand {
         var recipe = try training.recipe()
         recipe.command = CommandLine.arguments.joined(separator: " ")
         let origin = try training.optimizerOrigin()
-        // Going on from a file: its label mode and (without --data) its data, unless told otherwise.
-        let recorded = try training.resume.map { RecordedRun(provenance: try ModelProbe.load($0).provenance) }
+        // Going on from a file (already probed by recipe()): its label mode and (without --data)
+        // its data, unless told otherwise.
+        let recorded = try training.resume.map { RecordedRun(provenance: try KerasH5.load(path: $0).provenance) }
         let pair = try data.load(recorded: recorded, model: training.resume)
         print(pair.train.balanceReport(title: "train"))
         print(pair.test.balanceReport(title: "test"))
