@@ -10,7 +10,9 @@ each for the reason printed: the set-up lines (Scripts/, swift build) and mlp-be
 50,000 images, with Keras beside it). Fails on the first command that exits non-zero or writes
 a file the README names under another format than its extension says.
 
-    python Fixtures/readme_check.py BIN_FOLDER
+    python Fixtures/readme_check.py BIN_FOLDER [--keep FOLDER]
+
+--keep copies the charts the examples drew (SVG) into FOLDER, to be looked at.
 """
 import os, re, shutil, subprocess, sys, tempfile
 
@@ -38,6 +40,7 @@ def space_json(readme):
 
 def main():
     binaries = os.path.abspath(sys.argv[1])
+    keep = sys.argv[sys.argv.index("--keep") + 1] if "--keep" in sys.argv else None
     with open(os.path.join(ROOT, "README.md")) as f:
         readme = f.read()
     examples = commands(readme)
@@ -79,6 +82,13 @@ def main():
                 with open(full, "rb") as f:
                     if not f.read(4096).lstrip().startswith(magic):
                         failures.append(f"{path} is not what its extension says")
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for root, _, names in os.walk(work):
+                for name in names:
+                    if name.endswith(".svg"):
+                        relative = os.path.relpath(os.path.join(root, name), work).replace(os.sep, "-")
+                        shutil.copy(os.path.join(root, name), os.path.join(keep, relative))
         for command in skipped:
             print(f"skip {command} (the benchmark: minutes on 50,000 images, with Keras beside it)")
         print(f"README examples: {ran} ran, {len(failures)} failed, {len(skipped)} skipped")

@@ -172,7 +172,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.history = history
         recipe.plot = plot
         try recipe.check()
-        for path in [checkpoint].compactMap({ $0 }) { try OutputName.check(path, flag: "checkpoint", formats: OutputName.model) }
+        if let checkpoint { try OutputName.check(checkpoint, flag: "checkpoint", formats: OutputName.model) }
         if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
         if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }
         return recipe

@@ -39,18 +39,27 @@ public struct RecordedRun: Sendable {
 
     /// Whether `data` differs from the data the run recorded: by the holdout split's content
     /// where both are known, else by the dataset's name (its file layout aside).
-    public func differs(from data: DatasetPair) -> Bool {
+    public func differs(from data: DatasetPair) -> Bool { differs(from: data, holdoutDigest: holdoutDigest(of: data)) }
+
+    /// `data`'s holdout digest when there is a recorded one to compare it with (hashing the
+    /// split takes tens of milliseconds: done once per comparison).
+    private func holdoutDigest(of data: DatasetPair) -> String? {
+        holdoutSHA256 != nil && data.test.count > 0 ? data.test.contentDigest : nil
+    }
+
+    private func differs(from data: DatasetPair, holdoutDigest: String?) -> Bool {
         guard let datasetName else { return false }
-        if let holdoutSHA256, data.test.count > 0 { return holdoutSHA256 != data.test.contentDigest }
+        if let holdoutSHA256, let holdoutDigest { return holdoutSHA256 != holdoutDigest }
         return Self.baseName(datasetName) != Self.baseName(data.name)
     }
 
     /// One line saying that `data` is not the data the model at `path` was trained on, naming
     /// both with their SHA-256; nil when it is the same or the file records none.
     public func dataNote(path: String, data: DatasetPair) -> String? {
-        guard differs(from: data), let datasetName else { return nil }
+        let digest = holdoutDigest(of: data)
+        guard differs(from: data, holdoutDigest: digest), let datasetName else { return nil }
         let recorded = holdoutSHA256.map { "holdout sha256 \($0.prefix(16))…" } ?? datasetSHA256.map { "sha256 \($0.prefix(16))…" } ?? ""
-        let given = holdoutSHA256 != nil ? "holdout sha256 \(data.test.contentDigest.prefix(16))…" : "sha256 \(data.checksum.prefix(16))…"
+        let given = digest.map { "holdout sha256 \($0.prefix(16))…" } ?? "sha256 \(data.checksum.prefix(16))…"
         return "note: \(path) was trained on \(datasetName) (\(recorded)); this is \(data.name) (\(given))"
     }
 
