@@ -19,6 +19,7 @@ let package = Package(
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
+        .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         // The training loop's element-wise passes, with AVX2 where the CPU has it; a stdio helper.
         .target(name: "CKernels"),
         // Matrix products through oneDNN (Debian's libdnnl-dev), each shape's primitive made once.
@@ -26,7 +27,7 @@ let package = Package(
         .target(
             name: "MLPKit",
             dependencies: [
-                "CBLAS", "CEngine", "CHDF5", "CCrypto", "CISAL", "CKernels",
+                "CBLAS", "CEngine", "CHDF5", "CCrypto", "CISAL", "CKernels", "CZip",
             ]
         ),
         // What the executables share about command lines; the core library stays free of it.

@@ -12,10 +12,10 @@ import MLPKit
 public enum ModelProbe {
     static let argument = "__mlp-probe-model"
 
-    /// Reads `path` as `KerasH5.load` does, first in a child process with a time limit.
+    /// Reads `path` as `ModelFile.load` does, first in a child process with a time limit.
     public static func load(_ path: String) throws -> SavedModel {
         try probe(path)
-        return try KerasH5.load(path: path)
+        return try ModelFile.load(path: path)
     }
 
     /// Checks that a child process reads `path` without crashing or hanging; rethrows its error.
@@ -76,7 +76,7 @@ public enum ModelProbe {
     /// The child's side: reads the model and reports.
     static func runChild(_ path: String) -> Never {
         do {
-            _ = try KerasH5.load(path: path)
+            _ = try ModelFile.load(path: path)
             exit(0)
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))

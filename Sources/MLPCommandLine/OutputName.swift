@@ -4,8 +4,8 @@ import MLPKit
 /// The formats an output's name may ask for: its extension decides the format, and a name
 /// whose format is not written here is refused before any work starts.
 public enum OutputName {
-    /// Keras's HDF5 model file.
-    public static let model = [".h5", ".hdf5"]
+    /// Keras's HDF5 model file, or Keras 3's native `.keras` zip.
+    public static let model = [".h5", ".hdf5", ".keras"]
     /// Keras CSVLogger's format, or JSON.
     public static let history = [".csv", ".json"]
     public static let chart = [".svg"]
@@ -23,8 +23,6 @@ public enum OutputName {
         let ext = URL(fileURLWithPath: path).pathExtension
         let problem: String
         switch ext.lowercased() {
-        case "keras" where formats == model:
-            problem = "\(path): Keras's .keras format is not written yet; name the file \(written) (Keras's HDF5 layout, which Keras 3 loads)"
         case "":
             problem = "\(path) has no extension; name the file \(written)"
         default:

@@ -58,7 +58,7 @@ struct MLPInspect: ParsableCommand {
         print(ModelSummary.table(network))
         print("")
         field("file", model)
-        field("written by", "Keras \(saved.kerasVersion ?? "?") (backend \(saved.backend ?? "?"))"
+        field("written by", "Keras \(saved.kerasVersion ?? "?")" + (saved.backend.map { " (backend \($0))" } ?? "")
               + (saved.provenance["version"].map { ", mlp \($0)" } ?? ""))
         field("input shape", ModelSummary.shapeText(network.inputShape))
         field("dtype policy", policies(network).map { "\($0.policy.rawValue) (\($0.layers.joined(separator: ", ")))" }

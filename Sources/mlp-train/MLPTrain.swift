@@ -39,7 +39,7 @@ struct MLPTrain: ParsableCommand {
         let origin = try training.optimizerOrigin()
         // Going on from a file (already probed by recipe()): its label mode and (without --data)
         // its data, unless told otherwise.
-        let recorded = try training.resume.map { RecordedRun(provenance: try KerasH5.load(path: $0).provenance) }
+        let recorded = try training.resume.map { RecordedRun(provenance: try ModelFile.load(path: $0).provenance) }
         let pair = try data.load(recorded: recorded, model: training.resume)
         print(pair.train.balanceReport(title: "train"))
         print(pair.test.balanceReport(title: "test"))

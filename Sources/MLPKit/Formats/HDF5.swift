@@ -144,6 +144,30 @@ public final class H5Group {
         return H5Group(handle: H5Handle(fid, close: H5Fclose), path: path, objectPath: "/", valueLimit: valueLimit(fileBytes: bytes))
     }
 
+    /// Whether libhdf5 takes the file at `path` for HDF5 (its signature may follow a user block).
+    public static func isHDF5(path: String) -> Bool {
+        let answer = H5Fis_hdf5(path) > 0
+        H5Eclear2(h5e_default())
+        return answer
+    }
+
+    /// Opens a file held in memory (an `.h5` inside a zip), read-only; errors name `displayPath`.
+    public static func open(image: Data, displayPath: String) throws -> H5Group {
+        guard image.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+            throw MLPError.format(path: displayPath, problem: "not an HDF5 file")
+        }
+        let fapl = fileAccess()
+        defer { H5Pclose(fapl) }
+        H5Pset_fapl_core(fapl, 1 << 20, false)
+        let copied = image.withUnsafeBytes { H5Pset_file_image(fapl, UnsafeMutableRawPointer(mutating: $0.baseAddress), image.count) }
+        guard copied >= 0 else { throw MLPError.format(path: displayPath, problem: "cannot take the HDF5 image (\(HDF5.lastError()))") }
+        let name = "image-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        let fid = H5Fopen(name, h5f_acc_rdonly(), fapl)
+        guard fid >= 0 else { throw MLPError.format(path: displayPath, problem: "cannot open HDF5 file (\(HDF5.lastError()))") }
+        return H5Group(handle: H5Handle(fid, close: H5Fclose), path: displayPath, objectPath: "/",
+                       valueLimit: valueLimit(fileBytes: image.count))
+    }
+
     // MARK: Groups
 
     public func contains(_ name: String) -> Bool {
@@ -161,6 +185,20 @@ public final class H5Group {
         let gid = H5Gopen2(id, name, h5_p_default())
         guard gid >= 0 else { throw fail("cannot open group \(child(name))") }
         return H5Group(handle: H5Handle(gid, close: H5Gclose), path: path, objectPath: child(name), parent: self)
+    }
+
+    /// The names of the links (groups and datasets) directly in this group, in HDF5's name order.
+    public func memberNames() throws -> [String] {
+        var names: [String] = []
+        var index: hsize_t = 0
+        let status = withUnsafeMutablePointer(to: &names) { pointer in
+            H5Literate(id, H5_INDEX_NAME, H5_ITER_INC, &index, { _, name, _, context in
+                context!.assumingMemoryBound(to: [String].self).pointee.append(String(cString: name!))
+                return 0
+            }, pointer)
+        }
+        guard status >= 0 else { throw fail("cannot list \(objectPath)") }
+        return names
     }
 
     /// Creates a group, and any missing parents when `name` contains slashes.

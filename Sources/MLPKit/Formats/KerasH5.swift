@@ -1,30 +1,5 @@
 import Foundation
 
-/// A model read from, or to be written to, a Keras `.h5` file, with what the file says about it.
-public struct SavedModel {
-    public var model: Sequential
-    /// The optimizer named by `training_config`, with its state when the file carries it.
-    public var optimizer: Optimizer?
-    public var kerasVersion: String?
-    public var backend: String?
-    /// `training_config` as JSON, when the model was compiled.
-    public var trainingConfig: [String: Any]?
-    /// Whether `optimizer_weights` was present and restored.
-    public var optimizerStateRestored = false
-    /// What this toolchain recorded about how the model was made (empty for Keras's files).
-    public var provenance: [String: String] = [:]
-    /// Things a user should know that did not stop the load, such as optimizer state skipped.
-    public var warnings: [String] = []
-
-    public init(model: Sequential, optimizer: Optimizer? = nil, provenance: [String: String] = [:]) {
-        self.model = model
-        self.optimizer = optimizer
-        self.provenance = provenance
-    }
-
-    public var loss: String? { trainingConfig?["loss"] as? String }
-}
-
 /// Keras's legacy HDF5 model format, as matched pairs: `save` / `load` for whole models and
 /// `saveWeights` / `loadWeights` for the `model_weights` group.
 public enum KerasH5 {

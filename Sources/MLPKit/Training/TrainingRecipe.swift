@@ -104,7 +104,7 @@ public struct TrainingOutcome {
 
     /// Saves the model with its optimizer, its state and the provenance, atomically.
     public func save(to path: String) throws {
-        try KerasH5.save(SavedModel(model: model, optimizer: optimizer, provenance: provenance), to: path)
+        try ModelFile.save(SavedModel(model: model, optimizer: optimizer, provenance: provenance), to: path)
     }
 }
 
@@ -183,7 +183,7 @@ extension TrainingRecipe {
                 var record = provenance
                 record["epochs_completed"] = String(epoch + 1)
                 record["checkpoint_of_epoch"] = String(epoch + 1)
-                try KerasH5.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
+                try ModelFile.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
             })
         }
         if let history { own.append(HistoryFile(path: history)) }
@@ -199,7 +199,7 @@ extension TrainingRecipe {
         var seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
         switch architecture {
         case .resume(let path):
-            saved = try KerasH5.load(path: path)
+            saved = try ModelFile.load(path: path)
             network = saved!.model
             if self.seed == nil, let recorded = RecordedRun(provenance: saved!.provenance).seed { seed = recorded }
             // A diverged run's file cannot be trained further: say so now, not as a NaN loss.

@@ -33,7 +33,7 @@ struct TuningOutputs {
                 throw MLPError.io(path: store.folder + "/best.h5", problem: "cannot copy \(model)")
             }
         }
-        let saved = try KerasH5.load(path: model)
+        let saved = try ModelFile.load(path: model)
         try AtomicFile.write(Data(Self.bestConfig(saved, best: best, settings: settings).utf8), to: store.folder + "/best.json")
     }
 
