@@ -52,7 +52,7 @@ public enum KerasNative {
     /// Keras's key for each layer of a Sequential model: its class in snake case, numbered from
     /// the second of a class on ("dense", "dense_1", "batch_normalization"), whatever the
     /// layers' own names.
-    static func layerKeys(_ model: Sequential) -> [String] {
+    public static func layerKeys(_ model: Sequential) -> [String] {
         var used: [String: Int] = [:]
         return model.layers.map { layer in
             let base = snakeCase(layer.kerasClassName)
@@ -110,17 +110,22 @@ public enum KerasNative {
 
     /// Reads a `.keras` file written by Keras 3, tf_keras or this toolchain; `data` is its bytes.
     public static func load(data: Data, path: String) throws -> SavedModel {
-        let members = try ZipArchive.members(of: data, path: path, wanted: [metadataName, configName, weightsName],
-                                             memberLimit: Int(Int32.max) * 4)
-        for name in [configName, weightsName] where members[name] == nil {
+        let archive = try ZipArchive.Reader(data: data, path: path)
+        for name in [configName, weightsName] where archive.entry(name) == nil {
             throw MLPError.format(path: path, problem: "the .keras archive has no \(name)")
         }
-        let config = try jsonObject(members[configName]!, member: configName, path: path)
-        let metadata = try members[metadataName].map { try jsonObject($0, member: metadataName, path: path) } ?? [:]
-        let weights = members[weightsName]!
-
+        let config = try jsonObject(try archive.read(configName, limit: jsonLimit), member: configName, path: path)
+        let metadata = try archive.entry(metadataName).map { _ in
+            try jsonObject(try archive.read(metadataName, limit: jsonLimit), member: metadataName, path: path)
+        } ?? [:]
+        // A config that describes more weights than the weights member claims to hold is refused
+        // before anything is allocated; then the member may hold the weights and up to three
+        // optimizer slots each, and HDF5's bookkeeping, no more.
+        let claimed = archive.entry(weightsName)!.size
         let model = try ModelConfig.model(from: config, source: "\(path) (\(configName))",
-                                          maximumParameters: min(H5Group.valueLimit(fileBytes: weights.count), ModelConfig.parameterLimit))
+                                          maximumParameters: min(claimed / 4 + 1, ModelConfig.parameterLimit))
+        let parameters = model.parameters.reduce(0) { $0 + $1.count }
+        let weights = try archive.read(weightsName, limit: 16 * parameters + (4 << 20))
         var saved = SavedModel(model: model)
         saved.kerasVersion = metadata["keras_version"] as? String
         saved.backend = nil
@@ -160,7 +165,7 @@ public enum KerasNative {
     }
 
     static func jsonObject(_ data: Data, member: String, path: String) throws -> [String: Any] {
-        guard data.count <= jsonLimit, let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw MLPError.format(path: path, problem: "\(member) in the .keras archive is not a JSON object")
         }
         return object

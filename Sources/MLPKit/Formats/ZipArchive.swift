@@ -9,36 +9,67 @@ public enum ZipArchive {
     /// claims more than this is a zip bomb, refused before anything is inflated.
     static let expansionLimit = 1100
 
-    /// The members of the zip archive held in `data`, by name, with their bytes.
-    ///
-    /// Refused in one line naming `path`: an archive libzip finds inconsistent or truncated,
-    /// a CRC that does not match, a member whose name is absolute or climbs out with `..`, a
-    /// name given twice, a member that claims more than `expansionLimit` times its compressed
-    /// size or more than `memberLimit` bytes, a compression method other than stored or
-    /// deflated.
-    ///
-    /// - Parameters:
-    ///   - path: the file the bytes came from, for errors.
-    ///   - wanted: the members to read; the others are checked by name only.
-    ///   - memberLimit: the most bytes a wanted member may hold.
-    public static func members(of data: Data, path: String, wanted: Set<String>, memberLimit: Int) throws -> [String: Data] {
-        func fail(_ problem: String) -> MLPError { .format(path: path, problem: problem) }
-        return try data.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) -> [String: Data] in
+    /// A member as the archive's central directory describes it.
+    public struct Entry: Sendable {
+        public let name: String
+        /// Its size once inflated, as its header claims.
+        public let size: Int
+        public let compressedSize: Int
+        let index: zip_uint64_t
+    }
+
+    /// An archive held in memory, opened and checked: libzip finds it consistent, no member's
+    /// name is absolute or climbs out with `..`, none is given twice, every member is stored or
+    /// deflated and claims at most `expansionLimit` times its compressed size. Members are
+    /// read one at a time, each up to a limit the caller sets, so a zip bomb costs nothing.
+    public final class Reader {
+        public let path: String
+        public let entries: [Entry]
+        private let bytes: UnsafeMutableRawBufferPointer
+        private let archive: OpaquePointer
+
+        /// - Parameters:
+        ///   - path: the file the bytes came from, for errors.
+        public init(data: Data, path: String) throws {
+            func fail(_ problem: String) -> MLPError { .format(path: path, problem: problem) }
+            self.path = path
+            // libzip reads from this copy for as long as the archive is open.
+            bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: max(data.count, 1), alignment: 16)
+            data.copyBytes(to: bytes.bindMemory(to: UInt8.self), count: data.count)
             var error = zip_error_t()
             zip_error_init(&error)
             defer { zip_error_fini(&error) }
-            guard let source = zip_source_buffer_create(bytes.baseAddress, zip_uint64_t(bytes.count), 0, &error) else {
+            guard let source = zip_source_buffer_create(bytes.baseAddress, zip_uint64_t(data.count), 0, &error) else {
+                bytes.deallocate()
                 throw fail("cannot read the zip archive (\(String(cString: zip_error_strerror(&error))))")
             }
             guard let archive = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error) else {
                 zip_source_free(source)
-                throw fail("not a readable zip archive (\(String(cString: zip_error_strerror(&error))))")
+                bytes.deallocate()
+                // libzip refuses a name given twice as the file that "already exists".
+                throw fail(zip_error_code_zip(&error) == ZIP_ER_EXISTS ? "a zip member's name appears twice"
+                    : "not a readable zip archive (\(String(cString: zip_error_strerror(&error))))")
             }
-            defer { zip_discard(archive) }
+            self.archive = archive
+            do {
+                entries = try Self.checkedEntries(archive, fail: fail)
+            } catch {
+                zip_discard(archive)
+                bytes.deallocate()
+                throw error
+            }
+        }
+
+        deinit {
+            zip_discard(archive)
+            bytes.deallocate()
+        }
+
+        private static func checkedEntries(_ archive: OpaquePointer, fail: (String) -> MLPError) throws -> [Entry] {
             let count = zip_get_num_entries(archive, 0)
             guard count >= 0 else { throw fail("cannot list the zip archive's members") }
             var seen = Set<String>()
-            var found: [String: Data] = [:]
+            var entries: [Entry] = []
             for index in 0..<zip_uint64_t(count) {
                 var stat = zip_stat_t()
                 zip_stat_init(&stat)
@@ -50,20 +81,27 @@ public enum ZipArchive {
                     throw fail("zip member '\(name)' has a path outside the archive")
                 }
                 guard seen.insert(name).inserted else { throw fail("zip member '\(name)' appears twice") }
-                guard wanted.contains(name) else { continue }
-                let size = stat.size, compressed = stat.comp_size
                 guard stat.comp_method == zip_uint16_t(ZIP_CM_STORE) || stat.comp_method == zip_uint16_t(ZIP_CM_DEFLATE) else {
                     throw fail("zip member '\(name)' uses compression method \(stat.comp_method) (only stored and deflated are read)")
                 }
-                guard size <= UInt64(memberLimit) else {
-                    throw fail("zip member '\(name)' claims \(size) bytes, more than the \(memberLimit) allowed")
+                guard stat.size <= stat.comp_size &* UInt64(expansionLimit) &+ 4096, stat.size < UInt64(Int.max / 2) else {
+                    throw fail("zip member '\(name)' claims \(stat.size) bytes from \(stat.comp_size) compressed: a zip bomb")
                 }
-                guard size <= compressed &* UInt64(expansionLimit) &+ 4096 else {
-                    throw fail("zip member '\(name)' claims \(size) bytes from \(compressed) compressed: a zip bomb")
-                }
-                found[name] = try read(archive, index: index, size: Int(size), name: name, fail: fail)
+                entries.append(Entry(name: name, size: Int(stat.size), compressedSize: Int(stat.comp_size), index: index))
             }
-            return found
+            return entries
+        }
+
+        public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+
+        /// The bytes of member `name`, which must claim at most `limit` bytes; its CRC is checked.
+        public func read(_ name: String, limit: Int) throws -> Data {
+            func fail(_ problem: String) -> MLPError { .format(path: path, problem: problem) }
+            guard let entry = entry(name) else { throw fail("the archive has no \(name)") }
+            guard entry.size <= limit else {
+                throw fail("zip member '\(name)' claims \(entry.size) bytes, more than the \(limit) it can hold here")
+            }
+            return try ZipArchive.read(archive, index: entry.index, size: entry.size, name: name, fail: fail)
         }
     }
 
