@@ -44,10 +44,10 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Flag(help: "Put BatchNormalization after each hidden Dense.")
     public var batchNorm = false
 
-    @Option(help: "Architecture as a Keras model-config JSON file (e.g. Models/overfit.json), instead of --layers.")
+    @Option(help: "Architecture (and optimizer) as a Keras model-config JSON file (e.g. Models/overfit.json), or taken from a saved .keras or .h5 model, whose weights are not used; instead of --layers.")
     public var model: String?
 
-    @Option(help: "Go on training a saved model (.h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.")
+    @Option(help: "Go on training a saved model (.keras or .h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.")
     public var resume: String?
 
     @Option(parsing: .unconditional, help: "Fraction of the training set held out for validation: the LAST fraction, before shuffling, as Keras does (0 to <1).")
@@ -68,7 +68,7 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(parsing: .unconditional, help: "The least change of --monitor that counts as an improvement (0 or more).")
     public var minDelta: Double = 0
 
-    @Option(help: ArgumentHelp("Save the best model so far here (.h5) after each epoch that improves --monitor (Keras's ModelCheckpoint(save_best_only=True)).", valueName: "file"))
+    @Option(help: ArgumentHelp("Save the best model so far here (.keras or .h5) after each epoch that improves --monitor (Keras's ModelCheckpoint(save_best_only=True)).", valueName: "file"))
     public var checkpoint: String?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Multiply the learning rate by --reduce-lr-factor when --monitor has not improved for PATIENCE epochs (Keras's ReduceLROnPlateau).", valueName: "patience"))

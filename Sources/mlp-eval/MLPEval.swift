@@ -19,10 +19,10 @@ struct MLPEval: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Argument(help: "The model file (.h5).")
+    @Argument(help: "The model file (.keras or .h5, this toolchain's or Keras's).")
     var model: String?
 
-    @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two models on the same holdout set, with paired bootstrap intervals of their differences.", valueName: "a.h5 b.h5"))
+    @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two models on the same holdout set, with paired bootstrap intervals of their differences.", valueName: "a.keras b.h5"))
     var compare: [String] = []
 
     @Option(help: ArgumentHelp("With --compare: write the sample indices each resample drew as a NumPy int32 array (resamples × samples), to check the intervals elsewhere.", valueName: "file"))

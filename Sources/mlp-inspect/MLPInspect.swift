@@ -11,7 +11,7 @@ struct MLPInspect: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Argument(help: "The model file (.h5), written by this toolchain or by Keras.")
+    @Argument(help: "The model file (.keras or .h5), written by this toolchain or by Keras.")
     var model: String
 
     @Flag(help: "Add per-weight statistics: shape, min, max, mean, standard deviation, NaN and infinite counts.")

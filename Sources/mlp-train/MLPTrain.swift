@@ -7,7 +7,7 @@ import MLPKit
 struct MLPTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp-train",
-        abstract: "Train an MLP classifier on CIFAR-100 and save it as a Keras .h5 model.",
+        abstract: "Train an MLP classifier on CIFAR-100 and save it as a Keras model (.keras or .h5).",
         discussion: """
             With no options but -o, trains the notebook's baseline: Dense(128, relu) → Dense(100, softmax), \
             RMSprop (learning rate 0.001), categorical cross-entropy, batch 128, 5 epochs, on pixels scaled to [0, 1].
@@ -21,7 +21,7 @@ struct MLPTrain: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Option(name: .shortAndLong, help: "Where to save the trained model (.h5 or .hdf5, Keras's HDF5 layout).")
+    @Option(name: .shortAndLong, help: "Where to save the trained model: .keras (Keras 3's native zip) or .h5 (Keras's HDF5 layout), by its name.")
     var output: String
 
     @OptionGroup var data: DataOptions

@@ -126,6 +126,27 @@ public enum KerasH5 {
         }
     }
 
+    /// The file's `model_config`, with its `training_config`'s optimizer and loss as a
+    /// `compile_config` (the shape of a `.keras` file's `config.json`); weights are not read.
+    public static func configObject(path: String) throws -> [String: Any] {
+        try HDF5.locked {
+            let root = try H5Group.open(path: path)
+            guard root.hasAttribute("model_config") || root.hasAttribute("model_config0") else {
+                throw MLPError.format(path: path, problem: "no model_config attribute: this file holds weights only, not a Keras model")
+            }
+            guard var config = try? JSONSerialization.jsonObject(with: Data(try root.string("model_config").utf8)) as? [String: Any] else {
+                throw MLPError.format(path: path, problem: "model_config is not a JSON object")
+            }
+            if root.hasAttribute("training_config") || root.hasAttribute("training_config0"),
+               let text = try? root.string("training_config"),
+               let training = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+            {
+                config["compile_config"] = ["optimizer": training["optimizer_config"] ?? NSNull(), "loss": training["loss"] ?? NSNull()]
+            }
+            return config
+        }
+    }
+
     /// Loads weights by position, as Keras does: the layers of the file that hold weights, in
     /// `layer_names` order, against the model's layers that hold weights; then each layer's
     /// weights in `weight_names` order. Counts and shapes must agree.

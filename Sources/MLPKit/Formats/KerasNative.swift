@@ -164,6 +164,13 @@ public enum KerasNative {
         return saved
     }
 
+    /// `config.json` of the `.keras` file whose bytes are `data`: the model's config with its
+    /// `compile_config`, as a model config file gives them.
+    public static func configObject(data: Data, path: String) throws -> [String: Any] {
+        let archive = try ZipArchive.Reader(data: data, path: path)
+        return try jsonObject(try archive.read(configName, limit: jsonLimit), member: configName, path: path)
+    }
+
     static func jsonObject(_ data: Data, member: String, path: String) throws -> [String: Any] {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw MLPError.format(path: path, problem: "\(member) in the .keras archive is not a JSON object")

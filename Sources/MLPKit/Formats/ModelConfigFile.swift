@@ -2,16 +2,13 @@ import Foundation
 
 extension ModelConfig {
     /// The JSON object of a model config file (Keras's `model.to_json()`, or a `config.json`
-    /// with its `compile_config`), refusing the files given by mistake in words that say what
-    /// they are: a saved model, a zip, a search space.
+    /// with its `compile_config`), or the config inside a saved model (`.keras` or `.h5`, whose
+    /// weights are not read), refusing the files given by mistake in words that say what they
+    /// are: a search space, something that is not JSON.
     public static func object(atPath path: String) throws -> [String: Any] {
         guard let data = FileManager.default.contents(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
-        if data.starts(with: [0x89, 0x48, 0x44, 0x46]) {
-            throw MLPError.format(path: path, problem: "is a saved model (HDF5), not a model config: to go on training it, use --resume \(path)")
-        }
-        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
-            throw MLPError.format(path: path, problem: "is a zip archive (a .keras model?), not a model config JSON file")
-        }
+        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try KerasNative.configObject(data: data, path: path) }
+        if data.starts(with: [0x89, 0x48, 0x44, 0x46]) { return try KerasH5.configObject(path: path) }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw MLPError.format(path: path, problem: "model config is not a JSON object")
         }
