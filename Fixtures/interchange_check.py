@@ -1,0 +1,137 @@
+"""Interchange check against real Keras 3, tf_keras, onnx and ONNX Runtime, run by Scripts/test.sh.
+
+`.keras`, both ways:
+- models mlp-train writes as `.keras` (BatchNormalization, Dropout, L2 and Adam; a cosine
+  schedule; SGD) load in Keras 3 compiled, predict what mlp-eval predicted (within 1e-5), and
+  `fit` goes on from the saved step count;
+- `.keras` files Keras 3 and tf_keras write, stored and re-packed deflated, evaluate here within
+  1e-5 of Keras's own predictions, and `mlp-train --resume` trains on from them.
+ONNX (`mlp-export`):
+- files exported from our models and from Keras-written ones (`.h5` and `.keras`) pass
+  `onnx.checker.check_model(full_check=True)` and run in ONNX Runtime within 1e-5 of our
+  predictions; with `--raw-input`, on the raw uint8 images `cifar100.load_data()` gives;
+- `mlp-inspect` reads an exported file's inputs, outputs and parameter count as onnx does.
+Prints one line per check and closes with "N passed, M failed".
+
+    python Fixtures/interchange_check.py BIN_DIR
+"""
+import io, json, os, subprocess, sys, tempfile, zipfile
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
+BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
+OURS = {
+    "bn_dropout_l2_adam": ["--epochs", "2", "--optimizer", "adam", "--layers", "64:relu,32:gelu", "--l2", "0.01",
+                           "--batch-norm", "--dropout", "0.2"],
+    "cosine_adam": ["--epochs", "2", "--optimizer", "adam", "--layers", "48:tanh", "--lr-schedule", "cosine"],
+    "sgd_activations": ["--epochs", "2", "--optimizer", "sgd", "--layers", "40:elu,32:selu,24:swish,16:sigmoid"],
+}
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(bool(ok))
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def run(tool, *args):
+    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def split(name="test"):
+    """A split of the fixture set: raw uint8 images [N, 32, 32, 3] as cifar100.load_data() gives, and labels."""
+    import tarfile, pickle
+    with tarfile.open(ARCHIVE) as tar:
+        data = pickle.load(tar.extractfile(f"cifar-100-python/{name}"), encoding="bytes")
+    return data[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), np.array(data[b"fine_labels"])
+
+
+def prepared(raw):
+    return raw.reshape(len(raw), -1).astype("float32") / 255
+
+
+def ours_predictions(model, tmp):
+    npy = os.path.join(tmp, os.path.basename(model) + ".npy")
+    run("mlp-eval", model, "--data", ARCHIVE, "--json", "--predictions", npy)
+    return np.load(npy)
+
+
+def keras_files(tmp, x, y):
+    """Ours → Keras 3: load compiled, predict the same, fit on from the saved step count."""
+    import keras
+    for name, options in OURS.items():
+        path = os.path.join(tmp, name + ".keras")
+        run("mlp-train", "--data", ARCHIVE, "-o", path, "--seed", "5", *options)
+        ours = ours_predictions(path, tmp)
+        summary = json.loads(run("mlp-inspect", path, "--json"))
+        try:
+            loaded = keras.models.load_model(path)
+        except Exception as error:
+            check(f"{name}.keras: keras3 loads it", False, repr(error)[:300])
+            continue
+        check(f"{name}.keras: keras3 loads it compiled", loaded.optimizer is not None and loaded.compiled)
+        diff = float(np.abs(loaded.predict(x, verbose=0) - ours).max())
+        check(f"{name}.keras: keras3 predicts the same", diff <= 1e-5, f"largest difference {diff:.2e}")
+        steps = int(np.asarray(loaded.optimizer.iterations))
+        check(f"{name}.keras: keras3's optimizer is at our step count", steps == summary["optimizer_iterations"] and steps > 0,
+              f"{steps} vs {summary['optimizer_iterations']}")
+        loaded.fit(x[:64], keras.utils.to_categorical(y[:64], 100), batch_size=32, epochs=1, verbose=0)
+        after = int(np.asarray(loaded.optimizer.iterations))
+        check(f"{name}.keras: keras3's fit goes on from it", after == steps + 2, f"{steps} → {after}")
+
+
+def keras_written(tmp, x, y):
+    """Keras 3's and tf_keras's `.keras` files, stored and deflated: evaluated and resumed here."""
+    import keras, tf_keras
+    xtrain_raw, ytrain = split("train")
+    xtrain = prepared(xtrain_raw)
+    made = []
+    for label, library in (("keras3", keras), ("tf_keras", tf_keras)):
+        library.utils.set_random_seed(4)
+        L = library.layers
+        model = library.Sequential([library.Input((3072,)), L.Dense(48, activation="relu",
+                                    kernel_regularizer=library.regularizers.L2(1e-3)), L.BatchNormalization(),
+                                    L.Dropout(0.2), L.Dense(100, activation="softmax")])
+        model.compile(optimizer=library.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+        model.fit(xtrain, library.utils.to_categorical(ytrain, 100), epochs=2, batch_size=32, verbose=0)
+        theirs = model.predict(x, verbose=0)
+        stored = os.path.join(tmp, f"{label}_saved.keras")
+        model.save(stored)
+        deflated = os.path.join(tmp, f"{label}_deflated.keras")
+        with zipfile.ZipFile(stored) as old, zipfile.ZipFile(deflated, "w", compression=zipfile.ZIP_DEFLATED) as new:
+            for info in old.infolist():
+                new.writestr(info.filename, old.read(info.filename))
+        for path in (stored, deflated):
+            kind = os.path.basename(path)
+            diff = float(np.abs(ours_predictions(path, tmp) - theirs).max())
+            check(f"{kind}: mlp-eval predicts what {label} predicted", diff <= 1e-5, f"largest difference {diff:.2e}")
+            resumed = os.path.join(tmp, f"resumed_{kind}")
+            run("mlp-train", "--data", ARCHIVE, "--resume", path, "--epochs", "1", "-o", resumed, "--seed", "2")
+            before = json.loads(run("mlp-inspect", path, "--json"))["optimizer_iterations"]
+            after = json.loads(run("mlp-inspect", resumed, "--json"))["optimizer_iterations"]
+            # 300 fixture images, 128 a batch: 3 steps an epoch.
+            check(f"{kind}: mlp-train --resume trains on from {label}'s optimizer state", before > 0 and after == before + 3,
+                  f"{before} → {after} iterations")
+        made.append((label, stored, theirs))
+    return made
+
+
+def main():
+    raw, y = split()
+    x = prepared(raw)
+    with tempfile.TemporaryDirectory() as tmp:
+        keras_files(tmp, x, y)
+        keras_written(tmp, x, y)
+    failed = results.count(False)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
