@@ -122,12 +122,62 @@ def keras_written(tmp, x, y):
     return made
 
 
+def onnx_export(tmp, raw, x, sources):
+    """mlp-export: onnx's full check, ONNX Runtime's predictions against ours, --raw-input on raw
+    uint8 images, and mlp-inspect's reading of the file against onnx's."""
+    import onnx, onnxruntime
+    for label, path in sources:
+        ours = ours_predictions(path, tmp)
+        for raw_input in (False, True):
+            exported = os.path.join(tmp, f"{label}{'_raw' if raw_input else ''}.onnx")
+            run("mlp-export", path, "-o", exported, *(["--raw-input"] if raw_input else []))
+            name = os.path.basename(exported)
+            try:
+                model = onnx.load(exported)
+                onnx.checker.check_model(model, full_check=True)
+                check(f"{name}: onnx.checker (full check) passes", True)
+            except Exception as error:
+                check(f"{name}: onnx.checker (full check) passes", False, repr(error)[:300])
+                continue
+            session = onnxruntime.InferenceSession(exported, providers=["CPUExecutionProvider"])
+            feed = raw if raw_input else x
+            theirs = session.run(None, {session.get_inputs()[0].name: feed})[0]
+            diff = float(np.abs(theirs - ours).max())
+            check(f"{name}: ONNX Runtime predicts what mlp-eval predicted{' from raw uint8 images' if raw_input else ''}",
+                  theirs.shape == ours.shape and diff <= 1e-5, f"largest difference {diff:.2e}")
+            # A batch of one and a batch of 7: the batch dimension is dynamic.
+            small = session.run(None, {session.get_inputs()[0].name: feed[:7]})[0]
+            check(f"{name}: the batch dimension is dynamic", small.shape == (7, ours.shape[1]))
+            described = json.loads(run("mlp-inspect", exported, "--json"))
+            dims = lambda v: [d.dim_param or d.dim_value for d in v.type.tensor_type.shape.dim]
+            expected = {
+                "inputs": [[i.name, dims(i)] for i in model.graph.input],
+                "outputs": [[o.name, dims(o)] for o in model.graph.output],
+                "parameters": int(sum(np.prod(t.dims, dtype=np.int64) for t in model.graph.initializer)),
+                "opset": [o.version for o in model.opset_import],
+            }
+            got = {
+                "inputs": [[i["name"], i["shape"]] for i in described["inputs"]],
+                "outputs": [[o["name"], o["shape"]] for o in described["outputs"]],
+                "parameters": described["parameters"], "opset": [o["version"] for o in described["opsets"]],
+            }
+            check(f"{name}: mlp-inspect reads its inputs, outputs, opset and parameter count as onnx does", got == expected,
+                  f"{got} vs {expected}")
+
+
 def main():
     raw, y = split()
     x = prepared(raw)
     with tempfile.TemporaryDirectory() as tmp:
         keras_files(tmp, x, y)
-        keras_written(tmp, x, y)
+        made = keras_written(tmp, x, y)
+        # Keras 3 writes .h5 too: export one of each format from each writer.
+        import keras
+        h5 = os.path.join(tmp, "keras3_saved.h5")
+        keras.models.load_model(made[0][1]).save(h5)
+        sources = [(name, os.path.join(tmp, name + ".keras")) for name in OURS]
+        sources += [(f"{label}_keras", path) for label, path, _ in made] + [("keras3_h5", h5)]
+        onnx_export(tmp, raw, x, sources)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -5,9 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # oneDNN and OpenBLAS (matrix products), HDF5 (model files), OpenSSL's libcrypto (MD5, SHA-256) and
-# ISA-L (gzip inflate).
+# ISA-L (gzip inflate), libzip (.keras files) and protobuf-c (ONNX files).
 missing=()
-for package in libdnnl-dev libopenblas-dev libhdf5-dev libssl-dev libisal-dev; do
+for package in libdnnl-dev libopenblas-dev libhdf5-dev libssl-dev libisal-dev libzip-dev libprotobuf-c-dev; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -15,4 +15,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 swift build -c release
-echo "built: $(swift build -c release --show-bin-path)/{mlp-train,mlp-eval,mlp-inspect}"
+echo "built: $(swift build -c release --show-bin-path)/{mlp-train,mlp-eval,mlp-inspect,mlp-tune,mlp-export,mlp-bench}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests, then the interop check against real Keras 3, tf_keras
-# and scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv), then the fuzz
-# suite, the kill-during-save check and the README's examples run as written.
+# and scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv), the interchange
+# check (.keras both ways, ONNX export against onnx and ONNX Runtime), then the fuzz suite, the kill-during-save check and the README's examples run as written.
 #
 # The Swift tests run in release mode against the release build that Scripts/setup.sh made
 # (built here when missing): they use only the library's public API, so with testable imports
@@ -38,6 +38,11 @@ echo "test.sh: Python environment ready after $((SECONDS - started)) s"
 }
 bin="$(swift build -c release --show-bin-path)"
 echo "test.sh: interop check done after $((SECONDS - started)) s"
+.venv/bin/python Fixtures/interchange_check.py "$bin" 2> .build/interchange-stderr.log || {
+  tail -20 .build/interchange-stderr.log >&2
+  exit 1
+}
+echo "test.sh: interchange check (.keras, ONNX) done after $((SECONDS - started)) s"
 .venv/bin/python Fixtures/fuzz.py "$bin"
 .venv/bin/python Fixtures/kill_check.py "$bin" 2> .build/kill-stderr.log || {
   tail -20 .build/kill-stderr.log >&2

@@ -11,6 +11,7 @@ public enum OutputName {
     public static let chart = [".svg"]
     public static let csv = [".csv"]
     public static let npy = [".npy"]
+    public static let onnx = [".onnx"]
 
     /// Refuses `path` unless its extension is one of `formats`.
     ///

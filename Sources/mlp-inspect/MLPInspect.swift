@@ -11,7 +11,7 @@ struct MLPInspect: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Argument(help: "The model file (.keras or .h5), written by this toolchain or by Keras.")
+    @Argument(help: "The model file (.keras or .h5), written by this toolchain or by Keras; or an ONNX file (.onnx).")
     var model: String
 
     @Flag(help: "Add per-weight statistics: shape, min, max, mean, standard deviation, NaN and infinite counts.")
@@ -21,8 +21,41 @@ struct MLPInspect: ParsableCommand {
     var json = false
 
     func run() throws {
+        // An ONNX file (mlp-export's, or anyone's) is a protobuf whose first field is ir_version.
+        if model.lowercased().hasSuffix(".onnx") || FileManager.default.contents(atPath: model).map(ONNXFile.looksLikeONNX) == true {
+            guard let data = FileManager.default.contents(atPath: model) else { throw MLPError.io(path: model, problem: "cannot read file") }
+            return try inspectONNX(try ONNXFile.describe(data, path: model))
+        }
         let saved = try ModelProbe.load(model)
         json ? try printJSON(saved) : printText(saved)
+    }
+
+    /// An ONNX file's inputs, outputs, opsets and parameter count, as `onnx` reads them.
+    func inspectONNX(_ description: ONNXFile.Description) throws {
+        func shape(_ value: ONNXGraph.Value) -> [Any] { value.shape.map { $0.map { $0 as Any } ?? "batch" } }
+        func text(_ value: ONNXGraph.Value) -> String {
+            "\(value.name): \(value.type.name) [" + value.shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", ") + "]"
+        }
+        if json {
+            let values = { (list: [ONNXGraph.Value]) in list.map { ["name": $0.name, "type": $0.type.name, "shape": shape($0)] as [String: Any] } }
+            print(jsonText([
+                "file": model, "format": "onnx", "ir_version": description.irVersion, "producer": description.producer,
+                "opsets": description.opsets.map { ["domain": $0.domain, "version": $0.version] as [String: Any] },
+                "inputs": values(description.inputs), "outputs": values(description.outputs),
+                "parameters": description.parameters, "initializers": description.initializers,
+                "operators": description.operators, "nodes": description.nodeCount, "metadata": description.metadata,
+            ] as [String: Any]))
+            return
+        }
+        field("file", model)
+        field("format", "ONNX, IR version \(description.irVersion), opset "
+              + description.opsets.map { ($0.domain.isEmpty ? "" : $0.domain + " ") + String($0.version) }.joined(separator: ", "))
+        field("written by", description.producer.isEmpty ? "?" : description.producer)
+        for input in description.inputs { field("input", text(input)) }
+        for output in description.outputs { field("output", text(output)) }
+        field("parameters", "\(description.parameters) in \(description.initializers) initializers")
+        field("nodes", "\(description.nodeCount): \(description.operators.joined(separator: ", "))")
+        for (key, value) in description.metadata.sorted(by: { $0.key < $1.key }) { field(key, value) }
     }
 
     /// The layers with a kernel regularizer, in order.

@@ -56,6 +56,9 @@ public enum ModelFile {
         // HDF5 allows a user block before its signature; libhdf5 finds it there.
         if HDF5.locked({ H5Group.isHDF5(path: path) }) { return .h5 }
         let text = head.first.map { $0 == UInt8(ascii: "{") } ?? false
+        if head.first == 0x08, let data = FileManager.default.contents(atPath: path), ONNXFile.looksLikeONNX(data) {
+            throw MLPError.format(path: path, problem: "is an ONNX model (mlp-export's output, for ONNX Runtime); this reads .keras and .h5 models")
+        }
         throw MLPError.format(path: path, problem: head.isEmpty ? "empty file, not a model"
             : text ? "is JSON, not a saved model (a model config goes to --model)"
             : "not a model file: neither Keras's HDF5 (.h5) nor a .keras zip")

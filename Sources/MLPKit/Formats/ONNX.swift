@@ -1,0 +1,335 @@
+import CONNX
+import Foundation
+
+/// An ONNX graph as plain values: what `ONNXFile.serialize` turns into a `ModelProto` through
+/// protobuf-c (its C code generated from ONNX's own `onnx.proto`), and what
+/// `ONNXFile.describe` reads back.
+public struct ONNXGraph {
+    /// ONNX's element types that this toolchain writes.
+    public enum ElementType: Int32, Sendable {
+        case float = 1, uint8 = 2, int64 = 7
+
+        public var name: String {
+            switch self {
+            case .float: "float32"
+            case .uint8: "uint8"
+            case .int64: "int64"
+            }
+        }
+    }
+
+    /// A graph input or output: a name, an element type and a shape whose nil dimensions are
+    /// named "batch" (dynamic).
+    public struct Value {
+        public var name: String
+        public var type: ElementType
+        public var shape: [Int?]
+    }
+
+    /// A constant: float32 weights or int64 shapes.
+    public struct Tensor {
+        public var name: String
+        public var shape: [Int]
+        public var floats: [Float] = []
+        public var int64s: [Int64] = []
+    }
+
+    /// One operator; attributes are ints or floats, which is all the operators here need.
+    public struct Node {
+        public var op: String
+        public var inputs: [String]
+        public var outputs: [String]
+        public var ints: [String: Int] = [:]
+        public var floats: [String: Float] = [:]
+    }
+
+    public var name: String
+    public var inputs: [Value] = []
+    public var outputs: [Value] = []
+    public var initializers: [Tensor] = []
+    public var nodes: [Node] = []
+    /// Free-form `metadata_props` of the model.
+    public var metadata: [String: String] = [:]
+
+    public init(name: String) { self.name = name }
+
+    private var counter = 0
+
+    /// A new value name from `stem`: "dense/gemm_3".
+    public mutating func fresh(_ stem: String) -> String {
+        counter += 1
+        return "\(stem)_\(counter)"
+    }
+
+    /// Adds a node with one output, named from `stem`, and returns that output's name.
+    public mutating func add(_ op: String, _ inputs: [String], stem: String, ints: [String: Int] = [:],
+                             floats: [String: Float] = [:]) -> String {
+        let output = fresh(stem)
+        nodes.append(Node(op: op, inputs: inputs, outputs: [output], ints: ints, floats: floats))
+        return output
+    }
+
+    /// Adds a float constant and returns its name.
+    public mutating func constant(_ name: String, _ values: [Float], shape: [Int]) -> String {
+        initializers.append(Tensor(name: name, shape: shape, floats: values))
+        return name
+    }
+}
+
+/// Writes and reads ONNX files through protobuf-c.
+public enum ONNXFile {
+    /// The opset written: 17 (ONNX 1.12), which every ONNX Runtime since 1.12 runs.
+    public static let opset = 17
+    /// The IR version that goes with opset 17.
+    public static let irVersion = 8
+
+    /// The `ModelProto` bytes of `graph`.
+    ///
+    /// - Parameters:
+    ///   - producerVersion: the toolchain's version, recorded as `producer_version`.
+    public static func serialize(_ graph: ONNXGraph, producerVersion: String) -> Data {
+        let arena = Arena()
+        let model = arena.message(Onnx__ModelProto.self, onnx__model_proto__init)
+        model.pointee.has_ir_version = 1
+        model.pointee.ir_version = Int64(irVersion)
+        model.pointee.producer_name = arena.string("mlp")
+        model.pointee.producer_version = arena.string(producerVersion)
+        let opset = arena.message(Onnx__OperatorSetIdProto.self, onnx__operator_set_id_proto__init)
+        opset.pointee.domain = arena.string("")
+        opset.pointee.has_version = 1
+        opset.pointee.version = Int64(Self.opset)
+        model.pointee.n_opset_import = 1
+        model.pointee.opset_import = arena.array([opset])
+        let properties = graph.metadata.sorted { $0.key < $1.key }.map { key, value in
+            let entry = arena.message(Onnx__StringStringEntryProto.self, onnx__string_string_entry_proto__init)
+            entry.pointee.key = arena.string(key)
+            entry.pointee.value = arena.string(value)
+            return entry
+        }
+        model.pointee.n_metadata_props = properties.count
+        model.pointee.metadata_props = arena.array(properties)
+
+        let g = arena.message(Onnx__GraphProto.self, onnx__graph_proto__init)
+        g.pointee.name = arena.string(graph.name)
+        let inputs = graph.inputs.map { valueInfo($0, arena) }, outputs = graph.outputs.map { valueInfo($0, arena) }
+        g.pointee.n_input = inputs.count
+        g.pointee.input = arena.array(inputs)
+        g.pointee.n_output = outputs.count
+        g.pointee.output = arena.array(outputs)
+        let tensors = graph.initializers.map { tensor($0, arena) }
+        g.pointee.n_initializer = tensors.count
+        g.pointee.initializer = arena.array(tensors)
+        let nodes = graph.nodes.enumerated().map { node($1, index: $0, arena) }
+        g.pointee.n_node = nodes.count
+        g.pointee.node = arena.array(nodes)
+        model.pointee.graph = g
+
+        let message = UnsafeRawPointer(model).assumingMemoryBound(to: ProtobufCMessage.self)
+        let size = protobuf_c_message_get_packed_size(message)
+        var data = Data(count: size)
+        data.withUnsafeMutableBytes { _ = protobuf_c_message_pack(message, $0.bindMemory(to: UInt8.self).baseAddress) }
+        return data
+    }
+
+    private static func valueInfo(_ value: ONNXGraph.Value, _ arena: Arena) -> UnsafeMutablePointer<Onnx__ValueInfoProto> {
+        let info = arena.message(Onnx__ValueInfoProto.self, onnx__value_info_proto__init)
+        info.pointee.name = arena.string(value.name)
+        let shape = arena.message(Onnx__TensorShapeProto.self, onnx__tensor_shape_proto__init)
+        let dims = value.shape.map { size in
+            let dim = arena.message(Onnx__TensorShapeProto__Dimension.self, onnx__tensor_shape_proto__dimension__init)
+            if let size {
+                dim.pointee.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                dim.pointee.dim_value = Int64(size)
+            } else {
+                dim.pointee.value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+                dim.pointee.dim_param = arena.string("batch")
+            }
+            return dim
+        }
+        shape.pointee.n_dim = dims.count
+        shape.pointee.dim = arena.array(dims)
+        let tensorType = arena.message(Onnx__TypeProto__Tensor.self, onnx__type_proto__tensor__init)
+        tensorType.pointee.has_elem_type = 1
+        tensorType.pointee.elem_type = value.type.rawValue
+        tensorType.pointee.shape = shape
+        let type = arena.message(Onnx__TypeProto.self, onnx__type_proto__init)
+        type.pointee.value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE
+        type.pointee.tensor_type = tensorType
+        info.pointee.type = type
+        return info
+    }
+
+    private static func tensor(_ tensor: ONNXGraph.Tensor, _ arena: Arena) -> UnsafeMutablePointer<Onnx__TensorProto> {
+        let proto = arena.message(Onnx__TensorProto.self, onnx__tensor_proto__init)
+        proto.pointee.name = arena.string(tensor.name)
+        proto.pointee.n_dims = tensor.shape.count
+        proto.pointee.dims = arena.array(tensor.shape.map(Int64.init))
+        proto.pointee.has_data_type = 1
+        if tensor.int64s.isEmpty {
+            proto.pointee.data_type = ONNXGraph.ElementType.float.rawValue
+            proto.pointee.n_float_data = tensor.floats.count
+            proto.pointee.float_data = arena.array(tensor.floats)
+        } else {
+            proto.pointee.data_type = ONNXGraph.ElementType.int64.rawValue
+            proto.pointee.n_int64_data = tensor.int64s.count
+            proto.pointee.int64_data = arena.array(tensor.int64s)
+        }
+        return proto
+    }
+
+    private static func node(_ node: ONNXGraph.Node, index: Int, _ arena: Arena) -> UnsafeMutablePointer<Onnx__NodeProto> {
+        let proto = arena.message(Onnx__NodeProto.self, onnx__node_proto__init)
+        proto.pointee.op_type = arena.string(node.op)
+        proto.pointee.name = arena.string("\(node.op)_\(index)")
+        proto.pointee.n_input = node.inputs.count
+        proto.pointee.input = arena.array(node.inputs.map { arena.string($0) })
+        proto.pointee.n_output = node.outputs.count
+        proto.pointee.output = arena.array(node.outputs.map { arena.string($0) })
+        var attributes: [UnsafeMutablePointer<Onnx__AttributeProto>] = []
+        for (name, value) in node.ints.sorted(by: { $0.key < $1.key }) {
+            let attribute = arena.message(Onnx__AttributeProto.self, onnx__attribute_proto__init)
+            attribute.pointee.name = arena.string(name)
+            attribute.pointee.has_type = 1
+            attribute.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
+            attribute.pointee.has_i = 1
+            attribute.pointee.i = Int64(value)
+            attributes.append(attribute)
+        }
+        for (name, value) in node.floats.sorted(by: { $0.key < $1.key }) {
+            let attribute = arena.message(Onnx__AttributeProto.self, onnx__attribute_proto__init)
+            attribute.pointee.name = arena.string(name)
+            attribute.pointee.has_type = 1
+            attribute.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT
+            attribute.pointee.has_f = 1
+            attribute.pointee.f = value
+            attributes.append(attribute)
+        }
+        proto.pointee.n_attribute = attributes.count
+        proto.pointee.attribute = arena.array(attributes)
+        return proto
+    }
+
+    // MARK: Reading
+
+    /// What `mlp-inspect` shows of an ONNX file.
+    public struct Description {
+        public var irVersion: Int
+        public var opsets: [(domain: String, version: Int)]
+        public var producer: String
+        public var inputs: [ONNXGraph.Value]
+        public var outputs: [ONNXGraph.Value]
+        /// Every initializer's element count, summed: the weights, and any constants.
+        public var parameters: Int
+        public var initializers: Int
+        /// The operators in graph order, each once, and how many nodes there are.
+        public var operators: [String]
+        public var nodeCount: Int
+        public var metadata: [String: String]
+    }
+
+    /// Whether `data` parses as an ONNX `ModelProto` with a graph.
+    public static func looksLikeONNX(_ data: Data) -> Bool {
+        // A ModelProto starts with ir_version (field 1, varint: 0x08); a .keras or .h5 never does.
+        data.first == 0x08 && (try? describe(data, path: "")) != nil
+    }
+
+    /// Reads an ONNX file's inputs, outputs, opsets and parameter count; any file that does
+    /// not parse as a `ModelProto` with a graph is refused in one line.
+    public static func describe(_ data: Data, path: String) throws -> Description {
+        let parsed = data.withUnsafeBytes { bytes in
+            onnx__model_proto__unpack(nil, bytes.count, bytes.bindMemory(to: UInt8.self).baseAddress)
+        }
+        guard let model = parsed else {
+            throw MLPError.format(path: path, problem: "not an ONNX model (its protobuf does not parse as a ModelProto)")
+        }
+        defer { onnx__model_proto__free_unpacked(model, nil) }
+        guard let graph = model.pointee.graph else { throw MLPError.format(path: path, problem: "ONNX model without a graph") }
+        func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+        func values(_ list: UnsafeMutablePointer<UnsafeMutablePointer<Onnx__ValueInfoProto>?>?, _ count: Int) -> [ONNXGraph.Value] {
+            (0..<count).compactMap { index in
+                guard let info = list?[index]?.pointee else { return nil }
+                var type = ONNXGraph.ElementType.float
+                var shape: [Int?] = []
+                if let typeProto = info.type?.pointee, typeProto.value_case == ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE,
+                   let tensor = typeProto.tensor_type?.pointee {
+                    type = ONNXGraph.ElementType(rawValue: tensor.elem_type) ?? .float
+                    if let dims = tensor.shape?.pointee {
+                        shape = (0..<dims.n_dim).map { d in
+                            guard let dim = dims.dim[d]?.pointee, dim.value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE
+                            else { return nil }
+                            return Int(dim.dim_value)
+                        }
+                    }
+                }
+                return ONNXGraph.Value(name: text(info.name), type: type, shape: shape)
+            }
+        }
+        var parameters = 0
+        for index in 0..<graph.pointee.n_initializer {
+            guard let tensor = graph.pointee.initializer[index]?.pointee else { continue }
+            let dims = (0..<tensor.n_dims).map { Int(tensor.dims[$0]) }
+            guard dims.allSatisfy({ $0 >= 0 && $0 < 1 << 40 }) else {
+                throw MLPError.format(path: path, problem: "initializer \(text(tensor.name)) has shape \(dims)")
+            }
+            parameters += dims.reduce(1, *)
+        }
+        var operators: [String] = []
+        for index in 0..<graph.pointee.n_node {
+            let op = text(graph.pointee.node[index]?.pointee.op_type)
+            if !operators.contains(op) { operators.append(op) }
+        }
+        var metadata: [String: String] = [:]
+        for index in 0..<model.pointee.n_metadata_props {
+            if let entry = model.pointee.metadata_props[index]?.pointee { metadata[text(entry.key)] = text(entry.value) }
+        }
+        let opsets = (0..<model.pointee.n_opset_import).compactMap { index in
+            model.pointee.opset_import[index].map { (text($0.pointee.domain), Int($0.pointee.version)) }
+        }
+        let producer = [text(model.pointee.producer_name), text(model.pointee.producer_version)].filter { !$0.isEmpty }
+        return Description(irVersion: Int(model.pointee.ir_version), opsets: opsets, producer: producer.joined(separator: " "),
+                           inputs: values(graph.pointee.input, graph.pointee.n_input),
+                           outputs: values(graph.pointee.output, graph.pointee.n_output),
+                           parameters: parameters, initializers: graph.pointee.n_initializer, operators: operators,
+                           nodeCount: graph.pointee.n_node, metadata: metadata)
+    }
+}
+
+/// The C memory a `ModelProto` is built in, freed all at once when the arena goes.
+private final class Arena {
+    private var blocks: [UnsafeMutableRawPointer] = []
+
+    deinit { blocks.forEach { free($0) } }
+
+    private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+        let raw = malloc(max(1, count) * MemoryLayout<T>.stride)!
+        blocks.append(raw)
+        return raw.bindMemory(to: T.self, capacity: max(1, count))
+    }
+
+    /// A message, set to its defaults by protobuf-c's `init`.
+    func message<T>(_ type: T.Type, _ initialize: (UnsafeMutablePointer<T>?) -> Void) -> UnsafeMutablePointer<T> {
+        let pointer = allocate(type, count: 1)
+        initialize(pointer)
+        return pointer
+    }
+
+    func string(_ text: String) -> UnsafeMutablePointer<CChar> {
+        let pointer = strdup(text)!
+        blocks.append(pointer)
+        return pointer
+    }
+
+    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
+        let pointer = allocate(T.self, count: values.count)
+        for (index, value) in values.enumerated() { (pointer + index).initialize(to: value) }
+        return pointer
+    }
+
+    func array<T>(_ values: [UnsafeMutablePointer<T>]) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?> {
+        array(values.map { Optional($0) })
+    }
+
+    func array(_ values: [UnsafeMutablePointer<CChar>]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
+        array(values.map { Optional($0) })
+    }
+}

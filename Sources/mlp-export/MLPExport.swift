@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import MLPCommandLine
+import MLPKit
+
+@main
+struct MLPExport: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp-export",
+        abstract: "Export a saved model (.keras or .h5, this toolchain's or Keras's) to ONNX, for ONNX Runtime and the runtimes that serve models.",
+        discussion: """
+            The graph has a dynamic batch dimension, the input "input" (float32 pixels in [0, 1], as mlp-train \
+            prepares them) or, with --raw-input, "images" (uint8 [N, 32, 32, 3], as cifar100.load_data() gives \
+            them), and the output "probabilities". Dense layers become Gemm, BatchNormalization a folded multiply \
+            and add, Dropout nothing; opset \(ONNXFile.opset).
+            """)
+
+    static func main() { mainReportingOneLine() }
+
+    @Argument(help: "The model file (.keras or .h5).")
+    var model: String
+
+    @Option(name: .shortAndLong, help: "Where to write the ONNX file (.onnx).")
+    var output: String
+
+    @Flag(help: "Take raw uint8 images [N, 32, 32, 3] and do the flatten and the division by 255 in the graph.")
+    var rawInput = false
+
+    func run() throws {
+        try OutputName.check(output, flag: "o", formats: OutputName.onnx)
+        try AtomicFile.temporaryPath(for: output)
+        let saved = try ModelProbe.load(model)
+        let data = try ONNXExport.data(for: saved.model, rawInput: rawInput, source: model)
+        try AtomicFile.write(data, to: output)
+        let description = try ONNXFile.describe(data, path: output)
+        func text(_ value: ONNXGraph.Value) -> String {
+            "\(value.name) \(value.type.name) [" + value.shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", ") + "]"
+        }
+        print("wrote \(output): input \(description.inputs.map(text).joined(separator: ", ")), "
+              + "output \(description.outputs.map(text).joined(separator: ", ")), opset \(ONNXFile.opset), "
+              + "\(description.parameters) parameters in \(description.initializers) initializers, \(description.nodeCount) nodes")
+    }
+}
