@@ -13,6 +13,11 @@ anywhere, bit flips in the first 4 KiB (HDF5's metadata), truncations, zeroed an
 blocks, and structural edits through h5py (attributes and groups removed, retyped, reshaped;
 model_config rewritten with damaged JSON, unknown layers, activations, regularizers and
 schedules, absurd widths; weights of the wrong shape, dtype or rank; NaN and infinite weights).
+Mutants of `.keras` files (Keras 3's, tf_keras's and one mlp-train wrote): bit flips, truncations,
+and re-packed zips with members missing, duplicated or named out of the archive, damaged
+config.json and model.weights.h5, zip bombs and damaged deflate streams; through mlp-inspect,
+mlp-eval, mlp-train --resume and mlp-export. Mutants of an ONNX file mlp-export wrote, through
+mlp-inspect and mlp-eval.
 Mutants of the CIFAR-100 archives (both layouts): bit flips, truncations, zeroed blocks, and
 rebuilt archives with members missing, oversized, or with damaged pickles and records.
 
@@ -213,6 +218,107 @@ def structural_mutants(path, folder, rng, count):
     return out
 
 
+# MARK: .keras mutants
+
+def keras_mutants(path, folder, rng, count):
+    """Re-packed `.keras` zips: members missing, duplicated, renamed out of the archive, stored
+    or deflated; config.json damaged as JSON or as a model; model.weights.h5 cut, with variables
+    removed, reshaped, retyped or added, iterations out of range; zip bombs; deflated streams
+    damaged."""
+    import h5py, zipfile
+    with zipfile.ZipFile(path) as z:
+        members = [(name, z.read(name)) for name in z.namelist()]
+
+    def pack(target, entries, compression=zipfile.ZIP_STORED):
+        with zipfile.ZipFile(target, "w", compression=compression) as z:
+            for name, data in entries:
+                z.writestr(name, data)
+
+    def weights_edit(data):
+        buffer = io.BytesIO(data)
+        with h5py.File(buffer, "r+") as f:
+            names = []
+            f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+            name = rng.choice(names)
+            values = f[name][()]
+            choice = rng.randrange(6)
+            del f[name]
+            if choice == 0:
+                f.create_dataset(name, data=np.zeros(np.asarray(values).size + rng.choice([1, 7]), "f4"))
+            elif choice == 1:
+                f.create_dataset(name, data=np.asarray(values).astype(rng.choice(["f8", "i8", "u1"])))
+            elif choice == 2:
+                f.create_dataset(name, data=np.array(rng.choice([-5, 2 ** 62, 2 ** 40]), "i8"))
+            elif choice == 3:
+                f.create_dataset(name + "0", data=np.zeros(3, "f4"))
+                f.create_dataset(name, data=values)
+            elif choice == 4:
+                f.create_dataset(name, data=np.array(["text"], dtype="S4"))
+            # else: the variable removed
+        return buffer.getvalue()
+
+    def config_edit(data):
+        config = json.loads(data)
+        layers = config["config"]["layers"]
+        layer = rng.choice(layers)
+        c = layer.setdefault("config", {})
+        choice = rng.randrange(7)
+        if choice == 0:
+            layer["class_name"] = rng.choice(["Conv2D", "", 5])
+        elif choice == 1:
+            c["units"] = rng.choice([10 ** 12, 2 ** 40, -5, 0, "many", 1e19])
+        elif choice == 2:
+            config["compile_config"] = rng.choice([None, 5, {"optimizer": "lion"}, {"optimizer": {"class_name": "Adam", "config": "x"}},
+                                                   {"optimizer": {"class_name": "SGD", "config": {"learning_rate": -1}}}])
+        elif choice == 3:
+            c["batch_shape"] = rng.choice([[None, 10 ** 12], [None, -1], "3072"])
+        elif choice == 4:
+            del layers[rng.randrange(len(layers))]
+        elif choice == 5:
+            config["class_name"] = rng.choice(["Functional", None])
+        else:
+            layers.append({"class_name": "Dense", "config": {"name": "extra", "units": 3}})
+        return json.dumps(config).encode()
+
+    out = []
+    for i in range(count):
+        target = os.path.join(folder, f"keras-{i}.keras")
+        entries = list(members)
+        kind = i % 8
+        compression = zipfile.ZIP_DEFLATED if rng.random() < 0.5 else zipfile.ZIP_STORED
+        try:
+            if kind == 0:
+                del entries[rng.randrange(len(entries))]
+            elif kind == 1:
+                entries.append(rng.choice(entries))
+            elif kind == 2:
+                k = rng.randrange(len(entries))
+                entries[k] = (rng.choice(["../" + entries[k][0], "/" + entries[k][0], "a/../../" + entries[k][0]]), entries[k][1])
+            elif kind == 3:
+                entries = [(n, config_edit(d) if n == "config.json" else d) for n, d in entries]
+            elif kind == 4:
+                entries = [(n, d if n != "config.json" else d[: rng.randrange(len(d))]) for n, d in entries]
+            elif kind == 5:
+                entries = [(n, weights_edit(d) if n == "model.weights.h5" else d) for n, d in entries]
+            elif kind == 6:
+                # A bomb: a member that inflates far beyond what the model can hold.
+                k = rng.randrange(len(entries))
+                entries[k] = (entries[k][0], bytes(rng.choice([16, 64]) << 20))
+                compression = zipfile.ZIP_DEFLATED
+            pack(target, entries, compression)
+            if kind == 7:
+                # A deflated stream damaged after packing: CRC or inflate errors.
+                pack(target, entries, zipfile.ZIP_DEFLATED)
+                b = bytearray(open(target, "rb").read())
+                for _ in range(rng.randint(1, 6)):
+                    b[rng.randrange(40, len(b) - 40)] ^= 1 << rng.randrange(8)
+                open(target, "wb").write(bytes(b))
+        except Exception:
+            pack(target, members)  # an edit that did not apply leaves a good copy
+        out.append(target)
+    return out
+
+
 # MARK: Archive mutants
 
 def archive_mutants(path, folder, rng, count):
@@ -350,6 +456,13 @@ def main():
                            check=True, capture_output=True)
             models.append(path)
         good_model = models[2]
+        # .keras files: Keras 3's and tf_keras's, and one mlp-train writes.
+        natives = [os.path.join(HERE, "keras", "native", name) for name in
+                   ("k3_bn_dropout_l2_adam.keras", "k2_bn_dropout_l2_adam_deflated.keras")]
+        ours_native = os.path.join(folder, "ours_native.keras")
+        subprocess.run([tool("mlp-train"), "--data", ARCHIVES[0], "-o", ours_native, "--epochs", "1", "--seed", "1",
+                        "--layers", "16:relu", "--batch-norm", "--optimizer", "adam"], check=True, capture_output=True)
+        natives.append(ours_native)
         jobs = []
         for index, model in enumerate(models):
             data = open(model, "rb").read()
@@ -358,12 +471,32 @@ def main():
                 open(target, "wb").write(mutant)
                 jobs.append(target)
             jobs += structural_mutants(model, folder, rng, 90 * scale)[:]
+        for index, model in enumerate(natives):
+            data = open(model, "rb").read()
+            for i, mutant in enumerate(byte_mutants(data, rng, 60 * scale, header_bytes=600)):
+                target = os.path.join(folder, f"native-bytes-{index}-{i}.keras")
+                open(target, "wb").write(mutant)
+                jobs.append(target)
+            jobs += [shutil.move(p, p.replace("keras-", f"keras-{index}-")) for p in keras_mutants(model, folder, rng, 64 * scale)]
+        # ONNX files mlp-export wrote, damaged: mlp-inspect reads them back.
+        onnx_model = os.path.join(folder, "ours.onnx")
+        subprocess.run([tool("mlp-export"), ours_native, "-o", onnx_model, "--raw-input"], check=True, capture_output=True)
+        onnx_jobs = []
+        for i, mutant in enumerate(byte_mutants(open(onnx_model, "rb").read(), rng, 60 * scale, header_bytes=400)):
+            target = os.path.join(folder, f"onnx-bytes-{i}.onnx")
+            open(target, "wb").write(mutant)
+            onnx_jobs.append(target)
         commands = []
         for target in jobs:
             # Keras's own files fit the fixture data only when they take 3,072 values; every
             # executable must still answer with one line.
             commands.append(([tool("mlp-inspect"), target, "--weights"], target))
             commands.append(([tool("mlp-eval"), target, "--data", ARCHIVES[0]], target))
+        for target in onnx_jobs:
+            commands.append(([tool("mlp-inspect"), target], target))
+            commands.append(([tool("mlp-eval"), target, "--data", ARCHIVES[0]], target))
+        for target in jobs[-len(natives) * 124 * scale:][::5]:
+            commands.append(([tool("mlp-export"), target, "-o", target + ".onnx"], target))
         for k, target in enumerate(jobs):
             if k % 8 == 0:
                 commands.append(([tool("mlp-train"), "--data", ARCHIVES[0], "--resume", target, "--epochs", "1",

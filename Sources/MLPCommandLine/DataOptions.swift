@@ -5,6 +5,7 @@ import MLPKit
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension LabelMode: ExpressibleByArgument {}
+extension ModelFile.Format: ExpressibleByArgument {}
 
 
 /// The data options that mlp-train and mlp-eval share.

@@ -26,7 +26,8 @@ struct MLPTune: ParsableCommand {
             Running again on the same --output-dir goes on where it stopped; several mlp-tune processes on one folder \
             (on one machine or several sharing it) split the trials and never run one twice.
 
-            Writes trials.csv, trials.svg, best.h5, best.json and a folder per trial; with --retrain, final.h5 for mlp-eval.
+            Writes trials.csv, trials.svg, best.h5 (best.keras with --save-format keras), best.json and a folder per trial; \
+            with --retrain, final.h5 (or final.keras) for mlp-eval.
             """)
 
     static func main() { mainReportingOneLine() }
@@ -102,6 +103,9 @@ struct MLPTune: ParsableCommand {
     @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
     var retrain = false
 
+    @Option(help: ArgumentHelp("The format of best.* and final.*: h5 (Keras's HDF5 layout) or keras (Keras 3's native zip).", valueName: "format"))
+    var saveFormat: ModelFile.Format = .h5
+
     @Option(parsing: .unconditional, help: "Cores for each worker's numeric work (1 to 256; default: all).")
     var threads: Int?
 
@@ -154,11 +158,12 @@ struct MLPTune: ParsableCommand {
         let seed = try store.agreedSeed(self.seed)
         var base = TrainingRecipe()
         base.compute = ComputeOptions(threads: threads, engine: engine)
-        let settings = TuningSettings(
+        var settings = TuningSettings(
             space: searchSpace,
             algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)
                 : .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations)),
             objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
+        settings.modelFormat = saveFormat
 
         let pair = try data.load(splits: .trainingOnly)
         let held = pair.train.splitValidation(fraction: validationSplit).validation.count
@@ -178,12 +183,12 @@ struct MLPTune: ParsableCommand {
         }
         print("best: trial \(best.number), \(objective.rawValue) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
               + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
-        print("wrote \(outputDir)/trials.csv, trials.svg, best.h5, best.json")
+        print("wrote \(outputDir)/trials.csv, trials.svg, best.\(saveFormat.rawValue), best.json")
         guard retrain else { return }
         print("retraining the best values on all \(pair.train.count) training images")
         switch try tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]) {
         case .saved(let path, let epochs): print("saved \(path) (\(counted(epochs, "epoch"))); compare it with mlp-eval --compare")
-        case .anotherWorker: print("another worker is retraining; its final.h5 will be in \(outputDir)")
+        case .anotherWorker: print("another worker is retraining; its final.\(saveFormat.rawValue) will be in \(outputDir)")
         case .noCompletedTrial: throw MLPError.model("no trial of the search in \(outputDir) has a best epoch to retrain")
         case .interrupted: throw interrupted()
         }
@@ -229,3 +234,4 @@ func line(for report: TrialReport, settings: TuningSettings) -> String {
     if let best = report.best { text += "; best " + String(format: "%.4f", best.score ?? .nan) + " (trial \(best.number))" }
     return text
 }
+

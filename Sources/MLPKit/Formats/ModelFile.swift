@@ -30,7 +30,7 @@ public struct SavedModel {
 /// (Keras's HDF5 `.h5`, or the `.keras` zip), and saved in the format its name asks for.
 public enum ModelFile {
     /// The model file formats, by what their bytes start with.
-    public enum Format: String, Sendable {
+    public enum Format: String, CaseIterable, Sendable {
         /// Keras's legacy HDF5 layout (`model.save("m.h5")`).
         case h5
         /// Keras 3's native zip (`model.save("m.keras")`).

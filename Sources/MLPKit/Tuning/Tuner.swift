@@ -20,6 +20,8 @@ public struct TuningSettings: Sendable {
     public var validationSplit: Double
     /// What every trial shares: batch size, compute options; the space's values go on top.
     public var base: TrainingRecipe
+    /// The format of `best.*` and `final.*` (a worker's own choice, not part of the search).
+    public var modelFormat: ModelFile.Format = .h5
 
     public init(space: SearchSpace, algorithm: Algorithm, objective: Monitor, seed: UInt64, validationSplit: Double,
                 base: TrainingRecipe = TrainingRecipe()) {
@@ -250,7 +252,7 @@ extension Tuner {
         case saved(path: String, epochs: Int)
         /// No trial of the search completed with a best epoch: nothing to retrain.
         case noCompletedTrial
-        /// Another worker holds the retraining's claim; its `final.h5` will follow.
+        /// Another worker holds the retraining's claim; its `final.h5` (or `.keras`) will follow.
         case anotherWorker
         /// Interrupted (Ctrl-C) before the end: nothing saved.
         case interrupted
@@ -258,7 +260,8 @@ extension Tuner {
 
     /// The notebook's last step: trains the best trial's values on the whole training set
     /// (validation included) for the epochs behind the best trial's model, and saves
-    /// `final.h5`, unless another worker is already at it.
+    /// `final.h5` (or `final.keras`, as `settings.modelFormat` asks), unless another worker is
+    /// already at it.
     public func retrain(callbacks: [Callback] = []) throws -> Retraining {
         let claim = store.folder + "/final.claim"
         var reason = Retraining.noCompletedTrial
@@ -287,7 +290,7 @@ extension Tuner {
         var result = outcome
         result.provenance["tuning"] = jsonText(["trial": best.number, "objective": settings.objective.name,
                                                 "score": best.score ?? .nan, "folder": store.folder] as [String: Any])
-        let path = store.folder + "/final.h5"
+        let path = store.folder + "/final." + settings.modelFormat.rawValue
         try result.save(to: path)
         return .saved(path: path, epochs: epochs)
     }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// The files a search keeps up to date in its folder as trials finish: `trials.csv`, `best.h5`,
-/// `best.json` and `trials.svg`. Each is replaced atomically.
+/// The files a search keeps up to date in its folder as trials finish: `trials.csv`, `best.h5`
+/// (or `best.keras`), `best.json` and `trials.svg`. Each is replaced atomically.
 struct TuningOutputs {
     let settings: TuningSettings
     let store: TrialStore
@@ -24,16 +24,22 @@ struct TuningOutputs {
         guard let best = Self.best(records, higherIsBetter: settings.higherIsBetter) else { return }
         let model = store.trialFolder(best.number) + "/model.h5"
         guard FileManager.default.fileExists(atPath: model) else { return }
-        if !refreshingBest, FileManager.default.fileExists(atPath: store.folder + "/best.h5"),
+        let bestModel = store.folder + "/best." + settings.modelFormat.rawValue
+        if !refreshingBest, FileManager.default.fileExists(atPath: bestModel),
            Self.recordedBestTrial(store.folder + "/best.json") == best.number {
             return
         }
-        try AtomicFile.write(to: store.folder + "/best.h5") { temporary in
-            do { try FileManager.default.copyItem(atPath: model, toPath: temporary) } catch {
-                throw MLPError.io(path: store.folder + "/best.h5", problem: "cannot copy \(model)")
-            }
-        }
         let saved = try ModelFile.load(path: model)
+        switch settings.modelFormat {
+        case .h5:
+            try AtomicFile.write(to: bestModel) { temporary in
+                do { try FileManager.default.copyItem(atPath: model, toPath: temporary) } catch {
+                    throw MLPError.io(path: bestModel, problem: "cannot copy \(model)")
+                }
+            }
+        case .keras:
+            try ModelFile.save(saved, to: bestModel)
+        }
         try AtomicFile.write(Data(Self.bestConfig(saved, best: best, settings: settings).utf8), to: store.folder + "/best.json")
     }
 
