@@ -34,10 +34,10 @@ struct MLPExport: ParsableCommand {
         try AtomicFile.write(data, to: output)
         let description = try ONNXFile.describe(data, path: output)
         func text(_ value: ONNXGraph.Value) -> String {
-            "\(value.name) \(value.type.name) [" + value.shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", ") + "]"
+            "\"\(value.name)\" \(value.type.name) [" + value.shape.map { $0.map(String.init) ?? "batch" }.joined(separator: ", ") + "]"
         }
-        print("wrote \(output): input \(description.inputs.map(text).joined(separator: ", ")), "
-              + "output \(description.outputs.map(text).joined(separator: ", ")), opset \(ONNXFile.opset), "
-              + "\(description.parameters) parameters in \(description.initializers) initializers, \(description.nodeCount) nodes")
+        print("wrote \(output) (ONNX opset \(ONNXFile.opset)): \(description.inputs.map(text).joined(separator: ", ")) → "
+              + "\(description.outputs.map(text).joined(separator: ", ")); \(description.parameters) parameters in "
+              + "\(description.initializers) initializers, \(description.nodeCount) nodes")
     }
 }

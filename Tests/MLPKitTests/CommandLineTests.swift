@@ -155,13 +155,14 @@ import MLPKit
         defer { try? FileManager.default.removeItem(at: folder) }
         let text = folder.appendingPathComponent("notes.h5").path
         try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
-        expectCleanFailure(try runTool("mlp-eval", [text, "--data", archive]), naming: text, problem: "not an HDF5 file")
+        expectCleanFailure(try runTool("mlp-eval", [text, "--data", archive]), naming: text,
+                           problem: "not a model file: neither Keras's HDF5 (.h5) nor a .keras zip")
         expectCleanFailure(try runTool("mlp-eval", ["/nonexistent/m.h5", "--data", archive]), naming: "/nonexistent/m.h5",
                            problem: "no such file")
         let small = fixture("keras/k3_mlp_adam.h5")
         expectCleanFailure(try runTool("mlp-eval", [small, "--data", archive]), naming: small,
                            problem: "takes 20 input values per sample, the images have 3072")
-        expectCleanFailure(try runTool("mlp-inspect", [text]), naming: text, problem: "not an HDF5 file")
+        expectCleanFailure(try runTool("mlp-inspect", [text]), naming: text, problem: "not a model file")
     }
 
     @Test func resumedModelThatDoesNotFitTheData() throws {

@@ -122,8 +122,11 @@ import MLPKit
         let nowhere = "/nonexistent/cifar-100-python.tar.gz", output = folder.appendingPathComponent("m.h5").path
         func train(_ arguments: [String]) throws -> RunResult { try runTool("mlp-train", ["--data", nowhere, "-o", output] + arguments) }
 
-        let saved = fixture("keras/k3_mlp_adam.h5")
-        expectCleanFailure(try train(["--model", saved]), naming: saved, problem: "use --resume")
+        // A saved model's architecture is taken (its weights are not), a damaged one refused.
+        let saved = fixture("keras/native/k3_bn_dropout_l2_adam.keras")
+        expectCleanFailure(try train(["--model", saved]), naming: nowhere, problem: "no such file")
+        let hostile = fixture("damaged/dotdot.keras")
+        expectCleanFailure(try train(["--model", hostile]), naming: hostile, problem: "path outside the archive")
         let space = folder.appendingPathComponent("space.json").path
         try Data(#"{"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]}}"#.utf8).write(to: URL(fileURLWithPath: space))
         expectCleanFailure(try train(["--model", space]), naming: space, problem: "is a search space")
@@ -140,15 +143,16 @@ import MLPKit
     @Test func outputsByName() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let keras = folder.appendingPathComponent("model.keras").path
-        expectCleanFailure(try runTool("mlp-train", ["--data", "/nonexistent/x", "-o", keras]), naming: keras, problem: "name the file .h5")
+        let pickle = folder.appendingPathComponent("model.pkl").path
+        expectCleanFailure(try runTool("mlp-train", ["--data", "/nonexistent/x", "-o", pickle]), naming: pickle,
+                           problem: ".pkl is not a format written here; name the file .h5 or .hdf5 or .keras")
         let png = folder.appendingPathComponent("curves.png").path
         expectCleanFailure(try runTool("mlp-train", ["--data", "/nonexistent/x", "-o", folder.appendingPathComponent("m.h5").path,
                                                      "--plot", png]), naming: png, problem: ".svg")
         let roc = folder.appendingPathComponent("roc.png").path
         expectCleanFailure(try runTool("mlp-eval", [fixture("keras/k3_mlp_adam.h5"), "--data", "/nonexistent/x", "--plot", roc]),
                            naming: roc, problem: ".svg")
-        #expect(!FileManager.default.fileExists(atPath: keras) && !FileManager.default.fileExists(atPath: png))
+        #expect(!FileManager.default.fileExists(atPath: pickle) && !FileManager.default.fileExists(atPath: png))
 
         let theirs = folder.appendingPathComponent("theirs")
         try FileManager.default.createDirectory(at: theirs, withIntermediateDirectories: true)
