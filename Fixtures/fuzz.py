@@ -466,23 +466,23 @@ def main():
         jobs = []
         for index, model in enumerate(models):
             data = open(model, "rb").read()
-            for i, mutant in enumerate(byte_mutants(data, rng, 150 * scale)):
+            for i, mutant in enumerate(byte_mutants(data, rng, 100 * scale)):
                 target = os.path.join(folder, f"bytes-{index}-{i}.h5")
                 open(target, "wb").write(mutant)
                 jobs.append(target)
-            jobs += structural_mutants(model, folder, rng, 90 * scale)[:]
+            jobs += structural_mutants(model, folder, rng, 60 * scale)[:]
         for index, model in enumerate(natives):
             data = open(model, "rb").read()
-            for i, mutant in enumerate(byte_mutants(data, rng, 60 * scale, header_bytes=600)):
+            for i, mutant in enumerate(byte_mutants(data, rng, 40 * scale, header_bytes=600)):
                 target = os.path.join(folder, f"native-bytes-{index}-{i}.keras")
                 open(target, "wb").write(mutant)
                 jobs.append(target)
-            jobs += [shutil.move(p, p.replace("keras-", f"keras-{index}-")) for p in keras_mutants(model, folder, rng, 64 * scale)]
+            jobs += [shutil.move(p, p.replace("keras-", f"keras-{index}-")) for p in keras_mutants(model, folder, rng, 48 * scale)]
         # ONNX files mlp-export wrote, damaged: mlp-inspect reads them back.
         onnx_model = os.path.join(folder, "ours.onnx")
         subprocess.run([tool("mlp-export"), ours_native, "-o", onnx_model, "--raw-input"], check=True, capture_output=True)
         onnx_jobs = []
-        for i, mutant in enumerate(byte_mutants(open(onnx_model, "rb").read(), rng, 60 * scale, header_bytes=400)):
+        for i, mutant in enumerate(byte_mutants(open(onnx_model, "rb").read(), rng, 40 * scale, header_bytes=400)):
             target = os.path.join(folder, f"onnx-bytes-{i}.onnx")
             open(target, "wb").write(mutant)
             onnx_jobs.append(target)
@@ -495,7 +495,7 @@ def main():
         for target in onnx_jobs:
             commands.append(([tool("mlp-inspect"), target], target))
             commands.append(([tool("mlp-eval"), target, "--data", ARCHIVES[0]], target))
-        for target in jobs[-len(natives) * 124 * scale:][::5]:
+        for target in jobs[-len(natives) * 88 * scale:][::5]:
             commands.append(([tool("mlp-export"), target, "-o", target + ".onnx"], target))
         for k, target in enumerate(jobs):
             if k % 8 == 0:

@@ -1,7 +1,7 @@
 """All-or-nothing writes, proven: kills mlp-train with SIGKILL at many moments, most of them
-while it saves, and checks after each kill that the model file, the checkpoint, the history
-and the plot are each either the previous complete file or a new complete one: the models load
-in Keras 3, the CSV parses with every row whole, the SVG parses as XML.
+while it saves, and checks after each kill that the model file (`.keras`), the checkpoint
+(`.h5`), the history and the plot are each either the previous complete file or a new complete
+one: the models load in Keras 3, the CSV parses with every row whole, the SVG parses as XML.
 
     python Fixtures/kill_check.py BIN_DIR [--kills 60]
 """
@@ -22,17 +22,17 @@ def main():
     import keras
     failures = []
     with tempfile.TemporaryDirectory() as folder:
-        files = {name: os.path.join(folder, name) for name in ("m.h5", "c.h5", "h.csv", "p.svg")}
+        files = {name: os.path.join(folder, name) for name in ("m.keras", "c.h5", "h.csv", "p.svg")}
         # A wide model, so that each save writes tens of megabytes and takes a while.
         command = [os.path.join(args.bin, "mlp-train"), "--data", ARCHIVE, "--layers", "1024:relu", "--epochs", "2",
-                   "--validation-split", "0.2", "--seed", "1", "-o", files["m.h5"], "--checkpoint", files["c.h5"],
+                   "--validation-split", "0.2", "--seed", "1", "-o", files["m.keras"], "--checkpoint", files["c.h5"],
                    "--history", files["h.csv"], "--plot", files["p.svg"]]
         start = time.time()
         subprocess.run(command, check=True, capture_output=True)
         duration = time.time() - start
 
         def intact(name, path):
-            if name.endswith(".h5"):
+            if name.endswith((".h5", ".keras")):
                 keras.models.load_model(path).predict(keras.ops.zeros((1, 3072)), verbose=0)
             elif name.endswith(".csv"):
                 with open(path, newline="") as f:
