@@ -5,7 +5,7 @@ import MLPKit
 
 /// Search algorithms by their `--algorithm` names.
 enum AlgorithmName: String, ExpressibleByArgument, CaseIterable {
-    case random, hyperband
+    case random, tpe, hyperband
 }
 
 /// Objectives by their `--objective` names: validation metrics only.
@@ -37,13 +37,13 @@ struct MLPTune: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Search algorithm: random or hyperband (KerasTuner's bracket schedule).")
+    @Option(help: "Search algorithm: random (KerasTuner's RandomSearch), tpe (Optuna's default TPESampler: 10 random trials, then the Parzen estimators of the good and the bad trials) or hyperband (KerasTuner's bracket schedule).")
     var algorithm = AlgorithmName.random
 
-    @Option(parsing: .unconditional, help: "Trials of a random search (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Trials of a random or tpe search (1 to 10000).")
     var trials = 10
 
-    @Option(parsing: .unconditional, help: "Epochs per trial of a random search (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Epochs per trial of a random or tpe search (1 to 10000).")
     var epochs = 5
 
     @Option(parsing: .unconditional, help: "Hyperband's largest number of epochs for a trial (1 to 10000).")
@@ -161,6 +161,7 @@ struct MLPTune: ParsableCommand {
         var settings = TuningSettings(
             space: searchSpace,
             algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)
+                : algorithm == .tpe ? .tpe(trials: trials, epochs: epochs)
                 : .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations)),
             objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
         settings.modelFormat = saveFormat
@@ -202,6 +203,8 @@ struct MLPTune: ParsableCommand {
     func describe(_ algorithm: TuningSettings.Algorithm) -> String {
         switch algorithm {
         case .random(let trials, let epochs): return "random, \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
+        case .tpe(let trials, let epochs):
+            return "tpe, \(counted(trials, "trial")) of \(counted(epochs, "epoch")) (the first 10 at random)"
         case .hyperband(let hyperband):
             let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
             return "hyperband, max \(counted(hyperband.maxEpochs, "epoch")), factor \(hyperband.factor), \(counted(hyperband.iterations, "iteration")): brackets "

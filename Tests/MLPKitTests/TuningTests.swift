@@ -31,7 +31,7 @@ import MLPKit
         var entries: [Hyperband.Entry] = []
         var made: [[String: Any]] = []
         while made.count <= expected.count {
-            let step = hyperband.next(after: entries, higherIsBetter: true)
+            let step = hyperband.next(after: entries, objective: Monitor("val_accuracy"))
             let number = entries.count, score = scores[number % scores.count]
             switch step {
             case .done:

@@ -41,7 +41,7 @@ public enum LearningCurves {
         var best: Double?, epoch: Int?
         for (e, value) in zip(history.epochs, history.values(monitor.name)) {
             guard let value else { continue }
-            if best == nil || (monitor.mode == .min ? value < best! : value > best!) {
+            if best == nil || monitor.isBetter(value, than: best!) {
                 best = value
                 epoch = e
             }

@@ -8,10 +8,7 @@ enum TrialsChart {
         let scored = records.filter { $0.status == .completed && $0.score.map(\.isFinite) == true }
         let objective = settings.objective.name
         // The best trial, marked in every panel.
-        let bestTrial = scored.reduce(nil as TrialRecord?) { best, record in
-            guard let best, let a = best.score, let b = record.score else { return record }
-            return (settings.higherIsBetter ? b > a : b < a) ? record : best
-        }
+        let bestTrial = settings.objective.best(scored.sorted { $0.number < $1.number }) { $0.score }
         let bestLabel = bestTrial.map { "best: trial \($0.number)" } ?? ""
         // The scores' range, within what the objective can be (0 to 1 for accuracy and AUC, 0 up for loss).
         let scores = scored.compactMap(\.score)
@@ -61,7 +58,7 @@ enum TrialsChart {
             guard let score = record.score else { continue }
             let minutes = finish(record).timeIntervalSince(start) / 60
             if let previous = best { progress.append((minutes, previous)) }
-            if best == nil || (settings.higherIsBetter ? score > best! : score < best!) { best = score }
+            if best == nil || settings.objective.isBetter(score, than: best!) { best = score }
             progress.append((minutes, best!))
         }
         // From the search's start to a little past its last trial, so every improvement is inside the frame.

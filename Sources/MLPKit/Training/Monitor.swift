@@ -27,6 +27,20 @@ public struct Monitor: Sendable, Equatable {
         return mode == .min ? value + minDelta < best : value - minDelta > best
     }
 
+    /// Whether score `a` is better than `b` in this metric's direction, with no margin: the one
+    /// definition that the tuner, its outputs, Hyperband, the samplers and the charts share.
+    public func isBetter(_ a: Double, than b: Double) -> Bool { mode == .max ? a > b : a < b }
+
+    /// The best of `items` by `score`, the earliest on ties; items without a score are skipped.
+    public func best<T>(_ items: [T], score: (T) -> Double?) -> T? {
+        var best: (item: T, score: Double)?
+        for item in items {
+            guard let value = score(item), !value.isNaN else { continue }
+            if best == nil || isBetter(value, than: best!.score) { best = (item, value) }
+        }
+        return best?.item
+    }
+
     /// The metric names this toolchain logs, which a monitor may name.
     public static let known = ["loss", "accuracy", "val_loss", "val_accuracy", "val_auc"]
 }

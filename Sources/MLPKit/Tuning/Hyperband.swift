@@ -79,8 +79,8 @@ public struct Hyperband: Sendable, Equatable {
         }
     }
 
-    /// The next step after `trials`; `higherIsBetter` orders scores.
-    public func next(after trials: [Entry], higherIsBetter: Bool) -> Step {
+    /// The next step after `trials`; `objective` orders their scores.
+    public func next(after trials: [Entry], objective: Monitor) -> Step {
         // The brackets started, in the order they were started.
         var started: [(iteration: Int, bracket: Int)] = []
         for trial in trials.sorted(by: { $0.number < $1.number }) where trial.slot.round == 0 {
@@ -101,10 +101,7 @@ public struct Hyperband: Sendable, Equatable {
                 let candidates = members(key, round: round - 1).filter { $0.finished && $0.score != nil && !promoted.contains($0.number) }
                 let size = self.size(bracket: key.bracket, round: round), pastSize = self.size(bracket: key.bracket, round: round - 1)
                 if candidates.count > pastSize - size {
-                    let best = candidates.sorted {
-                        let (a, b) = ($0.score!, $1.score!)
-                        return a == b ? $0.number < $1.number : (higherIsBetter ? a > b : a < b)
-                    }[0]
+                    let best = objective.best(candidates.sorted { $0.number < $1.number }) { $0.score }!
                     return .promote(trial: best.number, Slot(iteration: key.iteration, bracket: key.bracket, round: round))
                 }
             }

@@ -1,3 +1,12 @@
+/// Proposes the values of a search's next new trial from the space, the trials so far
+/// (finished, failed and running, other workers' included) and the search's seed. A new way of
+/// choosing values is one file conforming here, and its case in `TuningSettings.Algorithm`.
+public protocol Sampler: Sendable {
+    /// The values of trial `number`, the `index`-th new trial of the search (promoted trials
+    /// do not count); nil when the space has no values left that no trial has had.
+    func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters?
+}
+
 /// Draws trials' hyperparameters from a space at random, exactly as KerasTuner's oracles do
 /// with the same seed: the n-th new trial of a search always gets the same values, whichever
 /// worker creates it, and they are the values KerasTuner's n-th trial gets when its build
@@ -5,7 +14,7 @@
 ///
 /// KerasTuner keeps one seed counter for the search: each value drawn takes the next seed,
 /// and a draw that repeats an earlier trial's values is thrown away and drawn again.
-public struct RandomSampler: Sendable {
+public struct RandomSampler: Sampler {
     public let space: SearchSpace
     public let seed: UInt64
     /// Repeated draws in a row after which the space counts as exhausted (KerasTuner's
@@ -16,6 +25,8 @@ public struct RandomSampler: Sendable {
         self.space = space
         self.seed = seed
     }
+
+    public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? { sample(index: index) }
 
     /// The values of the `index`-th drawn trial; nil when, on the way to it, more than
     /// `maxCollisions` draws in a row repeated earlier trials: the space is exhausted.

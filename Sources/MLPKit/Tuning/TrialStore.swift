@@ -59,7 +59,12 @@ public struct TrialRecord: Sendable {
         return object
     }
 
-    init(number: Int, hyperparameters: Hyperparameters, epochs: Int, initialEpoch: Int, seed: UInt64) {
+    /// A new trial, running, as a worker decides it (or a sampler's test imagines it).
+    ///
+    /// - Parameters:
+    ///   - initialEpoch: where a promoted trial starts (0 for a new one).
+    ///   - seed: the trial's own seed for its weights, dropout and shuffling.
+    public init(number: Int, hyperparameters: Hyperparameters, epochs: Int, initialEpoch: Int, seed: UInt64) {
         self.number = number
         self.hyperparameters = hyperparameters
         status = .running

@@ -6,6 +6,9 @@ public struct TuningSettings: Sendable {
     public enum Algorithm: Sendable, Equatable {
         /// `trials` trials of values drawn at random, each trained `epochs` epochs.
         case random(trials: Int, epochs: Int)
+        /// `trials` trials of `epochs` epochs, their values from the tree-structured Parzen
+        /// estimator (`TPESampler`, Optuna's default sampler) once 10 trials are done.
+        case tpe(trials: Int, epochs: Int)
         /// KerasTuner's Hyperband brackets: many short trials, the best promoted to longer ones.
         case hyperband(Hyperband)
     }
@@ -40,6 +43,8 @@ public struct TuningSettings: Sendable {
         switch algorithm {
         case .random(let trials, let epochs):
             object["algorithm"] = ["name": "random", "trials": trials, "epochs": epochs] as [String: Any]
+        case .tpe(let trials, let epochs):
+            object["algorithm"] = ["name": "tpe", "trials": trials, "epochs": epochs] as [String: Any]
         case .hyperband(let hyperband):
             object["algorithm"] = ["name": "hyperband", "max_epochs": hyperband.maxEpochs, "factor": hyperband.factor,
                                    "iterations": hyperband.iterations] as [String: Any]
@@ -47,7 +52,12 @@ public struct TuningSettings: Sendable {
         return object
     }
 
-    var higherIsBetter: Bool { objective.mode == .max }
+    /// What proposes new trials' values: the TPE for `tpe`, else KerasTuner's random draws
+    /// (Hyperband's new trials are random, as KerasTuner's).
+    public var sampler: Sampler {
+        if case .tpe = algorithm { return TPESampler(space: space, seed: seed, objective: objective) }
+        return RandomSampler(space: space, seed: seed)
+    }
 }
 
 /// What the tuner tells its user as trials finish.
@@ -137,25 +147,25 @@ public final class Tuner {
             try store.write(orphan)
             return .run(orphan)
         }
-        let sampler = RandomSampler(space: settings.space, seed: settings.seed)
+        let sampler = settings.sampler
         let drawn = records.filter { $0.pastTrial == nil }.count
         let number = (records.last?.number ?? -1) + 1
         let idle: Decision = records.contains { $0.status == .running } ? .wait : .done
         func draw() -> Hyperparameters? {
-            let values = sampler.sample(index: drawn)
+            let values = sampler.propose(number: number, index: drawn, records: records)
             if values == nil { log("note: the search space has no values left that no trial has had") }
             return values
         }
         var record: TrialRecord
         switch settings.algorithm {
-        case .random(let trials, let epochs):
+        case .random(let trials, let epochs), .tpe(let trials, let epochs):
             guard drawn < trials, let values = draw() else { return idle }
             record = TrialRecord(number: number, hyperparameters: values, epochs: epochs, initialEpoch: 0, seed: trialSeed(number))
         case .hyperband(let hyperband):
             let entries = records.compactMap { r in
                 r.slot.map { Hyperband.Entry(number: r.number, slot: $0, pastTrial: r.pastTrial, score: r.score, finished: r.status != .running) }
             }
-            switch hyperband.next(after: entries, higherIsBetter: settings.higherIsBetter) {
+            switch hyperband.next(after: entries, objective: settings.objective) {
             case .done: return .done
             case .wait: return .wait
             case .new(let slot):
@@ -215,7 +225,7 @@ public final class Tuner {
             let values = outcome.history.values(settings.objective.name)
             let scored = zip(outcome.history.epochs, values).compactMap { epoch, value in value.map { (epoch, $0) } }
                 .filter { $0.1.isFinite }
-            guard let best = scored.max(by: { settings.higherIsBetter ? $0.1 < $1.1 : $0.1 > $1.1 }) else {
+            guard let best = settings.objective.best(scored, score: { $0.1 }) else {
                 throw MLPError.model("no epoch gave a finite \(settings.objective.name)")
             }
             record.status = .completed
@@ -233,7 +243,7 @@ public final class Tuner {
             store.release(finished.number)
             let records = try store.records()
             try TuningOutputs(settings: settings, store: store).write(records)
-            return TuningOutputs.best(records, higherIsBetter: settings.higherIsBetter)
+            return TuningOutputs.best(records, objective: settings.objective)
         }
         report(TrialReport(record: finished, best: best))
         return true
@@ -243,7 +253,7 @@ public final class Tuner {
 extension Tuner {
     /// The best trial so far.
     public func best() throws -> TrialRecord? {
-        TuningOutputs.best(try store.records(), higherIsBetter: settings.higherIsBetter)
+        TuningOutputs.best(try store.records(), objective: settings.objective)
     }
 
     /// What `retrain` did.
@@ -270,7 +280,7 @@ extension Tuner {
                 reason = .anotherWorker
                 return nil
             }
-            guard let best = TuningOutputs.best(try store.records(), higherIsBetter: settings.higherIsBetter),
+            guard let best = TuningOutputs.best(try store.records(), objective: settings.objective),
                   let epochs = best.bestEpoch else { return nil }
             try AtomicFile.write(Data(store.worker.utf8), to: claim)
             return (best, epochs)

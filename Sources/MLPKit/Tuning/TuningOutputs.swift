@@ -7,11 +7,8 @@ struct TuningOutputs {
     let store: TrialStore
 
     /// The completed trial with the best score (the earliest on ties).
-    static func best(_ records: [TrialRecord], higherIsBetter: Bool) -> TrialRecord? {
-        records.filter { $0.status == .completed && $0.score != nil }.min {
-            let (a, b) = ($0.score!, $1.score!)
-            return a == b ? $0.number < $1.number : (higherIsBetter ? a > b : a < b)
-        }
+    static func best(_ records: [TrialRecord], objective: Monitor) -> TrialRecord? {
+        objective.best(records.filter { $0.status == .completed }.sorted { $0.number < $1.number }) { $0.score }
     }
 
     /// Writes the files for `records`. `best.h5` and `best.json` are copied and read from the
@@ -21,7 +18,7 @@ struct TuningOutputs {
         try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: store.folder + "/trials.csv")
         let svg = TrialsChart.svg(records: records, settings: settings)
         try AtomicFile.write(Data(svg.utf8), to: store.folder + "/trials.svg")
-        guard let best = Self.best(records, higherIsBetter: settings.higherIsBetter) else { return }
+        guard let best = Self.best(records, objective: settings.objective) else { return }
         let model = store.trialFolder(best.number) + "/model.h5"
         guard FileManager.default.fileExists(atPath: model) else { return }
         let bestModel = store.folder + "/best." + settings.modelFormat.rawValue

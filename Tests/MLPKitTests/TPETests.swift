@@ -1,0 +1,103 @@
+import Foundation
+import MLPKit
+import Testing
+
+/// The TPE sampler: Optuna's default gamma and weights, its estimators as densities, and the
+/// search concentrating near the optimum of an objective whose optimum is known, where random
+/// search does not.
+@Suite struct TPETests {
+    /// Optuna's `default_gamma` and `default_weights`, by hand: ⌈0.1·n⌉ up to 25; equal weights
+    /// below 25 observations, then `linspace(1/n, 1, n - 25)` followed by 25 ones.
+    @Test func optunaDefaults() {
+        #expect([1, 10, 11, 20, 240, 251, 1000].map(TPESampler.gamma) == [1, 1, 2, 2, 24, 25, 25])
+        #expect(TPESampler.weights(0).isEmpty && TPESampler.weights(24) == [Double](repeating: 1, count: 24))
+        let thirty = TPESampler.weights(30)
+        #expect(thirty.count == 30 && thirty.suffix(25).allSatisfy { $0 == 1 })
+        let expected: [Double] = [1.0 / 30, 1.0 / 30 + (29.0 / 30) / 4, 1.0 / 30 + 2 * (29.0 / 30) / 4, 1.0 / 30 + 3 * (29.0 / 30) / 4, 1]
+        #expect(zip(thirty.prefix(5), expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(thirty.prefix(5))")
+    }
+
+    /// A space where every choice matters, and a score whose best is known: learning rate
+    /// 10^-2.5, dropout 0.1, 256 units, 2 layers, Adam.
+    static let space = try! SearchSpace(entries: [
+        ("learning_rate", .logUniform(1e-4, 1e-1)), ("layers", .int(1, 3)), ("units", .choice([.int(64), .int(128), .int(256), .int(512)])),
+        ("dropout", .uniform(0, 0.5)), ("optimizer", .choice([.string("adam"), .string("rmsprop")])),
+    ])
+
+    static func score(_ values: Hyperparameters) -> Double {
+        let rate = log10(values["learning_rate"]!.number!) + 2.5
+        let dropout = values["dropout"]!.number! - 0.1
+        return 1 - rate * rate / 4 - dropout * dropout * 2 - (values["units"] == .int(256) ? 0 : 0.2)
+            - abs(values["layers"]!.number! - 2) * 0.15 - (values["optimizer"] == .string("adam") ? 0 : 0.1)
+    }
+
+    /// `count` trials one after another, each scored as it is proposed.
+    static func search(_ sampler: Sampler, count: Int) -> [TrialRecord] {
+        var records: [TrialRecord] = []
+        for number in 0..<count {
+            guard let values = sampler.propose(number: number, index: number, records: records) else { break }
+            var record = TrialRecord(number: number, hyperparameters: values, epochs: 1, initialEpoch: 0, seed: 0)
+            record.status = .completed
+            record.score = score(values)
+            records.append(record)
+        }
+        return records
+    }
+
+    @Test func concentratesNearTheOptimum() {
+        let objective = Monitor("val_accuracy")
+        var tpeBest: [Double] = [], randomBest: [Double] = [], tpeLate: [Double] = [], randomLate: [Double] = []
+        for seed: UInt64 in 1...5 {
+            let tpe = Self.search(TPESampler(space: Self.space, seed: seed, objective: objective), count: 40)
+            let random = Self.search(RandomSampler(space: Self.space, seed: seed), count: 40)
+            #expect(tpe.count == 40 && random.count == 40)
+            // The first 10 are the random search's own draws.
+            #expect(tpe.prefix(10).map(\.hyperparameters) == random.prefix(10).map(\.hyperparameters))
+            tpeBest.append(tpe.compactMap(\.score).max()!)
+            randomBest.append(random.compactMap(\.score).max()!)
+            let late = { (records: [TrialRecord]) in records.suffix(20).compactMap(\.score).reduce(0, +) / 20 }
+            tpeLate.append(late(tpe))
+            randomLate.append(late(random))
+        }
+        let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
+        // The last 20 trials of TPE score far above random's on average; its best is better too.
+        #expect(mean(tpeLate) > mean(randomLate) + 0.15, "TPE \(tpeLate), random \(randomLate)")
+        #expect(mean(tpeBest) > mean(randomBest), "TPE \(tpeBest), random \(randomBest)")
+    }
+
+    /// For a loss the direction turns: TPE then minimises.
+    @Test func followsTheObjectivesDirection() {
+        let objective = Monitor("val_loss")
+        var records: [TrialRecord] = []
+        let sampler = TPESampler(space: Self.space, seed: 3, objective: objective)
+        for number in 0..<30 {
+            let values = sampler.propose(number: number, index: number, records: records)!
+            var record = TrialRecord(number: number, hyperparameters: values, epochs: 1, initialEpoch: 0, seed: 0)
+            record.status = .completed
+            record.score = -Self.score(values)  // a loss: lower is better
+            records.append(record)
+        }
+        let late = records.suffix(15).compactMap(\.score).reduce(0, +) / 15
+        let early = records.prefix(10).compactMap(\.score).reduce(0, +) / 10
+        #expect(late < early - 0.1, "late \(late), early \(early)")
+    }
+
+    /// A running trial's values are not proposed again, and every proposal is new, until the
+    /// few values of a small space run out.
+    @Test func neverProposesATakenTrial() throws {
+        let small = try SearchSpace(entries: [("units", .choice([.int(8), .int(16), .int(32)])), ("layers", .int(1, 2))])
+        var sampler = TPESampler(space: small, seed: 1, objective: Monitor("val_accuracy"))
+        sampler.startupTrials = 2
+        var records: [TrialRecord] = []
+        var seen = Set<Hyperparameters>()
+        for number in 0..<6 {
+            let values = try #require(sampler.propose(number: number, index: number, records: records))
+            #expect(seen.insert(values).inserted, "trial \(number) repeats \(values)")
+            var record = TrialRecord(number: number, hyperparameters: values, epochs: 1, initialEpoch: 0, seed: 0)
+            record.status = number % 2 == 0 ? .completed : .running
+            record.score = number % 2 == 0 ? Double(number) : nil
+            records.append(record)
+        }
+        #expect(seen.count == 6)
+    }
+}
