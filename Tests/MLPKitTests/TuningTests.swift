@@ -228,11 +228,14 @@ import MLPKit
     }
 
     /// Two workers on one folder split the trials and never run one twice.
-    @Test func twoWorkersShareTheSearch() throws {
+    /// With the TPE too: past its 10 random trials, two workers still run every trial once, and
+    /// no two trials share their values.
+    @Test(arguments: [("random", 8, 150), ("tpe", 13, 50)])
+    func twoWorkersShareTheSearch(_ algorithm: String, _ count: Int, _ epochs: Int) throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let arguments = ["mlp-tune", "--data", Self.archive, "--output-dir", folder.path, "--trials", "8", "--epochs", "150",
-                         "--units", "16,32,48,64", "--seed", "3", "--threads", "1"]
+        let arguments = ["mlp-tune", "--data", Self.archive, "--output-dir", folder.path, "--trials", String(count), "--epochs", String(epochs),
+                         "--units", "16,32,48,64", "--seed", "3", "--threads", "1", "--algorithm", algorithm]
         let workers = try (0..<2).map { _ -> Process in
             let process = Process()
             process.executableURL = productsFolder.appendingPathComponent("mlp-tune")
@@ -245,7 +248,9 @@ import MLPKit
         for worker in workers { worker.waitUntilExit() }
         #expect(workers.allSatisfy { $0.terminationStatus == 0 })
         let records = try trials(in: folder)
-        #expect(records.count == 8 && records.allSatisfy { $0["status"] as? String == "completed" })
+        #expect(records.count == count && records.allSatisfy { $0["status"] as? String == "completed" })
+        let values = records.compactMap { ($0["hyperparameters"] as? [String: Any]).map { jsonText($0) } }
+        #expect(Set(values).count == count, "two trials share their values: \(values)")
         let runs = records.map { ($0["runs"] as? [[String: Any]]) ?? [] }
         #expect(runs.allSatisfy { $0.count == 1 }, "a trial ran twice: \(runs)")
         let names = Set(runs.compactMap { $0.first?["worker"] as? String }.map { $0.split(separator: ":").dropLast().joined(separator: ":") })
