@@ -11,6 +11,10 @@ ONNX (`mlp-export`):
   `onnx.checker.check_model(full_check=True)` and run in ONNX Runtime within 1e-5 of our
   predictions; with `--raw-input`, on the raw uint8 images `cifar100.load_data()` gives;
 - `mlp-inspect` reads an exported file's inputs, outputs and parameter count as onnx does.
+Optuna:
+- the journal `mlp-tune` keeps (`optuna-journal.log`) loads with `optuna.load_study`, for a TPE
+  search with a failed trial and a Hyperband search, with every trial's state, value,
+  parameters and per-epoch values equal to `trials.csv`'s and the trial's `history.csv`.
 Prints one line per check and closes with "N passed, M failed".
 
     python Fixtures/interchange_check.py BIN_DIR
@@ -165,6 +169,50 @@ def onnx_export(tmp, raw, x, sources):
                   f"{got} vs {expected}")
 
 
+def optuna_journal(tmp):
+    import csv, optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    searches = {
+        # A learning rate of 10 makes SGD on a linear model diverge: failed trials, which Optuna reads as FAIL.
+        "tpe": ["--algorithm", "tpe", "--trials", "13", "--epochs", "3", "--learning-rate", "0.001,10", "--optimizer", "sgd",
+                "--activation", "linear", "--layers", "1:2", "--units", "128,256", "--dropout", "0:0.1"],
+        "hyperband": ["--algorithm", "hyperband", "--max-epochs", "3", "--factor", "3", "--units", "8,16", "--objective", "val_loss"],
+    }
+    for name, options in searches.items():
+        folder = os.path.join(tmp, "search-" + name)
+        run("mlp-tune", "--data", ARCHIVE, "--output-dir", folder, "--seed", "4", *options)
+        storage = JournalStorage(JournalFileBackend(os.path.join(folder, "optuna-journal.log")))
+        study = optuna.load_study(study_name=optuna.study.get_all_study_names(storage)[0], storage=storage)
+        rows = list(csv.DictReader(open(os.path.join(folder, "trials.csv"))))
+        keys = [k for k in rows[0] if k not in ("trial", "score", "best_epoch", "epochs", "seconds", "status", "bracket", "round",
+                                                 "from_trial", "reason")]
+        problems = []
+        for trial, row in zip(study.trials, rows):
+            state = {"completed": "COMPLETE", "failed": "FAIL"}[row["status"]]
+            value = trial.values[0] if trial.values else None
+            expected = float(row["score"]) if row["score"] else None
+            params = {k: str(v).lower() if isinstance(v, bool) else v for k, v in trial.params.items()}
+            wanted = {}
+            for k in keys:
+                text = row[k]
+                wanted[k] = float(text) if k in ("learning_rate", "dropout", "l2") else int(text) if k in ("layers", "units", "batch_size") else text
+            history = list(csv.DictReader(open(os.path.join(folder, "trials", f"{trial.number:04d}", "history.csv"))))
+            objective = "val_loss" if name == "hyperband" else "val_accuracy"
+            steps = {int(h["epoch"]): float(h[objective]) for h in history if h[objective] not in ("", "nan")}
+            if (trial.number != int(row["trial"]) or trial.state.name != state or value != expected
+                    or params != wanted or (state == "COMPLETE" and trial.intermediate_values != steps)):
+                problems.append((trial.number, trial.state.name, value, expected, params, wanted))
+        failed = sum(r["status"] == "failed" for r in rows)
+        direction = study.direction.name
+        check(f"optuna-journal.log of a {name} search: Optuna loads {len(study.trials)} trials equal to trials.csv's "
+              f"({failed} failed), with their parameters and per-epoch values; direction {direction}",
+              len(study.trials) == len(rows) > 0 and not problems
+              and direction == ("MINIMIZE" if name == "hyperband" else "MAXIMIZE") and (name != "tpe" or failed > 0),
+              f"{problems[:2]}")
+
+
 def main():
     raw, y = split()
     x = prepared(raw)
@@ -178,6 +226,7 @@ def main():
         sources = [(name, os.path.join(tmp, name + ".keras")) for name in OURS]
         sources += [(f"{label}_keras", path) for label, path, _ in made] + [("keras3_h5", h5)]
         onnx_export(tmp, raw, x, sources)
+        optuna_journal(tmp)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

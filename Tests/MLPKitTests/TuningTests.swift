@@ -257,6 +257,26 @@ import MLPKit
         #expect(names.count == 2, "the work was not shared: \(names)")
     }
 
+    /// Hyperband end to end: every trial completes, promoted ones included, and a promoted
+    /// trial goes on from its past trial's model, optimizer state and all.
+    @Test func hyperbandPromotionsComplete() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let result = try tune(folder, ["--algorithm", "hyperband", "--max-epochs", "3", "--factor", "3", "--units", "8,16",
+                                       "--optimizer", "adam,rmsprop", "--seed", "4"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let records = try trials(in: folder)
+        // KerasTuner's schedule for max_epochs 3, factor 3: brackets 3×1→1×3 and 2×3 (checked above).
+        #expect(records.count == 6, "\(records.map { $0["trial"] ?? "?" })")
+        #expect(records.allSatisfy { $0["status"] as? String == "completed" }, "\(records.compactMap { $0["reason"] })")
+        let promoted = try #require(records.first { $0["past_trial"] != nil })
+        let number = try #require(promoted["trial"] as? Int), past = try #require(promoted["past_trial"] as? Int)
+        let before = try ModelFile.load(path: folder.appendingPathComponent(String(format: "trials/%04d/model.h5", past)).path)
+        let after = try ModelFile.load(path: folder.appendingPathComponent(String(format: "trials/%04d/model.h5", number)).path)
+        #expect(after.optimizer?.kerasClassName == before.optimizer?.kerasClassName)
+        #expect((after.optimizer?.iterations ?? 0) > (before.optimizer?.iterations ?? 0))
+    }
+
     /// A trial that diverges is recorded as failed, with the reason, and the search goes on.
     @Test func divergingTrialFails() throws {
         let folder = try temporaryFolder()

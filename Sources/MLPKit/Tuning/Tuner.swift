@@ -185,6 +185,9 @@ public final class Tuner {
         record.runs = [TrialRecord.Run(worker: store.worker, started: Date())]
         try store.claim(record.number)
         try store.write(record)
+        // The journal shows the trial running at once, for optuna-dashboard; from the records as
+        // read back, so that its values are trials.csv's to the last digit.
+        try OptunaJournal(settings: settings, store: store).sync(try store.records())
         return .run(record)
     }
 
@@ -195,7 +198,13 @@ public final class Tuner {
     func recipe(for record: TrialRecord) -> TrainingRecipe {
         var recipe = record.hyperparameters.apply(to: settings.base)
         let folder = store.trialFolder(record.number)
-        if let past = record.pastTrial { recipe.architecture = .resume(path: store.trialFolder(past) + "/model.h5") }
+        if let past = record.pastTrial {
+            // A promoted trial goes on from its past trial's model with the optimizer, rate and
+            // state that model records (its values are the same trial's).
+            recipe.architecture = .resume(path: store.trialFolder(past) + "/model.h5")
+            recipe.optimizer = nil
+            recipe.learningRate = nil
+        }
         recipe.epochs = record.epochs - record.initialEpoch
         recipe.seed = record.seed
         recipe.validationSplit = settings.validationSplit

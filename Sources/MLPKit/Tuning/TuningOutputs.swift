@@ -1,7 +1,7 @@
 import Foundation
 
-/// The files a search keeps up to date in its folder as trials finish: `trials.csv`, `best.h5`
-/// (or `best.keras`), `best.json` and `trials.svg`. Each is replaced atomically.
+/// The files a search keeps up to date in its folder as trials finish: `trials.csv`, the Optuna
+/// journal, `best.h5` (or `best.keras`), `best.json` and `trials.svg`. Each is replaced atomically.
 struct TuningOutputs {
     let settings: TuningSettings
     let store: TrialStore
@@ -16,6 +16,7 @@ struct TuningOutputs {
     /// or always with `refreshingBest`.
     func write(_ records: [TrialRecord], refreshingBest: Bool = false) throws {
         try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: store.folder + "/trials.csv")
+        try OptunaJournal(settings: settings, store: store).sync(records)
         let svg = TrialsChart.svg(records: records, settings: settings)
         try AtomicFile.write(Data(svg.utf8), to: store.folder + "/trials.svg")
         guard let best = Self.best(records, objective: settings.objective) else { return }
