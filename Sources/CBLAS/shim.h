@@ -1,5 +1,15 @@
 #include <cblas.h>
 
+#include <stddef.h>
+
+// LAPACK's Cholesky factorisation and solve, which OpenBLAS bundles (Debian's build has no
+// LAPACKE): the Gaussian process of mlp-tune's Bayesian optimization. Fortran's calling
+// convention: every argument by address, column-major matrices, and the length of each
+// character argument appended at the end.
+void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info, size_t uplo_length);
+void dpotrs_(const char *uplo, const int *n, const int *nrhs, const double *a, const int *lda, double *b, const int *ldb,
+             int *info, size_t uplo_length);
+
 #if defined(__x86_64__)
 #include <xmmintrin.h>
 #endif

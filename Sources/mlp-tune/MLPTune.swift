@@ -5,7 +5,7 @@ import MLPKit
 
 /// Search algorithms by their `--algorithm` names.
 enum AlgorithmName: String, ExpressibleByArgument, CaseIterable {
-    case random, tpe, hyperband
+    case random, tpe, bayesian, hyperband
 }
 
 /// Objectives by their `--objective` names: validation metrics only.
@@ -37,13 +37,13 @@ struct MLPTune: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Search algorithm: random (KerasTuner's RandomSearch), tpe (Optuna's default TPESampler: 10 random trials, then the Parzen estimators of the good and the bad trials) or hyperband (KerasTuner's bracket schedule).")
+    @Option(help: "Search algorithm: random (KerasTuner's RandomSearch), tpe (Optuna's default TPESampler: 10 random trials, then the Parzen estimators of the good and the bad trials), bayesian (KerasTuner's BayesianOptimization: 3 random trials per dimension, then a Gaussian process) or hyperband (KerasTuner's bracket schedule).")
     var algorithm = AlgorithmName.random
 
-    @Option(parsing: .unconditional, help: "Trials of a random or tpe search (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Trials of a random, tpe or bayesian search (1 to 10000).")
     var trials = 10
 
-    @Option(parsing: .unconditional, help: "Epochs per trial of a random or tpe search (1 to 10000).")
+    @Option(parsing: .unconditional, help: "Epochs per trial of a random, tpe or bayesian search (1 to 10000).")
     var epochs = 5
 
     @Option(parsing: .unconditional, help: "Hyperband's largest number of epochs for a trial (1 to 10000).")
@@ -162,6 +162,7 @@ struct MLPTune: ParsableCommand {
             space: searchSpace,
             algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)
                 : algorithm == .tpe ? .tpe(trials: trials, epochs: epochs)
+                : algorithm == .bayesian ? .bayesian(trials: trials, epochs: epochs)
                 : .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations)),
             objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
         settings.modelFormat = saveFormat
@@ -170,7 +171,7 @@ struct MLPTune: ParsableCommand {
         let held = pair.train.splitValidation(fraction: validationSplit).validation.count
         let tuner = try Tuner(settings: settings, store: store, data: pair)
         let done = try store.records().filter { $0.status != .running }.count
-        print("search: \(describe(settings.algorithm)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
+        print("search: \(describe(settings.algorithm, space: searchSpace)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
               + "training images (the holdout set is not read); seed \(seed); folder \(outputDir)"
               + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""))
         print("space: " + searchSpace.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
@@ -200,11 +201,13 @@ struct MLPTune: ParsableCommand {
         return ExitCode(130)
     }
 
-    func describe(_ algorithm: TuningSettings.Algorithm) -> String {
+    func describe(_ algorithm: TuningSettings.Algorithm, space: SearchSpace) -> String {
         switch algorithm {
         case .random(let trials, let epochs): return "random, \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
         case .tpe(let trials, let epochs):
             return "tpe, \(counted(trials, "trial")) of \(counted(epochs, "epoch")) (the first 10 at random)"
+        case .bayesian(let trials, let epochs):
+            return "bayesian, \(counted(trials, "trial")) of \(counted(epochs, "epoch")) (the first \(BayesianSampler(space: space, seed: 0, objective: Monitor("val_loss")).initialPoints) at random)"
         case .hyperband(let hyperband):
             let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
             return "hyperband, max \(counted(hyperband.maxEpochs, "epoch")), factor \(hyperband.factor), \(counted(hyperband.iterations, "iteration")): brackets "

@@ -19,7 +19,7 @@ struct OptunaJournal {
 
     /// Optuna's op codes.
     enum Operation: Int {
-        case createStudy = 0, createTrial = 4, setParameter = 5, setStateValues = 6, setIntermediateValue = 7, setUserAttribute = 8
+        case createStudy = 0, setStudySystemAttribute = 3, createTrial = 4, setParameter = 5, setStateValues = 6, setIntermediateValue = 7, setUserAttribute = 8
     }
 
     /// Appends what the journal lacks of `records`; call it under the store's lock.
@@ -43,6 +43,9 @@ struct OptunaJournal {
         if !hasStudy {
             lines.append(["op_code": Operation.createStudy.rawValue, "study_name": URL(fileURLWithPath: store.folder).lastPathComponent,
                           "directions": [settings.objective.mode == .max ? 2 : 1]])
+            // The objective's name, where Optuna's study.set_metric_names keeps it.
+            lines.append(["op_code": Operation.setStudySystemAttribute.rawValue, "study_id": 0,
+                          "system_attr": ["study:metric_names": [settings.objective.name]]])
         }
         for record in records.sorted(by: { $0.number < $1.number }) {
             if record.number == created {

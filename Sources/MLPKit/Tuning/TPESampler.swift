@@ -174,11 +174,11 @@ struct ParzenEstimator {
     }
 
     func sample(_ random: inout SeededGenerator) -> Double {
-        var u = unit(&random), k = 0
+        var u = random.nextUnitDouble(), k = 0
         while k < weights.count - 1 && u >= weights[k] { u -= weights[k]; k += 1 }
         for _ in 0..<64 {
             // Box–Muller; rejection keeps what falls inside the range.
-            let x = mus[k] + sigmas[k] * (-2 * log(max(unit(&random), 1e-300))).squareRoot() * cos(2 * .pi * unit(&random))
+            let x = mus[k] + sigmas[k] * (-2 * log(max(random.nextUnitDouble(), 1e-300))).squareRoot() * cos(2 * .pi * random.nextUnitDouble())
             if x >= low && x <= high { return x }
         }
         return min(max(mus[k], low), high)
@@ -200,7 +200,7 @@ struct CategoricalEstimator {
     }
 
     func sample(_ random: inout SeededGenerator) -> Int {
-        var u = unit(&random) * probabilities.reduce(0, +)
+        var u = random.nextUnitDouble() * probabilities.reduce(0, +)
         for (index, p) in probabilities.enumerated() {
             if u < p { return index }
             u -= p
@@ -208,6 +208,3 @@ struct CategoricalEstimator {
         return probabilities.count - 1
     }
 }
-
-/// A double in [0, 1) from 53 random bits.
-private func unit(_ random: inout SeededGenerator) -> Double { Double(random.next() >> 11) * 0x1p-53 }

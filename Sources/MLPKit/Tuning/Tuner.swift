@@ -9,6 +9,9 @@ public struct TuningSettings: Sendable {
         /// `trials` trials of `epochs` epochs, their values from the tree-structured Parzen
         /// estimator (`TPESampler`, Optuna's default sampler) once 10 trials are done.
         case tpe(trials: Int, epochs: Int)
+        /// `trials` trials of `epochs` epochs, their values from a Gaussian process
+        /// (`BayesianSampler`, KerasTuner's `BayesianOptimization`) once 3 per dimension are done.
+        case bayesian(trials: Int, epochs: Int)
         /// KerasTuner's Hyperband brackets: many short trials, the best promoted to longer ones.
         case hyperband(Hyperband)
     }
@@ -45,6 +48,8 @@ public struct TuningSettings: Sendable {
             object["algorithm"] = ["name": "random", "trials": trials, "epochs": epochs] as [String: Any]
         case .tpe(let trials, let epochs):
             object["algorithm"] = ["name": "tpe", "trials": trials, "epochs": epochs] as [String: Any]
+        case .bayesian(let trials, let epochs):
+            object["algorithm"] = ["name": "bayesian", "trials": trials, "epochs": epochs] as [String: Any]
         case .hyperband(let hyperband):
             object["algorithm"] = ["name": "hyperband", "max_epochs": hyperband.maxEpochs, "factor": hyperband.factor,
                                    "iterations": hyperband.iterations] as [String: Any]
@@ -55,8 +60,11 @@ public struct TuningSettings: Sendable {
     /// What proposes new trials' values: the TPE for `tpe`, else KerasTuner's random draws
     /// (Hyperband's new trials are random, as KerasTuner's).
     public var sampler: Sampler {
-        if case .tpe = algorithm { return TPESampler(space: space, seed: seed, objective: objective) }
-        return RandomSampler(space: space, seed: seed)
+        switch algorithm {
+        case .tpe: return TPESampler(space: space, seed: seed, objective: objective)
+        case .bayesian: return BayesianSampler(space: space, seed: seed, objective: objective)
+        case .random, .hyperband: return RandomSampler(space: space, seed: seed)
+        }
     }
 }
 
@@ -158,7 +166,7 @@ public final class Tuner {
         }
         var record: TrialRecord
         switch settings.algorithm {
-        case .random(let trials, let epochs), .tpe(let trials, let epochs):
+        case .random(let trials, let epochs), .tpe(let trials, let epochs), .bayesian(let trials, let epochs):
             guard drawn < trials, let values = draw() else { return idle }
             record = TrialRecord(number: number, hyperparameters: values, epochs: epochs, initialEpoch: 0, seed: trialSeed(number))
         case .hyperband(let hyperband):
