@@ -8,6 +8,8 @@ of the first images (transposed to (32, 32, 3)), for the pixel-by-pixel test.
 
     python make_cifar.py                  # small fixtures into Fixtures/cifar/ (committed)
     python make_cifar.py --full OUT_DIR   # 50,000 + 10,000 images, for the Keras parity run
+    python make_cifar.py --tuning OUT_DIR # 10,000 + 2,000 images, where a search's choices matter
+                                          # (Scripts/sampler_bench.py)
 """
 import argparse, io, json, os, pickle, struct, tarfile
 import numpy as np
@@ -162,9 +164,12 @@ def check_with_keras(files, out_dir):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", metavar="OUT_DIR")
+    parser.add_argument("--tuning", metavar="OUT_DIR")
     args = parser.parse_args()
     if args.full:
         write(args.full, 500, 100, noise=0.6, hard=True)
+    elif args.tuning:
+        write(args.tuning, 100, 20, noise=0.6, hard=True, seed=101)
     else:
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cifar")
         files = write(out, 3, 1, noise=0.1)

@@ -21,8 +21,11 @@ struct MLPInspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        // An ONNX file (mlp-export's, or anyone's) is a protobuf whose first field is ir_version.
-        if model.lowercased().hasSuffix(".onnx") || FileManager.default.contents(atPath: model).map(ONNXFile.looksLikeONNX) == true {
+        // An ONNX file (mlp-export's, or anyone's) is a protobuf whose first field is ir_version
+        // (a 0x08 byte), which no .h5 or .keras file starts with.
+        let head = FileHandle(forReadingAtPath: model).flatMap { handle in defer { try? handle.close() }; return try? handle.read(upToCount: 1) }
+        if model.lowercased().hasSuffix(".onnx")
+            || (head?.first == 0x08 && FileManager.default.contents(atPath: model).map(ONNXFile.looksLikeONNX) == true) {
             guard let data = FileManager.default.contents(atPath: model) else { throw MLPError.io(path: model, problem: "cannot read file") }
             return try inspectONNX(try ONNXFile.describe(data, path: model))
         }
