@@ -185,16 +185,25 @@ struct ParzenEstimator {
     }
 }
 
-/// A mixture over categories: one smoothed one-hot kernel per observation and a uniform prior.
+/// A mixture over categories, as Optuna's: one kernel per observation, `priorWeight / kernels`
+/// on every category and 1 more on the observed one, normalised; and the prior's kernel,
+/// uniform; mixed with the observations' weights and `priorWeight`.
 struct CategoricalEstimator {
     let probabilities: [Double]
 
     init(observations: [Int], choices: Int, priorWeight: Double) {
-        let weights = TPESampler.weights(observations.count)
-        let total = weights.reduce(0, +) + priorWeight
-        var p = [Double](repeating: priorWeight / Double(choices) / total, count: choices)
-        for (observation, weight) in zip(observations, weights) {
-            for c in 0..<choices { p[c] += weight / total * (priorWeight / Double(choices) + (c == observation ? 1 : 0)) / (1 + priorWeight) }
+        guard !observations.isEmpty else {
+            probabilities = [Double](repeating: 1 / Double(choices), count: choices)
+            return
+        }
+        let kernels = Double(observations.count + 1)
+        let mixture = TPESampler.weights(observations.count) + [priorWeight]
+        let total = mixture.reduce(0, +)
+        let smoothing = priorWeight / kernels
+        let rowSum = 1 + smoothing * Double(choices)
+        var p = [Double](repeating: mixture.last! / total / Double(choices), count: choices)
+        for (observation, weight) in zip(observations, mixture) {
+            for c in 0..<choices { p[c] += weight / total * (smoothing + (c == observation ? 1 : 0)) / rowSum }
         }
         probabilities = p
     }
