@@ -36,13 +36,8 @@ public struct BayesianSampler: Sampler {
     }
 
     public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {
-        if let values = optimize(number: number, records: records) { return values }
-        let taken = Set(records.map(\.hyperparameters)), random = RandomSampler(space: space, seed: seed)
-        for k in index..<(index + 64) {
-            guard let values = random.sample(index: k) else { return nil }
-            if !taken.contains(values) { return values }
-        }
-        return nil
+        optimize(number: number, records: records)
+            ?? RandomSampler(space: space, seed: seed).firstUntaken(from: index, records: records)
     }
 
     /// The Gaussian process's proposal; nil while drawing the initial points at random.

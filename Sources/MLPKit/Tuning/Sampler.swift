@@ -28,6 +28,17 @@ public struct RandomSampler: Sampler {
 
     public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? { sample(index: index) }
 
+    /// The first of the random draws from the `index`-th on whose values no trial has had: what
+    /// a learning sampler proposes while it starts up, or when its own proposals repeat trials.
+    public func firstUntaken(from index: Int, records: [TrialRecord]) -> Hyperparameters? {
+        let taken = Set(records.map(\.hyperparameters))
+        for k in index..<(index + 64) {
+            guard let values = sample(index: k) else { return nil }
+            if !taken.contains(values) { return values }
+        }
+        return nil
+    }
+
     /// The values of the `index`-th drawn trial; nil when, on the way to it, more than
     /// `maxCollisions` draws in a row repeated earlier trials: the space is exhausted.
     public func sample(index: Int) -> Hyperparameters? {

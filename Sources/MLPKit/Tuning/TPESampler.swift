@@ -47,15 +47,8 @@ public struct TPESampler: Sampler {
     /// Random values (KerasTuner's draws, as `RandomSampler`) while starting up, or when no
     /// proposal is new; the estimators' proposal after.
     public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {
-        if let values = propose(number: number, records: records) { return values }
-        // While starting up, the random search's own draw; after, the first of the random
-        // draws from there that no trial has had.
-        let taken = Set(records.map(\.hyperparameters)), random = RandomSampler(space: space, seed: seed)
-        for k in index..<(index + 64) {
-            guard let values = random.sample(index: k) else { return nil }
-            if !taken.contains(values) { return values }
-        }
-        return nil
+        propose(number: number, records: records)
+            ?? RandomSampler(space: space, seed: seed).firstUntaken(from: index, records: records)
     }
 
     /// Whether the search is still in its random start: fewer than `startupTrials` trials done.
