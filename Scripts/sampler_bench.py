@@ -23,9 +23,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import load
 
-SPACE = {"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]},
-         "units": {"choice": [64, 128, 256, 512]}, "dropout": {"uniform": [0.0, 0.5]},
-         "optimizer": {"choice": ["adam", "rmsprop"]}}
+# The space tuner_bench.py uses (KerasTuner's usual MLP search), one definition for both.
+from tuner_bench import SPACE
 
 
 def build(keras, rate, layers, units, dropout, name):

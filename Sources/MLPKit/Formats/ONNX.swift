@@ -185,25 +185,27 @@ public enum ONNXFile {
         proto.pointee.input = arena.array(node.inputs.map { arena.string($0) })
         proto.pointee.n_output = node.outputs.count
         proto.pointee.output = arena.array(node.outputs.map { arena.string($0) })
-        var attributes: [UnsafeMutablePointer<Onnx__AttributeProto>] = []
-        for (name, value) in node.ints.sorted(by: { $0.key < $1.key }) {
+        // One attribute message per int and per float, by name; the caller sets its value.
+        func attribute(_ name: String, _ type: Onnx__AttributeProto__AttributeType) -> UnsafeMutablePointer<Onnx__AttributeProto> {
             let attribute = arena.message(Onnx__AttributeProto.self, onnx__attribute_proto__init)
             attribute.pointee.name = arena.string(name)
             attribute.pointee.has_type = 1
-            attribute.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT
-            attribute.pointee.has_i = 1
-            attribute.pointee.i = Int64(value)
-            attributes.append(attribute)
+            attribute.pointee.type = type
+            return attribute
         }
-        for (name, value) in node.floats.sorted(by: { $0.key < $1.key }) {
-            let attribute = arena.message(Onnx__AttributeProto.self, onnx__attribute_proto__init)
-            attribute.pointee.name = arena.string(name)
-            attribute.pointee.has_type = 1
-            attribute.pointee.type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT
-            attribute.pointee.has_f = 1
-            attribute.pointee.f = value
-            attributes.append(attribute)
+        let ints = node.ints.sorted { $0.key < $1.key }.map { name, value in
+            let proto = attribute(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT)
+            proto.pointee.has_i = 1
+            proto.pointee.i = Int64(value)
+            return proto
         }
+        let floats = node.floats.sorted { $0.key < $1.key }.map { name, value in
+            let proto = attribute(name, ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT)
+            proto.pointee.has_f = 1
+            proto.pointee.f = value
+            return proto
+        }
+        let attributes = ints + floats
         proto.pointee.n_attribute = attributes.count
         proto.pointee.attribute = arena.array(attributes)
         return proto
