@@ -311,6 +311,46 @@ import MLPKit
         #expect(records.map { ($0["runs"] as? [Any])?.count } == [2, 1], "the interrupted trial is taken again, once")
     }
 
+    /// The learning samplers resume as random search does: Ctrl-C past their random start, then
+    /// the same command again, gives the search an uninterrupted run gives (training with one
+    /// thread is deterministic, so every value, score and best epoch is compared), with each
+    /// trial run once, or twice if it was the one interrupted.
+    @Test(arguments: [("tpe", 10), ("bayesian", 15)])
+    func interruptedLearningSearchResumes(_ algorithm: String, _ randomStart: Int) throws {
+        let whole = try temporaryFolder(), stopped = try temporaryFolder()
+        defer {
+            try? FileManager.default.removeItem(at: whole)
+            try? FileManager.default.removeItem(at: stopped)
+        }
+        let count = randomStart + 3
+        let arguments = ["--algorithm", algorithm, "--trials", String(count), "--epochs", "30", "--units", "16,32",
+                         "--layers", "1", "--seed", "2", "--threads", "1"]
+        let reference = try tune(whole, arguments)
+        #expect(reference.status == 0, "\(reference.stderr)")
+        // Stopped while the model proposes: after its first proposed trial finishes.
+        let first = try tune(stopped, arguments, interruptOn: "trial \(randomStart):")
+        #expect(first.status == 130, "\(first.stderr)")
+        let left = try trials(in: stopped)
+        let interrupted = Set(left.filter { $0["status"] as? String == "running" }.compactMap { $0["trial"] as? Int })
+        #expect(left.count < count && interrupted.count <= 1, "\(left.map { $0["status"] ?? "?" })")
+        let resumed = try tune(stopped, arguments)
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let records = try trials(in: stopped)
+        #expect(records.count == count && records.allSatisfy { $0["status"] as? String == "completed" })
+        for record in records {
+            let trial = try #require(record["trial"] as? Int), runs = try #require(record["runs"] as? [Any])
+            #expect(runs.count == (interrupted.contains(trial) ? 2 : 1), "trial \(trial) ran \(runs.count) times")
+        }
+        // trial, the values, score and best epoch of every trial: the same search.
+        func table(_ folder: URL) throws -> [String] {
+            try String(contentsOf: folder.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n")
+                .map { $0.split(separator: ",", omittingEmptySubsequences: false).prefix(8).joined(separator: ",") }
+        }
+        let expected = try table(whole), got = try table(stopped)
+        #expect(expected.count == count + 1)
+        #expect(got == expected)
+    }
+
     /// The holdout split is never read: a folder without one tunes.
     @Test func noHoldoutNeeded() throws {
         let folder = try temporaryFolder(), data = try temporaryFolder()
