@@ -6,6 +6,7 @@ import Foundation
 /// It reads the Keras 3 and Keras 2 spellings alike and writes the Keras 2 spelling
 /// (`batch_input_shape`, `"dtype": "float32"`), which both Keras 3 and tf_keras load.
 public enum ModelConfig {
+    /// Keras class names of the layers a config may hold.
     public static let supportedLayers = ["InputLayer", "Dense", "Dropout", "Activation", "Flatten", "Rescaling",
                                          "BatchNormalization"]
 
@@ -24,6 +25,8 @@ public enum ModelConfig {
         return try model(from: root, source: source, maximumParameters: maximumParameters)
     }
 
+    /// Builds a model with zeroed weights from a parsed config object (see
+    /// `model(fromJSON:source:maximumParameters:)`).
     public static func model(from root: [String: Any], source: String, maximumParameters: Int = parameterLimit) throws -> Sequential {
         let className = root["class_name"] as? String ?? "?"
         guard className == "Sequential" else {
@@ -35,63 +38,71 @@ public enum ModelConfig {
         // Keras 2.0–2.2 stored the layer list directly as the config.
         let layerList = (config["layers"] as? [[String: Any]]) ?? (root["config"] as? [[String: Any]])
         guard let layerList else { throw MLPError.format(path: source, problem: "model config has no 'layers' list") }
-
-        // Two passes over the layers: the first counts their weights and allocates nothing, so
-        // that a config describing too many is refused before any is allocated; the second
-        // builds them.
-        func walk(building: Bool) throws -> (inputShape: [Int]?, layers: [Layer]) {
-            var inputShape = shape(config["build_input_shape"])
-            var layers: [Layer] = []
-            var parameters = 0
-            var current: [Int]? = inputShape
-            for (index, entry) in layerList.enumerated() {
-                let type = entry["class_name"] as? String ?? "?"
-                let layerConfig = entry["config"] as? [String: Any] ?? [:]
-                let name = layerConfig["name"] as? String ?? "layer_\(index)"
-                let declared = shape(layerConfig["batch_shape"]) ?? shape(layerConfig["batch_input_shape"])
-                    ?? shape((entry["build_config"] as? [String: Any])?["input_shape"])
-                if type == "InputLayer" {
-                    guard let declared else {
-                        throw MLPError.format(path: source, problem: "InputLayer '\(name)' has no batch_shape")
-                    }
-                    inputShape = declared
-                    current = declared
-                    continue
-                }
-                if layers.isEmpty, current == nil, let declared {
-                    inputShape = declared
-                    current = declared
-                }
-                guard let input = current else {
-                    throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
-                }
-                guard building else {
-                    let (sum, overflow) = parameters.addingReportingOverflow(
-                        try parameterCount(type: type, name: name, config: layerConfig, input: input, source: source))
-                    guard !overflow, sum <= maximumParameters else {
-                        throw MLPError.format(path: source, problem: "the model config describes more than \(maximumParameters) weights "
-                            + "(layer '\(name)'), more than \(maximumParameters == parameterLimit ? "this toolchain allows" : "the file holds")")
-                    }
-                    parameters = sum
-                    current = type == "Dense" ? [(layerConfig["units"] as? NSNumber)?.intValue ?? 1]
-                        : type == "Flatten" ? [input.reduce(1, *)] : input
-                    continue
-                }
-                let layer = try makeLayer(type: type, name: name, config: layerConfig, input: input, source: source)
-                layer.dtypePolicy = try DTypePolicy(kerasValue: layerConfig["dtype"], layer: name, source: source)
-                layers.append(layer)
-                current = layer.outputShape
-            }
-            return (inputShape, layers)
+        // Every layer is sized before any is built, so that a config describing too many
+        // weights is refused before anything is allocated.
+        let (inputShape, plans) = try plan(layerList, buildInputShape: shape(config["build_input_shape"]), source: source,
+                                           maximumParameters: maximumParameters)
+        let layers = try plans.map { plan in
+            let layer = try makeLayer(type: plan.type, name: plan.name, config: plan.config, input: plan.input, source: source)
+            layer.dtypePolicy = try DTypePolicy(kerasValue: plan.config["dtype"], layer: plan.name, source: source)
+            return layer
         }
-        _ = try walk(building: false)
-        let (inputShape, layers) = try walk(building: true)
-        guard let inputShape else { throw MLPError.format(path: source, problem: "model config gives no input shape") }
         return Sequential(name: config["name"] as? String ?? "sequential", inputShape: inputShape, layers: layers)
     }
 
-    /// The weights a layer of this config will have, computed without overflow.
-    private static func parameterCount(type: String, name: String, config: [String: Any], input: [Int], source: String) throws -> Int {
+    /// One layer of a config, read and sized, its weights not yet allocated.
+    private struct LayerPlan {
+        let type: String, name: String, config: [String: Any]
+        let input: [Int]
+        let size: LayerSize
+    }
+
+    /// What a layer of a config makes of its input: its output shape and how many weights it has.
+    private struct LayerSize {
+        let output: [Int]
+        let parameters: Int
+    }
+
+    /// Walks a config's layer list: the model's input shape (an InputLayer's, or the first
+    /// layer's declared one) and each layer's input, output and weight count, the total checked
+    /// against `maximumParameters` without overflow.
+    private static func plan(_ layerList: [[String: Any]], buildInputShape: [Int]?, source: String, maximumParameters: Int)
+        throws -> (inputShape: [Int], layers: [LayerPlan])
+    {
+        var inputShape = buildInputShape, current = buildInputShape
+        var plans: [LayerPlan] = []
+        var parameters = 0
+        for (index, entry) in layerList.enumerated() {
+            let type = entry["class_name"] as? String ?? "?"
+            let config = entry["config"] as? [String: Any] ?? [:]
+            let name = config["name"] as? String ?? "layer_\(index)"
+            let declared = shape(config["batch_shape"]) ?? shape(config["batch_input_shape"])
+                ?? shape((entry["build_config"] as? [String: Any])?["input_shape"])
+            if type == "InputLayer" {
+                guard let declared else { throw MLPError.format(path: source, problem: "InputLayer '\(name)' has no batch_shape") }
+                (inputShape, current) = (declared, declared)
+                continue
+            }
+            if plans.isEmpty, current == nil, let declared { (inputShape, current) = (declared, declared) }
+            guard let input = current else {
+                throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
+            }
+            let size = try self.size(type: type, name: name, config: config, input: input, source: source)
+            let (sum, overflow) = parameters.addingReportingOverflow(size.parameters)
+            guard !overflow, sum <= maximumParameters else {
+                throw MLPError.format(path: source, problem: "the model config describes more than \(maximumParameters) weights "
+                    + "(layer '\(name)'), more than \(maximumParameters == parameterLimit ? "this toolchain allows" : "the file holds")")
+            }
+            parameters = sum
+            plans.append(LayerPlan(type: type, name: name, config: config, input: input, size: size))
+            current = size.output
+        }
+        guard let inputShape else { throw MLPError.format(path: source, problem: "model config gives no input shape") }
+        return (inputShape, plans)
+    }
+
+    /// A layer's output shape and weight count from its config, computed without overflow.
+    private static func size(type: String, name: String, config: [String: Any], input: [Int], source: String) throws -> LayerSize {
         var width = 1
         for dim in input {
             let (product, overflow) = width.multipliedReportingOverflow(by: dim)
@@ -107,9 +118,10 @@ public enum ModelConfig {
             }
             let (kernel, overflow) = width.multipliedReportingOverflow(by: units + 1)
             guard !overflow else { throw MLPError.format(path: source, problem: "Dense layer '\(name)' is too large") }
-            return kernel
-        case "BatchNormalization": return 4 * (input.last ?? 1)
-        default: return 0
+            return LayerSize(output: [units], parameters: kernel)
+        case "Flatten": return LayerSize(output: [width], parameters: 0)
+        case "BatchNormalization": return LayerSize(output: input, parameters: 4 * (input.last ?? 1))
+        default: return LayerSize(output: input, parameters: 0)
         }
     }
 
@@ -191,5 +203,6 @@ public enum ModelConfig {
                 "config": ["name": model.name, "layers": layers] as [String: Any]]
     }
 
+    /// The config as JSON text (`model.to_json()`'s).
     public static func json(for model: Sequential) -> String { jsonText(object(for: model)) }
 }
