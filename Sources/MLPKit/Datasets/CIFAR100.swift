@@ -10,6 +10,8 @@ public enum Splits: Sendable {
     var test: Bool { self != .trainingOnly }
 }
 
+/// Which of CIFAR-100's two label sets to train on: the 100 fine classes or the 20 coarse superclasses (Keras's
+/// `label_mode`).
 public enum LabelMode: String, CaseIterable, Sendable {
     case fine, coarse
 
@@ -25,6 +27,7 @@ public enum LabelMode: String, CaseIterable, Sendable {
 /// `meta`: Python 2 pickles) and the official binary archive `cifar-100-binary.tar.gz` or its
 /// folder (`train.bin`, `test.bin`: records of coarse label, fine label, 3,072 pixel bytes).
 public enum CIFAR100 {
+    /// Height, width and channels of every CIFAR-100 image.
     public static let imageShape = [32, 32, 3]
     static let pixels = 3072
 

@@ -68,6 +68,7 @@ public final class BoundedReader: ByteReader {
 /// inflates whole buffers, which would hold the whole archive and its contents in memory).
 public final class CompressedFileReader: ByteReader {
     public let path: String
+    /// Whether the file began with gzip's magic bytes and is read through ISA-L's inflate.
     public private(set) var isGzip = false
     /// The file's size in bytes.
     public let fileSize: Int

@@ -3,7 +3,9 @@ import Foundation
 /// Where `mlp-train` and `mlp-eval` find their data: a path given by `--data`, the built-in
 /// synthetic set, or CIFAR-100 where Keras keeps it, downloading it when it is missing.
 public enum DataSource {
+    /// Where Keras downloads CIFAR-100 from.
     public static let officialURL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    /// The MD5 of the official archive, as Keras checks it.
     public static let officialMD5 = "eb9058c3a382ffc7106e4002c42a8d85"
     /// Overrides the download address (also `--download-url`).
     public static let urlVariable = "MLP_CIFAR100_URL"

@@ -8,10 +8,15 @@ import CKernels
 public struct ImageDataset: Sendable {
     /// (count, featureCount) bytes, of which this view covers samples `start..<start + count`.
     public let storage: [UInt8]
+    /// Labels of every sample in `storage`, class indices from 0.
     public let storageLabels: [Int32]
+    /// The first sample of `storage` this view covers.
     public let start: Int
+    /// Samples in this view.
     public let count: Int
+    /// One sample's shape: [32, 32, 3] for CIFAR-100 (height, width, channels).
     public let shape: [Int]
+    /// Every class's name, by class index (the archive's `meta` names).
     public let classNames: [String]
 
     public init(images: [UInt8], labels: [Int32], shape: [Int], classNames: [String]) {
@@ -33,8 +38,10 @@ public struct ImageDataset: Sendable {
         classNames = parent.classNames
     }
 
+    /// Values per sample: 3,072 for CIFAR-100.
     public var featureCount: Int { shape.reduce(1, *) }
     public var classCount: Int { classNames.count }
+    /// This view's labels, indexed as `storageLabels` (from `start`).
     public var labels: ArraySlice<Int32> { storageLabels[start..<(start + count)] }
 
     /// Samples `range` of this view, sharing storage.
@@ -103,7 +110,9 @@ public struct ImageDataset: Sendable {
 
 /// A training set and its holdout set, with where they came from.
 public struct DatasetPair: Sendable {
+    /// The 50,000 training images (CIFAR-100's `train` split).
     public var train: ImageDataset
+    /// The 10,000 holdout images (CIFAR-100's `test` split); never used to train or tune.
     public var test: ImageDataset
     /// "cifar100", "synthetic", ...
     public var name: String

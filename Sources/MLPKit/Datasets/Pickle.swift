@@ -34,6 +34,7 @@ public struct PickleReader {
     /// A consumer of one large byte string: it must read exactly `count` bytes with `read`.
     public typealias LargeBytesConsumer = (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void
 
+    /// Byte strings of at least this many bytes go to the `largeBytes` consumer, when one is given.
     public static let largeBytesThreshold = 1 << 16
 
     private let source: BoundedReader

@@ -6,8 +6,10 @@
 /// shifts its brightness and adds per-pixel noise, so an MLP learns it well above chance
 /// without reaching certainty.
 public enum SyntheticCIFAR {
+    /// Names the generator in provenance, so a file trained on generated data says which.
     public static let version = "synthetic-v1"
 
+    /// The generated set with `trainCount` training and `testCount` holdout images, the same on every run.
     public static func make(labelMode: LabelMode = .fine, trainCount: Int = 50_000, testCount: Int = 10_000) -> DatasetPair {
         let classes = labelMode.classCount
         var generator = SeededGenerator(seed: 0x5EED_C1FA_2100)

@@ -170,6 +170,7 @@ public final class H5Group {
 
     // MARK: Groups
 
+    /// Whether the group has a link called `name` (a group or a dataset).
     public func contains(_ name: String) -> Bool {
         // Check each level, since H5Lexists fails on a path whose parent is missing.
         var prefix = ""
@@ -180,6 +181,7 @@ public final class H5Group {
         return !prefix.isEmpty
     }
 
+    /// Opens the subgroup `name`; throws naming the file when it is missing.
     public func group(_ name: String) throws -> H5Group {
         guard contains(name) else { throw MLPError.format(path: path, problem: "no group \(child(name))") }
         let gid = H5Gopen2(id, name, h5_p_default())
@@ -213,6 +215,7 @@ public final class H5Group {
 
     // MARK: Attributes
 
+    /// Whether the group has the attribute `name`.
     public func hasAttribute(_ name: String) -> Bool { H5Aexists(id, name) > 0 }
 
     /// The names of every attribute, in alphabetical order.
@@ -341,6 +344,7 @@ public final class H5Group {
         try writeDataset(name, type: h5t_ieee_f32le(), memType: h5_native_float(), shape: shape, data: values)
     }
 
+    /// Writes a scalar int64 dataset (an optimizer's `iterations`).
     public func writeDataset(_ name: String, int64 value: Int64) throws {
         var v = value
         try writeDataset(name, type: h5t_std_i64le(), memType: h5_native_int64(), shape: [], data: &v)

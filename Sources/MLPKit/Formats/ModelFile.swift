@@ -2,9 +2,11 @@ import Foundation
 
 /// A model read from, or to be written to, a model file (`.h5` or `.keras`), with what the file says about it.
 public struct SavedModel {
+    /// The model with its weights.
     public var model: Sequential
     /// The optimizer named by `training_config`, with its state when the file carries it.
     public var optimizer: Optimizer?
+    /// The `keras_version` and `backend` the file records (its writer's).
     public var kerasVersion: String?
     public var backend: String?
     /// `training_config` as JSON (`loss`, `metrics`, `optimizer_config`), when the model was
@@ -23,6 +25,7 @@ public struct SavedModel {
         self.provenance = provenance
     }
 
+    /// The loss the file's training config names.
     public var loss: String? { trainingConfig?["loss"] as? String }
 }
 

@@ -43,10 +43,13 @@ public struct ONNXGraph {
         public var floats: [String: Float] = [:]
     }
 
+    /// The graph's name (the model's).
     public var name: String
     public var inputs: [Value] = []
     public var outputs: [Value] = []
+    /// The constants: weights, biases and shapes.
     public var initializers: [Tensor] = []
+    /// Operators in the order they run.
     public var nodes: [Node] = []
     /// Free-form `metadata_props` of the model.
     public var metadata: [String: String] = [:]
@@ -215,8 +218,11 @@ public enum ONNXFile {
 
     /// What `mlp-inspect` shows of an ONNX file.
     public struct Description {
+        /// The file's `ir_version`.
         public var irVersion: Int
+        /// Every operator set imported; the default domain is "".
         public var opsets: [(domain: String, version: Int)]
+        /// `producer_name` and `producer_version`, joined by a space.
         public var producer: String
         public var inputs: [ONNXGraph.Value]
         public var outputs: [ONNXGraph.Value]
@@ -225,6 +231,7 @@ public enum ONNXFile {
         public var initializers: Int
         /// The operators in graph order, each once, and how many nodes there are.
         public var operators: [String]
+        /// Operators in the main graph.
         public var nodeCount: Int
         public var metadata: [String: String]
     }

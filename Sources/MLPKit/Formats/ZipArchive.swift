@@ -23,7 +23,9 @@ public enum ZipArchive {
     /// deflated and claims at most `expansionLimit` times its compressed size. Members are
     /// read one at a time, each up to a limit the caller sets, so a zip bomb costs nothing.
     public final class Reader {
+        /// The archive's path, named in errors.
         public let path: String
+        /// Every member, in the central directory's order.
         public let entries: [Entry]
         private let bytes: UnsafeMutableRawBufferPointer
         private let archive: OpaquePointer
@@ -92,6 +94,7 @@ public enum ZipArchive {
             return entries
         }
 
+        /// The member called `name`, if any.
         public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
 
         /// The bytes of member `name`, which must claim at most `limit` bytes; its CRC is checked.

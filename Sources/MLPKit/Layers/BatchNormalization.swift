@@ -21,6 +21,8 @@ public final class BatchNormalization: Layer {
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public var kerasClassName: String { "BatchNormalization" }
+    /// gamma and beta (trainable, when `scale` and `center`), then the moving mean and variance (not
+    /// trainable), as Keras orders them.
     public let parameters: [Parameter]
 
     private let gamma: Parameter?

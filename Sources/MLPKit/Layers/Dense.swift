@@ -12,7 +12,9 @@ public final class Dense: Layer {
     public let units: Int
     public let activation: Activation
     public let useBias: Bool
+    /// (inputs, units), row-major, as Keras stores it.
     public let kernel: Parameter
+    /// (units), nil when `useBias` is false.
     public let bias: Parameter?
     /// Keras's `kernel_regularizer`: a penalty on the kernel added to the loss.
     public let kernelRegularizer: Regularizer?

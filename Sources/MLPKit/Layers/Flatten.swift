@@ -35,6 +35,7 @@ public final class Flatten: Layer {
 public final class ActivationLayer: Layer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
+    /// The function applied element-wise.
     public let activation: Activation
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }

@@ -4,9 +4,11 @@ public final class Parameter {
     public let name: String
     /// Keras's shape, e.g. (inputs, units) for a Dense kernel.
     public let shape: [Int]
+    /// The weights, row-major in Keras's shape.
     public let value: FloatBuffer
     /// dL/dvalue for the latest batch; overwritten, not accumulated, by each backward pass.
     public let gradient: FloatBuffer
+    /// false for statistics the optimizer never updates (BatchNormalization's moving mean and variance).
     public let trainable: Bool
 
     public init(name: String, shape: [Int], trainable: Bool = true) {
@@ -57,9 +59,12 @@ public protocol Layer: AnyObject {
 extension Layer {
     public var supportsTraining: Bool { true }
     public func configure(compute: ComputeOptions) {}
+    /// Values per sample in and out: the shapes' products.
     public var inputWidth: Int { inputShape.reduce(1, *) }
     public var outputWidth: Int { outputShape.reduce(1, *) }
+    /// Weights of every parameter, trainable or not (Keras's `count_params()`).
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// Weights the optimizer updates.
     public var trainableParameterCount: Int {
         parameters.filter(\.trainable).reduce(0) { $0 + $1.count }
     }

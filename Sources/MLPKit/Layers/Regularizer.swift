@@ -4,6 +4,7 @@ import Foundation
 /// `l1 · sum(|w|) + l2 · sum(w²)`, whose gradient `l1 · sign(w) + 2 · l2 · w` is added to the
 /// kernel's.
 public struct Regularizer: Sendable, Equatable {
+    /// Factors of Keras's `L1L2`: the penalty is l1·Σ|w| + l2·Σw².
     public var l1: Float
     public var l2: Float
 

@@ -4,6 +4,7 @@ public final class Sequential {
     public var name: String
     /// One sample's input shape, e.g. [3072] or [32, 32, 3].
     public let inputShape: [Int]
+    /// The layers in order; the input is not a layer, as in Keras 3's `model.layers`.
     public let layers: [Layer]
 
     // Used only when the last layer is not a Dense with softmax, where the loss gradient
@@ -33,7 +34,9 @@ public final class Sequential {
     }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    /// The parameters the optimizer updates, in layer order.
     public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
+    /// Values per sample the model takes (3,072) and gives (the classes).
     public var inputWidth: Int { inputShape.reduce(1, *) }
     public var outputWidth: Int { layers.last?.outputWidth ?? inputWidth }
 

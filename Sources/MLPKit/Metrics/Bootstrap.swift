@@ -1,5 +1,6 @@
 /// Percentile bootstrap confidence intervals over the holdout samples.
 public enum Bootstrap {
+    /// A 95% percentile interval [low, high].
     public struct Interval: Sendable {
         public var low: Double
         public var high: Double
@@ -27,6 +28,7 @@ public enum Bootstrap {
             public var b: Double
             /// The 95% interval of B - A over the resamples.
             public var interval: Interval
+            /// B - A on the whole set.
             public var difference: Double { b - a }
             /// Whether the interval leaves 0 out: the difference is not noise at 95%.
             public var excludesZero: Bool { interval.low > 0 || interval.high < 0 }
@@ -34,6 +36,7 @@ public enum Bootstrap {
 
         public var accuracy: Metric
         public var macroAUC: Metric
+        /// Resamples drawn.
         public var resamples: Int
     }
 

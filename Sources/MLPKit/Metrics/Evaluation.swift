@@ -4,6 +4,7 @@ import Foundation
 public struct EvaluationReport {
     /// One class's scores, one-vs-rest.
     public struct ClassScore {
+        /// The class index, from 0.
         public var index: Int
         public var name: String
         /// The samples of this class in the data.
@@ -19,16 +20,22 @@ public struct EvaluationReport {
     public var samples: Int
     public var classNames: [String]
     public var accuracy: Double
+    /// The fraction of samples whose class is among the five most probable.
     public var top5Accuracy: Double
+    /// One-vs-rest ROC AUC averaged over classes: unweighted (macro), by support (weighted), and over all
+    /// (sample, class) pairs at once (micro), as scikit-learn's `roc_auc_score`.
     public var rocAUCMacro: Double
     public var rocAUCWeighted: Double
     public var rocAUCMicro: Double
+    /// scikit-learn's `log_loss`: mean cross-entropy with probabilities clipped to [eps, 1 − eps], float32's
+    /// eps; no regularization penalty.
     public var logLoss: Double
     public var perClass: [ClassScore]
     /// Counts by true class (rows) and predicted class (columns), as scikit-learn's `confusion_matrix`.
     public var confusion: [[Int]]
     /// 95% bootstrap intervals, with `--ci N`: percentiles of N resamples drawn with replacement.
     public var accuracyInterval: Bootstrap.Interval?
+    /// The 95% bootstrap interval of the macro AUC, with `--ci N`.
     public var macroAUCInterval: Bootstrap.Interval?
     /// N of those resamples; nil without intervals.
     public var bootstrapResamples: Int?
@@ -36,6 +43,7 @@ public struct EvaluationReport {
     public var notes: [String] = []
     /// The predicted probabilities, (samples, classes), and the exact AUC computer over them.
     public var probabilities: [Float]
+    /// Computes any class's or average's exact AUC and curve over `probabilities`.
     public var auc: ROCAUC
 
     /// Classes with an AUC, best first.

@@ -12,6 +12,7 @@ public struct ROCAUC {
     /// average's order, sorted once for its AUC and its curve.
     let microOrder: [UInt64]
     let labels: [Int]
+    /// Columns of the probabilities: the number of classes.
     public let classes: Int
 
     /// - Parameters:

@@ -13,6 +13,7 @@ public final class Adam: Optimizer {
     public let beta1: Float
     public let beta2: Float
     public let epsilon: Float
+    /// AdamW's decoupled weight decay (Keras's `weight_decay`), nil for Adam.
     public let weightDecay: Float?
     public var iterations = 0
     public var schedule: LearningRateSchedule?

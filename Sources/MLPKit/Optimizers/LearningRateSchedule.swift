@@ -17,8 +17,11 @@ public protocol LearningRateSchedule: Sendable {
 ///
 /// computed in float32, as Keras computes it.
 public struct CosineDecay: LearningRateSchedule, Equatable {
+    /// The rate at step 0.
     public var initialLearningRate: Float
+    /// Steps over which the rate falls along the half cosine; it stays at its floor after.
     public var decaySteps: Int
+    /// The floor, as a fraction of the initial rate (Keras's `alpha`; 0 decays to 0).
     public var alpha: Float
 
     public init(initialLearningRate: Float, decaySteps: Int, alpha: Float = 0) {

@@ -12,6 +12,7 @@ public final class RMSprop: Optimizer {
     public let rho: Float
     public let momentum: Float
     public let epsilon: Float
+    /// Keras's `centered`: divide by the gradient's estimated variance rather than its mean square.
     public let centered: Bool
     public var iterations = 0
     public var schedule: LearningRateSchedule?

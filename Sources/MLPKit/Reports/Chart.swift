@@ -4,6 +4,7 @@ import Foundation
 /// lines, vertical markers and a legend. The ROC plot, the learning curves and the tuning
 /// charts are all drawn with it.
 public struct ChartPanel {
+    /// A line (or dots) of `points` in data coordinates, with its legend label and SVG colour.
     public struct Series {
         public var label: String
         public var points: [(x: Double, y: Double)]
@@ -35,11 +36,14 @@ public struct ChartPanel {
     }
 
 
+    /// Shown above the panel.
     public var title: String
     public var xLabel: String
     public var yLabel: String
+    /// The data ranges the plotting area spans; points outside are clipped.
     public var xRange: ClosedRange<Double>
     public var yRange: ClosedRange<Double>
+    /// Where ticks, tick labels and grid lines go on each axis.
     public var xTicks: [Double]
     public var yTicks: [Double]
     public var series: [Series] = []
@@ -140,6 +144,7 @@ public struct ChartPanel {
     func legendRows(width: Double) -> Int { (legendLayout(width: width).map(\.row).max() ?? -1) + 1 }
 }
 
+/// Lays out `ChartPanel`s into one SVG document, and the helpers that fit their ranges and ticks.
 public enum Chart {
     /// A standalone SVG document of `panels` in rows of `columns` (all in one row by default),
     /// each `panelWidth` by `panelHeight` of plotting area, under an overall `title`.

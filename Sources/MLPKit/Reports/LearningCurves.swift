@@ -2,6 +2,9 @@
 /// other the run logged, such as val_auc), training against validation by epoch. It marks the epoch of the best monitored value (where
 /// overfitting begins, when validation is monitored) and the epoch early stopping stopped at.
 public enum LearningCurves {
+    /// The learning curves of `history` as an SVG document: a panel per metric, training and validation lines,
+    /// with markers at `bestEpoch` (restored by early stopping) and `stoppedEpoch`, both counted from 0;
+    /// `monitor` names the watched metric.
     public static func svg(history: History, monitor: Monitor, bestEpoch: Int?, stoppedEpoch: Int?) -> String {
         let epochs = history.epochs.map { Double($0 + 1) }
         func series(_ name: String, _ label: String, _ color: String, dashed: Bool = false) -> ChartPanel.Series? {

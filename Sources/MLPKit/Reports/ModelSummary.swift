@@ -2,6 +2,8 @@ import Foundation
 
 /// What `model.summary()` shows, and what a saved file says beyond it.
 public enum ModelSummary {
+    /// One row of the summary table: a layer's name, Keras class name, output shape (without the batch) and
+    /// weight count.
     public struct Row {
         public var name: String
         public var type: String
@@ -9,6 +11,7 @@ public enum ModelSummary {
         public var parameters: Int
     }
 
+    /// The summary's rows, one per layer, in order.
     public static func rows(_ model: Sequential) -> [Row] {
         model.layers.map { Row(name: $0.name, type: $0.kerasClassName, outputShape: $0.outputShape, parameters: $0.parameterCount) }
     }
@@ -82,6 +85,7 @@ public enum ModelSummary {
         public var infiniteCount: Int
     }
 
+    /// Statistics of every weight of every layer, in the order the file stores them (`mlp-inspect --weights`).
     public static func weightStatistics(_ model: Sequential) -> [WeightStatistics] {
         model.layers.flatMap { layer in
             layer.parameters.map { p in

@@ -2,6 +2,7 @@ import Foundation
 
 /// A standalone SVG chart of ROC curves: micro and macro averages and the best and worst class.
 public enum ROCPlot {
+    /// One ROC curve: false and true positive rates from (0, 0) to (1, 1), its legend label and colour.
     public struct Curve {
         public var label: String
         public var fpr: [Double]

@@ -4,6 +4,7 @@
 /// Numeric kernels work on raw pointers so that the batch loop never allocates, copies on write
 /// or checks exclusivity; the buffer is sized once, before training starts.
 public final class Buffer<Element: BitwiseCopyable & ExpressibleByIntegerLiteral>: @unchecked Sendable {
+    /// The values; valid until the next `reserve` that grows the buffer.
     public private(set) var pointer: UnsafeMutablePointer<Element>
     public private(set) var count: Int
 
@@ -34,8 +35,10 @@ extension Buffer where Element == Float {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: values.count) }
     }
 
+    /// Sets every value to `value`.
     public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
 
+    /// A copy of the values.
     public var array: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
 
     /// How many values are NaN or infinite.
@@ -45,6 +48,7 @@ extension Buffer where Element == Float {
         return n
     }
 
+    /// Copies `values` in; their count must equal the buffer's.
     public func assign(_ values: [Float]) {
         precondition(values.count == count, "assign: \(values.count) values into a buffer of \(count)")
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }

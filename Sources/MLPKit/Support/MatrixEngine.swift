@@ -55,6 +55,7 @@ public enum MatrixEngine: String, CaseIterable, Sendable {
 /// Products may run from several threads at once (the pieces of one split product); the
 /// primitives are shared under a lock and executed without it.
 public final class MatrixProducts: @unchecked Sendable {
+    /// The library the products run through.
     public let engine: MatrixEngine
     private struct Shape: Hashable {
         var transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int, lda: Int, ldb: Int, ldc: Int

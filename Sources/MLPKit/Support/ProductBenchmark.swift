@@ -12,6 +12,7 @@ public struct ProductBenchmark {
 
     /// Layer widths, input first: [3072, 128, 100] for the baseline.
     public let widths: [Int]
+    /// Rows of each product: the batch size.
     public let batch: Int
 
     public init(widths: [Int], batch: Int) {

@@ -3,10 +3,12 @@ import Foundation
 /// Prints progress lines: updated in place on a terminal, and on a pipe or file only the
 /// final line of each bar, so logs stay readable.
 public final class ProgressPrinter: @unchecked Sendable {
+    /// The printer that progress bars and messages of a process share, so their lines never interleave.
     public static let shared = ProgressPrinter()
     private let lock = NSLock()
     private var lastLine: String?
     private var lastDraw = Date.distantPast
+    /// Whether standard output is a terminal: the bar then redraws its line in place.
     public let isTerminal = isatty(STDOUT_FILENO) == 1
 
     /// Replaces the current line (at most ten times a second on a terminal). The line is built

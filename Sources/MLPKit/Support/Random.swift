@@ -32,6 +32,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     /// A double in [0, 1) from 53 random bits.
     public mutating func nextUnitDouble() -> Double { Double(next() >> 11) * 0x1p-53 }
 
+    /// A float uniformly in [0, 1), from the top 24 bits of the next value.
     public mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }

@@ -4,6 +4,7 @@ import Foundation
 /// `learning_rate`), in the order they were added, which is the order Keras's progress bar
 /// shows them in.
 public struct Logs: Sendable, Equatable, Sequence {
+    /// Metric names and their values, in the order added.
     public private(set) var names: [String] = []
     public private(set) var values: [Double] = []
 
@@ -13,6 +14,7 @@ public struct Logs: Sendable, Equatable, Sequence {
         for (name, value) in pairs { self[name] = value }
     }
 
+    /// The value of `name`; setting a present name replaces its value in place, setting nil removes it.
     public subscript(name: String) -> Double? {
         get { names.firstIndex(of: name).map { values[$0] } }
         set {
@@ -45,6 +47,7 @@ public struct Interruption: Sendable, Equatable, CustomStringConvertible {
     public var epoch: Int
     /// Steps of that epoch done.
     public var step: Int
+    /// Steps in that epoch.
     public var steps: Int
 
     /// "epoch 3, step 12 of 19", the epoch counted from 1 as Keras prints it.
@@ -78,7 +81,9 @@ extension Callback {
 public final class TrainingContext {
     public let model: Sequential
     public let optimizer: Optimizer
+    /// The batch size and compute options `fit` runs with.
     public let options: TrainingOptions
+    /// Gradient steps in an epoch: the training samples over the batch size, rounded up.
     public let stepsPerEpoch: Int
     /// The epoch running, counted from 0.
     public internal(set) var epoch: Int

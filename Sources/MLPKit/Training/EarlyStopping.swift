@@ -7,6 +7,7 @@
 /// of the best epoch: N.", epochs counted from 1.
 public final class EarlyStopping: Callback {
     public let monitor: Monitor
+    /// Epochs without improvement after which training stops.
     public let patience: Int
     private let log: (String) -> Void
     private var wait = 0
@@ -14,6 +15,7 @@ public final class EarlyStopping: Callback {
     private var bestWeights: [[Float]]?
     /// The best epoch so far and the epoch training stopped at (counted from 0; 0 is none).
     public private(set) var bestEpoch = 0
+    /// The epoch training stopped after, from 0; 0 when it did not stop early (as Keras).
     public private(set) var stoppedEpoch = 0
 
     /// - Parameters:

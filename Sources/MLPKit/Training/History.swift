@@ -3,6 +3,7 @@
 public final class History: Callback {
     /// The epochs run, counted from 0.
     public private(set) var epochs: [Int] = []
+    /// Each finished epoch's logs, in order (Keras's `history.history`, by epoch).
     public private(set) var logs: [Logs] = []
     /// Seconds each epoch took, training and validation.
     public internal(set) var seconds: [Double] = []

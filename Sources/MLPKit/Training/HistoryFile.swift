@@ -13,6 +13,7 @@ public final class HistoryFile: Callback {
 
     public init(path: String) { self.path = path }
 
+    /// Whether the path ends in `.csv` (Keras CSVLogger's format); JSON otherwise.
     public var isCSV: Bool { path.lowercased().hasSuffix(".csv") }
 
     public func epochBegin(_ epoch: Int, _ context: TrainingContext) throws { started = Date() }

@@ -3,6 +3,7 @@
 /// Keras's lines "Epoch N: val_loss improved from X to Y, saving model to FILE" and "Epoch N:
 /// finished saving model to FILE", or "Epoch N: val_loss did not improve from X".
 public final class ModelCheckpoint: Callback {
+    /// Where the best model so far is saved (`.h5` or `.keras`).
     public let path: String
     public let monitor: Monitor
     private let save: (_ context: TrainingContext, _ epoch: Int) throws -> Void

@@ -1,6 +1,7 @@
 /// Which way a monitored metric improves, and by how much it must: the judgement that Keras's
 /// `EarlyStopping`, `ReduceLROnPlateau` and `ModelCheckpoint` share (its `MonitorCallback`).
 public struct Monitor: Sendable, Equatable {
+    /// Whether a smaller (`min`) or a larger (`max`) value is better: Keras's `mode` once `auto` is resolved.
     public enum Mode: String, Sendable {
         case min, max
     }

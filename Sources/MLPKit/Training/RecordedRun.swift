@@ -4,6 +4,7 @@ import Foundation
 /// as values: the seed `--resume` goes on with, and the data and label mode that `mlp-eval`
 /// and `--resume` use when not told otherwise. Keras's files record none of it.
 public struct RecordedRun: Sendable {
+    /// The seed the run trained with, if the file records it.
     public var seed: UInt64?
     /// The dataset as the run named it, e.g. "cifar100-fine (python)" or "synthetic-v1-coarse".
     public var datasetName: String?
@@ -13,6 +14,7 @@ public struct RecordedRun: Sendable {
     public var datasetSHA256: String?
     /// `ImageDataset.contentDigest` of the holdout split, the same from any layout of the data.
     public var holdoutSHA256: String?
+    /// Epochs the saved model has trained, over all its runs (`epochs_completed`).
     public var epochsCompleted: Int?
 
     public init(provenance: [String: String]) {

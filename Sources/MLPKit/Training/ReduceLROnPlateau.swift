@@ -4,6 +4,8 @@
 /// learning rate to X.", and logs `learning_rate` every epoch.
 public final class ReduceLROnPlateau: Callback {
     public let monitor: Monitor
+    /// The rate is multiplied by this when the monitor has not improved for `patience` epochs, then left alone
+    /// for `cooldown` epochs, never going below `minimumRate` (Keras's `min_lr`).
     public let factor: Double
     public let patience: Int
     public let cooldown: Int

@@ -26,6 +26,7 @@ public struct TrainingOptions: Sendable {
     }
 }
 
+/// Keras's `model.fit` for a Sequential model: the epoch loop, the batches and the callbacks.
 public enum Trainer {
     /// Trains `model` with `optimizer` on categorical cross-entropy, shuffling the samples each
     /// epoch, as Keras's `fit(shuffle=True)`; evaluates `validation` after each epoch; calls

@@ -44,6 +44,7 @@ public struct TrainingRecipe: Sendable {
     /// Seeds the initial weights, dropout and the shuffle. nil for the seed a resumed file
     /// records, else one drawn at random (and recorded).
     public var seed: UInt64?
+    /// Threads, the matrix engine and the backward pass's shortcuts.
     public var compute = ComputeOptions()
     /// Keras's global dtype policy for an architecture built from `layers` (the output layer
     /// stays float32, as Keras's mixed-precision guide keeps it); a model file's layers keep
@@ -55,6 +56,7 @@ public struct TrainingRecipe: Sendable {
     public var monitor = Monitor("val_loss")
     /// Keras's `EarlyStopping(patience, restore_best_weights=True)` when set.
     public var earlyStoppingPatience: Int?
+    /// Keras's `ReduceLROnPlateau` on `monitor`, when set.
     public var reduceLROnPlateau: Plateau?
     /// Where Keras's `ModelCheckpoint(save_best_only=True)` saves the best model so far.
     public var checkpoint: String?
@@ -100,6 +102,7 @@ public struct TrainingOutcome {
     public var stoppedEpoch: Int?
     public var bestEpoch: Int?
 
+    /// Where Ctrl-C stopped the run, if it did.
     public var interruption: Interruption? { history.interruption }
 
     /// Saves the model with its optimizer, its state and the provenance, atomically.

@@ -23,9 +23,14 @@ public struct BayesianSampler: Sampler {
     public let space: SearchSpace
     public let seed: UInt64
     public let objective: Monitor
+    /// Trials drawn at random before the Gaussian process proposes (KerasTuner's `num_initial_points`: 3 per
+    /// dimension).
     public var initialPoints: Int
+    /// Noise added to the kernel's diagonal (KerasTuner's `alpha`).
     public var alpha = 1e-4
+    /// The upper confidence bound's weight on the standard deviation (KerasTuner's `beta`).
     public var beta = 2.6
+    /// Random points the acquisition is evaluated at, before the local search around the best ones.
     public var candidates = 2000
 
     public init(space: SearchSpace, seed: UInt64, objective: Monitor) {
@@ -99,6 +104,7 @@ public struct BayesianSampler: Sampler {
 /// `dpotrs`.
 public struct GaussianProcess {
     let points: [[Double]]
+    /// The Matérn kernel's length scale, chosen by marginal likelihood.
     public let lengthScale: Double
     let mean: Double, deviation: Double
     /// K⁻¹y and the Cholesky factor of K (column-major, lower).

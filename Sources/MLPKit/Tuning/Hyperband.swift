@@ -9,8 +9,11 @@ import Foundation
 /// promotion is made as soon as more of the previous round's trials have completed than
 /// will be left behind, as KerasTuner makes it.
 public struct Hyperband: Sendable, Equatable {
+    /// KerasTuner's `max_epochs`: the epochs a trial of the last round trains to.
     public let maxEpochs: Int
+    /// KerasTuner's `factor`: each round keeps 1/factor of the trials and trains them factor times longer.
     public let factor: Int
+    /// KerasTuner's `hyperband_iterations`: how many times the whole schedule runs.
     public let iterations: Int
 
     public init(maxEpochs: Int, factor: Int = 3, iterations: Int = 1) {
@@ -43,6 +46,7 @@ public struct Hyperband: Sendable, Equatable {
 
     /// Where a trial sits in the schedule.
     public struct Slot: Sendable, Equatable {
+        /// The schedule's iteration, bracket and round, each from 0.
         public var iteration: Int
         public var bracket: Int
         public var round: Int
@@ -63,11 +67,13 @@ public struct Hyperband: Sendable, Equatable {
     /// The trials a decision needs: where each sits, whether it completed (with its score),
     /// and which trial it went on from.
     public struct Entry: Sendable {
+        /// The trial's number.
         public var number: Int
         public var slot: Slot
         public var pastTrial: Int?
         /// nil while it runs; set once it completed; failed trials are never promoted.
         public var score: Double?
+        /// Whether it ended, completed or failed.
         public var finished: Bool
 
         public init(number: Int, slot: Slot, pastTrial: Int?, score: Double?, finished: Bool) {

@@ -252,6 +252,7 @@ public struct SearchSpace: Sendable, Equatable {
         Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.distribution.json as Any) })
     }
 
+    /// The distribution of `key`, nil when the space does not vary it.
     public func distribution(of key: String) -> Distribution? { entries.first { $0.key == key }?.distribution }
 
     /// Whether a trial may draw `mixed_bfloat16`.
@@ -281,6 +282,7 @@ public struct Hyperparameters: Sendable, Hashable {
         })
     }
 
+    /// The value of `key`, nil when the trial has none.
     public subscript(key: String) -> HyperValue? { values[key] }
 
     /// The training these values describe, on top of `base` (validation, seed, callbacks):
@@ -324,6 +326,7 @@ public struct Hyperparameters: Sendable, Hashable {
         return value.description
     }
 
+    /// The values as JSON (`trial.json`'s `hyperparameters`).
     public var json: [String: Any] { values.mapValues(\.json) }
 }
 

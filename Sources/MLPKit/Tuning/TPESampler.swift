@@ -20,7 +20,10 @@ public struct TPESampler: Sampler {
     public let seed: UInt64
     /// Which way scores improve.
     public let objective: Monitor
+    /// Trials drawn at random before the estimators are used (Optuna's `n_startup_trials`).
     public var startupTrials = 10
+    /// Values drawn from the good trials' estimator, of which the one with the best ratio is proposed (Optuna's
+    /// `n_ei_candidates`).
     public var candidates = 24
     /// The weight of the prior component in each estimator.
     public var priorWeight = 1.0

@@ -11,6 +11,7 @@ public struct TrialRecord: Sendable {
     public struct Run: Sendable, Equatable {
         /// "host:pid:random", as `TrialStore.worker`.
         public var worker: String
+        /// When the worker took the trial.
         public var started: Date
         /// nil while running, and for a run whose worker died.
         public var finished: Date?
@@ -18,6 +19,7 @@ public struct TrialRecord: Sendable {
 
     /// The trial's number, from 0 in the order trials were decided (its folder's name).
     public var number: Int
+    /// The trial's values, one per key of the space.
     public var hyperparameters: Hyperparameters
     public var status: Status
     /// The best value of the objective over the trial's epochs.

@@ -17,6 +17,7 @@ public struct TuningSettings: Sendable {
     }
 
     public var space: SearchSpace
+    /// How trials are chosen: random, TPE, Bayesian optimization or Hyperband.
     public var algorithm: Algorithm
     /// `val_accuracy`, `val_auc` or `val_loss`, measured on the validation split only.
     public var objective: Monitor
@@ -82,6 +83,8 @@ public struct TrialReport: Sendable {
 public final class Tuner {
     public let settings: TuningSettings
     public let store: TrialStore
+    /// The data the trials train and validate on (the training split; its last `validationSplit` is held out
+    /// for validation). The holdout split is never loaded.
     public let data: DatasetPair
     /// Extra callbacks for every trial (an interruption).
     public var callbacks: [Callback] = []
