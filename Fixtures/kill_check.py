@@ -3,7 +3,7 @@ while it saves, and checks after each kill that the model file (`.keras`), the c
 (`.h5`), the history and the plot are each either the previous complete file or a new complete
 one: the models load in Keras 3, the CSV parses with every row whole, the SVG parses as XML.
 
-    python Fixtures/kill_check.py BIN_DIR [--kills 60]
+    python Fixtures/kill_check.py BIN_DIR [--kills 30]
 """
 import argparse, csv, os, shutil, signal, subprocess, sys, tempfile, time
 import xml.etree.ElementTree as ET
@@ -17,7 +17,7 @@ ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bin")
-    parser.add_argument("--kills", type=int, default=60)
+    parser.add_argument("--kills", type=int, default=30)
     args = parser.parse_args()
     import keras
     failures = []

@@ -1,56 +1,72 @@
 #!/usr/bin/env bash
-# The whole test suite: the Swift tests, then the interop check against real Keras 3, tf_keras
-# and scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv), the interchange
-# check (.keras both ways, ONNX export against onnx and ONNX Runtime), then the fuzz suite, the kill-during-save check and the README's examples run as written.
+# The whole test suite: the Swift tests; the interop check against real Keras 3, tf_keras and
+# scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv); the interchange check
+# (.keras both ways, ONNX export against onnx and ONNX Runtime, Optuna reading our journals); the
+# fuzz suite; the kill check (SIGKILL while saving, and a killed tuning worker); and the README's
+# examples run as written.
 #
-# The Swift tests run in release mode against the release build that Scripts/setup.sh made
-# (built here when missing): they use only the library's public API, so with testable imports
-# off only the test target compiles. The Python environment is set up meanwhile.
+# Two lanes share the two cores: one sets up the Python environment, then runs the interop and
+# kill checks; the other builds, runs the Swift tests (release mode, testable imports off, so
+# only the test target compiles), then the interchange check, the README's examples and the fuzz
+# suite. Each check writes .build/<check>.log; its summary line is printed, and on failure the
+# end of its log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .build
 started=$SECONDS
+rm -f .build/venv.ready
 
-venv_log=.build/venv.log
-(
+# run_check NAME COMMAND...: runs a check into .build/NAME.log and prints its summary line.
+run_check() {
+  local name=$1 log=".build/$1.log"
+  shift
+  if "$@" > "$log" 2>&1; then
+    echo "test.sh: $name: $(grep -v '^ok ' "$log" | tail -1) ($((SECONDS - started)) s)"
+  else
+    grep -v '^ok ' "$log" | tail -25 >&2
+    echo "test.sh: $name failed; its log: $log" >&2
+    return 1
+  fi
+}
+
+setup_venv() {
   if [ ! -x .venv/bin/python ] || ! cmp -s Fixtures/requirements.txt .venv/requirements.txt; then
     rm -rf .venv
     python3 -m venv .venv
     .venv/bin/pip install --quiet --disable-pip-version-check -r Fixtures/requirements.txt
     cp Fixtures/requirements.txt .venv/requirements.txt
   fi
-) > "$venv_log" 2>&1 &
-venv=$!
+}
 
 swift build -c release
-swift test -c release --disable-testable-imports
-echo "test.sh: Swift tests done after $((SECONDS - started)) s"
-
-if ! wait "$venv"; then
-  cat "$venv_log" >&2
-  echo "test.sh: could not set up the Python environment (.venv)" >&2
-  exit 1
-fi
-echo "test.sh: Python environment ready after $((SECONDS - started)) s"
-.venv/bin/python Fixtures/interop_check.py "$(swift build -c release --show-bin-path)" 2> .build/interop-stderr.log || {
-  tail -20 .build/interop-stderr.log >&2
-  exit 1
-}
 bin="$(swift build -c release --show-bin-path)"
-echo "test.sh: interop check done after $((SECONDS - started)) s"
-.venv/bin/python Fixtures/interchange_check.py "$bin" 2> .build/interchange-stderr.log || {
-  tail -20 .build/interchange-stderr.log >&2
+
+(
+  run_check venv setup_venv
+  touch .build/venv.ready
+  run_check interop .venv/bin/python Fixtures/interop_check.py "$bin"
+  run_check kill .venv/bin/python Fixtures/kill_check.py "$bin"
+) &
+lane=$!
+
+swift test -c release --disable-testable-imports > .build/swift-test.log 2>&1 || {
+  grep -E '✘|error|failed' .build/swift-test.log | tail -40 >&2
+  echo "test.sh: Swift tests failed; the log: .build/swift-test.log" >&2
+  kill "$lane" 2> /dev/null || true
   exit 1
 }
-echo "test.sh: interchange check (.keras, ONNX) done after $((SECONDS - started)) s"
-.venv/bin/python Fixtures/fuzz.py "$bin"
-.venv/bin/python Fixtures/kill_check.py "$bin" 2> .build/kill-stderr.log || {
-  tail -20 .build/kill-stderr.log >&2
-  exit 1
-}
-.venv/bin/python Fixtures/readme_check.py "$bin" > .build/readme-check.log 2>&1 || {
-  grep -v '^ok ' .build/readme-check.log >&2
-  exit 1
-}
-tail -1 .build/readme-check.log
+echo "test.sh: Swift tests: $(grep -E '^✔ Test run' .build/swift-test.log | tail -1) ($((SECONDS - started)) s)"
+
+while [ ! -e .build/venv.ready ]; do
+  if ! kill -0 "$lane" 2> /dev/null; then
+    wait "$lane" || true
+    echo "test.sh: could not set up the Python environment (.venv)" >&2
+    exit 1
+  fi
+  sleep 1
+done
+run_check interchange .venv/bin/python Fixtures/interchange_check.py "$bin"
+run_check readme .venv/bin/python Fixtures/readme_check.py "$bin"
+run_check fuzz .venv/bin/python Fixtures/fuzz.py "$bin"
+wait "$lane"
 echo "test.sh: all done after $((SECONDS - started)) s"

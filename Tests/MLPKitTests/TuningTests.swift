@@ -297,7 +297,7 @@ import MLPKit
     @Test func interruptedSearchResumes() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let arguments = ["--trials", "2", "--epochs", "1500", "--units", "16", "--layers", "1", "--seed", "2"]
+        let arguments = ["--trials", "2", "--epochs", "300", "--units", "16", "--layers", "1", "--seed", "2", "--threads", "1"]
         let stopped = try tune(folder, arguments, interruptOn: "space:")
         #expect(stopped.status == 130, "\(stopped.stderr)")
         #expect(stopped.stderr.contains("run the same command again to go on"))
