@@ -22,11 +22,11 @@ import MLPKit
         let golden = try #require(try jsonFixture("keras/golden.json")["optimizers"] as? [String: Any])
         let expected = try #require((golden["after_steps"] as? [String: Any])?[name] as? [Any])
         let parameter = Parameter(name: "kernel", shape: [3, 4])
-        parameter.value.assign(try floats(golden["initial"]))
+        try fill(parameter.value, from: golden["initial"])
         let optimizer = make()
         optimizer.build(for: [parameter])
         for (step, gradient) in (try #require(golden["gradients"] as? [Any])).enumerated() {
-            parameter.gradient.assign(try floats(gradient))
+            try fill(parameter.gradient, from: gradient)
             optimizer.apply(to: [parameter])
             let difference = maxDifference(parameter.value.array, try floats(expected[step]))
             #expect(difference < 1e-6, "\(name) step \(step + 1): off by \(difference)")

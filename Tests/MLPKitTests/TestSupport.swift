@@ -32,6 +32,15 @@ func floats(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) th
     try doubles(value, sourceLocation: sourceLocation).map(Float.init)
 }
 
+/// Fills `buffer` from a golden list of numbers, which must hold exactly as many values (a short
+/// or empty fixture fails the test instead of trapping in `assign`).
+func fill(_ buffer: FloatBuffer, from value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let values = try floats(value, sourceLocation: sourceLocation)
+    try #require(values.count == buffer.count, "the fixture holds \(values.count) values for \(buffer.count)",
+                 sourceLocation: sourceLocation)
+    buffer.assign(values)
+}
+
 /// A golden list of integers; anything else fails the test.
 func ints(_ value: Any?, sourceLocation: SourceLocation = #_sourceLocation) throws -> [Int] {
     try #require(value as? [Int], "not a list of integers: \(String(describing: value))", sourceLocation: sourceLocation)

@@ -120,7 +120,7 @@ import MLPKit
                                    l2: l2, batchNorm: batchNorm, seed: 0)
         let before = try #require(step["before"] as? [Any])
         #expect(before.count == model.parameters.count)
-        for (parameter, values) in checkedZip(model.parameters, before) { parameter.value.assign(try floats(values)) }
+        for (parameter, values) in checkedZip(model.parameters, before) { try fill(parameter.value, from: values) }
         return model
     }
 

@@ -1,0 +1,128 @@
+"""Shows that every fixture-driven Swift test fails when its fixture is broken.
+
+For each JSON fixture of checked numbers, in turn, this breaks it three ways and runs the tests
+that read it, which must then fail, cleanly (a test run that ends and reports the failure, not a
+trap):
+- missing: the file is gone;
+- empty: every list and object in it is emptied (zero cases);
+- wrong: every non-integer number in it, written as a number or as a decimal string, is moved
+  by 1% (a checked result that no longer holds), or, where its numbers are inputs, its expected
+  results are changed (`WRONG`).
+The fixture is restored after each run. Run it after `swift build -c release --build-tests`
+(it runs the tests with --skip-build):
+
+    python Fixtures/break_check.py
+"""
+import json, os, shutil, subprocess, sys, time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+def later_epochs(cases):
+    """Hyperband's expected trials each one epoch longer (its scores are inputs: moving them all
+    by 1% keeps their order, and so the schedule)."""
+    return [dict(case, trials=[dict(t, epochs=t["epochs"] + 1) for t in case["trials"]]) for case in cases]
+
+
+def other_problems(cases):
+    """Each damaged file's expected refusal replaced by one it does not give."""
+    return {name: "a problem this file does not have" for name in cases}
+
+
+# Fixture → the tests that read it (a `swift test --filter` pattern), and how to make its
+# checked results wrong when moving its numbers does not.
+WRONG = {"tuning/hyperband.json": later_epochs, "damaged/keras-cases.json": other_problems}
+FIXTURES = {
+    "keras/golden.json": "ActivationTests|LayerTests|LossTests|OptimizerTests",
+    "training/golden.json": "TrainingTests",
+    "metrics/cases.json": "MetricsTests",
+    "precision/golden.json": "PrecisionTests",
+    "keras/models.json": "KerasH5Tests",
+    "keras/native/native.json": "KerasNativeTests",
+    "damaged/keras-cases.json": "KerasNativeTests",
+    "cifar/cifar_expected.json": "DatasetTests",
+    "tuning/hyperband.json": r"TuningTests/hyperbandMatchesKerasTuner",
+    "tuning/draws.json": r"TuningTests/drawsMatchKerasTuner",
+}
+
+
+def emptied(value):
+    if isinstance(value, list):
+        return []
+    if isinstance(value, dict):
+        if not any(isinstance(v, (list, dict)) for v in value.values()):
+            return {}
+        return {k: emptied(v) if isinstance(v, (list, dict)) else v for k, v in value.items()}
+    return value
+
+
+def moved(value):
+    """Every float and every string that reads as a finite non-integer number, times 1.01."""
+    if isinstance(value, list):
+        return [moved(v) for v in value]
+    if isinstance(value, dict):
+        return {k: moved(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return value * 1.01 if value != 0 else 0.01
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        if number == number and abs(number) != float("inf") and not number.is_integer():
+            return repr(number * 1.01)
+    return value
+
+
+def run_tests(pattern):
+    result = subprocess.run(["swift", "test", "-c", "release", "--disable-testable-imports", "--skip-build", "--filter", pattern],
+                            cwd=ROOT, capture_output=True, text=True)
+    summary = [line for line in result.stdout.splitlines() if line.startswith(("✔ Test run", "✘ Test run"))]
+    return result.returncode, (summary[-1] if summary else "no summary: " + (result.stdout.strip().splitlines() or ["(no output)"])[-1])
+
+
+def main():
+    started = time.time()
+    failures = []
+    # A run killed while a fixture was broken left its backup: put the fixture back first.
+    for relative in FIXTURES:
+        path = os.path.join(HERE, relative)
+        if os.path.exists(path + ".break-check"):
+            shutil.move(path + ".break-check", path)
+    status, summary = run_tests("|".join(FIXTURES.values()))
+    if status != 0:
+        print(f"the tests fail with the fixtures intact: {summary}")
+        return 1
+    for relative, pattern in FIXTURES.items():
+        path = os.path.join(HERE, relative)
+        backup = path + ".break-check"
+        shutil.copy(path, backup)
+        try:
+            original = json.load(open(path))
+            for way in ("missing", "empty", "wrong"):
+                if way == "missing":
+                    os.remove(path)
+                else:
+                    broken = emptied(original) if way == "empty" else WRONG.get(relative, moved)(original)
+                    if broken == original:
+                        failures.append(f"{relative} {way}: nothing to break")
+                        continue
+                    with open(path, "w") as f:
+                        json.dump(broken, f)
+                status, summary = run_tests(pattern)
+                # A clean failure: the test run ends and says what failed (no trap, no crash).
+                clean = status != 0 and summary.startswith("✘ Test run")
+                verdict = "fails, as it must" if clean else "PASSES" if status == 0 else "CRASHES"
+                print(f"{relative} {way}: {pattern} {verdict}: {summary}", flush=True)
+                if not clean:
+                    failures.append(f"{relative} {way} ({verdict.lower()})")
+                shutil.copy(backup, path)
+        finally:
+            shutil.move(backup, path)
+    print(f"break check: {len(FIXTURES)} fixtures broken 3 ways each in {time.time() - started:.0f} s; "
+          f"{len(failures)} left a test passing or crashing{': ' + ', '.join(failures) if failures else ''}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
