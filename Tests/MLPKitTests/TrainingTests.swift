@@ -289,4 +289,43 @@ import MLPKit
                              "Restoring model weights from the end of the best epoch: \(best + 1)."])
         #expect(model.parameters.map(\.value.array) == snapshots.weights[best])
     }
+
+    /// A checkpoint kept in memory and written at the end holds what one written after every
+    /// improvement holds (weights, optimizer state, epochs, byte for byte but the provenance's
+    /// command), and the run's own model is still its last epoch's. The monitor is made to find
+    /// its best early (the lowest validation accuracy), so the kept epoch is not the last.
+    @Test func checkpointWrittenAtEndEqualsOneWrittenAlong() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = SyntheticCIFAR.make(trainCount: 400, testCount: 16)
+        func run(atEnd: Bool) throws -> (file: SavedModel, outcome: TrainingOutcome) {
+            var recipe = TrainingRecipe()
+            recipe.architecture = .layers([HiddenLayerSpec(units: 16, activation: .relu)])
+            recipe.optimizer = .adam
+            recipe.epochs = 4
+            recipe.batchSize = 32
+            recipe.seed = 3
+            recipe.validationSplit = 0.25
+            recipe.compute = ComputeOptions(threads: 1)
+            recipe.monitor = Monitor("val_accuracy", mode: .min)
+            recipe.checkpoint = folder.appendingPathComponent(atEnd ? "end.h5" : "along.h5").path
+            recipe.checkpointWrittenAtEnd = atEnd
+            let outcome = try recipe.run(data: data, log: { _ in })
+            return (try ModelFile.load(path: try #require(recipe.checkpoint)), outcome)
+        }
+        let along = try run(atEnd: false), end = try run(atEnd: true)
+        let keptText = try #require(along.file.provenance["checkpoint_of_epoch"])
+        let keptEpoch = try #require(Int(keptText))
+        #expect(keptEpoch < 4, "the lowest accuracy came last; the test needs it earlier")
+        #expect(end.file.provenance["checkpoint_of_epoch"] == String(keptEpoch))
+        #expect(end.file.provenance["epochs_completed"] == String(keptEpoch))
+        #expect(end.file.model.parameters.map(\.value.array) == along.file.model.parameters.map(\.value.array))
+        let (a, b) = (try #require(along.file.optimizer), try #require(end.file.optimizer))
+        #expect(a.iterations == b.iterations && a.iterations == keptEpoch * 10)
+        #expect(a.orderedSlots.map(\.array) == b.orderedSlots.map(\.array))
+        // The outcome is the last epoch's model and optimizer, in both runs.
+        #expect(end.outcome.model.parameters.map(\.value.array) == along.outcome.model.parameters.map(\.value.array))
+        #expect(end.outcome.optimizer.iterations == 40)
+        #expect(end.outcome.model.parameters.map(\.value.array) != end.file.model.parameters.map(\.value.array))
+    }
 }

@@ -60,6 +60,10 @@ public struct TrainingRecipe: Sendable {
     public var reduceLROnPlateau: Plateau?
     /// Where Keras's `ModelCheckpoint(save_best_only=True)` saves the best model so far.
     public var checkpoint: String?
+    /// Keeps the checkpoint's best epoch in memory and writes it once, when training ends (not
+    /// when interrupted), instead of after every improvement: for a run whose checkpoint nothing
+    /// reads before it ends (a tuning trial).
+    public var checkpointWrittenAtEnd = false
     /// Where the history goes after each epoch: Keras CSVLogger's format for `.csv`, JSON otherwise.
     public var history: String?
     /// Where the learning curves go (SVG), at the end.
@@ -182,12 +186,18 @@ extension TrainingRecipe {
                                          factor: reduceLROnPlateau.factor, patience: reduceLROnPlateau.patience, log: log))
         }
         if let checkpoint {
-            own.append(ModelCheckpoint(path: checkpoint, monitor: monitor, log: log) { context, epoch in
+            let write = { (context: TrainingContext, epoch: Int) throws in
                 var record = provenance
                 record["epochs_completed"] = String(epoch + 1)
                 record["checkpoint_of_epoch"] = String(epoch + 1)
                 try ModelFile.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
-            })
+            }
+            if checkpointWrittenAtEnd {
+                let kept = KeptCheckpoint(write: write)
+                own += [ModelCheckpoint(path: checkpoint, monitor: monitor, log: log) { context, epoch in kept.keep(context, epoch) }, kept]
+            } else {
+                own.append(ModelCheckpoint(path: checkpoint, monitor: monitor, log: log, save: write))
+            }
         }
         if let history { own.append(HistoryFile(path: history)) }
         return (own, early)

@@ -222,6 +222,9 @@ public final class Tuner {
         recipe.validationAUC = settings.objective.name == "val_auc"
         recipe.monitor = settings.objective
         recipe.checkpoint = folder + "/model.h5"
+        // Nothing reads a trial's model before it ends, and a trial whose worker died runs again
+        // from its start: the best epoch is written once, at the end.
+        recipe.checkpointWrittenAtEnd = true
         recipe.history = folder + "/history.csv"
         recipe.earlyStoppingPatience = nil
         recipe.reduceLROnPlateau = nil
