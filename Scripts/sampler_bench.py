@@ -23,19 +23,8 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import load
 
-# The space tuner_bench.py uses (KerasTuner's usual MLP search), one definition for both.
-from tuner_bench import SPACE
-
-
-def build(keras, rate, layers, units, dropout, name):
-    model = keras.Sequential([keras.Input((3072,))])
-    for _ in range(layers):
-        model.add(keras.layers.Dense(units, activation="relu"))
-        model.add(keras.layers.Dropout(dropout))
-    model.add(keras.layers.Dense(100, activation="softmax"))
-    optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[name]
-    model.compile(optimizer=optimizer(learning_rate=rate), loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+# The space and the model tuner_bench.py uses (KerasTuner's usual MLP search), one definition for both.
+from tuner_bench import SPACE, build_model as build
 
 
 def optuna_tpe(x, y, trials, epochs, seed):

@@ -23,23 +23,25 @@ SPACE = {"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1,
          "optimizer": {"choice": ["adam", "rmsprop"]}}
 
 
+def build_model(keras, rate, layers, units, dropout, name):
+    """The search's model in Keras: `layers` × (Dense(units, relu), Dropout), Dense(100, softmax)."""
+    model = keras.Sequential([keras.Input((3072,))])
+    for _ in range(layers):
+        model.add(keras.layers.Dense(units, activation="relu"))
+        model.add(keras.layers.Dropout(dropout))
+    model.add(keras.layers.Dense(100, activation="softmax"))
+    optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[name]
+    model.compile(optimizer=optimizer(learning_rate=rate), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def keras_tuner(x, y, max_epochs, factor, seed, folder):
     import keras, keras_tuner as kt
 
     def build(hp):
-        rate = hp.Float("learning_rate", *SPACE["learning_rate"]["log_uniform"], sampling="log")
-        layers = hp.Int("layers", *SPACE["layers"]["int"])
-        units = hp.Choice("units", SPACE["units"]["choice"])
-        dropout = hp.Float("dropout", *SPACE["dropout"]["uniform"])
-        name = hp.Choice("optimizer", SPACE["optimizer"]["choice"])
-        model = keras.Sequential([keras.Input((3072,))])
-        for _ in range(layers):
-            model.add(keras.layers.Dense(units, activation="relu"))
-            model.add(keras.layers.Dropout(dropout))
-        model.add(keras.layers.Dense(100, activation="softmax"))
-        optimizer = {"adam": keras.optimizers.Adam, "rmsprop": keras.optimizers.RMSprop}[name]
-        model.compile(optimizer=optimizer(learning_rate=rate), loss="categorical_crossentropy", metrics=["accuracy"])
-        return model
+        return build_model(keras, hp.Float("learning_rate", *SPACE["learning_rate"]["log_uniform"], sampling="log"),
+                           hp.Int("layers", *SPACE["layers"]["int"]), hp.Choice("units", SPACE["units"]["choice"]),
+                           hp.Float("dropout", *SPACE["dropout"]["uniform"]), hp.Choice("optimizer", SPACE["optimizer"]["choice"]))
 
     tuner = kt.Hyperband(build, objective="val_accuracy", max_epochs=max_epochs, factor=factor, hyperband_iterations=1,
                          seed=seed, directory=folder, project_name="bench", overwrite=True)
