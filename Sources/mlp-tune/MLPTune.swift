@@ -181,7 +181,9 @@ struct MLPTune: ParsableCommand {
         tuner.report = { report in print(line(for: report, settings: settings)) }
         guard try tuner.run() else { throw interrupted() }
         guard let best = try tuner.best() else {
-            throw MLPError.model("no trial of the search in \(outputDir) completed (see trials.csv for why)")
+            let failed = try store.records().last { $0.status == .failed }
+            throw MLPError.model("no trial of the search in \(outputDir) completed"
+                + (failed.flatMap { record in record.reason.map { "; trial \(record.number): \($0)" } } ?? " (see trials.csv for why)"))
         }
         print("best: trial \(best.number), \(objective.rawValue) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
               + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")

@@ -141,10 +141,15 @@ import MLPKit
                                             "--layers", "2", "--seed", "1"])
         #expect(tune.status != 0 && tune.status < 128, "status \(tune.status): \(tune.stderr)")
         #expect(tune.stderr.split(separator: "\n").count == 1, "\(tune.stderr)")
+        #expect(tune.stderr.contains(search) && tune.stderr.contains("No space left on device"), "\(tune.stderr)")
 
         #expect(try run("/bin/mount", ["-o", "remount,ro", folder.path]) == 0)
         let readOnly = try runTool("mlp-train", ["--data", archive, "--epochs", "1", "--layers", "8", "--seed", "2", "-o", model])
         expectCleanFailure(readOnly, naming: model, problem: "not writable")
+        let readOnlySearch = folder.appendingPathComponent("new/search").path
+        let tuneReadOnly = try runTool("mlp-tune", ["--data", archive, "--output-dir", readOnlySearch, "--trials", "1", "--epochs", "1",
+                                                    "--units", "8", "--layers", "1"])
+        expectCleanFailure(tuneReadOnly, naming: readOnlySearch, problem: "cannot create the folder (Read-only file system)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == before)
     }
 }

@@ -47,7 +47,24 @@ public enum AtomicFile {
         }
     }
 
-    /// Writes `data` atomically.
+    /// Creates the folder `path` and any missing parents; a failure names the folder and the
+    /// reason ("Read-only file system", "No space left on device").
+    public static func makeFolder(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            var status = stat()
+            if stat(prefix, &status) == 0 { continue }
+            guard mkdir(prefix, 0o755) == 0 || errno == EEXIST else {
+                throw MLPError.io(path: path, problem: "cannot create the folder (\(String(cString: strerror(errno))))")
+            }
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw MLPError.io(path: path, problem: "cannot create the folder: a file has its name")
+        }
+    }
+
     /// Writes `data` to `path` atomically, through a temporary file that is written whole and
     /// synced before it takes the name; a full or read-only disk is one error naming the file
     /// and the reason, and the previous file stays as it was.

@@ -159,22 +159,18 @@ public final class TrialStore: @unchecked Sendable {
                     + (contents.count > 3 ? ", ..." : "") + "); give an empty or new folder")
             }
         }
-        do {
-            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            // Created in one step (no temporary beside it), so that a worker starting at the same
-            // moment never sees a folder holding something else.
-            let marker = open(folder + "/" + Self.markerName, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if marker >= 0 {
-                let text = "a search folder of mlp-tune: its outputs may be replaced by the search\n"
-                _ = text.withCString { Foundation.write(marker, $0, strlen($0)) }
-                close(marker)
-            } else if errno != EEXIST {
-                throw MLPError.io(path: folder, problem: "cannot create the search folder")
-            }
-            try fm.createDirectory(atPath: folder + "/trials", withIntermediateDirectories: true)
-        } catch {
-            throw MLPError.io(path: folder, problem: "cannot create the search folder")
+        try AtomicFile.makeFolder(folder)
+        // Created in one step (no temporary beside it), so that a worker starting at the same
+        // moment never sees a folder holding something else.
+        let marker = open(folder + "/" + Self.markerName, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        if marker >= 0 {
+            let text = "a search folder of mlp-tune: its outputs may be replaced by the search\n"
+            _ = text.withCString { Foundation.write(marker, $0, strlen($0)) }
+            close(marker)
+        } else if errno != EEXIST {
+            throw MLPError.io(path: folder, problem: "cannot create the search folder (\(String(cString: strerror(errno))))")
         }
+        try AtomicFile.makeFolder(folder + "/trials")
     }
 
     /// The file a search folder holds from its start, so that a folder of other files is never
@@ -280,7 +276,7 @@ public final class TrialStore: @unchecked Sendable {
     /// Replaces the trial's `trial.json` atomically.
     public func write(_ record: TrialRecord) throws {
         let folder = trialFolder(record.number)
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try AtomicFile.makeFolder(folder)
         try AtomicFile.write(Data(jsonText(record.json).utf8), to: folder + "/trial.json")
     }
 
@@ -292,7 +288,7 @@ public final class TrialStore: @unchecked Sendable {
 
     /// Takes `number`'s claim for this worker (under the lock).
     public func claim(_ number: Int) throws {
-        try FileManager.default.createDirectory(atPath: trialFolder(number), withIntermediateDirectories: true)
+        try AtomicFile.makeFolder(trialFolder(number))
         try AtomicFile.write(Data(worker.utf8), to: trialFolder(number) + "/claim")
     }
 

@@ -30,11 +30,10 @@ struct TuningOutputs {
         let saved = try ModelFile.load(path: model)
         switch settings.modelFormat {
         case .h5:
-            try AtomicFile.write(to: bestModel) { temporary in
-                do { try FileManager.default.copyItem(atPath: model, toPath: temporary) } catch {
-                    throw MLPError.io(path: bestModel, problem: "cannot copy \(model)")
-                }
+            guard let bytes = FileManager.default.contents(atPath: model) else {
+                throw MLPError.io(path: model, problem: "cannot read the trial's model")
             }
+            try AtomicFile.write(bytes, to: bestModel)
         case .keras:
             try ModelFile.save(saved, to: bestModel)
         }
