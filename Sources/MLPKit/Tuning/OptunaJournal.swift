@@ -28,9 +28,16 @@ struct OptunaJournal {
         // A line cut short (a worker killed mid-write) is dropped; Optuna's readers skip it too.
         if let end = text.lastIndex(of: "\n") { text = String(text[...end]) } else { text = "" }
         var hasStudy = false, created = 0, ended = Set<Int>()
+        // A line that is not an Optuna operation (a damaged file) would stop Optuna's reader, and
+        // the lines after it could name the wrong trials: the journal is then rebuilt whole from
+        // the trial records.
+        var damaged = false
         for line in text.split(separator: "\n") {
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let code = (object["op_code"] as? Int).flatMap(Operation.init(rawValue:)) else { continue }
+                  let code = (object["op_code"] as? Int).flatMap(Operation.init(rawValue:)) else {
+                damaged = true
+                break
+            }
             switch code {
             case .createStudy: hasStudy = true
             case .createTrial: created += 1
@@ -39,6 +46,7 @@ struct OptunaJournal {
             default: break
             }
         }
+        if damaged { (text, hasStudy, created, ended) = ("", false, 0, []) }
         var lines: [[String: Any]] = []
         if !hasStudy {
             lines.append(["op_code": Operation.createStudy.rawValue, "study_name": URL(fileURLWithPath: store.folder).lastPathComponent,

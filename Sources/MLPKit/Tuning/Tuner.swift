@@ -14,6 +14,12 @@ public struct TuningSettings: Sendable {
         case bayesian(trials: Int, epochs: Int)
         /// KerasTuner's Hyperband brackets: many short trials, the best promoted to longer ones.
         case hyperband(Hyperband)
+
+        /// Whether the same search may go on to more trials than it began with.
+        var extendsWithMoreTrials: Bool {
+            if case .hyperband = self { return false }
+            return true
+        }
     }
 
     public var space: SearchSpace
@@ -110,8 +116,10 @@ public final class Tuner {
                 throw MLPError.format(path: store.settingsPath, problem: "not a search's settings (JSON)")
             }
             var theirs = object, mine = settings.json
-            // A random search may be extended with more trials.
-            if case .random = settings.algorithm {
+            // A random, TPE or Bayesian search may be extended with more trials: each proposal
+            // depends on the trials so far, not on how many are to come. Hyperband's schedule
+            // is its settings.
+            if settings.algorithm.extendsWithMoreTrials {
                 theirs["algorithm"] = (theirs["algorithm"] as? [String: Any])?.filter { $0.key != "trials" }
                 mine["algorithm"] = (mine["algorithm"] as? [String: Any])?.filter { $0.key != "trials" }
             }
