@@ -351,6 +351,24 @@ import MLPKit
         #expect(got == expected)
     }
 
+    /// A trial's values read back from its record are the values drawn, to the last bit:
+    /// JSONSerialization reads these two 17-digit decimals one unit in the last place low, which
+    /// let a search draw a trial twice after a trial folder was removed. Checked against Swift's
+    /// own correctly rounded parse of the same text.
+    @Test func trialValuesReadBackExactly() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try TrialStore(folder: folder.appendingPathComponent("search").path)
+        let rate = try #require(Double("0.0005285006792644589")), dropout = try #require(Double("0.33856291340013517"))
+        let values = Hyperparameters(values: ["learning_rate": .double(rate), "dropout": .double(dropout), "layers": .int(1),
+                                              "optimizer": .string("adam"), "batch_norm": .bool(true)])
+        try store.write(TrialRecord(number: 0, hyperparameters: values, epochs: 2, initialEpoch: 0, seed: 1))
+        let text = try String(contentsOfFile: store.trialFolder(0) + "/trial.json", encoding: .utf8)
+        #expect(text.contains("0.0005285006792644589") && text.contains("0.33856291340013517"), "\(text)")
+        let read = try #require(try store.records().first)
+        #expect(read.hyperparameters == values, "\(read.hyperparameters) against \(values)")
+    }
+
     /// The holdout split is never read: a folder without one tunes.
     @Test func noHoldoutNeeded() throws {
         let folder = try temporaryFolder(), data = try temporaryFolder()

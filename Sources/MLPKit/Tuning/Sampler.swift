@@ -26,7 +26,11 @@ public struct RandomSampler: Sampler {
         self.seed = seed
     }
 
-    public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? { sample(index: index) }
+    /// The `index`-th draw, or the first draw after it that no trial has had (a trial folder
+    /// removed by hand leaves the count of draws behind the draws made).
+    public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {
+        firstUntaken(from: index, records: records)
+    }
 
     /// The first of the random draws from the `index`-th on whose values no trial has had: what
     /// a learning sampler proposes while it starts up, or when its own proposals repeat trials.

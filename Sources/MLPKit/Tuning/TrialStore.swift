@@ -265,8 +265,15 @@ public final class TrialStore: @unchecked Sendable {
             let path = folder + "/trials/" + name + "/trial.json"
             guard FileManager.default.fileExists(atPath: path) else { continue }
             guard let data = FileManager.default.contents(atPath: path),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                  var object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
                 throw MLPError.format(path: path, problem: "not a trial record (JSON)")
+            }
+            // The values exactly as written, so that a trial's values equal those drawn for it.
+            if var values = object["hyperparameters"] as? [String: Any] {
+                for (key, exact) in exactDoubles(in: data, under: "hyperparameters") {
+                    if let read = values[key] as? NSNumber, read.doubleValue != exact { values[key] = exact }
+                }
+                object["hyperparameters"] = values
             }
             records.append(try TrialRecord(json: object, path: path))
         }

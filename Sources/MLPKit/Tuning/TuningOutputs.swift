@@ -27,7 +27,11 @@ struct TuningOutputs {
            Self.recordedBestTrial(store.folder + "/best.json") == best.number {
             return
         }
-        let saved = try ModelFile.load(path: model)
+        let saved: SavedModel
+        do { saved = try ModelFile.load(path: model) } catch let error as MLPError {
+            // A completed trial's model cut short or damaged: the folder says how to mend it.
+            throw error.withHint(trialFolder: store.trialFolder(best.number))
+        }
         switch settings.modelFormat {
         case .h5:
             guard let bytes = FileManager.default.contents(atPath: model) else {
@@ -86,5 +90,17 @@ struct TuningOutputs {
         if let score = best.score { record["score"] = score }
         object["mlp_tune"] = record
         return jsonText(object)
+    }
+}
+
+extension MLPError {
+    /// The same error, saying how to mend a search whose completed trial's model is damaged.
+    func withHint(trialFolder: String) -> MLPError {
+        let hint = "; remove \(trialFolder) and run again: the search draws another trial in its place"
+        switch self {
+        case .io(let path, let problem): return .io(path: path, problem: problem + hint)
+        case .format(let path, let problem): return .format(path: path, problem: problem + hint)
+        default: return self
+        }
     }
 }
