@@ -27,21 +27,11 @@ import Testing
 
     @Test func concentratesNearTheOptimum() {
         let objective = Monitor("val_accuracy")
-        var bayesLate: [Double] = [], randomLate: [Double] = [], bayesBest: [Double] = [], randomBest: [Double] = []
-        for seed: UInt64 in 1...3 {
-            let bayes = TPETests.search(BayesianSampler(space: TPETests.space, seed: seed, objective: objective), count: 35)
-            let random = TPETests.search(RandomSampler(space: TPETests.space, seed: seed), count: 35)
-            #expect(bayes.count == 35 && random.count == 35)
-            // The first 3 per dimension are the random search's own draws.
-            #expect(bayes.prefix(15).map(\.hyperparameters) == random.prefix(15).map(\.hyperparameters))
-            let late = { (records: [TrialRecord]) in records.suffix(15).compactMap(\.score).reduce(0, +) / 15 }
-            bayesLate.append(late(bayes))
-            randomLate.append(late(random))
-            bayesBest.append(bayes.compactMap(\.score).max()!)
-            randomBest.append(random.compactMap(\.score).max()!)
+        // The first 3 per dimension are the random search's own draws.
+        let bayes = TPETests.againstRandom(seeds: 1...3, count: 35, randomStart: 15, late: 15) {
+            BayesianSampler(space: TPETests.space, seed: $0, objective: objective)
         }
-        let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
-        #expect(mean(bayesLate) > mean(randomLate) + 0.15, "Bayesian \(bayesLate), random \(randomLate)")
-        #expect(mean(bayesBest) > mean(randomBest), "Bayesian \(bayesBest), random \(randomBest)")
+        #expect(TPETests.mean(bayes.late) > TPETests.mean(bayes.randomLate) + 0.15, "Bayesian \(bayes.late), random \(bayes.randomLate)")
+        #expect(TPETests.mean(bayes.best) > TPETests.mean(bayes.randomBest), "Bayesian \(bayes.best), random \(bayes.randomBest)")
     }
 }

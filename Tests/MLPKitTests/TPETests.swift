@@ -44,25 +44,36 @@ import Testing
         return records
     }
 
+    /// A learning sampler against random search on `space`, seed by seed: `count` trials each,
+    /// the learner's first `randomStart` checked to be random search's own draws; per seed, the
+    /// mean score of the last `late` trials and the best score of each.
+    static func againstRandom(seeds: ClosedRange<UInt64>, count: Int, randomStart: Int, late: Int,
+                              learner: (UInt64) -> Sampler) -> (late: [Double], randomLate: [Double], best: [Double], randomBest: [Double]) {
+        var result: (late: [Double], randomLate: [Double], best: [Double], randomBest: [Double]) = ([], [], [], [])
+        let lateMean = { (records: [TrialRecord]) in records.suffix(late).compactMap(\.score).reduce(0, +) / Double(late) }
+        for seed in seeds {
+            let learned = search(learner(seed), count: count), random = search(RandomSampler(space: space, seed: seed), count: count)
+            #expect(learned.count == count && random.count == count)
+            #expect(learned.prefix(randomStart).map(\.hyperparameters) == random.prefix(randomStart).map(\.hyperparameters))
+            result.late.append(lateMean(learned))
+            result.randomLate.append(lateMean(random))
+            result.best.append(learned.compactMap(\.score).max() ?? -.infinity)
+            result.randomBest.append(random.compactMap(\.score).max() ?? -.infinity)
+        }
+        return result
+    }
+
+    static func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(values.count) }
+
     @Test func concentratesNearTheOptimum() {
         let objective = Monitor("val_accuracy")
-        var tpeBest: [Double] = [], randomBest: [Double] = [], tpeLate: [Double] = [], randomLate: [Double] = []
-        for seed: UInt64 in 1...5 {
-            let tpe = Self.search(TPESampler(space: Self.space, seed: seed, objective: objective), count: 40)
-            let random = Self.search(RandomSampler(space: Self.space, seed: seed), count: 40)
-            #expect(tpe.count == 40 && random.count == 40)
-            // The first 10 are the random search's own draws.
-            #expect(tpe.prefix(10).map(\.hyperparameters) == random.prefix(10).map(\.hyperparameters))
-            tpeBest.append(tpe.compactMap(\.score).max()!)
-            randomBest.append(random.compactMap(\.score).max()!)
-            let late = { (records: [TrialRecord]) in records.suffix(20).compactMap(\.score).reduce(0, +) / 20 }
-            tpeLate.append(late(tpe))
-            randomLate.append(late(random))
+        // The first 10 trials are the random search's own draws.
+        let tpe = Self.againstRandom(seeds: 1...5, count: 40, randomStart: 10, late: 20) {
+            TPESampler(space: Self.space, seed: $0, objective: objective)
         }
-        let mean = { (values: [Double]) in values.reduce(0, +) / Double(values.count) }
         // The last 20 trials of TPE score far above random's on average; its best is better too.
-        #expect(mean(tpeLate) > mean(randomLate) + 0.15, "TPE \(tpeLate), random \(randomLate)")
-        #expect(mean(tpeBest) > mean(randomBest), "TPE \(tpeBest), random \(randomBest)")
+        #expect(Self.mean(tpe.late) > Self.mean(tpe.randomLate) + 0.15, "TPE \(tpe.late), random \(tpe.randomLate)")
+        #expect(Self.mean(tpe.best) > Self.mean(tpe.randomBest), "TPE \(tpe.best), random \(tpe.randomBest)")
     }
 
     /// For a loss the direction turns: TPE then minimises.

@@ -270,7 +270,7 @@ public final class TrialStore: @unchecked Sendable {
             }
             // The values exactly as written, so that a trial's values equal those drawn for it.
             if var values = object["hyperparameters"] as? [String: Any] {
-                for (key, exact) in exactDoubles(in: data, under: "hyperparameters") {
+                for (key, exact) in Self.exactHyperparameters(in: data) {
                     if let read = values[key] as? NSNumber, read.doubleValue != exact { values[key] = exact }
                 }
                 object["hyperparameters"] = values
@@ -278,6 +278,20 @@ public final class TrialStore: @unchecked Sendable {
             records.append(try TrialRecord(json: object, path: path))
         }
         return records.sorted { $0.number < $1.number }
+    }
+
+    /// The numbers among a record's hyperparameters, read exactly.
+    ///
+    /// JSONSerialization reads a number of 17 significant digits (as `jsonText` writes a double)
+    /// up to one unit in the last place off (0.0005285006792644589 came back 1 ulp low), while
+    /// JSONDecoder reads it exactly; values that are not numbers are left out.
+    static func exactHyperparameters(in data: Data) -> [String: Double] {
+        struct Number: Decodable {
+            let value: Double?
+            init(from decoder: Decoder) throws { value = try? decoder.singleValueContainer().decode(Double.self) }
+        }
+        struct Record: Decodable { let hyperparameters: [String: Number]? }
+        return ((try? JSONDecoder().decode(Record.self, from: data))?.hyperparameters ?? [:]).compactMapValues(\.value)
     }
 
     /// Replaces the trial's `trial.json` atomically.
