@@ -10,6 +10,9 @@ of the first images (transposed to (32, 32, 3)), for the pixel-by-pixel test.
     python make_cifar.py --full OUT_DIR   # 50,000 + 10,000 images, for the Keras parity run
     python make_cifar.py --tuning OUT_DIR # 10,000 + 2,000 images, where a search's choices matter
                                           # (Scripts/sampler_bench.py)
+    python make_cifar.py --noisy-labels OUT_DIR  # 50,000 + 10,000 easier images, 40% of the training
+                                          # labels replaced by uniformly random ones (the
+                                          # regularization parity check, Scripts/parity.py)
 """
 import argparse, io, json, os, pickle, struct, tarfile
 import numpy as np
@@ -79,17 +82,17 @@ class Py2Pickler:
         return self.out.getvalue()
 
 
-def make_split(rng, prototypes, per_class, noise, hard):
+def make_split(rng, prototypes, per_class, noise, hard, blend=(0.3, 0.6)):
     n = per_class * 100
     fine = np.tile(np.arange(100), per_class)
     rng.shuffle(fine)
     coarse = fine // 5
     base = prototypes[fine]  # (n, 32, 32, 3) floats in [0, 1]
     if hard:
-        # As hard as the real task for an MLP: blend in another class's prototype (30 to 60%),
-        # shift the brightness and add strong noise.
+        # As hard as the real task for an MLP: blend in another class's prototype (by default
+        # 30 to 60%), shift the brightness and add strong noise.
         other = (fine + rng.integers(1, 100, n)) % 100
-        w = rng.uniform(0.3, 0.6, (n, 1, 1, 1)).astype(np.float32)
+        w = rng.uniform(blend[0], blend[1], (n, 1, 1, 1)).astype(np.float32)
         base = (1 - w) * base + w * prototypes[other] + rng.uniform(-0.15, 0.15, (n, 1, 1, 1))
         images = np.clip(base + rng.uniform(-noise, noise, base.shape), 0, 1)
     else:
@@ -107,12 +110,20 @@ def add(tar, name, data):
     tar.addfile(info, io.BytesIO(data))
 
 
-def write(out_dir, per_train, per_test, noise, hard=False, seed=100):
+def write(out_dir, per_train, per_test, noise, hard=False, seed=100, blend=(0.3, 0.6), label_noise=0.0):
     rng = np.random.default_rng(seed)
     grid = rng.integers(1, 6, (100, 8, 8, 3)) / 6.0  # few levels: small archives
     prototypes = grid.repeat(4, axis=1).repeat(4, axis=2).astype(np.float32)
-    train = make_split(rng, prototypes, per_train, noise, hard)
-    test = make_split(rng, prototypes, per_test, noise, hard)
+    train = make_split(rng, prototypes, per_train, noise, hard, blend)
+    test = make_split(rng, prototypes, per_test, noise, hard, blend)
+    if label_noise > 0:
+        # Replace that fraction of the training labels by uniformly random classes (which may
+        # draw the true one); the holdout labels stay clean.
+        planes, fine, _ = train
+        fine = np.array(fine)
+        replaced = rng.random(len(fine)) < label_noise
+        fine = np.where(replaced, rng.integers(0, 100, len(fine)), fine)
+        train = (planes, fine.tolist(), (fine // 5).tolist())
     files = {}
     for split, (planes, fine, coarse) in (("train", train), ("test", test)):
         files[split] = Py2Pickler().dump({
@@ -165,11 +176,14 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", metavar="OUT_DIR")
     parser.add_argument("--tuning", metavar="OUT_DIR")
+    parser.add_argument("--noisy-labels", metavar="OUT_DIR")
     args = parser.parse_args()
     if args.full:
         write(args.full, 500, 100, noise=0.6, hard=True)
     elif args.tuning:
         write(args.tuning, 100, 20, noise=0.6, hard=True, seed=101)
+    elif args.noisy_labels:
+        write(args.noisy_labels, 500, 100, noise=0.6, hard=True, seed=102, blend=(0.23, 0.47), label_noise=0.4)
     else:
         out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cifar")
         files = write(out, 3, 1, noise=0.1)

@@ -8,6 +8,10 @@ Writes into Fixtures/training/:
   - batch_norm_step, l2_step: one train_on_batch of small models with BatchNormalization and
     with an L2 kernel regularizer, from fixed weights: the loss Keras reports, every weight
     afterwards (moving statistics included), and `evaluate`'s loss on the same batch;
+  - bn_dropout_step: one Adam step of Dense(relu, L2) → BatchNormalization → Dropout → Dense(softmax)
+    from fixed weights, with the mask Keras's Dropout drew (replayed from its seed generator's
+    state): each layer's output in training and in inference mode, dL/d(each layer's output),
+    every gradient, the moving statistics after the step, the weights after `train_on_batch`;
   - cosine: CosineDecay's learning rate at a range of steps;
   - python_floats: numbers and Python's repr of them.
 - csvlogger.csv and csvlogger_no_validation.csv: what Keras's CSVLogger writes for the logs in
@@ -133,6 +137,65 @@ def step_golden(keras, model, optimizer, seed):
             "after": [w.ravel().tolist() for w in model.get_weights()]}
 
 
+def bn_dropout_golden(keras, seed):
+    """One training step of Dense(6→5, relu, L2(0.05)) → BatchNormalization → Dropout(0.4) →
+    Dense(3, softmax) with Adam, taken twice from the same weights and the same state of the
+    Dropout's seed generator: once layer by layer under a GradientTape (each layer's output,
+    dL/d(each output), every weight's gradient, the moving statistics), once by
+    `train_on_batch` (the loss and every weight after Adam's update). The two must agree on the
+    loss, which shows both drew the same mask."""
+    import tensorflow as tf
+    L = keras.layers
+    rng = np.random.default_rng(seed)
+    dropout = L.Dropout(0.4, seed=seed)
+    model = keras.Sequential([keras.Input((6,)), L.Dense(5, activation="relu", kernel_regularizer=keras.regularizers.L2(0.05)),
+                              L.BatchNormalization(), dropout, L.Dense(3, activation="softmax")])
+    x = rng.uniform(size=(8, 6)).astype("float32")
+    y = np.array([0, 2, 1, 2, 0, 1, 1, 0])
+    onehot = keras.utils.to_categorical(y, 3)
+    weights = [rng.normal(scale=0.8, size=w.shape).astype("float32") for w in model.get_weights()]
+    for i, w in enumerate(model.weights):
+        if "moving_variance" in w.path or "gamma" in w.path:
+            weights[i] = np.abs(weights[i]) + 0.5
+    model.set_weights(weights)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="categorical_crossentropy")
+    state = keras.ops.convert_to_numpy(dropout.seed_generator.state)
+
+    def forward(training):
+        outputs, h = [], tf.constant(x)
+        for layer in model.layers:
+            h = layer(h, training=training)
+            outputs.append(h)
+        return outputs
+
+    inference = [keras.ops.convert_to_numpy(h) for h in forward(False)]
+    with tf.GradientTape() as tape:
+        outputs = forward(True)
+        kernel = model.layers[0].kernel
+        loss = tf.reduce_mean(keras.losses.categorical_crossentropy(onehot, outputs[-1])) + 0.05 * tf.reduce_sum(kernel * kernel)
+    gradients = tape.gradient(loss, outputs + model.trainable_weights)
+    moving = [keras.ops.convert_to_numpy(w) for w in (model.layers[1].moving_mean, model.layers[1].moving_variance)]
+    # The mask alone: stateless dropout's draw depends on the seed and the shape, not the values.
+    dropout.seed_generator.state.assign(state)
+    mask = keras.ops.convert_to_numpy(dropout(tf.ones((8, 5)), training=True))
+    assert np.array_equal(keras.ops.convert_to_numpy(outputs[2]), keras.ops.convert_to_numpy(outputs[1]) * mask)
+
+    model.set_weights(weights)
+    dropout.seed_generator.state.assign(state)
+    step_loss = float(model.train_on_batch(x, onehot))
+    assert abs(step_loss - float(loss)) < 1e-6, (step_loss, float(loss))
+    return {"x": x.ravel().tolist(), "labels": y.tolist(), "rate": 0.4, "l2": 0.05, "learning_rate": 0.01,
+            "mask": mask.ravel().tolist(), "loss": step_loss,
+            "names": [w.path for w in model.weights], "before": [w.ravel().tolist() for w in weights],
+            "training_outputs": [keras.ops.convert_to_numpy(h).ravel().tolist() for h in outputs],
+            "inference_outputs": [h.ravel().tolist() for h in inference],
+            "output_gradients": [keras.ops.convert_to_numpy(g).ravel().tolist() for g in gradients[:len(outputs)]],
+            "trainable_names": [w.path for w in model.trainable_weights],
+            "gradients": [keras.ops.convert_to_numpy(g).ravel().tolist() for g in gradients[len(outputs):]],
+            "moving_after_forward": [m.ravel().tolist() for m in moving],
+            "after": [w.ravel().tolist() for w in model.get_weights()]}
+
+
 def regularized_models(keras, tf_keras, rng):
     """The regularized stack trained a few steps by each Keras, saved as .h5."""
     x = rng.uniform(size=(64, 20)).astype("float32")
@@ -180,6 +243,7 @@ def main():
     golden["batch_norm_step"] = step_golden(keras, dense_bn_model(keras), keras.optimizers.SGD(learning_rate=0.1), 21)
     golden["l2_step"] = step_golden(keras, dense_bn_model(keras, keras.regularizers.L2(0.05), batch_norm=False),
                                     keras.optimizers.SGD(learning_rate=0.1), 22)
+    golden["bn_dropout_step"] = bn_dropout_golden(keras, 23)
     schedule = keras.optimizers.schedules.CosineDecay(0.01, decay_steps=100, alpha=0.1)
     steps = [0, 1, 10, 37, 50, 99, 100, 150]
     golden["cosine"] = {"initial_learning_rate": 0.01, "decay_steps": 100, "alpha": 0.1, "steps": steps,

@@ -6,6 +6,7 @@ for each seed, and prints each holdout accuracy and the means.
 
     python Scripts/parity.py ARCHIVE --epochs 3 --learning-rate 1e-4 --seeds 1 2 3 [--bin DIR]
     python Scripts/parity.py ARCHIVE --model Models/regularized.json --epochs 5 --learning-rate 1e-3
+    python Scripts/parity.py NOISY --layers 256 --batch-norm --l2 1e-4 --dropout 0.2 --optimizer adam --learning-rate 1e-4
     python Scripts/parity.py ARCHIVE --layers 512,512 --dropout 0.2 --optimizer adam --learning-rate 1e-3 \
         --dtype-policy mixed_bfloat16 [--mlp-option=--engine --mlp-option=openblas]
 
@@ -36,7 +37,7 @@ def load(path, splits=("train", "test")):
 
 
 def keras_accuracy(data, seed, epochs, learning_rate, config=None, layers="128", dropout=0.0, optimizer="rmsprop",
-                   policy="float32"):
+                   policy="float32", batch_norm=False, l2=0.0):
     import keras
     keras.utils.set_random_seed(seed)
     keras.mixed_precision.set_global_policy(policy)
@@ -47,7 +48,10 @@ def keras_accuracy(data, seed, epochs, learning_rate, config=None, layers="128",
     else:
         hidden = []
         for units in layers.split(","):
-            hidden.append(keras.layers.Dense(int(units), activation="relu"))
+            regularizer = keras.regularizers.L2(l2) if l2 > 0 else None
+            hidden.append(keras.layers.Dense(int(units), activation="relu", kernel_regularizer=regularizer))
+            if batch_norm:
+                hidden.append(keras.layers.BatchNormalization())
             if dropout > 0:
                 hidden.append(keras.layers.Dropout(dropout))
         model = keras.Sequential([keras.Input((3072,))] + hidden + [keras.layers.Dense(100, activation="softmax", dtype="float32")])
@@ -59,10 +63,11 @@ def keras_accuracy(data, seed, epochs, learning_rate, config=None, layers="128",
 
 
 def mlp_accuracy(binary, archive, seed, epochs, learning_rate, config=None, layers="128", dropout=0.0, optimizer="rmsprop",
-                 policy="float32", extra=()):
+                 policy="float32", batch_norm=False, l2=0.0, extra=()):
     architecture = (["--model", config] if config else
                     ["--layers", ",".join(f"{u}:relu" for u in layers.split(",")), "--dropout", str(dropout),
-                     "--optimizer", optimizer] + (["--dtype-policy", policy] if policy != "float32" else []))
+                     "--optimizer", optimizer] + (["--dtype-policy", policy] if policy != "float32" else [])
+                    + (["--batch-norm"] if batch_norm else []) + (["--l2", str(l2)] if l2 > 0 else []))
     with tempfile.TemporaryDirectory() as tmp:
         out = subprocess.run([os.path.join(binary, "mlp-train"), "--data", archive, "-o", os.path.join(tmp, "m.h5"),
                               "--epochs", str(epochs), "--learning-rate", str(learning_rate), "--seed", str(seed)]
@@ -81,11 +86,14 @@ def main():
     parser.add_argument("--model", help="a Keras model config (JSON) to train instead of the baseline")
     parser.add_argument("--layers", default="128", help="hidden ReLU layers' units, comma-separated")
     parser.add_argument("--dropout", type=float, default=0.0)
+    parser.add_argument("--batch-norm", action="store_true", help="BatchNormalization after each hidden Dense")
+    parser.add_argument("--l2", type=float, default=0.0, help="L2 kernel regularizer on each hidden Dense")
     parser.add_argument("--optimizer", default="rmsprop", choices=["rmsprop", "adam", "sgd"])
     parser.add_argument("--dtype-policy", default="float32", choices=["float32", "mixed_bfloat16"])
     parser.add_argument("--mlp-option", action="append", default=[], help="passed on to mlp-train (repeat for each word)")
     args = parser.parse_args()
-    settings = dict(layers=args.layers, dropout=args.dropout, optimizer=args.optimizer, policy=args.dtype_policy)
+    settings = dict(layers=args.layers, dropout=args.dropout, optimizer=args.optimizer, policy=args.dtype_policy,
+                    batch_norm=args.batch_norm, l2=args.l2)
     data = load(args.archive)
     ours, theirs = [], []
     for seed in args.seeds:

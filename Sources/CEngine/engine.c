@@ -13,7 +13,8 @@ static void (*set_omp_threads)(int);
 
 struct mlp_product {
     dnnl_primitive_t primitive;
-    dnnl_memory_desc_t a, b, c, bias;
+    dnnl_memory_desc_t a, b, c, bias, scratchpad;
+    size_t scratchpad_size;
     int with_bias;
     const char *implementation;
 };
@@ -22,6 +23,14 @@ static dnnl_engine_t engine;
 static dnnl_status_t engine_status = dnnl_success;
 static pthread_once_t engine_once = PTHREAD_ONCE_INIT;
 static _Thread_local dnnl_stream_t stream;
+
+// Each thread's scratchpad, grown to the largest a product run on it has asked for. oneDNN's
+// own (library) scratchpad is shared between primitives, and its AVX-512 brgemm kernels keep
+// their packed blocks there: two products running at once on two threads, as the pieces of a
+// split product do, would overwrite each other's blocks. Products are therefore made with a
+// user scratchpad, which each run takes from its own thread.
+static _Thread_local void *scratch;
+static _Thread_local size_t scratch_size;
 
 static void make_engine(void) {
     *(void **)&set_omp_threads = dlsym(RTLD_DEFAULT, "omp_set_num_threads");
@@ -56,8 +65,17 @@ mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n
     if (!status) status = dnnl_memory_desc_init_by_strides(&product->bias, 2, bias_dims, dnnl_f32, bias_strides);
     dnnl_matmul_desc_t desc;
     if (!status) status = dnnl_matmul_desc_init(&desc, &product->a, &product->b, with_bias ? &product->bias : NULL, &product->c);
+    dnnl_primitive_attr_t attributes = NULL;
+    if (!status) status = dnnl_primitive_attr_create(&attributes);
+    if (!status) status = dnnl_primitive_attr_set_scratchpad_mode(attributes, dnnl_scratchpad_mode_user);
     dnnl_primitive_desc_t primitive_desc = NULL;
-    if (!status) status = dnnl_primitive_desc_create(&primitive_desc, &desc, NULL, engine, NULL);
+    if (!status) status = dnnl_primitive_desc_create(&primitive_desc, &desc, attributes, engine, NULL);
+    if (attributes) dnnl_primitive_attr_destroy(attributes);
+    if (!status) {
+        const dnnl_memory_desc_t *scratchpad = dnnl_primitive_desc_query_md(primitive_desc, dnnl_query_scratchpad_md, 0);
+        if (scratchpad) product->scratchpad = *scratchpad;
+        product->scratchpad_size = scratchpad ? dnnl_memory_desc_get_size(scratchpad) : 0;
+    }
     if (!status) status = dnnl_primitive_create(&product->primitive, primitive_desc);
     if (!status) dnnl_primitive_desc_query(primitive_desc, dnnl_query_impl_info_str, 0, &product->implementation);
     // The name belongs to the descriptor, which is destroyed below: keep a copy.
@@ -80,17 +98,28 @@ int mlp_product_run(const mlp_product *product, const void *a, const void *b, fl
         dnnl_status_t status = dnnl_stream_create(&stream, engine, dnnl_stream_default_flags);
         if (status) return (int)status;
     }
-    dnnl_memory_t memory[4] = {NULL, NULL, NULL, NULL};
+    if (product->scratchpad_size > scratch_size) {
+        free(scratch);
+        scratch = NULL;
+        scratch_size = 0;
+        // oneDNN's kernels expect their buffers on a page boundary, as its own allocator gives them.
+        if (posix_memalign(&scratch, 4096, product->scratchpad_size)) return (int)dnnl_out_of_memory;
+        scratch_size = product->scratchpad_size;
+    }
+    dnnl_memory_t memory[5] = {NULL, NULL, NULL, NULL, NULL};
     dnnl_status_t status = dnnl_memory_create(&memory[0], &product->a, engine, (void *)a);
     if (!status) status = dnnl_memory_create(&memory[1], &product->b, engine, (void *)b);
     if (!status) status = dnnl_memory_create(&memory[2], &product->c, engine, c);
-    if (!status && product->with_bias) status = dnnl_memory_create(&memory[3], &product->bias, engine, (void *)bias);
+    if (!status && product->scratchpad_size) status = dnnl_memory_create(&memory[3], &product->scratchpad, engine, scratch);
+    if (!status && product->with_bias) status = dnnl_memory_create(&memory[4], &product->bias, engine, (void *)bias);
     if (!status) {
-        dnnl_exec_arg_t args[4] = {
-            {DNNL_ARG_SRC, memory[0]}, {DNNL_ARG_WEIGHTS, memory[1]}, {DNNL_ARG_DST, memory[2]}, {DNNL_ARG_BIAS, memory[3]}};
-        status = dnnl_primitive_execute(product->primitive, stream, product->with_bias ? 4 : 3, args);
+        dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, memory[0]}, {DNNL_ARG_WEIGHTS, memory[1]}, {DNNL_ARG_DST, memory[2]}};
+        int count = 3;
+        if (product->scratchpad_size) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, memory[3]};
+        if (product->with_bias) args[count++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, memory[4]};
+        status = dnnl_primitive_execute(product->primitive, stream, count, args);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (memory[i]) dnnl_memory_destroy(memory[i]);
     return (int)status;
 }

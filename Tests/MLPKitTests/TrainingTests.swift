@@ -152,6 +152,82 @@ import MLPKit
 
     @Test func l2StepMatchesKeras() throws { try checkStep("l2_step", l2: 0.05, batchNorm: false) }
 
+    /// Dense(relu, L2) → BatchNormalization → Dropout → Dense(softmax), one Adam step against
+    /// Keras 3 with Keras's own dropout mask replayed: each layer's output in inference and in
+    /// training mode, dL/d(each layer's output), every gradient, the moving statistics, and
+    /// every weight after the step, each within 1e-6 (relative above 1).
+    @Test func batchNormalizationThenDropoutStepMatchesKeras() throws {
+        let step = try #require(try Self.golden()["bn_dropout_step"] as? [String: Any])
+        let x = try floats(step["x"]), labels = try ints(step["labels"]).map(Int32.init)
+        let rows = labels.count, mask = try floats(step["mask"])
+        func close(_ ours: [Float], _ key: String, _ index: Int, _ what: String) throws {
+            let list = try #require(step[key] as? [Any])
+            let theirs = try floats(list[index])
+            #expect(ours.count == theirs.count, "\(what): \(ours.count) values against Keras's \(theirs.count)")
+            let worst = zip(ours, theirs).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max() ?? 0
+            #expect(worst <= 1e-6, "\(what): differs from Keras by \(worst)")
+        }
+        func model() throws -> Sequential {
+            let model = Sequential.mlp(inputShape: [6], hidden: [HiddenLayerSpec(units: 5, activation: .relu)], classes: 3,
+                                       dropout: Float(try number(step["rate"])), l2: Float(try number(step["l2"])),
+                                       batchNorm: true, seed: 0)
+            #expect(model.layers.map(\.kerasClassName) == ["Dense", "BatchNormalization", "Dropout", "Dense"])
+            let before = try #require(step["before"] as? [Any])
+            for (parameter, values) in checkedZip(model.parameters, before) { try fill(parameter.value, from: values) }
+            try #require(model.layers[2] as? Dropout).replayedMask = mask
+            return model
+        }
+
+        // Layer by layer, each reading the one before's buffer as Sequential.forward does:
+        // inference, then training with its backward pass.
+        let layered = try model()
+        layered.reserve(rows: rows, training: true)
+        let width = layered.layers.map(\.outputWidth)
+        let input = FloatBuffer(count: x.count)
+        input.assign(x)
+        var h: [Float] = []
+        for training in [false, true] {
+            var activations = UnsafePointer(input.pointer)
+            for (index, layer) in layered.layers.enumerated() {
+                activations = layer.forward(activations, rows: rows, training: training)
+                h = Array(UnsafeBufferPointer(start: activations, count: rows * width[index]))
+                try close(h, training ? "training_outputs" : "inference_outputs", index,
+                          "\(training ? "training" : "inference") output of \(layer.name)")
+            }
+        }
+        let batchNorm = layered.layers[1]
+        try close(batchNorm.parameters[2].value.array, "moving_after_forward", 0, "moving_mean")
+        try close(batchNorm.parameters[3].value.array, "moving_after_forward", 1, "moving_variance")
+        var dz = h
+        CategoricalCrossentropy.softmaxGradient(probabilities: &dz, labels: labels, rows: rows, classes: 3)
+        let output = try #require(layered.layers[3] as? Dense)
+        var gradient = try #require(output.backward(preActivationGradient: &dz, rows: rows, needInputGradient: true))
+        for index in stride(from: 2, through: 0, by: -1) {
+            try close(Array(UnsafeBufferPointer(start: gradient, count: rows * width[index])), "output_gradients", index,
+                      "dL/d(output of \(layered.layers[index].name))")
+            if index > 0 {
+                gradient = try #require(layered.layers[index].backward(gradient, rows: rows, needInputGradient: true))
+            }
+        }
+        _ = layered.layers[0].backward(gradient, rows: rows, needInputGradient: false)
+        let trainableNames = try #require(step["trainable_names"] as? [String])
+        for (index, (parameter, name)) in checkedZip(layered.trainableParameters, trainableNames).enumerated() {
+            try close(parameter.gradient.array, "gradients", index, "gradient of \(name)")
+        }
+
+        // The whole step as fit takes it: the loss Keras reports and every weight after Adam.
+        let trained = try model()
+        let optimizer = Adam(learningRate: Float(try number(step["learning_rate"])))
+        optimizer.build(for: trained.trainableParameters)
+        let result = trained.computeGradients(x, labels: labels, rows: rows)
+        optimizer.apply(to: trained.trainableParameters)
+        #expect(abs(result.loss / Double(rows) - (try number(step["loss"]))) < 1e-6, "loss \(result.loss / Double(rows))")
+        let names = try #require(step["names"] as? [String])
+        for (index, (parameter, name)) in checkedZip(trained.parameters, names).enumerated() {
+            try close(parameter.value.array, "after", index, "\(name) after the step")
+        }
+    }
+
     /// BatchNormalization's training-mode backward and the L2 term against finite differences
     /// of the batch's loss (penalty included).
     @Test func gradientsMatchFiniteDifferences() throws {

@@ -21,6 +21,11 @@ public final class Dropout: Layer {
     private var masked = false
     private var threads = 1
 
+    /// A mask for the next training batch in place of a drawn one: per value 0 or
+    /// 1 / (1 - rate), as another framework drew it, so that one step can be compared with
+    /// that framework's. Used once; the stream does not advance for it.
+    public var replayedMask: [Float]?
+
     public init(name: String, shape: [Int], rate: Float, seed: UInt64 = 0) {
         self.name = name
         self.rate = rate
@@ -48,6 +53,14 @@ public final class Dropout: Layer {
         guard masked else { return input }
         let n = rows * outputWidth, keep = 1 - rate, scale = 1 / keep
         let m = mask.pointer, y = output.pointer
+        if let replayed = replayedMask, replayed.count == n {
+            replayedMask = nil
+            for i in 0..<n {
+                m[i] = replayed[i]
+                y[i] = input[i] * replayed[i]
+            }
+            return UnsafePointer(y)
+        }
         // A value is kept when its 32 random bits are below keep · 2^32.
         let threshold = UInt64((Double(keep) * 4_294_967_296).rounded(.down))
         // One key per batch, from the stream's seed and the batch's number; each pair of values
