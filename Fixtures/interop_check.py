@@ -25,6 +25,9 @@ RUNS = {
     "l2_batchnorm_cosine": ["--epochs", "2", "--optimizer", "adam", "--layers", "64:relu,32:relu", "--l2", "0.01",
                             "--batch-norm", "--dropout", "0.2", "--lr-schedule", "cosine", "--validation-split", "0.2",
                             "--early-stopping", "1"],
+    # The noisy-label parity model: Dense(256, relu, L2) → BatchNormalization → Dropout → softmax, Adam.
+    "bn_l2_dropout_adam": ["--epochs", "3", "--optimizer", "adam", "--learning-rate", "1e-4", "--layers", "256:relu",
+                           "--batch-norm", "--l2", "1e-4", "--dropout", "0.2"],
     "regularized_config": ["--epochs", "2", "--model", os.path.join(MODELS, "regularized.json")],
     # Where oneDNN has no bfloat16 kernels (no AVX-512), OpenBLAS trains it on widened operands.
     "mixed_bfloat16": ["--epochs", "2", "--optimizer", "adam", "--layers", "64:relu,32:relu", "--dropout", "0.2",
