@@ -61,9 +61,9 @@ struct MLPInspect: ParsableCommand {
         for (key, value) in description.metadata.sorted(by: { $0.key < $1.key }) { field(key, value) }
     }
 
-    /// The layers with a kernel regularizer, in order.
+    /// The layers' weight regularizers, in layer order.
     func regularizers(_ network: Sequential) -> [(layer: String, regularizer: Regularizer)] {
-        network.layers.compactMap { layer in (layer as? Dense)?.kernelRegularizer.map { (layer.name, $0) } }
+        network.layers.flatMap { layer in layer.regularizers.sorted { $0.key < $1.key }.map { (layer.name, $0.value) } }
     }
 
     /// The layers under each dtype policy, in model order.
@@ -80,7 +80,7 @@ struct MLPInspect: ParsableCommand {
         network.compute = ComputeOptions(threads: 1)
         let zeros = FloatBuffer(count: 128 * network.inputWidth)
         withExtendedLifetime(zeros) { _ = network.forward(zeros.pointer, rows: 128, training: false) }
-        let kernels = Set(network.layers.compactMap { $0 as? Dense }.flatMap(\.productImplementations))
+        let kernels = Set(network.layers.flatMap(\.productImplementations))
         return (network.compute.engine.description, kernels.sorted())
     }
 

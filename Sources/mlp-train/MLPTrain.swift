@@ -71,11 +71,7 @@ final class ModelLine: Callback {
 
     func trainBegin(_ context: TrainingContext) throws {
         let network = context.model, optimizer = context.optimizer
-        let layers = network.layers.map { layer in
-            // A Dropout's setting is its rate; other layers show their output width.
-            let setting = (layer as? Dropout).map { "rate \($0.rate)" } ?? layer.outputShape.map(String.init).joined(separator: "x")
-            return "\(layer.kerasClassName)(\(setting))"
-        }
+        let layers = network.layers.map { "\($0.kerasClassName)(\($0.summarySetting))" }
         print("model: \(layers.joined(separator: " → ")), \(network.parameters.reduce(0) { $0 + $1.count }) parameters; "
               + "optimizer \(optimizer.kerasClassName) (learning rate \(optimizer.learningRate)"
               + (optimizer.schedule == nil ? "" : ", cosine decay to 0") + ")"

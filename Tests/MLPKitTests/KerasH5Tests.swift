@@ -113,7 +113,8 @@ import MLPKit
             _ = try ModelConfig.model(fromJSON: config, source: "x.h5")
         } throws: { error in
             let text = "\(error)"
-            return text.contains("conv1d") && text.contains("Conv1D") && text.contains("supported: InputLayer, Dense")
+            return text.contains("conv1d") && text.contains("Conv1D")
+                && text.contains("(supported: Activation, BatchNormalization, Dense, Dropout, Flatten, InputLayer, Rescaling)")
         }
     }
 

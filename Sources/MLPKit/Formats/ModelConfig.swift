@@ -6,10 +6,6 @@ import Foundation
 /// It reads the Keras 3 and Keras 2 spellings alike and writes the Keras 2 spelling
 /// (`batch_input_shape`, `"dtype": "float32"`), which both Keras 3 and tf_keras load.
 public enum ModelConfig {
-    /// Keras class names of the layers a config may hold.
-    public static let supportedLayers = ["InputLayer", "Dense", "Dropout", "Activation", "Flatten", "Rescaling",
-                                         "BatchNormalization"]
-
     /// The most weights a config may describe unless told otherwise: 2^31 (8 GB of floats).
     public static let parameterLimit = 1 << 31
 
@@ -43,34 +39,28 @@ public enum ModelConfig {
         let (inputShape, plans) = try plan(layerList, buildInputShape: shape(config["build_input_shape"]), source: source,
                                            maximumParameters: maximumParameters)
         let layers = try plans.map { plan in
-            let layer = try makeLayer(type: plan.type, name: plan.name, config: plan.config, input: plan.input, source: source)
-            layer.dtypePolicy = try DTypePolicy(kerasValue: plan.config["dtype"], layer: plan.name, source: source)
+            let layer = try plan.type.make(plan.config, input: plan.input)
+            layer.dtypePolicy = try DTypePolicy(kerasValue: plan.config.values["dtype"], layer: plan.config.name, source: source)
             return layer
         }
         return Sequential(name: config["name"] as? String ?? "sequential", inputShape: inputShape, layers: layers)
     }
 
     /// One layer of a config, read and sized, its weights not yet allocated.
-    private struct LayerPlan {
-        let type: String, name: String, config: [String: Any]
+    private struct PlannedLayer {
+        let type: any KerasLayer.Type
+        let config: LayerConfig
         let input: [Int]
-        let size: LayerSize
-    }
-
-    /// What a layer of a config makes of its input: its output shape and how many weights it has.
-    private struct LayerSize {
-        let output: [Int]
-        let parameters: Int
     }
 
     /// Walks a config's layer list: the model's input shape (an InputLayer's, or the first
     /// layer's declared one) and each layer's input, output and weight count, the total checked
     /// against `maximumParameters` without overflow.
     private static func plan(_ layerList: [[String: Any]], buildInputShape: [Int]?, source: String, maximumParameters: Int)
-        throws -> (inputShape: [Int], layers: [LayerPlan])
+        throws -> (inputShape: [Int], layers: [PlannedLayer])
     {
         var inputShape = buildInputShape, current = buildInputShape
-        var plans: [LayerPlan] = []
+        var plans: [PlannedLayer] = []
         var parameters = 0
         for (index, entry) in layerList.enumerated() {
             let type = entry["class_name"] as? String ?? "?"
@@ -87,22 +77,28 @@ public enum ModelConfig {
             guard let input = current else {
                 throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
             }
-            let size = try self.size(type: type, name: name, config: config, input: input, source: source)
+            guard let layerType = KerasLayers.type(named: type) else {
+                throw MLPError.format(path: source, problem:
+                    "layer '\(name)' has type \(type), which is not supported (supported: \(KerasLayers.classNames.joined(separator: ", ")))")
+            }
+            try checkWidth(input, layer: name, source: source)
+            let layerConfig = LayerConfig(className: type, name: name, values: config, source: source)
+            let size = try layerType.plan(layerConfig, input: input)
             let (sum, overflow) = parameters.addingReportingOverflow(size.parameters)
             guard !overflow, sum <= maximumParameters else {
                 throw MLPError.format(path: source, problem: "the model config describes more than \(maximumParameters) weights "
                     + "(layer '\(name)'), more than \(maximumParameters == parameterLimit ? "this toolchain allows" : "the file holds")")
             }
             parameters = sum
-            plans.append(LayerPlan(type: type, name: name, config: config, input: input, size: size))
+            plans.append(PlannedLayer(type: layerType, config: layerConfig, input: input))
             current = size.output
         }
         guard let inputShape else { throw MLPError.format(path: source, problem: "model config gives no input shape") }
         return (inputShape, plans)
     }
 
-    /// A layer's output shape and weight count from its config, computed without overflow.
-    private static func size(type: String, name: String, config: [String: Any], input: [Int], source: String) throws -> LayerSize {
+    /// Refuses an input whose values would overflow a count.
+    private static func checkWidth(_ input: [Int], layer name: String, source: String) throws {
         var width = 1
         for dim in input {
             let (product, overflow) = width.multipliedReportingOverflow(by: dim)
@@ -110,73 +106,6 @@ public enum ModelConfig {
                 throw MLPError.format(path: source, problem: "layer '\(name)' gets an input of \(input) values, too large")
             }
             width = product
-        }
-        switch type {
-        case "Dense":
-            guard let number = config["units"] as? NSNumber, let units = Int(exactly: number.doubleValue), units > 0, units <= 1 << 24 else {
-                throw MLPError.format(path: source, problem: "Dense layer '\(name)' has 'units' \(config["units"] ?? "missing"), not 1 to \(1 << 24)")
-            }
-            let (kernel, overflow) = width.multipliedReportingOverflow(by: units + 1)
-            guard !overflow else { throw MLPError.format(path: source, problem: "Dense layer '\(name)' is too large") }
-            return LayerSize(output: [units], parameters: kernel)
-        case "Flatten": return LayerSize(output: [width], parameters: 0)
-        case "BatchNormalization": return LayerSize(output: input, parameters: 4 * (input.last ?? 1))
-        default: return LayerSize(output: input, parameters: 0)
-        }
-    }
-
-    private static func makeLayer(type: String, name: String, config: [String: Any], input: [Int], source: String)
-        throws -> Layer
-    {
-        func activation() throws -> Activation {
-            let value = config["activation"] ?? "linear"
-            guard let text = value as? String, let activation = Activation(kerasName: text) else {
-                throw MLPError.format(path: source, problem:
-                    "layer '\(name)' (\(type)) has activation \(value), which is not supported "
-                    + "(supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            return activation
-        }
-        func number(_ key: String, default value: Double) -> Float { Float((config[key] as? NSNumber)?.doubleValue ?? value) }
-
-        switch type {
-        case "Dense":
-            guard let units = (config["units"] as? NSNumber)?.intValue, units > 0 else {
-                throw MLPError.format(path: source, problem: "Dense layer '\(name)' has no positive 'units'")
-            }
-            guard input.count == 1 else {
-                throw MLPError.format(path: source, problem:
-                    "Dense layer '\(name)' gets input shape \(input), only flat inputs are supported (add Flatten)")
-            }
-            for key in ["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"]
-            where config[key] != nil && !(config[key] is NSNull) {
-                throw MLPError.format(path: source, problem: "Dense layer '\(name)' has a \(key), which is not supported")
-            }
-            return Dense(name: name, inputs: input[0], units: units, activation: try activation(),
-                         useBias: config["use_bias"] as? Bool ?? true,
-                         kernelRegularizer: try Regularizer.from(kerasObject: config["kernel_regularizer"], layer: name, source: source))
-        case "Dropout":
-            return Dropout(name: name, shape: input, rate: number("rate", default: 0))
-        case "Activation":
-            return ActivationLayer(name: name, shape: input, activation: try activation())
-        case "Flatten":
-            return Flatten(name: name, inputShape: input)
-        case "Rescaling":
-            guard config["scale"] is NSNumber || config["scale"] == nil, config["offset"] is NSNumber || config["offset"] == nil
-            else { throw MLPError.format(path: source, problem: "Rescaling layer '\(name)': only scalar scale and offset are supported") }
-            return Rescaling(name: name, shape: input, scale: number("scale", default: 1), offset: number("offset", default: 0))
-        case "BatchNormalization":
-            let axis = config["axis"]
-            let axes = (axis as? [NSNumber])?.map(\.intValue) ?? [(axis as? NSNumber)?.intValue ?? -1]
-            guard axes == [-1] || axes == [input.count] else {
-                throw MLPError.format(path: source, problem: "BatchNormalization layer '\(name)': only the last axis is supported")
-            }
-            return BatchNormalization(name: name, shape: input, epsilon: number("epsilon", default: 1e-3),
-                                      momentum: number("momentum", default: 0.99),
-                                      center: config["center"] as? Bool ?? true, scale: config["scale"] as? Bool ?? true)
-        default:
-            throw MLPError.format(path: source, problem:
-                "layer '\(name)' has type \(type), which is not supported (supported: \(supportedLayers.joined(separator: ", ")))")
         }
     }
 

@@ -152,3 +152,30 @@ public enum Activation: String, CaseIterable, Sendable {
         for j in 0..<width { a[j] *= inv }
     }
 }
+
+extension Activation {
+    /// Appends this activation applied to `input`; returns the output's name (`input` itself
+    /// for linear).
+    func export(to graph: inout ONNXGraph, input: String, stem: String) -> String {
+        switch self {
+        case .linear: return input
+        case .relu: return graph.add("Relu", [input], stem: stem)
+        case .sigmoid: return graph.add("Sigmoid", [input], stem: stem)
+        case .tanh: return graph.add("Tanh", [input], stem: stem)
+        case .softmax: return graph.add("Softmax", [input], stem: stem, ints: ["axis": -1])
+        case .elu: return graph.add("Elu", [input], stem: stem, floats: ["alpha": 1])
+        case .selu: return graph.add("Selu", [input], stem: stem, floats: ["alpha": Self.seluAlpha, "gamma": Self.seluScale])
+        case .swish:
+            let gate = graph.add("Sigmoid", [input], stem: stem + "/sigmoid")
+            return graph.add("Mul", [input, gate], stem: stem)
+        case .gelu:
+            // 0.5 · x · (1 + erf(x · √½)), Keras's exact gelu, as it is computed here.
+            let root = graph.constant(graph.fresh(stem + "/sqrt_half"), [Float(0.5.squareRoot())], shape: [])
+            let one = graph.constant(graph.fresh(stem + "/one"), [1], shape: [])
+            let half = graph.constant(graph.fresh(stem + "/half"), [0.5], shape: [])
+            let erf = graph.add("Erf", [graph.add("Mul", [input, root], stem: stem + "/scaled")], stem: stem + "/erf")
+            let gate = graph.add("Add", [erf, one], stem: stem + "/gate")
+            return graph.add("Mul", [graph.add("Mul", [input, half], stem: stem + "/half_x"), gate], stem: stem)
+        }
+    }
+}

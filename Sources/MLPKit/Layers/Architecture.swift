@@ -71,26 +71,19 @@ extension Sequential {
         return model
     }
 
-    /// Seeds only the Dropout streams, each at training step `step`: for a model whose weights
-    /// were loaded, going on from the step its optimizer reached. A fresh model's streams are
-    /// these at step 0, so a resumed run draws the masks one run would have.
-    public func initialize(dropoutSeed seed: UInt64, step: Int = 0) {
+    /// Seeds only the layers' random streams (Dropout's masks), each at training step `step`:
+    /// for a model whose weights were loaded, going on from the step its optimizer reached. A
+    /// fresh model's streams are these at step 0, so a resumed run draws the masks one run would have.
+    public func seedStreams(_ seed: UInt64, step: Int = 0) {
         var generator = SeededGenerator(seed: seed ^ 0xD20_0D1E_5EED)
-        for case let dropout as Dropout in layers { dropout.reseed(generator.next(), step: step) }
+        for layer in layers { layer.seedStream(using: &generator, step: step) }
     }
 
-    /// Draws every Dense kernel (glorot-uniform) and every Dropout stream from one seed, in
-    /// layer order, so the same seed gives bit-identical weights.
+    /// Draws every layer's initial weights (Dense's glorot-uniform kernels) and every random
+    /// stream (Dropout's) from one seed, in layer order, so the same seed gives bit-identical weights.
     public func initialize(seed: UInt64) {
         var generator = SeededGenerator(seed: seed)
-        for layer in layers {
-            switch layer {
-            case let dense as Dense: dense.initialize(using: &generator)
-            // A draw kept in place, so that the kernels come out as they always have for a seed.
-            case is Dropout: _ = generator.next()
-            default: break
-            }
-        }
-        initialize(dropoutSeed: seed)
+        for layer in layers { layer.initialize(using: &generator) }
+        seedStreams(seed)
     }
 }

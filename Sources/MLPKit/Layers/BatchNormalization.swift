@@ -11,7 +11,7 @@ import Foundation
 /// moving_variance; the last two are not trainable.
 ///
 /// x and y are (rows, features); a wider input is (rows · groups, features).
-public final class BatchNormalization: Layer {
+public final class BatchNormalization: KerasLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let epsilon: Float
@@ -20,7 +20,7 @@ public final class BatchNormalization: Layer {
     public let scale: Bool
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
-    public var kerasClassName: String { "BatchNormalization" }
+    public static let kerasClassName = "BatchNormalization"
     /// gamma and beta (trainable, when `scale` and `center`), then the moving mean and variance (not
     /// trainable), as Keras orders them.
     public let parameters: [Parameter]
@@ -68,6 +68,19 @@ public final class BatchNormalization: Layer {
     deinit {
         sumA.deallocate()
         sumB.deallocate()
+    }
+
+    public static func plan(_ config: LayerConfig, input: [Int]) throws -> LayerPlan {
+        LayerPlan(output: input, parameters: 4 * (input.last ?? 1))
+    }
+
+    public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
+        let axis = config.values["axis"]
+        let axes = (axis as? [NSNumber])?.map(\.intValue) ?? [(axis as? NSNumber)?.intValue ?? -1]
+        guard axes == [-1] || axes == [input.count] else { throw config.error("has axis \(axes): only the last axis is supported") }
+        return BatchNormalization(name: config.name, shape: input, epsilon: try config.number("epsilon", default: 1e-3),
+                                  momentum: try config.number("momentum", default: 0.99),
+                                  center: config.bool("center", default: true), scale: config.bool("scale", default: true))
     }
 
     public func reserve(rows: Int, training: Bool) {
@@ -170,5 +183,17 @@ public final class BatchNormalization: Layer {
         config["moving_variance_initializer"] = ["class_name": "Ones", "config": [String: Any]()] as [String: Any]
         for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] { config[key] = NSNull() }
         return config
+    }
+
+    /// Folded into one multiply and one add over the last axis, from the moving statistics:
+    /// `x · gamma / sqrt(variance + epsilon) + (beta - mean · gamma / sqrt(variance + epsilon))`.
+    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
+        let mean = movingMean.value.array, variance = movingVariance.value.array
+        let gamma = self.gamma?.value.array ?? [Float](repeating: 1, count: mean.count)
+        let beta = self.beta?.value.array ?? [Float](repeating: 0, count: mean.count)
+        let multiplier = (0..<mean.count).map { gamma[$0] / (variance[$0] + epsilon).squareRoot() }
+        let offset = (0..<mean.count).map { beta[$0] - mean[$0] * multiplier[$0] }
+        let scaled = graph.add("Mul", [input, graph.constant("\(name)/multiplier", multiplier, shape: [mean.count])], stem: "\(name)/mul")
+        return graph.add("Add", [scaled, graph.constant("\(name)/offset", offset, shape: [mean.count])], stem: "\(name)/add")
     }
 }

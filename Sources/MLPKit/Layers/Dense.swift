@@ -3,7 +3,7 @@ import Foundation
 /// Keras's `Dense`: `a = activation(x · kernel + bias)`.
 ///
 /// x is (rows, inputs), kernel is (inputs, units), bias is (units), a is (rows, units).
-public final class Dense: Layer {
+public final class Dense: KerasLayer, ActivatedLayer {
     public var name: String
     /// Under `mixedBFloat16` the products take the input, the kernel and dL/dz rounded to
     /// bfloat16 and sum in float32; the bias, the activation and every gradient stay float32,
@@ -20,7 +20,7 @@ public final class Dense: Layer {
     public let kernelRegularizer: Regularizer?
     public let inputShape: [Int]
     public var outputShape: [Int] { [units] }
-    public var kerasClassName: String { "Dense" }
+    public static let kerasClassName = "Dense"
     public var parameters: [Parameter] { [kernel] + (bias.map { [$0] } ?? []) }
 
     // z is the pre-activation; a aliases z when backward needs only a.
@@ -72,6 +72,29 @@ public final class Dense: Layer {
         mayBeNonzero.deallocate()
     }
 
+    public static func plan(_ config: LayerConfig, input: [Int]) throws -> LayerPlan {
+        let units = try self.units(config)
+        let (weights, overflow) = input.reduce(1, *).multipliedReportingOverflow(by: units + 1)
+        guard !overflow else { throw config.error("is too large") }
+        return LayerPlan(output: [units], parameters: weights)
+    }
+
+    public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
+        let units = try self.units(config)
+        guard input.count == 1 else { throw config.error("gets input shape \(input), only flat inputs are supported (add Flatten)") }
+        try config.refuse(["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"])
+        return Dense(name: config.name, inputs: input[0], units: units, activation: try config.activation(),
+                     useBias: config.bool("use_bias", default: true), kernelRegularizer: try config.regularizer("kernel_regularizer"))
+    }
+
+    private static func units(_ config: LayerConfig) throws -> Int {
+        guard let number = config.values["units"] as? NSNumber, let units = Int(exactly: number.doubleValue), units > 0,
+              units <= 1 << 24 else {
+            throw config.error("has 'units' \(config.values["units"] ?? "missing"), not 1 to \(1 << 24)")
+        }
+        return units
+    }
+
     /// Keras's default initialisation: glorot-uniform kernel, zero bias.
     public func initialize(using generator: inout SeededGenerator) {
         let limit = (6 / Float(inputShape[0] + units)).squareRoot()
@@ -87,6 +110,8 @@ public final class Dense: Layer {
 
     /// The oneDNN implementations this layer's products have used so far, e.g. "brg:avx512_core".
     public var productImplementations: Set<String> { products.implementations }
+
+    public var regularizers: [String: Regularizer] { kernelRegularizer.map { ["kernel_regularizer": $0] } ?? [:] }
 
     public func reserve(rows: Int, training: Bool) {
         z.reserve(rows * units)
@@ -265,5 +290,20 @@ public final class Dense: Layer {
         }
         config["kernel_regularizer"] = kernelRegularizer?.kerasObject() ?? NSNull()
         return config
+    }
+
+    /// Gemm (MatMul and Add for inputs of more than one axis), then the activation.
+    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
+        let weights = graph.constant("\(name)/kernel", kernel.value.array, shape: kernel.shape)
+        var output: String
+        if inputShape.count == 1 {
+            var inputs = [input, weights]
+            if let bias { inputs.append(graph.constant("\(name)/bias", bias.value.array, shape: bias.shape)) }
+            output = graph.add("Gemm", inputs, stem: "\(name)/gemm")
+        } else {
+            output = graph.add("MatMul", [input, weights], stem: "\(name)/matmul")
+            if let bias { output = graph.add("Add", [output, graph.constant("\(name)/bias", bias.value.array, shape: bias.shape)], stem: "\(name)/add") }
+        }
+        return activation.export(to: &graph, input: output, stem: "\(name)/\(activation.rawValue)")
     }
 }

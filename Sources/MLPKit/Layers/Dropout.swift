@@ -2,13 +2,13 @@ import Foundation
 
 /// Keras's `Dropout`: while training, zero each value with probability `rate` and scale the
 /// survivors by 1 / (1 - rate) (inverted dropout); at inference, pass values through unchanged.
-public final class Dropout: Layer {
+public final class Dropout: KerasLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let rate: Float
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
-    public var kerasClassName: String { "Dropout" }
+    public static let kerasClassName = "Dropout"
     public var parameters: [Parameter] { [] }
 
     private let output = FloatBuffer(count: 0)
@@ -33,11 +33,28 @@ public final class Dropout: Layer {
         streamSeed = seed
     }
 
+    public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
+        let rate = try config.number("rate", default: 0)
+        guard rate >= 0, rate < 1 else { throw config.error("has rate \(rate), not 0 to below 1") }
+        return Dropout(name: config.name, shape: input, rate: rate)
+    }
+
     /// Starts the layer's stream of masks from `seed`, at the mask of training step `step`.
     public func reseed(_ seed: UInt64, step: Int = 0) {
         streamSeed = seed
         batches = UInt64(max(step, 0))
     }
+
+    /// Takes one draw, as a Dropout in a model's layer list always has: the kernels of the
+    /// layers after it are drawn as the same seed has always drawn them.
+    public func initialize(using generator: inout SeededGenerator) { _ = generator.next() }
+
+    public func seedStream(using generator: inout SeededGenerator, step: Int) { reseed(generator.next(), step: step) }
+
+    public var summarySetting: String { "rate \(rate)" }
+
+    /// Nothing: dropout is the identity at inference.
+    public func export(to graph: inout ONNXGraph, input: String) throws -> String { input }
 
     public func reserve(rows: Int, training: Bool) {
         // Inference passes the input through: the buffers serve training only.

@@ -1,18 +1,24 @@
 import Foundation
 
 /// Keras's `Flatten`: (h, w, c) to (h·w·c). Row-major storage makes it the identity on memory.
-public final class Flatten: Layer {
+public final class Flatten: KerasLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let inputShape: [Int]
     public var outputShape: [Int] { [inputShape.reduce(1, *)] }
-    public var kerasClassName: String { "Flatten" }
+    public static let kerasClassName = "Flatten"
     public var parameters: [Parameter] { [] }
 
     public init(name: String, inputShape: [Int]) {
         self.name = name
         self.inputShape = inputShape
     }
+
+    public static func plan(_ config: LayerConfig, input: [Int]) throws -> LayerPlan {
+        LayerPlan(output: [input.reduce(1, *)], parameters: 0)
+    }
+
+    public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer { Flatten(name: config.name, inputShape: input) }
 
     public func reserve(rows: Int, training: Bool) {}
 
@@ -29,17 +35,21 @@ public final class Flatten: Layer {
         config["data_format"] = "channels_last"
         return config
     }
+
+    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
+        graph.add("Flatten", [input], stem: "\(name)/flatten", ints: ["axis": 1])
+    }
 }
 
 /// Keras's `Activation` layer: an activation function on its own.
-public final class ActivationLayer: Layer {
+public final class ActivationLayer: KerasLayer, ActivatedLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     /// The function applied element-wise.
     public let activation: Activation
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
-    public var kerasClassName: String { "Activation" }
+    public static let kerasClassName = "Activation"
     public var parameters: [Parameter] { [] }
 
     // The input belongs to the previous layer, so z is a copy kept for backward.
@@ -53,6 +63,10 @@ public final class ActivationLayer: Layer {
     }
 
     private var threads = 1
+
+    public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
+        ActivationLayer(name: config.name, shape: input, activation: try config.activation())
+    }
 
     public func configure(compute: ComputeOptions) { threads = compute.threads }
 
@@ -77,9 +91,20 @@ public final class ActivationLayer: Layer {
         return outputGradient
     }
 
+    /// dL/dz is dL/d(input): the layer is its activation alone.
+    public func backward(preActivationGradient dz: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
+        -> UnsafeMutablePointer<Float>?
+    {
+        needInputGradient ? dz : nil
+    }
+
     public func kerasConfig() -> [String: Any] {
         var config = baseConfig()
         config["activation"] = activation.rawValue
         return config
+    }
+
+    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
+        activation.export(to: &graph, input: input, stem: "\(name)/\(activation.rawValue)")
     }
 }

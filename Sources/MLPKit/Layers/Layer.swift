@@ -54,11 +54,46 @@ public protocol Layer: AnyObject {
         -> UnsafeMutablePointer<Float>?
     /// The layer's Keras config, in the spelling both Keras 2 and Keras 3 load.
     func kerasConfig() -> [String: Any]
+    /// Appends the layer's inference to `graph`, reading the value named `input`; returns the
+    /// name of the value it produces.
+    func export(to graph: inout ONNXGraph, input: String) throws -> String
+
+    /// Draws the layer's initial weights from `generator` as Keras's initializers draw them;
+    /// layers without random weights take nothing from it.
+    func initialize(using generator: inout SeededGenerator)
+    /// Starts the layer's own random stream (a Dropout's masks) from `generator`, at the
+    /// stream's position for training step `step`; layers without one take nothing.
+    func seedStream(using generator: inout SeededGenerator, step: Int)
+    /// The layer's weight regularizers by their Keras config key ("kernel_regularizer").
+    var regularizers: [String: Regularizer] { get }
+    /// The penalty the regularizers add to the loss for the current weights (Keras's `layer.losses`).
+    var penalty: Double { get }
+    /// What the model line shows for the layer: its output width by default, "rate 0.2" for Dropout.
+    var summarySetting: String { get }
+    /// The oneDNN implementations the layer's products have used so far (none for most layers).
+    var productImplementations: Set<String> { get }
+}
+
+/// A layer that ends in an activation and takes the gradient of its pre-activation directly,
+/// so that a loss can fuse its gradient with the activation's (softmax with cross-entropy).
+public protocol ActivatedLayer: Layer {
+    var activation: Activation { get }
+    /// Backward from dL/dz, z being the pre-activation.
+    func backward(preActivationGradient dz: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
+        -> UnsafeMutablePointer<Float>?
 }
 
 extension Layer {
     public var supportsTraining: Bool { true }
     public func configure(compute: ComputeOptions) {}
+    public func initialize(using generator: inout SeededGenerator) {}
+    public func seedStream(using generator: inout SeededGenerator, step: Int) {}
+    public var regularizers: [String: Regularizer] { [:] }
+    public var penalty: Double { 0 }
+    public var summarySetting: String { outputShape.map(String.init).joined(separator: "x") }
+    public var productImplementations: Set<String> { [] }
+    /// The activation the layer ends in, if it ends in one.
+    public var outputActivation: Activation? { (self as? any ActivatedLayer)?.activation }
     /// Values per sample in and out: the shapes' products.
     public var inputWidth: Int { inputShape.reduce(1, *) }
     public var outputWidth: Int { outputShape.reduce(1, *) }

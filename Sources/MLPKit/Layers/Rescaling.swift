@@ -1,14 +1,14 @@
 import Foundation
 
 /// Keras's `Rescaling`: `y = x · scale + offset`, with scalar scale and offset.
-public final class Rescaling: Layer {
+public final class Rescaling: KerasLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let scale: Float
     public let offset: Float
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
-    public var kerasClassName: String { "Rescaling" }
+    public static let kerasClassName = "Rescaling"
     public var parameters: [Parameter] { [] }
 
     private let output = FloatBuffer(count: 0)
@@ -18,6 +18,14 @@ public final class Rescaling: Layer {
         self.scale = scale
         self.offset = offset
         inputShape = shape
+    }
+
+    public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
+        for key in ["scale", "offset"] where !(config.values[key] == nil || config.values[key] is NSNumber) {
+            throw config.error("has a '\(key)' that is not one number: only scalar scale and offset are supported")
+        }
+        return Rescaling(name: config.name, shape: input, scale: try config.number("scale", default: 1),
+                         offset: try config.number("offset", default: 0))
     }
 
     public func reserve(rows: Int, training: Bool) { output.reserve(rows * outputWidth) }
@@ -41,5 +49,12 @@ public final class Rescaling: Layer {
         config["scale"] = scale.decimalDouble
         config["offset"] = offset.decimalDouble
         return config
+    }
+
+    /// `x · scale + offset`.
+    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
+        var output = graph.add("Mul", [input, graph.constant("\(name)/scale", [scale], shape: [])], stem: "\(name)/mul")
+        if offset != 0 { output = graph.add("Add", [output, graph.constant("\(name)/offset", [offset], shape: [])], stem: "\(name)/add") }
+        return output
     }
 }

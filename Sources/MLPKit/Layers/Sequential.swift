@@ -7,8 +7,8 @@ public final class Sequential {
     /// The layers in order; the input is not a layer, as in Keras 3's `model.layers`.
     public let layers: [Layer]
 
-    // Used only when the last layer is not a Dense with softmax, where the loss gradient
-    // cannot be fused with the activation's.
+    // Used only when the last layer does not end in a softmax that the loss gradient can be
+    // fused with.
     private let lossGradient = FloatBuffer(count: 0)
     // The largest batch the buffers hold, for inference and for training.
     private var forwardRows = 0
@@ -51,13 +51,7 @@ public final class Sequential {
     }
 
     /// Whether the model ends in a softmax, so that its outputs are probabilities.
-    public var endsInSoftmax: Bool {
-        switch layers.last {
-        case let dense as Dense: return dense.activation == .softmax
-        case let activation as ActivationLayer: return activation.activation == .softmax
-        default: return false
-        }
-    }
+    public var endsInSoftmax: Bool { layers.last?.outputActivation == .softmax }
 
     /// Sizes every layer's buffers for batches of up to `rows`, for inference or (with
     /// `training`) for training too; cheap when already large enough.
@@ -80,12 +74,10 @@ public final class Sequential {
     }
 
     /// The weight penalties of the layers' regularizers, which Keras adds to the loss it reports.
-    public var regularizationPenalty: Double {
-        layers.reduce(0) { $0 + (($1 as? Dense)?.penalty ?? 0) }
-    }
+    public var regularizationPenalty: Double { layers.reduce(0) { $0 + $1.penalty } }
 
     /// Whether any layer has a regularizer.
-    public var isRegularized: Bool { layers.contains { ($0 as? Dense)?.kernelRegularizer != nil } }
+    public var isRegularized: Bool { layers.contains { !$0.regularizers.isEmpty } }
 
     /// Forward, categorical cross-entropy and backward for one batch, leaving each parameter's
     /// gradient of the batch-mean loss (its regularization penalty included) in
@@ -102,11 +94,11 @@ public final class Sequential {
         if isRegularized { result.loss += regularizationPenalty * Double(rows) }
         var gradient: UnsafeMutablePointer<Float>?
         var next = layers.count - 1
-        if let dense = layers.last as? Dense, dense.activation == .softmax {
-            // The output buffer is the Dense layer's own and is not read again until next forward.
+        if let last = layers.last as? any ActivatedLayer, last.activation == .softmax {
+            // The output buffer is the last layer's own and is not read again until next forward.
             let dz = UnsafeMutablePointer(mutating: output)
             CategoricalCrossentropy.softmaxGradient(probabilities: dz, labels: labels, rows: rows, classes: classes)
-            gradient = dense.backward(preActivationGradient: dz, rows: rows, needInputGradient: layers.count > 1)
+            gradient = last.backward(preActivationGradient: dz, rows: rows, needInputGradient: layers.count > 1)
             next -= 1
         } else {
             CategoricalCrossentropy.probabilityGradient(

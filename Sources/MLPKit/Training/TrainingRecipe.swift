@@ -222,7 +222,7 @@ extension TrainingRecipe {
                 throw MLPError.format(path: path, problem: "holds \(weights) weights and \(state) optimizer values that are NaN or "
                     + "infinite (a run that diverged); it cannot be trained further")
             }
-            network.initialize(dropoutSeed: seed, step: saved!.optimizer?.iterations ?? 0)
+            network.seedStreams(seed, step: saved!.optimizer?.iterations ?? 0)
             source = path
         case .modelConfig(let path):
             network = try ModelConfig.model(atPath: path)
