@@ -5,7 +5,6 @@ import MLPKit
 
 extension OptimizerKind: ExpressibleByArgument {}
 extension LabelMode: ExpressibleByArgument {}
-extension ModelFile.Format: ExpressibleByArgument {}
 
 
 /// The data options that mlp-train and mlp-eval share.

@@ -13,7 +13,7 @@ public enum ModelProbe {
     static let argument = "__mlp-probe-model"
 
     /// Reads `path` as `ModelFile.load` does, first in a child process with a time limit.
-    public static func load(_ path: String) throws -> SavedModel {
+    public static func load(_ path: String) throws -> CompiledModel {
         try probe(path)
         return try ModelFile.load(path: path)
     }

@@ -4,8 +4,8 @@ import MLPKit
 /// The formats an output's name may ask for: its extension decides the format, and a name
 /// whose format is not written here is refused before any work starts.
 public enum OutputName {
-    /// Keras's HDF5 model file, or Keras 3's native `.keras` zip.
-    public static let model = [".h5", ".hdf5", ".keras"]
+    /// The model formats written here: Keras's HDF5 model file, Keras 3's native `.keras` zip.
+    public static var model: [String] { ModelFormats.writableExtensions }
     /// Keras CSVLogger's format, or JSON.
     public static let history = [".csv", ".json"]
     public static let chart = [".svg"]
@@ -13,11 +13,13 @@ public enum OutputName {
     public static let npy = [".npy"]
     public static let onnx = [".onnx"]
 
-    /// Refuses `path` unless its extension is one of `formats`.
+    /// Refuses `path` unless its extension is one of `formats` and its folder takes a new file
+    /// (the temporary one it is written through).
     ///
     /// - Parameters:
-    ///   - flag: the option that named the file, without its dashes ("o" for -o).
+    ///   - flag: the option that named the file, without its dashes ("output" for -o).
     public static func check(_ path: String, flag: String, formats: [String]) throws {
+        try AtomicFile.temporaryPath(for: path)
         let lower = path.lowercased()
         guard !formats.contains(where: { lower.hasSuffix($0) }) else { return }
         let written = formats.joined(separator: " or ")

@@ -83,14 +83,10 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.", valueName: "file"))
     public var plot: String?
 
-    @Option(parsing: .unconditional, help: "Cores for the numeric work (1 to 256; default: all).")
-    public var threads: Int?
-
     @Option(help: "Keras's dtype policy: float32, or mixed_bfloat16 (bfloat16 products, float32 weights; the output layer stays float32).")
     public var dtypePolicy: DTypePolicy?
 
-    @Option(help: "The matrix engine: onednn (the default; on CPUs without AVX-512 it leaves the transposed products to OpenBLAS) or openblas.")
-    public var engine: MatrixEngine?
+    @OptionGroup public var compute: ComputeOptionGroup
 
     @Flag(help: "Run every unit's backward products, even for ReLU units that are off for a whole batch (same results, slower; for benchmarks).")
     public var denseBackward = false
@@ -108,7 +104,6 @@ public struct TrainingOptionGroup: ParsableArguments {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw ValidationError("--validation-split must be 0 to below 1, got \(validationSplit)")
         }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1 to 256, got \(threads)") }
         if let earlyStopping, !(0...10_000).contains(earlyStopping) {
             throw ValidationError("--early-stopping must be 0 to 10000 epochs, got \(earlyStopping)")
         }
@@ -129,31 +124,25 @@ public struct TrainingOptionGroup: ParsableArguments {
         if model != nil || resume != nil, dtypePolicy != nil {
             throw ValidationError("--dtype-policy: the layers of the --\(model != nil ? "model" : "resume") file keep the policies it records")
         }
-        try checkPrecision(dtypePolicy, engine: engine)
         if model != nil || resume != nil, dropout > 0 || l2 > 0 || batchNorm || layers != "128:relu" {
             throw ValidationError("--layers, --dropout, --l2 and --batch-norm describe the architecture that --\(model != nil ? "model" : "resume") gives; use one or the other")
         }
     }
 
-    /// The files the run writes besides the model.
-    public var outputFiles: [String] { [history, plot, checkpoint].compactMap { $0 } }
-
-    /// The run these options describe, checked as far as it can be without the data: files
-    /// given for reading exist and are what they should be, outputs have names whose format
-    /// is written, and settings do not contradict each other.
+    /// The run these options describe, with the files they name read (each once) and checked as
+    /// far as they can be without the data: a model to go on from is read (probed first in a
+    /// child process), a model config parsed, and the outputs' names and folders checked.
+    /// The recipe checks its own settings when it runs, before it loads the data.
     public func recipe() throws -> TrainingRecipe {
         var recipe = TrainingRecipe()
         if let resume {
             try checkReadable(resume)
-            try ModelProbe.probe(resume)
-            recipe.architecture = .resume(path: resume)
+            recipe.start = .continuing(try ModelProbe.load(resume), path: resume)
         } else if let model {
             try checkReadable(model)
-            _ = try ModelConfig.model(atPath: model)
-            _ = try ModelConfig.compiledOptimizer(atPath: model)
-            recipe.architecture = .modelConfig(path: model)
+            recipe.start = .fresh(.config(try ModelConfigFile(path: model)))
         } else {
-            recipe.architecture = .layers(try HiddenLayerSpec.parseList(layers), dropout: dropout, l2: l2, batchNorm: batchNorm)
+            recipe.start = .fresh(.layers(try HiddenLayerSpec.parseList(layers), dropout: dropout, l2: l2, batchNorm: batchNorm))
         }
         recipe.optimizer = optimizer
         recipe.learningRate = learningRate
@@ -162,7 +151,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.batchSize = batchSize
         recipe.validationSplit = validationSplit
         recipe.seed = seed
-        recipe.compute = ComputeOptions(threads: threads, skipsInactiveUnits: !denseBackward, engine: engine)
+        recipe.compute = compute.options(skipsInactiveUnits: !denseBackward)
         recipe.dtypePolicy = dtypePolicy ?? .float32
         recipe.validationAUC = metrics.contains(.auc)
         recipe.monitor = Monitor(monitor, minDelta: minDelta)
@@ -171,7 +160,6 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.checkpoint = checkpoint
         recipe.history = history
         recipe.plot = plot
-        try recipe.check()
         if let checkpoint { try OutputName.check(checkpoint, flag: "checkpoint", formats: OutputName.model) }
         if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
         if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }
@@ -180,12 +168,13 @@ public struct TrainingOptionGroup: ParsableArguments {
 
     /// Where the optimizer's settings come from when a file gives them, for the model line;
     /// nil when they all come from flags and defaults.
-    public func optimizerOrigin() throws -> String? {
+    public func optimizerOrigin(of recipe: TrainingRecipe) throws -> String? {
         var file: String?
-        if let resume {
-            file = resume
-        } else if let model, optimizer == nil, try ModelConfig.compiledOptimizer(atPath: model) != nil {
-            file = "\(model)'s compile_config"
+        switch recipe.start {
+        case .continuing(_, let path): file = path
+        case .fresh(.config(let config)):
+            if optimizer == nil, try config.compiledOptimizer() != nil { file = "\(config.path)'s compile_config" }
+        case .fresh: break
         }
         guard let file else { return nil }
         return (["from \(file)"] + (learningRate == nil ? [] : ["the learning rate from --learning-rate"])
@@ -200,17 +189,6 @@ public struct TrainingOptionGroup: ParsableArguments {
     }
 }
 
-/// Refuses `--dtype-policy mixed_bfloat16` up front where the engine cannot run it.
-public func checkPrecision(_ policy: DTypePolicy?, engine: MatrixEngine?) throws {
-    guard policy == .mixedBFloat16, let problem = (engine ?? .preferred).bfloat16Problem else { return }
-    throw ValidationError("--dtype-policy mixed_bfloat16: \(problem)")
-}
-
 extension DTypePolicy: ExpressibleByArgument {
-    public static var allValueStrings: [String] { allCases.map(\.rawValue) }
-}
-
-extension MatrixEngine: ExpressibleByArgument {
-    /// The engines by their flag names, for `--engine`'s help.
     public static var allValueStrings: [String] { allCases.map(\.rawValue) }
 }

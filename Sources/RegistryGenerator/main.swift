@@ -55,7 +55,7 @@ for (proto, registry) in registries where declaredProtocols.contains(proto) {
     let types = (members[proto] ?? []).sorted().map { "\($0).self" }.joined(separator: ", ")
     lines.append("extension \(registry) {")
     lines.append("    /// Every type of the library that conforms to `\(proto)`, by name.")
-    lines.append("    static let registered: [any \(proto).Type] = [\(types)]")
+    lines.append("    static var registered: [any \(proto).Type] { [\(types)] }")
     lines.append("}")
     lines.append("")
 }

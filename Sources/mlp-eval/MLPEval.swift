@@ -72,7 +72,6 @@ struct MLPEval: ParsableCommand {
     }
 
     func run() throws {
-        for path in [plot, confusion, predictions, saveResamples].compactMap({ $0 }) { try AtomicFile.temporaryPath(for: path) }
         for (path, flag, formats) in [(plot, "plot", OutputName.chart), (confusion, "confusion", OutputName.csv),
                                       (predictions, "predictions", OutputName.npy), (saveResamples, "save-resamples", OutputName.npy)] {
             if let path { try OutputName.check(path, flag: flag, formats: formats) }
@@ -117,7 +116,7 @@ struct MLPEval: ParsableCommand {
         let (first, second) = recordedA.datasetName != nil ? ((recordedA, pathA), (recordedB, pathB)) : ((recordedB, pathB), (recordedA, pathA))
         let pair = try data.load(splits: .holdoutOnly, recorded: first.0, model: first.1, log: log)
         if let note = second.0.dataNote(path: second.1, data: pair) { log(note) }
-        func report(_ saved: SavedModel, _ path: String) throws -> EvaluationReport {
+        func report(_ saved: CompiledModel, _ path: String) throws -> EvaluationReport {
             do {
                 return try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize)
             } catch MLPError.model(let problem) {

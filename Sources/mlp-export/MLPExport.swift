@@ -27,8 +27,7 @@ struct MLPExport: ParsableCommand {
     var rawInput = false
 
     func run() throws {
-        try OutputName.check(output, flag: "o", formats: OutputName.onnx)
-        try AtomicFile.temporaryPath(for: output)
+        try OutputName.check(output, flag: "output", formats: OutputName.onnx)
         let saved = try ModelProbe.load(model)
         let data = try ONNXExport.data(for: saved.model, rawInput: rawInput, source: model)
         try AtomicFile.write(data, to: output)

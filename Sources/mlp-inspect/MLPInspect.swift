@@ -84,12 +84,12 @@ struct MLPInspect: ParsableCommand {
         return (network.compute.engine.description, kernels.sorted())
     }
 
-    func optimizerDescription(_ saved: SavedModel) -> (name: String, settings: [String: Any])? {
+    func optimizerDescription(_ saved: CompiledModel) -> (name: String, settings: [String: Any])? {
         guard let config = saved.trainingConfig?["optimizer_config"] as? [String: Any] else { return nil }
         return (config["class_name"] as? String ?? "?", config["config"] as? [String: Any] ?? [:])
     }
 
-    func printText(_ saved: SavedModel) {
+    func printText(_ saved: CompiledModel) {
         let network = saved.model
         print(ModelSummary.table(network))
         print("")
@@ -161,7 +161,7 @@ struct MLPInspect: ParsableCommand {
         return object
     }
 
-    func printJSON(_ saved: SavedModel) throws {
+    func printJSON(_ saved: CompiledModel) throws {
         let network = saved.model
         let total = network.parameters.reduce(0) { $0 + $1.count }
         let trainable = network.trainableParameters.reduce(0) { $0 + $1.count }

@@ -31,28 +31,30 @@ struct MLPTrain: ParsableCommand {
     func validate() throws { try training.validate() }
 
     func run() throws {
-        // Every file is checked before any data is loaded.
-        for path in [output] + training.outputFiles { try AtomicFile.temporaryPath(for: path) }
-        try OutputName.check(output, flag: "o", formats: OutputName.model)
+        // Every file is read and checked before any data is loaded.
+        try OutputName.check(output, flag: "output", formats: OutputName.model)
         var recipe = try training.recipe()
         recipe.command = CommandLine.arguments.joined(separator: " ")
-        let origin = try training.optimizerOrigin()
-        // Going on from a file (already probed by recipe()): its label mode and (without --data)
-        // its data, unless told otherwise.
-        let recorded = try training.resume.map { RecordedRun(provenance: try ModelFile.load(path: $0).provenance) }
-        let pair = try data.load(recorded: recorded, model: training.resume)
-        print(pair.train.balanceReport(title: "train"))
-        print(pair.test.balanceReport(title: "test"))
-
-        StopSignal.install()
-        let outcome = try recipe.run(data: pair, callbacks: [ModelLine(optimizerOrigin: origin), ProgressBar(),
-                                                             Interrupt { StopSignal.isRequested }])
+        let origin = try training.optimizerOrigin(of: recipe)
+        // Going on from a file: its label mode and (without --data) its data, unless told otherwise.
+        var recorded: RecordedRun?
+        if case .continuing(let model, _) = recipe.start { recorded = RecordedRun(provenance: model.provenance) }
+        var loaded: DatasetPair?
+        let outcome = try recipe.run(data: {
+            let pair = try data.load(recorded: recorded, model: training.resume)
+            print(pair.train.balanceReport(title: "train"))
+            print(pair.test.balanceReport(title: "test"))
+            StopSignal.install()
+            loaded = pair
+            return pair
+        }, callbacks: [ModelLine(optimizerOrigin: origin), ProgressBar(), Interrupt { StopSignal.isRequested }])
         if let interruption = outcome.interruption {
             try outcome.save(to: output)
             FileHandle.standardError.write(Data(
                 "mlp-train: interrupted in \(interruption); the model so far is saved in \(output) (go on with --resume \(output))\n".utf8))
             throw ExitCode(130)
         }
+        guard let pair = loaded else { return }
         // The same evaluation as mlp-eval's, so the two report the same numbers.
         let holdout = try Evaluation.accuracyAndLogLoss(model: outcome.model, data: pair.test)
         // scikit-learn's log_loss, as mlp-eval reports it: no regularization penalty, unlike the epochs' loss.

@@ -97,17 +97,13 @@ struct MLPTune: ParsableCommand {
     @Option(help: "Keras's dtype policy of each trial's model: float32, mixed_bfloat16, or float32,mixed_bfloat16 to search it (the output layer stays float32).")
     var dtypePolicy: String?
 
-    @Option(help: "The matrix engine: onednn (the default; on CPUs without AVX-512 it leaves the transposed products to OpenBLAS) or openblas.")
-    var engine: MatrixEngine?
+    @OptionGroup var compute: ComputeOptionGroup
 
     @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
     var retrain = false
 
-    @Option(help: ArgumentHelp("The format of best.* and final.*: h5 (Keras's HDF5 layout) or keras (Keras 3's native zip).", valueName: "format"))
-    var saveFormat: ModelFile.Format = .h5
-
-    @Option(parsing: .unconditional, help: "Cores for each worker's numeric work (1 to 256; default: all).")
-    var threads: Int?
+    @Option(help: ArgumentHelp("The format of best.* and final.*: \(ModelFormats.writable.map { "\($0.name) (\($0.title))" }.joined(separator: " or ")).", valueName: "format"))
+    var saveFormat = KerasH5.name
 
     @Option(parsing: .unconditional, help: "Seconds after which a worker that stopped refreshing its trial is taken for dead and its trial run again (5 to 86400).")
     var claimTimeout: Double = 60
@@ -123,11 +119,19 @@ struct MLPTune: ParsableCommand {
         guard validationSplit > 0, validationSplit < 1 else {
             throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
         }
-        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be 1 to 256, got \(threads)") }
         guard (5...86_400).contains(claimTimeout) else { throw ValidationError("--claim-timeout must be 5 to 86400 seconds, got \(claimTimeout)") }
+        _ = try saveFormatType()
         if space != nil, !spaceFlags.isEmpty {
             throw ValidationError("--space gives the whole space; leave out --\(spaceFlags[0].key.replacingOccurrences(of: "_", with: "-"))")
         }
+    }
+
+    /// The format `--save-format` names.
+    func saveFormatType() throws -> any RegisteredModelFormat.Type {
+        guard let format = ModelFormats.writable.first(where: { $0.name == saveFormat }) else {
+            throw ValidationError("--save-format must be \(ModelFormats.writable.map { $0.name }.joined(separator: " or ")), got '\(saveFormat)'")
+        }
+        return format
     }
 
     /// The space options given, by key.
@@ -150,14 +154,14 @@ struct MLPTune: ParsableCommand {
 
     func run() throws {
         let searchSpace = try searchSpace()
-        if searchSpace.mayBeMixedPrecision, let problem = (engine ?? .preferred).bfloat16Problem {
+        if searchSpace.mayBeMixedPrecision, let problem = (compute.engine ?? .preferred).bfloat16Problem {
             throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
         }
         let store = try TrialStore(folder: outputDir, timeout: claimTimeout)
         // A search goes on with the seed it began with.
         let seed = try store.agreedSeed(self.seed)
         var base = TrainingRecipe()
-        base.compute = ComputeOptions(threads: threads, engine: engine)
+        base.compute = compute.options()
         var settings = TuningSettings(
             space: searchSpace,
             algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)
@@ -165,7 +169,7 @@ struct MLPTune: ParsableCommand {
                 : algorithm == .bayesian ? .bayesian(trials: trials, epochs: epochs)
                 : .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations)),
             objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
-        settings.modelFormat = saveFormat
+        settings.modelFormat = try saveFormatType()
 
         let pair = try data.load(splits: .trainingOnly)
         let held = pair.train.splitValidation(fraction: validationSplit).validation.count
@@ -187,12 +191,12 @@ struct MLPTune: ParsableCommand {
         }
         print("best: trial \(best.number), \(objective.rawValue) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
               + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
-        print("wrote \(outputDir)/trials.csv, trials.svg, best.\(saveFormat.rawValue), best.json")
+        print("wrote \(outputDir)/trials.csv, trials.svg, best.\(saveFormat), best.json")
         guard retrain else { return }
         print("retraining the best values on all \(pair.train.count) training images")
         switch try tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]) {
         case .saved(let path, let epochs): print("saved \(path) (\(counted(epochs, "epoch"))); compare it with mlp-eval --compare")
-        case .anotherWorker: print("another worker is retraining; its final.\(saveFormat.rawValue) will be in \(outputDir)")
+        case .anotherWorker: print("another worker is retraining; its final.\(saveFormat) will be in \(outputDir)")
         case .noCompletedTrial: throw MLPError.model("no trial of the search in \(outputDir) has a best epoch to retrain")
         case .interrupted: throw interrupted()
         }

@@ -74,12 +74,12 @@ import MLPKit
         }
         let reader = Reader(path: path)
         var recipe = TrainingRecipe()
-        recipe.architecture = .layers([HiddenLayerSpec(units: 8, activation: .relu)])
+        recipe.start = .fresh(.layers([HiddenLayerSpec(units: 8, activation: .relu)]))
         recipe.epochs = 4
         recipe.seed = 1
         recipe.history = path
         let data = SyntheticCIFAR.make(trainCount: 64, testCount: 16)
-        _ = try recipe.run(data: data, callbacks: [reader], log: { _ in })
+        _ = try recipe.run(data: { data }, callbacks: [reader], log: { _ in })
         #expect(reader.rows == [1, 2, 3, 4])
     }
 
@@ -92,10 +92,10 @@ import MLPKit
         let tiny = Float(bitPattern: ProcessInfo.processInfo.processIdentifier > 0 ? 0x0080_0000 : 0)
         #expect(half(tiny) != 0)
         var recipe = TrainingRecipe()
-        recipe.architecture = .layers([HiddenLayerSpec(units: 8, activation: .relu)])
+        recipe.start = .fresh(.layers([HiddenLayerSpec(units: 8, activation: .relu)]))
         recipe.epochs = 1
         recipe.seed = 1
-        _ = try recipe.run(data: SyntheticCIFAR.make(trainCount: 64, testCount: 16), log: { _ in })
+        _ = try recipe.run(data: { SyntheticCIFAR.make(trainCount: 64, testCount: 16) }, log: { _ in })
         #expect(half(tiny) != 0, "denormals are flushed to zero after training")
         #expect(withDenormalsFlushedToZero { half(tiny) } == 0)
         #expect(half(tiny) != 0)

@@ -56,7 +56,7 @@ import MLPKit
             let result = try runTool("mlp-train", ["--data", archive, "-o", path, "--epochs", "2", "--seed", "9", "--dropout", "0.2",
                                                    "--layers", "32:relu,16:tanh"])
             #expect(result.status == 0, "\(result.stderr)")
-            weights.append(try KerasH5.load(path: path).model.parameters.flatMap(\.value.array))
+            weights.append(try ModelFile.load(path: path).model.parameters.flatMap(\.value.array))
         }
         #expect(weights[0] == weights[1])
     }
@@ -83,7 +83,7 @@ import MLPKit
         let b = try runTool("mlp-train", common + ["-o", second, "--epochs", "2", "--resume", first])
         #expect(b.status == 0, "\(b.stderr)")
         #expect(b.stdout.contains("resuming \(first): Adam after 190 iterations"))
-        let resumed = try KerasH5.load(path: second)
+        let resumed = try ModelFile.load(path: second)
         #expect(resumed.optimizer?.kerasClassName == "Adam" && resumed.optimizer?.iterations == 190 + 2 * 19)
         // A fresh start would begin near log(100) = 4.6; the resumed run begins where training left off.
         let lastLoss = try #require(number(after: "loss: ", in: String(a.stdout.split(separator: "\n").last { $0.contains("19/19") } ?? "")))
@@ -98,7 +98,7 @@ import MLPKit
         let result = try runTool("mlp-train", ["--data", archive, "-o", model, "--epochs", "1", "--seed", "1",
                                                "--model", packageRoot.appendingPathComponent("Models/baseline.json").path])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(try KerasH5.load(path: model).model.layers.map(\.name) == ["dense", "dense_1"])
+        #expect(try ModelFile.load(path: model).model.layers.map(\.name) == ["dense", "dense_1"])
     }
 
     /// Ctrl-C during training saves the model as trained so far, with its optimizer state and
@@ -110,7 +110,7 @@ import MLPKit
         let result = try runTool("mlp-train", ["--data", archive, "--epochs", "10000", "--batch-size", "16", "--seed", "4",
                                                "-o", model], interruptOn: "Epoch 3/")
         #expect(result.status == 130, "\(result.stderr)")
-        let saved = try KerasH5.load(path: model)
+        let saved = try ModelFile.load(path: model)
         let interrupted = try #require(saved.provenance["interrupted"])
         // "epoch E, step S of 19": 300 training images in steps of 16 make 19 steps an epoch.
         // The signal lands in epoch 3 or, on a fast machine, a little later.
@@ -156,7 +156,7 @@ import MLPKit
         let text = folder.appendingPathComponent("notes.h5").path
         try Data("hello".utf8).write(to: URL(fileURLWithPath: text))
         expectCleanFailure(try runTool("mlp-eval", [text, "--data", archive]), naming: text,
-                           problem: "not a model file: neither Keras's HDF5 (.h5) nor a .keras zip")
+                           problem: "not a model file: none of Keras's HDF5 (.h5), Keras 3's .keras zip, ONNX (mlp-export's output)")
         expectCleanFailure(try runTool("mlp-eval", ["/nonexistent/m.h5", "--data", archive]), naming: "/nonexistent/m.h5",
                            problem: "no such file")
         let small = fixture("keras/k3_mlp_adam.h5")

@@ -12,7 +12,7 @@ import MLPKit
     func savedModel(at path: String, edit: (Sequential) -> Void = { _ in }) throws {
         let model = Sequential.mlp(inputShape: [3072], hidden: [HiddenLayerSpec(units: 8, activation: .relu)], classes: 100, seed: 1)
         edit(model)
-        try KerasH5.save(SavedModel(model: model, optimizer: RMSprop()), to: path)
+        try KerasH5.save(CompiledModel(model: model, optimizer: RMSprop()), to: path)
     }
 
     /// NaN weights, as a diverged Keras run leaves them: mlp-eval finishes at once and says

@@ -14,7 +14,7 @@ import MLPKit
     @Test(arguments: try models())
     func predictsAsKeras(_ file: String) throws {
         let info = try #require(try jsonFixture("keras/models.json")[file] as? [String: Any])
-        let saved = try KerasH5.load(path: fixture("keras/" + file))
+        let saved = try ModelFile.load(path: fixture("keras/" + file))
         let predictions = saved.model.predict(try floats(info["inputs"]), batchSize: 2)
         let difference = maxDifference(predictions, try floats(info["predictions"]))
         #expect(difference < 1e-5, "\(file): largest difference \(difference)")
@@ -24,7 +24,7 @@ import MLPKit
     @Test(arguments: try models())
     func summaryAgreesWithKeras(_ file: String) throws {
         let info = try #require(try jsonFixture("keras/models.json")[file] as? [String: Any])
-        let saved = try KerasH5.load(path: fixture("keras/" + file))
+        let saved = try ModelFile.load(path: fixture("keras/" + file))
         let layers = try #require(info["layers"] as? [[String: Any]])
         #expect(saved.model.layers.count == layers.count)
         for (layer, expected) in zip(saved.model.layers, layers) {
@@ -37,16 +37,16 @@ import MLPKit
     }
 
     @Test func readsTrainingConfigAndOptimizerState() throws {
-        let keras3 = try KerasH5.load(path: fixture("keras/k3_mlp_adam.h5"))
+        let keras3 = try ModelFile.load(path: fixture("keras/k3_mlp_adam.h5"))
         #expect(keras3.kerasVersion == "3.15.1")
         #expect(keras3.loss == "categorical_crossentropy")
         #expect(keras3.optimizer?.kerasClassName == "Adam")
         #expect(keras3.optimizerStateRestored && keras3.optimizer?.iterations == 8)
-        let keras2 = try KerasH5.load(path: fixture("keras/k2_activations_sgd.h5"))
+        let keras2 = try ModelFile.load(path: fixture("keras/k2_activations_sgd.h5"))
         #expect(keras2.kerasVersion == "2.21.0")
         #expect((keras2.optimizer as? SGD)?.momentum == 0.9)
         #expect(keras2.optimizerStateRestored && keras2.optimizer?.iterations == 8)
-        let uncompiled = try KerasH5.load(path: fixture("keras/k3_uncompiled.h5"))
+        let uncompiled = try ModelFile.load(path: fixture("keras/k3_uncompiled.h5"))
         #expect(uncompiled.optimizer == nil && uncompiled.trainingConfig == nil)
     }
 
@@ -63,8 +63,8 @@ import MLPKit
         _ = model.computeGradients(x, labels: [0, 1, 2, 3, 0, 1, 2, 3], rows: 8)
         optimizer.apply(to: model.trainableParameters)
         let path = folder.appendingPathComponent("m.h5").path
-        try KerasH5.save(SavedModel(model: model, optimizer: optimizer, provenance: ["seed": "3"]), to: path)
-        let loaded = try KerasH5.load(path: path)
+        try KerasH5.save(CompiledModel(model: model, optimizer: optimizer, provenance: ["seed": "3"]), to: path)
+        let loaded = try ModelFile.load(path: path)
         #expect(loaded.model.predict(x) == model.predict(x))
         #expect(loaded.model.layers.map(\.name) == ["dense", "dropout", "dense_1"])
         #expect(loaded.provenance["seed"] == "3")
@@ -80,11 +80,11 @@ import MLPKit
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("m.h5").path
         let model = Sequential.mlp(inputShape: [4], hidden: [], classes: 2, seed: 1)
-        try KerasH5.save(SavedModel(model: model), to: path)
+        try KerasH5.save(CompiledModel(model: model), to: path)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         // Two layers of one name cannot both become groups: the writer fails midway.
         let clash = Sequential(inputShape: [4], layers: [Dense(name: "same", inputs: 4, units: 3), Dense(name: "same", inputs: 3, units: 2)])
-        #expect(throws: MLPError.self) { try KerasH5.save(SavedModel(model: clash), to: path) }
+        #expect(throws: MLPError.self) { try KerasH5.save(CompiledModel(model: clash), to: path) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["m.h5"])
     }
@@ -94,7 +94,7 @@ import MLPKit
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("m.h5").path
         let model = Sequential.mlp(inputShape: [4], hidden: [HiddenLayerSpec(units: 3, activation: .relu)], classes: 2, seed: 1)
-        try KerasH5.save(SavedModel(model: model), to: path)
+        try KerasH5.save(CompiledModel(model: model), to: path)
         let other = Sequential(inputShape: [4], layers: [Dense(name: "dense", inputs: 4, units: 3),
                                                           Dense(name: "dense_1", inputs: 3, units: 2, useBias: false)])
         try HDF5.locked {
@@ -123,7 +123,7 @@ import MLPKit
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("m.h5").path
         try Data("not hdf5".utf8).write(to: URL(fileURLWithPath: path))
-        #expect(throws: MLPError.format(path: path, problem: "not an HDF5 file")) { _ = try KerasH5.load(path: path) }
+        #expect(throws: MLPError.format(path: path, problem: "not an HDF5 file")) { _ = try KerasH5.load(Data("not hdf5".utf8), path: path) }
     }
 
     /// Models/baseline.json is the notebook's network.

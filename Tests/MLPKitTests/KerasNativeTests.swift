@@ -70,8 +70,8 @@ import Testing
         _ = model.computeGradients(x, labels: [0, 1, 2, 3, 0, 1, 2, 3], rows: 8)
         optimizer.apply(to: model.trainableParameters)
         let path = folder.appendingPathComponent("m.keras").path
-        try ModelFile.save(SavedModel(model: model, optimizer: optimizer, provenance: ["seed": "3"]), to: path)
-        #expect(try ModelFile.format(ofFileAt: path) == .keras)
+        try ModelFile.save(CompiledModel(model: model, optimizer: optimizer, provenance: ["seed": "3"]), to: path)
+        #expect(try ModelFile.format(ofFileAt: path).name == "keras")
         let renamed = folder.appendingPathComponent("really-a-keras-file.h5").path
         try FileManager.default.copyItem(atPath: path, toPath: renamed)
         for file in [path, renamed] {

@@ -90,7 +90,7 @@ import Testing
     /// back with the same policies.
     @Test func kerasMixedModelLoads() throws {
         let entry = try #require(try Self.golden()["mixed_model"] as? [String: Any])
-        let saved = try KerasH5.load(path: fixture("precision/mixed_bf16.h5"))
+        let saved = try ModelFile.load(path: fixture("precision/mixed_bf16.h5"))
         #expect(saved.model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .mixedBFloat16, .float32])
         let predictions = saved.model.predict(try floats(entry["x"]))
         let keras = try floats(entry["predictions"]), plain = try floats(entry["predictions_float32"])
@@ -102,7 +102,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("again.h5").path
         try KerasH5.save(saved, to: path)
-        #expect(try KerasH5.load(path: path).model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .mixedBFloat16, .float32])
+        #expect(try ModelFile.load(path: path).model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .mixedBFloat16, .float32])
     }
 
     /// A policy this toolchain does not run is refused in one line naming it.
@@ -124,7 +124,7 @@ import Testing
         let run = try runTool("mlp-train", arguments + ["--engine", "onednn"])
         if MatrixEngine.supportsBFloat16 {
             #expect(run.status == 0, "\(run.stderr)")
-            #expect(try KerasH5.load(path: output).model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .float32])
+            #expect(try ModelFile.load(path: output).model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .float32])
         } else {
             #expect(run.status != 0 && run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
             #expect(run.stderr.contains("bfloat16") && run.stderr.contains(MatrixEngine.instructionSet), "\(run.stderr)")
@@ -133,7 +133,7 @@ import Testing
         }
         let widened = try runTool("mlp-train", arguments + ["--engine", "openblas"])
         #expect(widened.status == 0, "\(widened.stderr)")
-        #expect(try KerasH5.load(path: output).model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .float32])
+        #expect(try ModelFile.load(path: output).model.layers.map(\.dtypePolicy) == [.mixedBFloat16, .float32])
     }
 
     /// The two engines train the same float32 model to the same weights, up to the order of

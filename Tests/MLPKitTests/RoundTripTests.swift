@@ -7,10 +7,10 @@ import MLPKit
 @Suite struct RoundTripTests {
     let archive = fixture("cifar/cifar-100-python.tar.gz")
 
-    func weights(_ path: String) throws -> [Float] { try KerasH5.load(path: path).model.parameters.flatMap(\.value.array) }
+    func weights(_ path: String) throws -> [Float] { try ModelFile.load(path: path).model.parameters.flatMap(\.value.array) }
 
     func options(_ path: String) throws -> [String: Any] {
-        let text = try #require(try KerasH5.load(path: path).provenance["options"])
+        let text = try #require(try ModelFile.load(path: path).provenance["options"])
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
@@ -34,14 +34,14 @@ import MLPKit
         let compiled = try #require((config["compile_config"] as? [String: Any])?["optimizer"] as? [String: Any])
         let className = try #require(compiled["class_name"] as? String)
         let rate = try #require(((compiled["config"] as? [String: Any])?["learning_rate"] as? NSNumber)?.floatValue)
-        let final = try KerasH5.load(path: search + "/final.h5")
+        let final = try ModelFile.load(path: search + "/final.h5")
         #expect(final.optimizer?.kerasClassName == className)
 
         let model = folder.appendingPathComponent("m.h5").path
         let train = try runTool("mlp-train", ["--data", archive, "--model", best, "--epochs", "1", "--seed", "1", "-o", model])
         #expect(train.status == 0, "\(train.stderr)")
         #expect(train.stdout.contains("optimizer \(className) (learning rate \(rate)) from \(best)'s compile_config"), "\(train.stdout)")
-        let saved = try KerasH5.load(path: model)
+        let saved = try ModelFile.load(path: model)
         #expect(saved.optimizer?.kerasClassName == className)
         #expect(saved.optimizer?.learningRate == rate)
         #expect(try options(model)["optimizer"] as? String == className.lowercased())
@@ -50,7 +50,7 @@ import MLPKit
                                                    "--learning-rate", "0.0005"])
         #expect(overridden.status == 0, "\(overridden.stderr)")
         #expect(overridden.stdout.contains("optimizer \(className) (learning rate 0.0005) from \(best)'s compile_config, the learning rate from --learning-rate"))
-        #expect(try KerasH5.load(path: model).optimizer?.learningRate == 0.0005)
+        #expect(try ModelFile.load(path: model).optimizer?.learningRate == 0.0005)
     }
 
     /// `--resume` without `--seed` goes on with the recorded seed: 2 epochs then 1 more equal 3
@@ -67,7 +67,7 @@ import MLPKit
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.contains("; seed 7"), "\(resumed.stdout)")
         #expect(try weights(path("resumed.h5")) == weights(path("once.h5")))
-        #expect(try KerasH5.load(path: path("resumed.h5")).provenance["seed"] == "7")
+        #expect(try ModelFile.load(path: path("resumed.h5")).provenance["seed"] == "7")
 
         let slower = try runTool("mlp-train", ["--data", archive, "--epochs", "1", "--resume", path("first.h5"), "-o", path("slower.h5"),
                                                "--learning-rate", "0.0001"])

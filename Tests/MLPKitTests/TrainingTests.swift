@@ -267,7 +267,7 @@ import MLPKit
     func regularizedKerasModels(_ file: String) throws {
         let models = try #require(try Self.golden()["models"] as? [String: Any])
         let info = try #require(models[file] as? [String: Any])
-        let saved = try KerasH5.load(path: fixture("training/" + file))
+        let saved = try ModelFile.load(path: fixture("training/" + file))
         let x = try floats(info["x"])
         let predictions = saved.model.predict(x, batchSize: 4)
         #expect(maxDifference(predictions, try floats(info["predictions"])) < 1e-5)
@@ -288,8 +288,8 @@ import MLPKit
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("again.h5").path
-        try KerasH5.save(SavedModel(model: saved.model, optimizer: saved.optimizer), to: path)
-        let again = try KerasH5.load(path: path)
+        try KerasH5.save(CompiledModel(model: saved.model, optimizer: saved.optimizer), to: path)
+        let again = try ModelFile.load(path: path)
         #expect((again.model.layers.first as? Dense)?.kernelRegularizer == Regularizer(l2: 0.01))
         #expect(again.optimizer?.schedule as? CosineDecay == saved.optimizer?.schedule as? CosineDecay)
         #expect(again.optimizer?.iterations == saved.optimizer?.iterations && again.optimizerStateRestored)
@@ -374,9 +374,9 @@ import MLPKit
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let data = SyntheticCIFAR.make(trainCount: 400, testCount: 16)
-        func run(atEnd: Bool) throws -> (file: SavedModel, outcome: TrainingOutcome) {
+        func run(atEnd: Bool) throws -> (file: CompiledModel, outcome: TrainingOutcome) {
             var recipe = TrainingRecipe()
-            recipe.architecture = .layers([HiddenLayerSpec(units: 16, activation: .relu)])
+            recipe.start = .fresh(.layers([HiddenLayerSpec(units: 16, activation: .relu)]))
             recipe.optimizer = .adam
             recipe.epochs = 4
             recipe.batchSize = 32
@@ -386,7 +386,7 @@ import MLPKit
             recipe.monitor = Monitor("val_accuracy", mode: .min)
             recipe.checkpoint = folder.appendingPathComponent(atEnd ? "end.h5" : "along.h5").path
             recipe.checkpointWrittenAtEnd = atEnd
-            let outcome = try recipe.run(data: data, log: { _ in })
+            let outcome = try recipe.run(data: { data }, log: { _ in })
             return (try ModelFile.load(path: try #require(recipe.checkpoint)), outcome)
         }
         let along = try run(atEnd: false), end = try run(atEnd: true)

@@ -201,7 +201,7 @@ import MLPKit
         let object = try #require(try JSONSerialization.jsonObject(with: Data(best.utf8)) as? [String: Any])
         #expect(((object["compile_config"] as? [String: Any])?["optimizer"] as? [String: Any])?["class_name"] != nil)
         let bestTrial = try #require((object["mlp_tune"] as? [String: Any])?["trial"] as? Int)
-        #expect(try KerasH5.load(path: folder.appendingPathComponent("best.h5").path).model.parameters.map(\.count)
+        #expect(try ModelFile.load(path: folder.appendingPathComponent("best.h5").path).model.parameters.map(\.count)
                 == model.parameters.map(\.count))
         let bestRecord = try #require(records.first { $0["trial"] as? Int == bestTrial })
         // Every score present (a missing one fails here instead of comparing a stand-in).

@@ -20,6 +20,19 @@ public enum HDF5 {
     private static let silenced: Void = { H5Eset_auto2(h5e_default(), nil, nil) }()
 
     /// The innermost message of HDF5's current error stack, e.g. "unable to open file".
+    /// Where HDF5's signature starts in a file's bytes: at 0, or after a user block of 512,
+    /// 1024, 2048, ... bytes, where libhdf5 looks for it; nil when it is in none of those places.
+    public static func signatureOffset(in bytes: Data) -> Int? {
+        let signature: [UInt8] = [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]
+        var offset = 0
+        while offset + signature.count <= bytes.count {
+            let start = bytes.startIndex + offset
+            if bytes[start..<(start + signature.count)].elementsEqual(signature) { return offset }
+            offset = offset == 0 ? 512 : offset * 2
+        }
+        return nil
+    }
+
     static func lastError() -> String {
         var messages: [String] = []
         _ = withUnsafeMutablePointer(to: &messages) { pointer in
@@ -151,11 +164,10 @@ public final class H5Group {
         return answer
     }
 
-    /// Opens a file held in memory (an `.h5` inside a zip), read-only; errors name `displayPath`.
+    /// Opens a file held in memory (a file's bytes, or an `.h5` inside a zip), read-only;
+    /// errors name `displayPath`.
     public static func open(image: Data, displayPath: String) throws -> H5Group {
-        guard image.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) else {
-            throw MLPError.format(path: displayPath, problem: "not an HDF5 file")
-        }
+        guard HDF5.signatureOffset(in: image) != nil else { throw MLPError.format(path: displayPath, problem: "not an HDF5 file") }
         let fapl = fileAccess()
         defer { H5Pclose(fapl) }
         H5Pset_fapl_core(fapl, 1 << 20, false)

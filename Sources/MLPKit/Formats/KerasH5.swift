@@ -2,7 +2,14 @@ import Foundation
 
 /// Keras's legacy HDF5 model format, as matched pairs: `save` / `load` for whole models and
 /// `saveWeights` / `loadWeights` for the `model_weights` group.
-public enum KerasH5 {
+public enum KerasH5: RegisteredModelFormat {
+    public static let name = "h5"
+    public static let title = "Keras's HDF5 (.h5)"
+    public static let extensions = [".h5", ".hdf5"]
+
+    /// HDF5's signature at the start, or after a user block (at 512, 1024, 2048, ... bytes).
+    public static func recognizes(_ bytes: Data) -> Bool { HDF5.signatureOffset(in: bytes) != nil }
+
     /// The Keras version written to files; the config is in the spelling both Keras 2 and 3 load.
     public static let kerasVersion = "3.15.1"
     static let provenancePrefix = "mlp_"
@@ -12,7 +19,7 @@ public enum KerasH5 {
     /// Writes the model, its optimizer's state and its provenance, atomically: the file is
     /// built in memory and written by `AtomicFile`, so a full or read-only disk is one error
     /// and the previous file stays as it was.
-    public static func save(_ saved: SavedModel, to path: String) throws {
+    public static func save(_ saved: CompiledModel, to path: String) throws {
         try AtomicFile.temporaryPath(for: path)
         let image = try HDF5.locked { () throws -> Data in
             do {
@@ -83,10 +90,10 @@ public enum KerasH5 {
 
     // MARK: Loading
 
-    /// Reads a model written by Keras 3, Keras 2 or this toolchain.
-    public static func load(path: String) throws -> SavedModel {
+    /// Reads a model written by Keras 3, Keras 2 or this toolchain from the file's bytes.
+    public static func load(_ bytes: Data, path: String) throws -> CompiledModel {
         try HDF5.locked {
-            let root = try H5Group.open(path: path)
+            let root = try H5Group.open(image: bytes, displayPath: path)
             guard root.hasAttribute("model_config") || root.hasAttribute("model_config0") else {
                 throw MLPError.format(path: path, problem: "no model_config attribute: this file holds weights only, not a Keras model")
             }
@@ -95,7 +102,7 @@ public enum KerasH5 {
             let weights = root.contains("model_weights") ? try root.group("model_weights") : root
             try loadWeights(into: model, from: weights)
 
-            var saved = SavedModel(model: model)
+            var saved = CompiledModel(model: model)
             saved.kerasVersion = try? root.string("keras_version")
             saved.backend = try? root.string("backend")
             if root.hasAttribute("training_config") || root.hasAttribute("training_config0"),
@@ -128,9 +135,9 @@ public enum KerasH5 {
 
     /// The file's `model_config`, with its `training_config`'s optimizer and loss as a
     /// `compile_config` (the shape of a `.keras` file's `config.json`); weights are not read.
-    public static func configObject(path: String) throws -> [String: Any] {
+    public static func configObject(_ bytes: Data, path: String) throws -> [String: Any] {
         try HDF5.locked {
-            let root = try H5Group.open(path: path)
+            let root = try H5Group.open(image: bytes, displayPath: path)
             guard root.hasAttribute("model_config") || root.hasAttribute("model_config0") else {
                 throw MLPError.format(path: path, problem: "no model_config attribute: this file holds weights only, not a Keras model")
             }

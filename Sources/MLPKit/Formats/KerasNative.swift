@@ -3,7 +3,16 @@ import Foundation
 /// Keras 3's native `.keras` format: a zip of `metadata.json`, `config.json` (the model's
 /// config with its `compile_config`) and `model.weights.h5` (`layers/<key>/vars/<i>` and
 /// `optimizer/vars/<i>`), as Keras 3 and tf_keras write it.
-public enum KerasNative {
+public enum KerasNative: RegisteredModelFormat {
+    public static let name = "keras"
+    public static let title = "Keras 3's .keras zip"
+    public static let extensions = [".keras"]
+
+    /// A zip archive: its first local header, or the end record of an empty one.
+    public static func recognizes(_ bytes: Data) -> Bool {
+        bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06])
+    }
+
     static let metadataName = "metadata.json", configName = "config.json", weightsName = "model.weights.h5"
     /// Where this toolchain's provenance goes in `metadata.json` (Keras reads only its version).
     static let provenanceKey = "mlp_provenance"
@@ -14,7 +23,7 @@ public enum KerasNative {
 
     /// Writes the model, its optimizer's state and its provenance as a `.keras` zip, atomically:
     /// a full or read-only disk is one error and the previous file stays as it was.
-    public static func save(_ saved: SavedModel, to path: String) throws {
+    public static func save(_ saved: CompiledModel, to path: String) throws {
         try AtomicFile.temporaryPath(for: path)
         let weights = try HDF5.locked { () throws -> Data in
             let root = try H5Group.createInMemory(displayPath: path)
@@ -75,7 +84,7 @@ public enum KerasNative {
         return result
     }
 
-    static func saveWeights(_ saved: SavedModel, to root: H5Group) throws {
+    static func saveWeights(_ saved: CompiledModel, to root: H5Group) throws {
         let model = saved.model
         for (key, layer) in zip(layerKeys(model), model.layers) {
             let vars = try root.createGroup("layers/\(key)/vars")
@@ -109,7 +118,7 @@ public enum KerasNative {
     // MARK: Loading
 
     /// Reads a `.keras` file written by Keras 3, tf_keras or this toolchain; `data` is its bytes.
-    public static func load(data: Data, path: String) throws -> SavedModel {
+    public static func load(_ data: Data, path: String) throws -> CompiledModel {
         let archive = try ZipArchive.Reader(data: data, path: path)
         for name in [configName, weightsName] where archive.entry(name) == nil {
             throw MLPError.format(path: path, problem: "the .keras archive has no \(name)")
@@ -126,7 +135,7 @@ public enum KerasNative {
                                           maximumParameters: min(claimed / 4 + 1, ModelConfig.parameterLimit))
         let parameters = model.parameters.reduce(0) { $0 + $1.count }
         let weights = try archive.read(weightsName, limit: 16 * parameters + (4 << 20))
-        var saved = SavedModel(model: model)
+        var saved = CompiledModel(model: model)
         saved.kerasVersion = metadata["keras_version"] as? String
         saved.backend = nil
         if let provenance = metadata[provenanceKey] as? [String: Any] {
@@ -166,7 +175,7 @@ public enum KerasNative {
 
     /// `config.json` of the `.keras` file whose bytes are `data`: the model's config with its
     /// `compile_config`, as a model config file gives them.
-    public static func configObject(data: Data, path: String) throws -> [String: Any] {
+    public static func configObject(_ data: Data, path: String) throws -> [String: Any] {
         let archive = try ZipArchive.Reader(data: data, path: path)
         return try jsonObject(try archive.read(configName, limit: jsonLimit), member: configName, path: path)
     }

@@ -1,35 +1,51 @@
 import Foundation
 
-extension ModelConfig {
-    /// The JSON object of a model config file (Keras's `model.to_json()`, or a `config.json`
-    /// with its `compile_config`), or the config inside a saved model (`.keras` or `.h5`, whose
-    /// weights are not read), refusing the files given by mistake in words that say what they
-    /// are: a search space, something that is not JSON.
-    public static func object(atPath path: String) throws -> [String: Any] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
-        if data.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return try KerasNative.configObject(data: data, path: path) }
-        if data.starts(with: [0x89, 0x48, 0x44, 0x46]) { return try KerasH5.configObject(path: path) }
+/// A model config file as `--model` takes it, read once: Keras's `model.to_json()`, a
+/// `config.json` with its `compile_config`, `mlp-tune`'s `best.json`, or a saved model
+/// (`.keras` or `.h5`) whose weights are not used. Files given by mistake are refused in words
+/// that say what they are: a search space, an ONNX model, something that is not JSON.
+public struct ModelConfigFile {
+    /// The file, as given.
+    public let path: String
+    /// The config object; Keras's schema is open, so it stays dynamic.
+    public let object: [String: Any]
+
+    public init(path: String) throws {
+        self.path = path
+        object = try Self.read(path)
+    }
+
+    private static func configObject<Format: RegisteredModelFormat>(_ format: Format.Type, _ data: Data, _ path: String) throws -> [String: Any] {
+        try Format.configObject(data, path: path)
+    }
+
+    private static func read(_ path: String) throws -> [String: Any] {
+        let data = try ModelFile.bytes(atPath: path)
+        if let format = ModelFormats.all.first(where: { $0.recognizes(data) }) { return try configObject(format, data, path) }
         guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw MLPError.format(path: path, problem: "model config is not a JSON object")
+            throw MLPError.format(path: path, problem: data.isEmpty ? "empty file, not a model config"
+                : "is not a model config: not a JSON object, nor a saved model (\(ModelFormats.all.map { $0.title }.joined(separator: ", ")))")
         }
-        if root["class_name"] == nil, root.keys.contains(where: SearchSpace.keys.contains) {
-            throw MLPError.format(path: path, problem: "is a search space (mlp-tune --space), not a model config")
+        if root["class_name"] == nil {
+            // mlp-tune's space files map each key to a distribution: {"units": {"choice": [64, 128]}}.
+            let distributions = ["log_uniform", "uniform", "int", "choice"]
+            let isSpace = !root.isEmpty && root.values.allSatisfy { ($0 as? [String: Any]).map { Set($0.keys).isSubset(of: distributions) } ?? false }
+            throw MLPError.format(path: path, problem: isSpace ? "is a search space (mlp-tune --space), not a model config"
+                : "has no class_name: not a Keras model config")
         }
         return root
     }
 
-    /// The model a config file describes, with zeroed weights.
-    public static func model(atPath path: String) throws -> Sequential {
-        try model(from: object(atPath: path), source: path)
-    }
+    /// The model the config describes, with zeroed weights.
+    public func model() throws -> Sequential { try ModelConfig.model(from: object, source: path) }
 
-    /// The optimizer that a config file's `compile_config` names (as Keras 3's `config.json` and
+    /// The optimizer that the `compile_config` names (as Keras 3's `config.json` and
     /// `mlp-tune`'s `best.json` record it), with its learning rate or schedule; nil when the file
     /// has no `compile_config`.
-    public static func compiledOptimizer(atPath path: String) throws -> Optimizer? {
+    public func compiledOptimizer() throws -> Optimizer? {
         // Keras writes an empty or null compile_config for a model that was never compiled.
-        let compiled = try object(atPath: path)["compile_config"]
-        guard let compiled = compiled as? [String: Any], let entry = compiled["optimizer"], !(entry is NSNull) else { return nil }
+        guard let compiled = object["compile_config"] as? [String: Any], let entry = compiled["optimizer"], !(entry is NSNull)
+        else { return nil }
         guard let settings = entry as? [String: Any] else {
             throw MLPError.format(path: path, problem: "compile_config's optimizer is not an object")
         }

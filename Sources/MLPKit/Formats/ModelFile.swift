@@ -1,7 +1,8 @@
 import Foundation
 
-/// A model read from, or to be written to, a model file (`.h5` or `.keras`), with what the file says about it.
-public struct SavedModel {
+/// A model as a file holds it, or as it is about to be written: the model with its weights,
+/// the optimizer it was compiled with (and that optimizer's state), and what the file records.
+public struct CompiledModel {
     /// The model with its weights.
     public var model: Sequential
     /// The optimizer named by `training_config`, with its state when the file carries it.
@@ -29,60 +30,88 @@ public struct SavedModel {
     public var loss: String? { trainingConfig?["loss"] as? String }
 }
 
-/// The one way in for model files: whatever saved model a path holds, told apart by its bytes
-/// (Keras's HDF5 `.h5`, or the `.keras` zip), and saved in the format its name asks for.
-public enum ModelFile {
-    /// The model file formats, by what their bytes start with.
-    public enum Format: String, CaseIterable, Sendable {
-        /// Keras's legacy HDF5 layout (`model.save("m.h5")`).
-        case h5
-        /// Keras 3's native zip (`model.save("m.keras")`).
-        case keras
+/// A model file format: told apart from the others by its bytes alone, read from them and,
+/// where this toolchain writes it, written. A new format is one file with a type conforming
+/// here; `ModelFormats` finds it.
+public protocol RegisteredModelFormat {
+    /// The format's name, as `--save-format` takes it: "h5".
+    static var name: String { get }
+    /// How messages name it: "Keras's HDF5 (.h5)".
+    static var title: String { get }
+    /// The endings of file names (lowercase, with the dot) that ask for this format when a
+    /// model is written; empty for a format this toolchain does not write as a model.
+    static var extensions: [String] { get }
+    /// Whether `bytes`, a whole file, are in this format.
+    static func recognizes(_ bytes: Data) -> Bool
+    /// The model and what the file records; `path` names the file in errors.
+    static func load(_ bytes: Data, path: String) throws -> CompiledModel
+    /// The file's model config with its `compile_config` (a `.keras` file's `config.json`
+    /// shape), its weights not read.
+    static func configObject(_ bytes: Data, path: String) throws -> [String: Any]
+    /// Writes `model`, atomically.
+    static func save(_ model: CompiledModel, to path: String) throws
+}
 
-        /// The format a file's name asks for when it is written: `.keras`, else `.h5`.
-        public init(forName path: String) {
-            self = path.lowercased().hasSuffix(".keras") ? .keras : .h5
-        }
+/// The model file formats, found at build time from the types conforming to
+/// `RegisteredModelFormat`, and the one place that tells them apart.
+public enum ModelFormats {
+    /// Every format, by name.
+    public static var all: [any RegisteredModelFormat.Type] { registered.sorted { $0.name < $1.name } }
+
+    /// The formats a model can be written in.
+    public static var writable: [any RegisteredModelFormat.Type] { all.filter { !$0.extensions.isEmpty } }
+
+    /// The format called `name`, if there is one.
+    public static func named(_ name: String) -> (any RegisteredModelFormat.Type)? { all.first { $0.name == name } }
+
+    /// The format a written file's name asks for: by its ending, else Keras's HDF5 (`.h5`).
+    public static func forOutput(_ path: String) -> any RegisteredModelFormat.Type {
+        let lowered = path.lowercased()
+        return writable.first { $0.extensions.contains { lowered.hasSuffix($0) } } ?? KerasH5.self
     }
 
-    /// The format of the file at `path`, from its first bytes; refused in one line when it is
-    /// not a model file (with what it looks like instead, when that is plain).
-    public static func format(ofFileAt path: String) throws -> Format {
+    /// The endings every writable format takes, for messages: ".h5, .hdf5, .keras".
+    public static var writableExtensions: [String] { writable.flatMap { $0.extensions } }
+
+    /// The format of a file's bytes; refused in one line when no format has them, saying what
+    /// they look like instead where that is plain.
+    public static func identify(_ bytes: Data, path: String) throws -> any RegisteredModelFormat.Type {
+        if let format = all.first(where: { $0.recognizes(bytes) }) { return format }
+        if bytes.isEmpty { throw MLPError.format(path: path, problem: "empty file, not a model") }
+        if bytes.first == UInt8(ascii: "{") {
+            throw MLPError.format(path: path, problem: "is JSON, not a saved model (a model config goes to --model)")
+        }
+        throw MLPError.format(path: path, problem: "not a model file: none of " + all.map { $0.title }.joined(separator: ", "))
+    }
+}
+
+/// The one way in for model files: whatever saved model a path holds, read once and told
+/// apart by its bytes, and saved in the format its name asks for.
+public enum ModelFile {
+    /// The whole file at `path`, read once; a folder, a missing or an unreadable file is one line.
+    public static func bytes(atPath path: String) throws -> Data {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw MLPError.io(path: path, problem: "no such file") }
         if isFolder.boolValue { throw MLPError.io(path: path, problem: "is a folder, not a model file") }
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 8)) ?? Data()
-        if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) || head.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .keras }
-        if head.starts(with: [0x89, 0x48, 0x44, 0x46]) { return .h5 }
-        // HDF5 allows a user block before its signature; libhdf5 finds it there.
-        if HDF5.locked({ H5Group.isHDF5(path: path) }) { return .h5 }
-        let text = head.first.map { $0 == UInt8(ascii: "{") } ?? false
-        if head.first == 0x08, let data = FileManager.default.contents(atPath: path), ONNXFile.looksLikeONNX(data) {
-            throw MLPError.format(path: path, problem: "is an ONNX model (mlp-export's output, for ONNX Runtime); this reads .keras and .h5 models")
-        }
-        throw MLPError.format(path: path, problem: head.isEmpty ? "empty file, not a model"
-            : text ? "is JSON, not a saved model (a model config goes to --model)"
-            : "not a model file: neither Keras's HDF5 (.h5) nor a .keras zip")
+        guard let data = FileManager.default.contents(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
+        return data
+    }
+
+    /// The format of the file at `path`, from its bytes.
+    public static func format(ofFileAt path: String) throws -> any RegisteredModelFormat.Type {
+        try ModelFormats.identify(try bytes(atPath: path), path: path)
     }
 
     /// Reads the model at `path`, whichever format its bytes say it is.
-    public static func load(path: String) throws -> SavedModel {
-        switch try format(ofFileAt: path) {
-        case .h5:
-            return try KerasH5.load(path: path)
-        case .keras:
-            guard let data = FileManager.default.contents(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
-            return try KerasNative.load(data: data, path: path)
-        }
+    public static func load(path: String) throws -> CompiledModel { try load(try bytes(atPath: path), path: path) }
+
+    /// Reads a model from a file's bytes; `path` names it in errors.
+    public static func load(_ bytes: Data, path: String) throws -> CompiledModel {
+        try ModelFormats.identify(bytes, path: path).load(bytes, path: path)
     }
 
-    /// Writes `saved` atomically in the format `path`'s name asks for (`.keras`, else `.h5`).
-    public static func save(_ saved: SavedModel, to path: String) throws {
-        switch Format(forName: path) {
-        case .h5: try KerasH5.save(saved, to: path)
-        case .keras: try KerasNative.save(saved, to: path)
-        }
+    /// Writes `model` atomically in the format `path`'s name asks for (`.keras`, else `.h5`).
+    public static func save(_ model: CompiledModel, to path: String) throws {
+        try ModelFormats.forOutput(path).save(model, to: path)
     }
 }

@@ -1,8 +1,28 @@
 import CONNX
 import Foundation
 
-/// Writes and reads ONNX files through protobuf-c.
-public enum ONNXFile {
+/// Writes and reads ONNX files through protobuf-c. An ONNX file is told apart from the model
+/// files this toolchain trains, and described (`mlp-inspect`), but not read back as a model.
+public enum ONNXFile: RegisteredModelFormat {
+    public static let name = "onnx"
+    public static let title = "ONNX (mlp-export's output)"
+    /// Written by `mlp-export`, never as a trained model's file.
+    public static let extensions: [String] = []
+
+    public static func recognizes(_ bytes: Data) -> Bool { looksLikeONNX(bytes) }
+
+    public static func load(_ bytes: Data, path: String) throws -> CompiledModel { throw notAModel(path) }
+
+    public static func configObject(_ bytes: Data, path: String) throws -> [String: Any] { throw notAModel(path) }
+
+    public static func save(_ model: CompiledModel, to path: String) throws {
+        throw MLPError.format(path: path, problem: "ONNX files are written by mlp-export, not as a trained model's file")
+    }
+
+    static func notAModel(_ path: String) -> MLPError {
+        .format(path: path, problem: "is an ONNX model (mlp-export's output, for ONNX Runtime); this reads .keras and .h5 models")
+    }
+
     /// The opset written: 17 (ONNX 1.12), which every ONNX Runtime since 1.12 runs.
     public static let opset = 17
     /// The IR version that goes with opset 17.

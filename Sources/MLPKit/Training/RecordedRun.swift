@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a saved model records about the run that made it (`SavedModel.provenance`), read back
+/// What a saved model records about the run that made it (`CompiledModel.provenance`), read back
 /// as values: the seed `--resume` goes on with, and the data and label mode that `mlp-eval`
 /// and `--resume` use when not told otherwise. Keras's files record none of it.
 public struct RecordedRun: Sendable {

@@ -1,19 +1,35 @@
 import Foundation
 
 /// What to train and how: the architecture, the optimizer, the run's options and the
-/// callbacks Keras users add, as one value. `mlp-train` fills it from its command line;
-/// `mlp-tune` builds one per trial and runs it in-process.
-public struct TrainingRecipe: Sendable {
-    /// Where the model comes from.
-    public enum Architecture: Sendable, Equatable {
+/// callbacks Keras users add, as one value. `mlp-train` fills it from its command line, with
+/// the files it names already read; `mlp-tune` builds one per trial and runs it in-process.
+public struct TrainingRecipe {
+    /// The architecture of a model built afresh.
+    public enum Architecture {
         /// Hidden Dense layers (each followed by BatchNormalization and Dropout when asked),
         /// then Dense(classes, softmax).
         case layers([HiddenLayerSpec], dropout: Float = 0, l2: Float = 0, batchNorm: Bool = false)
-        /// A Keras model config in a JSON file, freshly initialised.
-        case modelConfig(path: String)
-        /// A saved model (this toolchain's or Keras's) to go on training, with its optimizer
-        /// and that optimizer's state.
-        case resume(path: String)
+        /// A Keras model config read from a file (`--model`), built and initialised afresh;
+        /// the optimizer its `compile_config` names is the run's unless the recipe names one.
+        case config(ModelConfigFile)
+    }
+
+    /// Where a run's model comes from.
+    public enum Start {
+        /// A new model of this architecture, initialised from the seed.
+        case fresh(Architecture)
+        /// A saved model (this toolchain's or Keras's), already read from `path`, to go on
+        /// training with its optimizer and that optimizer's state.
+        case continuing(CompiledModel, path: String)
+
+        /// The file the model comes from, if it comes from one.
+        public var source: String? {
+            switch self {
+            case .fresh(.layers): return nil
+            case .fresh(.config(let file)): return file.path
+            case .continuing(_, let path): return path
+            }
+        }
     }
 
     /// Keras's `ReduceLROnPlateau(patience, factor)`.
@@ -27,7 +43,7 @@ public struct TrainingRecipe: Sendable {
         }
     }
 
-    public var architecture = Architecture.layers([HiddenLayerSpec(units: 128, activation: .relu)])
+    public var start = Start.fresh(.layers([HiddenLayerSpec(units: 128, activation: .relu)]))
     /// nil for the optimizer a model config's `compile_config` names, else RMSprop; a resumed
     /// run goes on with the saved optimizer and refuses another.
     public var optimizer: OptimizerKind?
@@ -74,7 +90,8 @@ public struct TrainingRecipe: Sendable {
 
     public init() {}
 
-    /// Checks what can be checked without the data: settings that contradict each other.
+    /// Checks what can be checked without the data: settings that contradict each other, and a
+    /// precision the engine cannot run.
     public func check() throws {
         let hasValidation = validationSplit > 0
         if !hasValidation, earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil,
@@ -87,9 +104,12 @@ public struct TrainingRecipe: Sendable {
         if monitor.name == "val_auc", !validationAUC {
             throw MLPError.setting("monitor", problem: "val_auc is measured only when auc is among the metrics")
         }
-        if case .resume = architecture, let optimizer {
+        if case .continuing = start, let optimizer {
             throw MLPError.setting("optimizer", problem: "\(optimizer.rawValue): a resumed run goes on with the optimizer and the state "
                 + "its file records")
+        }
+        if case .fresh(.layers) = start, dtypePolicy == .mixedBFloat16, let problem = compute.engine.bfloat16Problem {
+            throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
         }
     }
 }
@@ -111,19 +131,24 @@ public struct TrainingOutcome {
 
     /// Saves the model with its optimizer, its state and the provenance, atomically.
     public func save(to path: String) throws {
-        try ModelFile.save(SavedModel(model: model, optimizer: optimizer, provenance: provenance), to: path)
+        try ModelFile.save(CompiledModel(model: model, optimizer: optimizer, provenance: provenance), to: path)
     }
 }
 
 extension TrainingRecipe {
-    /// Builds the model and the optimizer, holds out the validation split, and trains with the
-    /// recipe's callbacks followed by `callbacks` (a progress bar, an interruption). Messages
-    /// (notes, Keras's callback lines) go to `log`.
-    public func run(data: DatasetPair, callbacks: [Callback] = [], log: @escaping (String) -> Void = { print($0) })
+    /// Checks the recipe, loads the data, builds the model and the optimizer, holds out the
+    /// validation split, and trains with the recipe's callbacks followed by `callbacks` (a
+    /// progress bar, an interruption). Messages (notes, Keras's callback lines) go to `log`.
+    ///
+    /// - Parameters:
+    ///   - data: loads the data, once the recipe is checked (so that a contradiction in the
+    ///     settings is reported before the data is read).
+    public func run(data load: () throws -> DatasetPair, callbacks: [Callback] = [], log: @escaping (String) -> Void = { print($0) })
         throws -> TrainingOutcome
     {
-        let (train, validation) = try split(data.train, log: log)
         try check()
+        let data = try load()
+        let (train, validation) = try split(data.train, log: log)
         let (network, saved, seed) = try buildModel(for: train)
         let steps = (train.count + min(batchSize, train.count) - 1) / min(batchSize, train.count)
         let optimizer = try buildOptimizer(saved: saved, steps: steps, log: log)
@@ -140,7 +165,7 @@ extension TrainingRecipe {
                                      options: options, callbacks: own + callbacks)
         } catch MLPError.diverged(let problem) {
             // Going on from a file, the file is the first suspect: name it.
-            guard case .resume(let path) = architecture else { throw MLPError.diverged(problem) }
+            guard case .continuing(_, let path) = start else { throw MLPError.diverged(problem) }
             throw MLPError.format(path: path, problem: "going on from this model, \(problem)")
         }
         let completed = result.interruption?.epoch ?? (result.epochs.last.map { $0 + 1 } ?? done)
@@ -190,7 +215,7 @@ extension TrainingRecipe {
                 var record = provenance
                 record["epochs_completed"] = String(epoch + 1)
                 record["checkpoint_of_epoch"] = String(epoch + 1)
-                try ModelFile.save(SavedModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
+                try ModelFile.save(CompiledModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
             }
             if checkpointWrittenAtEnd {
                 let kept = KeptCheckpoint(write: write)
@@ -203,42 +228,39 @@ extension TrainingRecipe {
         return (own, early)
     }
 
-    /// The network the recipe names, fitted to the data's shapes, with the saved model it was
-    /// read from when resuming and the seed of the run.
-    func buildModel(for train: ImageDataset) throws -> (Sequential, SavedModel?, UInt64) {
+    /// The network the recipe names, fitted to the data's shapes, with the saved model it
+    /// continues (if any) and the seed of the run.
+    func buildModel(for train: ImageDataset) throws -> (Sequential, CompiledModel?, UInt64) {
         let network: Sequential
-        var saved: SavedModel?
-        var source: String?
+        var saved: CompiledModel?
         var seed = self.seed ?? UInt64.random(in: 0...UInt64(UInt32.max))
-        switch architecture {
-        case .resume(let path):
-            saved = try ModelFile.load(path: path)
-            network = saved!.model
-            if self.seed == nil, let recorded = RecordedRun(provenance: saved!.provenance).seed { seed = recorded }
+        switch start {
+        case .continuing(let model, let path):
+            saved = model
+            network = model.model
+            if self.seed == nil, let recorded = RecordedRun(provenance: model.provenance).seed { seed = recorded }
             // A diverged run's file cannot be trained further: say so now, not as a NaN loss.
             let weights = network.parameters.reduce(0) { $0 + $1.value.nonFiniteCount }
-            let state = saved!.optimizer?.orderedSlots.reduce(0) { $0 + $1.nonFiniteCount } ?? 0
+            let state = model.optimizer?.orderedSlots.reduce(0) { $0 + $1.nonFiniteCount } ?? 0
             if weights + state > 0 {
                 throw MLPError.format(path: path, problem: "holds \(weights) weights and \(state) optimizer values that are NaN or "
                     + "infinite (a run that diverged); it cannot be trained further")
             }
-            network.seedStreams(seed, step: saved!.optimizer?.iterations ?? 0)
-            source = path
-        case .modelConfig(let path):
-            network = try ModelConfig.model(atPath: path)
+            network.seedStreams(seed, step: model.optimizer?.iterations ?? 0)
+        case .fresh(.config(let file)):
+            network = try file.model()
             network.initialize(seed: seed)
-            source = path
-        case .layers(let hidden, let dropout, let l2, let batchNorm):
+        case .fresh(.layers(let hidden, let dropout, let l2, let batchNorm)):
             network = Sequential.mlp(inputShape: [train.featureCount], hidden: hidden, classes: train.classCount,
                                      dropout: dropout, l2: l2, batchNorm: batchNorm, seed: seed)
             network.setGlobalPolicy(dtypePolicy)
         }
-        try Self.checkPrecision(of: network, compute: compute, source: source)
+        if let source = start.source { try Self.checkPrecision(of: network, compute: compute, source: source) }
         do {
             try network.checkFits(train)
         } catch MLPError.model(let problem) {
             // Only a model from a file can disagree with the data: name the file.
-            if let source { throw MLPError.io(path: source, problem: problem) }
+            if let source = start.source { throw MLPError.io(path: source, problem: problem) }
             throw MLPError.model(problem)
         }
         return (network, saved, seed)
@@ -255,31 +277,27 @@ extension TrainingRecipe {
         throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
     }
 
-    func buildOptimizer(saved: SavedModel?, steps: Int, log: (String) -> Void) throws -> Optimizer {
+    func buildOptimizer(saved: CompiledModel?, steps: Int, log: (String) -> Void) throws -> Optimizer {
         let optimizer: Optimizer
-        if let saved, case .resume(let path) = architecture, let restored = saved.optimizer {
+        if let saved, case .continuing(_, let path) = start {
+            for warning in saved.warnings { log("note: \(path): \(warning)") }
+        }
+        if let saved, case .continuing(_, let path) = start, let restored = saved.optimizer {
             optimizer = restored
             if let learningRate {
                 optimizer.learningRate = learningRate
                 optimizer.schedule = nil
             }
-            for warning in saved.warnings { log("note: \(path): \(warning)") }
             log("resuming \(path): \(restored.kerasClassName) after \(restored.iterations) iterations"
                 + (saved.optimizerStateRestored ? "" : " (no optimizer state in the file: starting it afresh)"))
+        } else if self.optimizer == nil, case .fresh(.config(let file)) = start, let compiled = try file.compiledOptimizer() {
+            optimizer = compiled
+            if let learningRate {
+                optimizer.learningRate = learningRate
+                optimizer.schedule = nil
+            }
         } else {
-            if let saved, case .resume(let path) = architecture {
-                for warning in saved.warnings { log("note: \(path): \(warning)") }
-            }
-            if self.optimizer == nil, case .modelConfig(let path) = architecture,
-               let compiled = try ModelConfig.compiledOptimizer(atPath: path) {
-                optimizer = compiled
-                if let learningRate {
-                    optimizer.learningRate = learningRate
-                    optimizer.schedule = nil
-                }
-            } else {
-                optimizer = (self.optimizer ?? .rmsprop).make(learningRate: learningRate)
-            }
+            optimizer = (self.optimizer ?? .rmsprop).make(learningRate: learningRate)
         }
         switch cosineDecay {
         case true?:
@@ -305,14 +323,14 @@ extension TrainingRecipe {
         options["learning_rate"] = optimizer.learningRate.decimalDouble
         if dtypePolicy != .float32 { options["dtype_policy"] = dtypePolicy.rawValue }
         if optimizer.schedule is CosineDecay { options["lr_schedule"] = "cosine" }
-        switch architecture {
-        case .layers(let hidden, let dropout, let l2, let batchNorm):
+        switch start {
+        case .fresh(.layers(let hidden, let dropout, let l2, let batchNorm)):
             options["layers"] = hidden.map { "\($0.units):\($0.activation.rawValue)" }.joined(separator: ",")
             options["dropout"] = dropout.decimalDouble
             if l2 > 0 { options["l2"] = l2.decimalDouble }
             if batchNorm { options["batch_norm"] = true }
-        case .modelConfig(let path): options["model"] = path
-        case .resume(let path): options["resume"] = path
+        case .fresh(.config(let file)): options["model"] = file.path
+        case .continuing(_, let path): options["resume"] = path
         }
         if let earlyStoppingPatience { options["early_stopping"] = earlyStoppingPatience }
         if let reduceLROnPlateau {

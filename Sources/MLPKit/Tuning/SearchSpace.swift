@@ -291,7 +291,7 @@ public struct Hyperparameters: Sendable, Hashable {
     public func apply(to base: TrainingRecipe) -> TrainingRecipe {
         var recipe = base
         var hidden: [HiddenLayerSpec] = [], dropout: Float = 0, l2: Float = 0, batchNorm = false
-        if case .layers(let baseHidden, let baseDropout, let baseL2, let baseBatchNorm) = base.architecture {
+        if case .fresh(.layers(let baseHidden, let baseDropout, let baseL2, let baseBatchNorm)) = base.start {
             (hidden, dropout, l2, batchNorm) = (baseHidden, baseDropout, baseL2, baseBatchNorm)
         }
         // Values come from a checked space or a checked trial record: whole numbers in range.
@@ -308,7 +308,7 @@ public struct Hyperparameters: Sendable, Hashable {
         if let value = values["dropout"]?.number { dropout = Float(value) }
         if let value = values["l2"]?.number { l2 = Float(value) }
         if case .bool(let value)? = values["batch_norm"] { batchNorm = value }
-        recipe.architecture = .layers(hidden, dropout: dropout, l2: l2, batchNorm: batchNorm)
+        recipe.start = .fresh(.layers(hidden, dropout: dropout, l2: l2, batchNorm: batchNorm))
         if case .string(let name)? = values["optimizer"], let kind = OptimizerKind(rawValue: name) { recipe.optimizer = kind }
         if let value = values["learning_rate"]?.number { recipe.learningRate = Float(value) }
         if let value = whole("batch_size") { recipe.batchSize = value }

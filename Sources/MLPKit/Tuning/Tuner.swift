@@ -1,7 +1,7 @@
 import Foundation
 
 /// A hyperparameter search: what it searches, how, and what it judges trials by.
-public struct TuningSettings: Sendable {
+public struct TuningSettings {
     /// How trials are chosen and how long each trains.
     public enum Algorithm: Sendable, Equatable {
         /// `trials` trials of values drawn at random, each trained `epochs` epochs.
@@ -34,7 +34,7 @@ public struct TuningSettings: Sendable {
     /// What every trial shares: batch size, compute options; the space's values go on top.
     public var base: TrainingRecipe
     /// The format of `best.*` and `final.*` (a worker's own choice, not part of the search).
-    public var modelFormat: ModelFile.Format = .h5
+    public var modelFormat: any RegisteredModelFormat.Type = KerasH5.self
 
     public init(space: SearchSpace, algorithm: Algorithm, objective: Monitor, seed: UInt64, validationSplit: Double,
                 base: TrainingRecipe = TrainingRecipe()) {
@@ -214,13 +214,14 @@ public final class Tuner {
 
     /// The recipe of a trial: its values on the shared base, judged on the validation split,
     /// its best epoch saved as its model (Keras Tuner keeps each trial's best epoch too).
-    func recipe(for record: TrialRecord) -> TrainingRecipe {
+    func recipe(for record: TrialRecord) throws -> TrainingRecipe {
         var recipe = record.hyperparameters.apply(to: settings.base)
         let folder = store.trialFolder(record.number)
         if let past = record.pastTrial {
             // A promoted trial goes on from its past trial's model with the optimizer, rate and
             // state that model records (its values are the same trial's).
-            recipe.architecture = .resume(path: store.trialFolder(past) + "/model.h5")
+            let path = store.trialFolder(past) + "/model.h5"
+            recipe.start = .continuing(try ModelFile.load(path: path), path: path)
             recipe.optimizer = nil
             recipe.learningRate = nil
         }
@@ -248,7 +249,7 @@ public final class Tuner {
         defer { heartbeat.stop() }
         let started = Date()
         do {
-            let outcome = try recipe(for: record).run(data: data, callbacks: callbacks) { _ in }
+            let outcome = try recipe(for: record).run(data: { data }, callbacks: callbacks) { _ in }
             if outcome.interruption != nil {
                 store.release(record.number)
                 return false
@@ -326,12 +327,12 @@ extension Tuner {
         recipe.validationSplit = 0
         recipe.checkpoint = nil
         recipe.history = store.folder + "/final-history.csv"
-        let outcome = try recipe.run(data: data, callbacks: callbacks, log: log)
+        let outcome = try recipe.run(data: { data }, callbacks: callbacks, log: log)
         guard outcome.interruption == nil else { return .interrupted }
         var result = outcome
         result.provenance["tuning"] = jsonText(["trial": best.number, "objective": settings.objective.name,
                                                 "score": best.score ?? .nan, "folder": store.folder] as [String: Any])
-        let path = store.folder + "/final." + settings.modelFormat.rawValue
+        let path = store.folder + "/final." + settings.modelFormat.name
         try result.save(to: path)
         return .saved(path: path, epochs: epochs)
     }

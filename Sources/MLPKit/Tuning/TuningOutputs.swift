@@ -22,25 +22,17 @@ struct TuningOutputs {
         guard let best = Self.best(records, objective: settings.objective) else { return }
         let model = store.trialFolder(best.number) + "/model.h5"
         guard FileManager.default.fileExists(atPath: model) else { return }
-        let bestModel = store.folder + "/best." + settings.modelFormat.rawValue
+        let bestModel = store.folder + "/best." + settings.modelFormat.name
         if !refreshingBest, FileManager.default.fileExists(atPath: bestModel),
            Self.recordedBestTrial(store.folder + "/best.json") == best.number {
             return
         }
-        let saved: SavedModel
+        let saved: CompiledModel
         do { saved = try ModelFile.load(path: model) } catch let error as MLPError {
             // A completed trial's model cut short or damaged: the folder says how to mend it.
             throw error.withHint(trialFolder: store.trialFolder(best.number))
         }
-        switch settings.modelFormat {
-        case .h5:
-            guard let bytes = FileManager.default.contents(atPath: model) else {
-                throw MLPError.io(path: model, problem: "cannot read the trial's model")
-            }
-            try AtomicFile.write(bytes, to: bestModel)
-        case .keras:
-            try ModelFile.save(saved, to: bestModel)
-        }
+        try settings.modelFormat.save(saved, to: bestModel)
         try AtomicFile.write(Data(Self.bestConfig(saved, best: best, settings: settings).utf8), to: store.folder + "/best.json")
     }
 
@@ -79,7 +71,7 @@ struct TuningOutputs {
 
     /// The best model's architecture as a Keras model config, usable with `mlp-train --model`,
     /// with its optimizer in Keras 3's `compile_config` and the search's record of it.
-    static func bestConfig(_ saved: SavedModel, best: TrialRecord, settings: TuningSettings) -> String {
+    static func bestConfig(_ saved: CompiledModel, best: TrialRecord, settings: TuningSettings) -> String {
         var object = ModelConfig.object(for: saved.model)
         if let optimizer = saved.optimizer {
             object["compile_config"] = ["optimizer": OptimizerConfig.object(for: optimizer), "loss": "categorical_crossentropy",
