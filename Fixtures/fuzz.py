@@ -363,7 +363,7 @@ def archive_mutants(path, folder, rng, count):
 
 # MARK: mlp-tune's inputs
 
-TUNE_FLAGS = ["--units", "--layers", "--learning-rate", "--dropout", "--batch-size", "--l2", "--trials", "--epochs", "--max-epochs",
+TUNE_FLAGS = ["--units", "--hidden-layers", "--learning-rate", "--dropout", "--batch-size", "--l2", "--trials", "--epochs", "--max-epochs",
               "--factor", "--hyperband-iterations", "--validation-split", "--claim-timeout", "--threads", "--seed", "--batch-norm",
               "--optimizer", "--activation", "--dtype-policy"]
 TUNE_VALUES = ["1e19", "-1", "1e300", "nan", "inf", "", "0", "1:1e19", "64,1e300", "1.5", "abc", "-1:2", "3:1", "512:relu",
@@ -371,7 +371,7 @@ TUNE_VALUES = ["1e19", "-1", "1e300", "nan", "inf", "", "0", "1:1e19", "64,1e300
 
 
 def tune_base(tool, output):
-    return {"--data": ARCHIVES[0], "--output-dir": output, "--trials": "1", "--epochs": "1", "--units": "8", "--layers": "1",
+    return {"--data": ARCHIVES[0], "--output-dir": output, "--trials": "1", "--epochs": "1", "--units": "8", "--hidden-layers": "1",
             "--seed": "1", "--claim-timeout": "5"}
 
 
@@ -406,7 +406,7 @@ def tune_cases(tool, folder, rng, count):
         path = os.path.join(folder, f"space-{i}.json")
         open(path, "wb").write(data)
         options = tune_base(tool, os.path.join(folder, f"tune-space-{i}"))
-        for key in ("--units", "--layers"):
+        for key in ("--units", "--hidden-layers"):
             del options[key]
         options["--space"] = path
         cases.append((tune_command(tool, options), path))
@@ -522,7 +522,7 @@ def main():
                                       os.path.join(folder, f"trained-{index}-{k}.h5")], target))
                 if k % 8 == 2:
                     commands.append(([tool("mlp-tune"), "--data", target, "--trials", "1", "--epochs", "1", "--units", "8",
-                                      "--layers", "1", "--output-dir", os.path.join(folder, f"tune-{index}-{k}")], target))
+                                      "--hidden-layers", "1", "--output-dir", os.path.join(folder, f"tune-{index}-{k}")], target))
         tuning = tune_cases(tool, folder, rng, count(60))
         commands += tuning
         counts = {"ok": 0, "crash": 0, "hang": 0, "wrong": 0}

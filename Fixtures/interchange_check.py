@@ -177,7 +177,7 @@ def optuna_journal(tmp):
     searches = {
         # A learning rate of 10 makes SGD on a linear model diverge: failed trials, which Optuna reads as FAIL.
         "tpe": ["--algorithm", "tpe", "--trials", "13", "--epochs", "3", "--learning-rate", "0.001,10", "--optimizer", "sgd",
-                "--activation", "linear", "--layers", "1:2", "--units", "128,256", "--dropout", "0:0.1"],
+                "--activation", "linear", "--hidden-layers", "1:2", "--units", "128,256", "--dropout", "0:0.1"],
         "hyperband": ["--algorithm", "hyperband", "--max-epochs", "3", "--factor", "3", "--units", "8,16", "--objective", "val_loss"],
     }
     # The TPE search's journal damaged in its middle, then the search extended by one trial: the

@@ -88,7 +88,7 @@ def kill_tuning_worker(binaries, failures):
     with tempfile.TemporaryDirectory() as folder:
         search = os.path.join(folder, "search")
         command = [os.path.join(binaries, "mlp-tune"), "--data", ARCHIVE, "--output-dir", search, "--trials", "3", "--epochs", "30",
-                   "--units", "64", "--layers", "1", "--seed", "1", "--claim-timeout", "5", "--threads", "1"]
+                   "--units", "64", "--hidden-layers", "1", "--seed", "1", "--claim-timeout", "5", "--threads", "1"]
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         claim = os.path.join(search, "trials", "0000", "claim")
         deadline = time.time() + 60

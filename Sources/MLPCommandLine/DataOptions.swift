@@ -18,7 +18,7 @@ public struct DataOptions: ParsableArguments {
     @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses). Default: the label mode a given model file records, else fine.")
     public var labelMode: LabelMode?
 
-    @Option(help: "Where to download CIFAR-100 from when it is not found (also $\(DataSource.urlVariable)).")
+    @Option(help: "Where to download CIFAR-100 from when it is not found (also $\(CIFAR100.urlVariable)).")
     public var downloadURL: String?
 
     public init() {}
@@ -40,7 +40,7 @@ public struct DataOptions: ParsableArguments {
         }
         let pair: DatasetPair
         do {
-            pair = try DataSource.load(path, labelMode: mode, splits: splits, downloadURL: downloadURL, log: log)
+            pair = try DatasetSources.load(path, labelMode: mode, splits: splits, downloadURL: downloadURL, log: log)
         } catch MLPError.download(let url, let problem) where path == nil {
             throw MLPError.download(url: url, problem: problem
                 + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")

@@ -3,11 +3,6 @@ import Foundation
 import MLPCommandLine
 import MLPKit
 
-/// Search algorithms by their `--algorithm` names.
-enum AlgorithmName: String, ExpressibleByArgument, CaseIterable {
-    case random, tpe, bayesian, hyperband
-}
-
 /// Objectives by their `--objective` names: validation metrics only.
 enum ObjectiveName: String, ExpressibleByArgument, CaseIterable {
     case valAccuracy = "val_accuracy", valAUC = "val_auc", valLoss = "val_loss"
@@ -20,7 +15,7 @@ struct MLPTune: ParsableCommand {
         abstract: "Search hyperparameters on a validation split of the CIFAR-100 training set; never reads the holdout set.",
         discussion: """
             Without space options, searches KerasTuner's usual MLP space: --learning-rate 1e-4:1e-2 (log scale), \
-            --layers 1:3, --units 64,128,256,512, --dropout 0:0.5, --optimizer adam,rmsprop. Each option replaces its key: \
+            --hidden-layers 1:3, --units 64,128,256,512, --dropout 0:0.5, --optimizer adam,rmsprop. Each option replaces its key: \
             LOW:HIGH is a range, A,B,C a choice, one value a fixed value. --space FILE gives the whole space as JSON instead.
 
             Running again on the same --output-dir goes on where it stopped; several mlp-tune processes on one folder \
@@ -37,8 +32,9 @@ struct MLPTune: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Search algorithm: random (KerasTuner's RandomSearch), tpe (Optuna's default TPESampler: 10 random trials, then the Parzen estimators of the good and the bad trials), bayesian (KerasTuner's BayesianOptimization: 3 random trials per dimension, then a Gaussian process) or hyperband (KerasTuner's bracket schedule).")
-    var algorithm = AlgorithmName.random
+    @Option(help: ArgumentHelp("Search algorithm: " + (Samplers.all.map { "\($0.name) (\($0.summary))" } + ["hyperband (KerasTuner's bracket schedule over random draws)"]).joined(separator: ", ") + ".",
+                               valueName: "name"))
+    var algorithm = RandomSampler.name
 
     @Option(parsing: .unconditional, help: "Trials of a random, tpe or bayesian search (1 to 10000).")
     var trials = 10
@@ -70,8 +66,11 @@ struct MLPTune: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rates, LOW:HIGH on a log scale, or A,B,C.")
     var learningRate: String?
 
-    @Option(parsing: .unconditional, help: "How many hidden layers, LOW:HIGH or A,B,C (e.g. 1:3). Unlike mlp-train's --layers (a UNITS:ACTIVATION list), a count: --units and --activation give each layer's width and activation.")
-    var layers: String?
+    @Option(parsing: .unconditional, help: "How many hidden layers, LOW:HIGH or A,B,C (e.g. 1:3): --units and --activation give each layer's width and activation.")
+    var hiddenLayers: String?
+
+    @Option(name: .customLong("layers"), parsing: .unconditional, help: ArgumentHelp("The former name of --hidden-layers.", visibility: .hidden))
+    var layersAlias: String?
 
     @Option(parsing: .unconditional, help: "Units of every hidden layer, A,B,C or LOW:HIGH.")
     var units: String?
@@ -121,6 +120,10 @@ struct MLPTune: ParsableCommand {
         }
         guard (5...86_400).contains(claimTimeout) else { throw ValidationError("--claim-timeout must be 5 to 86400 seconds, got \(claimTimeout)") }
         _ = try saveFormatType()
+        guard algorithm == "hyperband" || Samplers.named(algorithm) != nil else {
+            throw ValidationError("--algorithm must be one of \((Samplers.all.map(\.name) + ["hyperband"]).joined(separator: ", ")), got '\(algorithm)'")
+        }
+        if hiddenLayers != nil, layersAlias != nil { throw ValidationError("--layers is the former name of --hidden-layers; give one") }
         if space != nil, !spaceFlags.isEmpty {
             throw ValidationError("--space gives the whole space; leave out --\(spaceFlags[0].key.replacingOccurrences(of: "_", with: "-"))")
         }
@@ -136,7 +139,7 @@ struct MLPTune: ParsableCommand {
 
     /// The space options given, by key.
     var spaceFlags: [(key: String, text: String)] {
-        [("learning_rate", learningRate), ("layers", layers), ("units", units), ("activation", activation), ("dropout", dropout),
+        [("learning_rate", learningRate), ("layers", hiddenLayers ?? layersAlias), ("units", units), ("activation", activation), ("dropout", dropout),
          ("optimizer", optimizer),
          ("batch_size", batchSize), ("l2", l2), ("batch_norm", batchNorm), ("dtype_policy", dtypePolicy)].compactMap { key, text in text.map { (key, $0) } }
     }
@@ -148,7 +151,14 @@ struct MLPTune: ParsableCommand {
             return try SearchSpace(json: text, source: space)
         }
         var result = SearchSpace.standard
-        for (key, text) in spaceFlags { result = try result.replacing(key, with: try SearchSpace.distribution(key: key, flag: text)) }
+        for (key, text) in spaceFlags {
+            do {
+                result = try result.replacing(key, with: try SearchSpace.distribution(key: key, flag: text))
+            } catch MLPError.setting("layers", let problem) {
+                // The space's key is "layers"; its flag is --hidden-layers.
+                throw MLPError.setting("hidden_layers", problem: problem)
+            }
+        }
         return result
     }
 
@@ -157,25 +167,27 @@ struct MLPTune: ParsableCommand {
         if searchSpace.mayBeMixedPrecision, let problem = (compute.engine ?? .preferred).bfloat16Problem {
             throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
         }
-        let store = try TrialStore(folder: outputDir, timeout: claimTimeout)
+        if layersAlias != nil {
+            FileHandle.standardError.write(Data("mlp-tune: note: --layers is now --hidden-layers (a count of hidden layers); the old name still works\n".utf8))
+        }
+        let storage = try FolderStorage(folder: outputDir, timeout: claimTimeout)
         // A search goes on with the seed it began with.
-        let seed = try store.agreedSeed(self.seed)
+        let seed = try storage.agreedSeed(self.seed)
         var base = TrainingRecipe()
         base.compute = compute.options()
-        var settings = TuningSettings(
-            space: searchSpace,
-            algorithm: algorithm == .random ? .random(trials: trials, epochs: epochs)
-                : algorithm == .tpe ? .tpe(trials: trials, epochs: epochs)
-                : algorithm == .bayesian ? .bayesian(trials: trials, epochs: epochs)
-                : .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations)),
-            objective: Monitor(objective.rawValue), seed: seed, validationSplit: validationSplit, base: base)
+        let schedule: TuningSettings.Schedule = algorithm == "hyperband"
+            ? .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations))
+            : .trials(trials, epochs: epochs)
+        var settings = TuningSettings(space: searchSpace, sampler: Samplers.named(algorithm) ?? Samplers.named(RandomSampler.name)!,
+                                      schedule: schedule, objective: Monitor(objective.rawValue), seed: seed,
+                                      validationSplit: validationSplit, base: base)
         settings.modelFormat = try saveFormatType()
 
         let pair = try data.load(splits: .trainingOnly)
         let held = pair.train.splitValidation(fraction: validationSplit).validation.count
-        let tuner = try Tuner(settings: settings, store: store, data: pair)
-        let done = try store.records().filter { $0.status != .running }.count
-        print("search: \(describe(settings.algorithm, space: searchSpace)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
+        let tuner = try Tuner(settings: settings, storage: storage, data: pair)
+        let done = try storage.records().filter { $0.status != .running }.count
+        print("search: \(describe(settings)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
               + "training images (the holdout set is not read); seed \(seed); folder \(outputDir)"
               + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""))
         print("space: " + searchSpace.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
@@ -185,7 +197,7 @@ struct MLPTune: ParsableCommand {
         tuner.report = { report in print(line(for: report, settings: settings)) }
         guard try tuner.run() else { throw interrupted() }
         guard let best = try tuner.best() else {
-            let failed = try store.records().last { $0.status == .failed }
+            let failed = try storage.records().last { $0.status == .failed }
             throw MLPError.model("no trial of the search in \(outputDir) completed"
                 + (failed.flatMap { record in record.reason.map { "; trial \(record.number): \($0)" } } ?? " (see trials.csv for why)"))
         }
@@ -207,13 +219,12 @@ struct MLPTune: ParsableCommand {
         return ExitCode(130)
     }
 
-    func describe(_ algorithm: TuningSettings.Algorithm, space: SearchSpace) -> String {
-        switch algorithm {
-        case .random(let trials, let epochs): return "random, \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
-        case .tpe(let trials, let epochs):
-            return "tpe, \(counted(trials, "trial")) of \(counted(epochs, "epoch")) (the first 10 at random)"
-        case .bayesian(let trials, let epochs):
-            return "bayesian, \(counted(trials, "trial")) of \(counted(epochs, "epoch")) (the first \(BayesianSampler(space: space, seed: 0, objective: Monitor("val_loss")).initialPoints) at random)"
+    func describe(_ settings: TuningSettings) -> String {
+        switch settings.schedule {
+        case .trials(let trials, let epochs):
+            let start = settings.sampler.randomStart(settings.space)
+            return "\(settings.sampler.name), \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
+                + (start > 0 ? " (the first \(start) at random)" : "")
         case .hyperband(let hyperband):
             let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
             return "hyperband, max \(counted(hyperband.maxEpochs, "epoch")), factor \(hyperband.factor), \(counted(hyperband.iterations, "iteration")): brackets "

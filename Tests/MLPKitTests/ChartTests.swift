@@ -70,7 +70,7 @@ import MLPKit
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try runTool("mlp-tune", ["--data", fixture("cifar/cifar-100-python.tar.gz"), "--output-dir", folder.path,
-                                              "--trials", "1", "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "2"])
+                                              "--trials", "1", "--epochs", "1", "--units", "8", "--hidden-layers", "1", "--seed", "2"])
         #expect(result.status == 0, "\(result.stderr)")
         let svg = try String(contentsOf: folder.appendingPathComponent("trials.svg"), encoding: .utf8)
         let panels = frames(svg)

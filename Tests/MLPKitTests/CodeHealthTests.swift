@@ -12,7 +12,7 @@ import MLPKit
     @Test func absurdTrialRecordIsRefused() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let arguments = ["--data", archive, "--output-dir", folder.path, "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "1"]
+        let arguments = ["--data", archive, "--output-dir", folder.path, "--epochs", "1", "--units", "8", "--hidden-layers", "1", "--seed", "1"]
         #expect(try runTool("mlp-tune", arguments + ["--trials", "1"]).status == 0)
         let record = folder.appendingPathComponent("trials/0000/trial.json")
         let text = try String(contentsOf: record, encoding: .utf8)
@@ -32,7 +32,7 @@ import MLPKit
     @Test func damagedSearchFolder() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let arguments = ["--data", archive, "--output-dir", folder.path, "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "1",
+        let arguments = ["--data", archive, "--output-dir", folder.path, "--epochs", "1", "--units", "8", "--hidden-layers", "1", "--seed", "1",
                          "--claim-timeout", "5"]
         #expect(try runTool("mlp-tune", arguments + ["--trials", "1"]).status == 0)
         let csv = folder.appendingPathComponent("trials.csv")
@@ -138,7 +138,7 @@ import MLPKit
 
         let search = folder.appendingPathComponent("search").path
         let tune = try runTool("mlp-tune", ["--data", archive, "--output-dir", search, "--trials", "2", "--epochs", "1", "--units", "512",
-                                            "--layers", "2", "--seed", "1"])
+                                            "--hidden-layers", "2", "--seed", "1"])
         #expect(tune.status != 0 && tune.status < 128, "status \(tune.status): \(tune.stderr)")
         #expect(tune.stderr.split(separator: "\n").count == 1, "\(tune.stderr)")
         #expect(tune.stderr.contains(search) && tune.stderr.contains("No space left on device"), "\(tune.stderr)")
@@ -148,7 +148,7 @@ import MLPKit
         expectCleanFailure(readOnly, naming: model, problem: "not writable")
         let readOnlySearch = folder.appendingPathComponent("new/search").path
         let tuneReadOnly = try runTool("mlp-tune", ["--data", archive, "--output-dir", readOnlySearch, "--trials", "1", "--epochs", "1",
-                                                    "--units", "8", "--layers", "1"])
+                                                    "--units", "8", "--hidden-layers", "1"])
         expectCleanFailure(tuneReadOnly, naming: readOnlySearch, problem: "cannot create the folder (Read-only file system)")
         #expect(try Data(contentsOf: URL(fileURLWithPath: model)) == before)
     }

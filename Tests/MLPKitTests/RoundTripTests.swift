@@ -27,7 +27,7 @@ import MLPKit
         defer { try? FileManager.default.removeItem(at: folder) }
         let search = folder.appendingPathComponent("search").path
         let tune = try runTool("mlp-tune", ["--data", archive, "--output-dir", search, "--trials", "2", "--epochs", "1", "--units", "16",
-                                            "--layers", "1", "--optimizer", "adam,sgd", "--seed", "3", "--retrain"])
+                                            "--hidden-layers", "1", "--optimizer", "adam,sgd", "--seed", "3", "--retrain"])
         #expect(tune.status == 0, "\(tune.stderr)")
         let best = search + "/best.json"
         let config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: best))) as? [String: Any])
@@ -163,21 +163,27 @@ import MLPKit
         #expect(try String(contentsOf: precious, encoding: .utf8) == "not ours")
         // A folder of its own search is gone on with.
         let own = folder.appendingPathComponent("own").path
-        let args = ["--data", archive, "--output-dir", own, "--trials", "1", "--epochs", "1", "--units", "8", "--layers", "1", "--seed", "1"]
+        let args = ["--data", archive, "--output-dir", own, "--trials", "1", "--epochs", "1", "--units", "8", "--hidden-layers", "1", "--seed", "1"]
         #expect(try runTool("mlp-tune", args).status == 0)
         let again = try runTool("mlp-tune", args)
         #expect(again.status == 0, "\(again.stderr)")
         #expect(again.stdout.contains("(1 trial already done)"), "\(again.stdout)")
     }
 
-    /// mlp-tune's --layers is a number of layers: mlp-train's spelling gets an answer that says so.
+    /// mlp-tune's --hidden-layers is a number of layers: mlp-train's --layers spelling gets an
+    /// answer that says so. Its former name, --layers, still works and says it is the former name.
     @Test func oneVocabulary() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let result = try runTool("mlp-tune", ["--data", archive, "--output-dir", folder.path, "--layers", "512:relu"])
-        expectCleanFailure(result, naming: "--layers", problem: "here --layers is how many hidden layers")
-        let huge = try runTool("mlp-tune", ["--data", archive, "--output-dir", folder.path, "--layers", "1:1e19"])
-        expectCleanFailure(huge, naming: "--layers", problem: "whole numbers")
+        let result = try runTool("mlp-tune", ["--data", archive, "--output-dir", folder.path, "--hidden-layers", "512:relu"])
+        expectCleanFailure(result, naming: "--hidden-layers", problem: "this is how many hidden layers")
+        let huge = try runTool("mlp-tune", ["--data", archive, "--output-dir", folder.path, "--hidden-layers", "1:1e19"])
+        expectCleanFailure(huge, naming: "--hidden-layers", problem: "whole numbers")
+        let old = try runTool("mlp-tune", ["--data", archive, "--output-dir", folder.appendingPathComponent("old").path, "--layers", "1",
+                                           "--units", "8", "--trials", "1", "--epochs", "1", "--seed", "1"])
+        #expect(old.status == 0, "\(old.stderr)")
+        #expect(old.stderr.contains("--layers is now --hidden-layers"), "\(old.stderr)")
+        #expect(old.stdout.contains("layers 1"), "\(old.stdout)")
     }
 
     /// mlp-bench, run from another folder, finds mlp-train beside itself, and a Python that is

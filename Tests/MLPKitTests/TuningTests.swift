@@ -282,7 +282,7 @@ import MLPKit
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let result = try tune(folder, ["--trials", "3", "--epochs", "5", "--learning-rate", "0.001,10", "--optimizer", "sgd",
-                                       "--activation", "linear", "--layers", "1", "--units", "128", "--dropout", "0", "--seed", "3"])
+                                       "--activation", "linear", "--hidden-layers", "1", "--units", "128", "--dropout", "0", "--seed", "3"])
         #expect(result.status == 0, "\(result.stderr)")
         let records = try trials(in: folder)
         #expect(records.count == 2, "the space holds two distinct trials")
@@ -297,7 +297,7 @@ import MLPKit
     @Test func interruptedSearchResumes() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let arguments = ["--trials", "2", "--epochs", "300", "--units", "16", "--layers", "1", "--seed", "2", "--threads", "1"]
+        let arguments = ["--trials", "2", "--epochs", "300", "--units", "16", "--hidden-layers", "1", "--seed", "2", "--threads", "1"]
         let stopped = try tune(folder, arguments, interruptOn: "space:")
         #expect(stopped.status == 130, "\(stopped.stderr)")
         #expect(stopped.stderr.contains("run the same command again to go on"))
@@ -324,7 +324,7 @@ import MLPKit
         }
         let count = randomStart + 3
         let arguments = ["--algorithm", algorithm, "--trials", String(count), "--epochs", "30", "--units", "16,32",
-                         "--layers", "1", "--seed", "2", "--threads", "1"]
+                         "--hidden-layers", "1", "--seed", "2", "--threads", "1"]
         let reference = try tune(whole, arguments)
         #expect(reference.status == 0, "\(reference.stderr)")
         // Stopped while the model proposes: after its first proposed trial finishes.
@@ -358,12 +358,12 @@ import MLPKit
     @Test func trialValuesReadBackExactly() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try TrialStore(folder: folder.appendingPathComponent("search").path)
+        let store = try FolderStorage(folder: folder.appendingPathComponent("search").path)
         let rate = try #require(Double("0.0005285006792644589")), dropout = try #require(Double("0.33856291340013517"))
         let values = Hyperparameters(values: ["learning_rate": .double(rate), "dropout": .double(dropout), "layers": .int(1),
                                               "optimizer": .string("adam"), "batch_norm": .bool(true)])
         try store.write(TrialRecord(number: 0, hyperparameters: values, epochs: 2, initialEpoch: 0, seed: 1))
-        let text = try String(contentsOfFile: store.trialFolder(0) + "/trial.json", encoding: .utf8)
+        let text = try String(contentsOfFile: store.folder.record(0), encoding: .utf8)
         #expect(text.contains("0.0005285006792644589") && text.contains("0.33856291340013517"), "\(text)")
         let read = try #require(try store.records().first)
         #expect(read.hyperparameters == values, "\(read.hyperparameters) against \(values)")
@@ -383,7 +383,7 @@ import MLPKit
         tar.waitUntilExit()
         try FileManager.default.removeItem(at: data.appendingPathComponent("cifar-100-python/test"))
         let result = try runTool("mlp-tune", ["--data", data.path, "--output-dir", folder.path, "--trials", "1", "--epochs", "1",
-                                              "--units", "16", "--layers", "1"])
+                                              "--units", "16", "--hidden-layers", "1"])
         #expect(result.status == 0, "\(result.stderr)")
         let eval = try runTool("mlp-eval", [folder.appendingPathComponent("best.h5").path, "--data", data.path])
         expectCleanFailure(eval, naming: data.path, problem: "no CIFAR-100 test split found")
@@ -406,10 +406,10 @@ import MLPKit
         let pair = DatasetPair(train: data, test: data.slice(0..<0), name: "tiny", source: "tiny", checksum: "")
         let rates: [HyperValue] = [1e-4, 3e-3, 1e-2, 3e-2, 0.1].map { .double($0) }
         let settings = TuningSettings(space: try SearchSpace(entries: [("learning_rate", .choice(rates)), ("units", .choice([.int(8)]))]),
-                                      algorithm: .random(trials: 5, epochs: 4), objective: Monitor("val_accuracy"), seed: 1,
+                                      schedule: .trials(5, epochs: 4), objective: Monitor("val_accuracy"), seed: 1,
                                       validationSplit: 0.25)
-        let store = try TrialStore(folder: folder.path)
-        let tuner = try Tuner(settings: settings, store: store, data: pair)
+        let store = try FolderStorage(folder: folder.path)
+        let tuner = try Tuner(settings: settings, storage: store, data: pair)
         tuner.log = { _ in }
         var bests: [Int] = []
         var mismatches: [String] = []
@@ -419,7 +419,7 @@ import MLPKit
             let json = FileManager.default.contents(atPath: folder.path + "/best.json")
                 .flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
             if (json?["mlp_tune"] as? [String: Any])?["trial"] as? Int != best { mismatches.append("best.json after trial \(report.record.number)") }
-            if FileManager.default.contents(atPath: folder.path + "/best.h5") != FileManager.default.contents(atPath: store.trialFolder(best) + "/model.h5") {
+            if FileManager.default.contents(atPath: folder.path + "/best.h5") != FileManager.default.contents(atPath: store.folder.model(best)) {
                 mismatches.append("best.h5 after trial \(report.record.number)")
             }
         }
@@ -439,22 +439,22 @@ import MLPKit
         let data = ImageDataset(images: images, labels: (0..<60).map { Int32($0 % 3) }, shape: [8], classNames: ["a", "b", "c"])
         let pair = DatasetPair(train: data, test: data.slice(0..<0), name: "tiny", source: "tiny", checksum: "")
         let settings = TuningSettings(space: try SearchSpace(entries: [("units", .choice([.int(4), .int(6)]))]),
-                                      algorithm: .random(trials: 2, epochs: 1), objective: Monitor("val_accuracy"), seed: 1,
+                                      schedule: .trials(2, epochs: 1), objective: Monitor("val_accuracy"), seed: 1,
                                       validationSplit: 0.25)
         // The dead worker: it claimed trial 0 and stopped.
-        let dead = try TrialStore(folder: folder.path, timeout: 0.5)
-        let deadTuner = try Tuner(settings: settings, store: dead, data: pair)
+        let dead = try FolderStorage(folder: folder.path, timeout: 0.5)
+        let deadTuner = try Tuner(settings: settings, storage: dead, data: pair)
         _ = deadTuner
         try dead.locked {
-            try dead.claim(0)
+            try dead.claim(.trial(0))
             try AtomicFile.write(Data(#"{"trial": 0, "hyperparameters": {"units": 4}, "status": "running", "epochs": 1, "initial_epoch": 0, "seed": "9", "runs": [{"worker": "dead", "started": 0}]}"#.utf8),
-                                 to: dead.trialFolder(0) + "/trial.json")
+                                 to: dead.folder.record(0))
         }
-        #expect(dead.isClaimed(0))
+        #expect(dead.isClaimed(.trial(0)))
         Thread.sleep(forTimeInterval: 0.7)
-        #expect(!dead.isClaimed(0))
-        let store = try TrialStore(folder: folder.path, timeout: 0.5)
-        let tuner = try Tuner(settings: settings, store: store, data: pair)
+        #expect(!dead.isClaimed(.trial(0)))
+        let store = try FolderStorage(folder: folder.path, timeout: 0.5)
+        let tuner = try Tuner(settings: settings, storage: store, data: pair)
         tuner.log = { _ in }
         #expect(try tuner.run())
         let records = try store.records()

@@ -26,7 +26,62 @@ public enum LabelMode: String, CaseIterable, Sendable {
 /// Accepts the official Python archive `cifar-100-python.tar.gz` or its folder (`train`, `test`,
 /// `meta`: Python 2 pickles) and the official binary archive `cifar-100-binary.tar.gz` or its
 /// folder (`train.bin`, `test.bin`: records of coarse label, fine label, 3,072 pixel bytes).
-public enum CIFAR100 {
+public enum CIFAR100: RegisteredDatasetSource {
+    public static let title = "CIFAR-100 (cifar-100-python.tar.gz, cifar-100-binary.tar.gz or their folders)"
+    public static let names = ["cifar100"]
+
+    /// Where Keras downloads CIFAR-100 from.
+    public static let officialURL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"
+    /// The MD5 of the official archive, as Keras checks it.
+    public static let officialMD5 = "eb9058c3a382ffc7106e4002c42a8d85"
+    /// Overrides the download address (also `--download-url`).
+    public static let urlVariable = "MLP_CIFAR100_URL"
+    /// Overrides the expected MD5, for a mirror that serves a different archive.
+    public static let md5Variable = "MLP_CIFAR100_MD5"
+
+    /// A folder in either layout, or an archive: gzip's magic bytes, or a tar's header.
+    public static func recognizes(path: String, isFolder: Bool, head: Data) -> Bool {
+        if isFolder { return (try? datasetFolder(in: path)) != nil }
+        if head.starts(with: [0x1F, 0x8B]) { return true }
+        return head.count >= 262 && head[head.startIndex + 257..<head.startIndex + 262].elementsEqual(Array("ustar".utf8))
+    }
+
+    /// CIFAR-100 where Keras keeps it (`~/.keras/datasets`), downloaded there when missing and
+    /// extracted beside the archive, as Keras does.
+    public static func load(name: String, labelMode: LabelMode, splits: Splits, downloadURL: String?, log: (String) -> Void)
+        throws -> DatasetPair
+    {
+        let folder = DatasetSources.kerasDatasetsFolder
+        let fm = FileManager.default
+        for candidate in ["cifar-100-python", "cifar-100-python/cifar-100-python", "cifar-100-python_extracted/cifar-100-python"] {
+            let path = folder + "/" + candidate
+            if fm.fileExists(atPath: path + "/train") { return try load(path: path, labelMode: labelMode, splits: splits) }
+        }
+        let archive = folder + "/cifar-100-python.tar.gz"
+        if !fm.fileExists(atPath: archive) {
+            let address = downloadURL ?? ProcessInfo.processInfo.environment[urlVariable] ?? officialURL
+            guard let url = URL(string: address) else { throw MLPError.usage("download URL '\(address)' is not a URL") }
+            log("Downloading CIFAR-100 from \(address) to \(archive)")
+            do {
+                try Download.fetch(url: url, to: archive, md5: ProcessInfo.processInfo.environment[md5Variable] ?? officialMD5) { received, total in
+                    ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total), force: received == total)
+                }
+                ProgressPrinter.shared.finish()
+            } catch {
+                ProgressPrinter.shared.finish()
+                var reason = "\(error)"
+                if case MLPError.download(_, let problem) = error { reason = problem }
+                throw MLPError.download(url: address, problem: "no CIFAR-100 found in \(folder) and the download failed (\(reason))")
+            }
+        }
+        // Like Keras, keep the archive extracted beside it: later runs read the files directly.
+        let extracted = folder + "/cifar-100-python"
+        if (try? extract(archive: archive, into: extracted)) != nil {
+            return try load(path: extracted, labelMode: labelMode, splits: splits)
+        }
+        return try load(path: archive, labelMode: labelMode, splits: splits)
+    }
+
     /// Height, width and channels of every CIFAR-100 image.
     public static let imageShape = [32, 32, 3]
     static let pixels = 3072

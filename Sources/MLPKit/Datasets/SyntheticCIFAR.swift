@@ -1,3 +1,5 @@
+import Foundation
+
 /// A generated, CIFAR-shaped set for offline demos and benchmarks: 50,000 + 10,000 images of
 /// 32×32×3 bytes in 100 balanced classes (20 in coarse mode), the same on every run.
 ///
@@ -5,9 +7,25 @@
 /// 4×4 pixels). An image blends its class's prototype with a random other class's (30 to 60%),
 /// shifts its brightness and adds per-pixel noise, so an MLP learns it well above chance
 /// without reaching certainty.
-public enum SyntheticCIFAR {
+public enum SyntheticCIFAR: RegisteredDatasetSource {
     /// Names the generator in provenance, so a file trained on generated data says which.
     public static let version = "synthetic-v1"
+    public static let title = "the built-in synthetic set (--data synthetic)"
+    public static let names = ["synthetic"]
+
+    /// Generated only: never read from a path.
+    public static func recognizes(path: String, isFolder: Bool, head: Data) -> Bool { false }
+
+    public static func load(path: String, labelMode: LabelMode, splits: Splits) throws -> DatasetPair {
+        throw MLPError.io(path: path, problem: "the synthetic set is generated, not read")
+    }
+
+    /// The 50,000 + 10,000 images, or only the splits asked for.
+    public static func load(name: String, labelMode: LabelMode, splits: Splits, downloadURL: String?, log: (String) -> Void)
+        throws -> DatasetPair
+    {
+        make(labelMode: labelMode, trainCount: splits.train ? 50_000 : 0, testCount: splits.test ? 10_000 : 0)
+    }
 
     /// The generated set with `trainCount` training and `testCount` holdout images, the same on every run.
     public static func make(labelMode: LabelMode = .fine, trainCount: Int = 50_000, testCount: Int = 10_000) -> DatasetPair {

@@ -134,4 +134,18 @@ public enum ModelConfig {
 
     /// The config as JSON text (`model.to_json()`'s).
     public static func json(for model: Sequential) -> String { jsonText(object(for: model)) }
+
+    /// The config as JSON text with the optimizer, when given, in Keras 3's `compile_config`
+    /// (categorical cross-entropy, accuracy), and each of `extras` (a record of this toolchain's,
+    /// which Keras ignores) under its key.
+    public static func json(for model: Sequential, compiledWith optimizer: Optimizer?, extras: [String: any Encodable] = [:]) throws -> String {
+        var root = object(for: model)
+        if let optimizer {
+            root["compile_config"] = ["optimizer": OptimizerConfig.object(for: optimizer), "loss": "categorical_crossentropy",
+                                      "metrics": ["accuracy"]] as [String: Any]
+        }
+        guard case .object(var merged) = JSONValue(foundation: root) else { return jsonText(root) }
+        for (key, value) in extras { merged[key] = try JSONRecords.value(value) }
+        return try JSONRecords.text(JSONValue.object(merged))
+    }
 }

@@ -40,16 +40,6 @@ public final class Sequential {
     public var inputWidth: Int { inputShape.reduce(1, *) }
     public var outputWidth: Int { layers.last?.outputWidth ?? inputWidth }
 
-    /// Checks that the model takes `data`'s images and predicts its classes.
-    public func checkFits(_ data: ImageDataset) throws {
-        guard inputWidth == data.featureCount else {
-            throw MLPError.model("the model takes \(inputWidth) input values per sample, the images have \(data.featureCount)")
-        }
-        guard outputWidth == data.classCount else {
-            throw MLPError.model("the model has \(outputWidth) outputs but the data has \(data.classCount) classes")
-        }
-    }
-
     /// Whether the model ends in a softmax, so that its outputs are probabilities.
     public var endsInSoftmax: Bool { layers.last?.outputActivation == .softmax }
 

@@ -80,7 +80,7 @@ public enum Evaluation {
     static func probabilities(model: Sequential, data: ImageDataset, batchSize: Int) throws -> ([Float], [String]) {
         try model.checkFits(data)
         var notes: [String] = []
-        var probabilities = Trainer.predict(model: model, data: data, batchSize: batchSize)
+        var probabilities = model.predict(data, batchSize: batchSize)
         if !model.endsInSoftmax {
             notes.append("the model's last activation is not softmax, so its outputs are not probabilities; evaluated their softmax")
             probabilities.withUnsafeMutableBufferPointer { p in

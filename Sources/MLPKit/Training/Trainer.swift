@@ -68,7 +68,7 @@ public enum Trainer {
             logs = try epochs.run(epoch: epoch, order: order, started: started)
             if context.interruption != nil { break }
             if let validation, validation.count > 0 {
-                let result = evaluate(model: model, data: validation, batchSize: batch, auc: options.validationAUC)
+                let result = validate(model: model, data: validation, batchSize: batch, auc: options.validationAUC)
                 logs["val_accuracy"] = result.accuracy
                 if let auc = result.auc { logs["val_auc"] = auc }
                 logs["val_loss"] = result.loss
@@ -141,14 +141,15 @@ public enum Trainer {
         order.seededShuffle(using: &generator)
     }
 
-    /// Keras's `evaluate`: mean categorical cross-entropy (clipped as Keras clips it, with the
-    /// regularization penalty as Keras adds it) and accuracy over `data` in inference mode;
-    /// with `auc`, also the exact macro one-vs-rest ROC AUC.
-    public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 128, auc: Bool = false)
+    /// What Keras's `fit` logs for validation data (its `evaluate`): mean categorical
+    /// cross-entropy (clipped as Keras clips it, with the regularization penalty as Keras adds
+    /// it, unlike scikit-learn's log loss that `Evaluation` reports) and accuracy over `data` in
+    /// inference mode; with `auc`, also the exact macro one-vs-rest ROC AUC.
+    public static func validate(model: Sequential, data: ImageDataset, batchSize: Int = 128, auc: Bool = false)
         -> (loss: Double, accuracy: Double, auc: Double?)
     {
         let labels = Array(data.labels)
-        let probabilities = predict(model: model, data: data, batchSize: batchSize)
+        let probabilities = model.predict(data, batchSize: batchSize)
         let result = probabilities.withUnsafeBufferPointer { p in
             labels.withUnsafeBufferPointer { y in
                 CategoricalCrossentropy.loss(probabilities: p.baseAddress!, labels: y.baseAddress!, rows: data.count,
@@ -163,14 +164,5 @@ public enum Trainer {
             macro = ROCAUC.macro(roc.perClass())
         }
         return (result.loss / count + model.regularizationPenalty, Double(result.correct) / count, macro)
-    }
-
-    /// The model's outputs for every sample of `data`, (count, outputWidth) row-major.
-    public static func predict(model: Sequential, data: ImageDataset, batchSize: Int = 128) -> [Float] {
-        let labels = UnsafeMutablePointer<Int32>.allocate(capacity: batchSize)
-        defer { labels.deallocate() }
-        return model.predict(count: data.count, batchSize: batchSize) { start, rows, buffer in
-            data.fill(start..<(start + rows), into: buffer, labels: labels, threads: model.compute.threads)
-        }
     }
 }

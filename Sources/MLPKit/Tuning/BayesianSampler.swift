@@ -19,7 +19,11 @@ import Foundation
 /// liar"), so that two workers do not propose the same point; a proposal that repeats a trial
 /// is skipped for the next best. Draws depend only on the seed, the trial's number and the
 /// trials so far.
-public struct BayesianSampler: Sampler {
+public struct BayesianSampler: RegisteredSampler {
+    public static let name = "bayesian"
+    public static let summary = "KerasTuner's BayesianOptimization: 3 random trials per dimension, then a Gaussian process"
+    public static func randomStart(space: SearchSpace) -> Int { 3 * space.entries.count }
+
     public let space: SearchSpace
     public let seed: UInt64
     public let objective: Monitor
@@ -37,7 +41,7 @@ public struct BayesianSampler: Sampler {
         self.space = space
         self.seed = seed
         self.objective = objective
-        initialPoints = 3 * space.entries.count
+        initialPoints = Self.randomStart(space: space)
     }
 
     public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {

@@ -9,106 +9,192 @@ import Foundation
 ///
 /// Optuna numbers trials by the order of their creation lines, so the journal is only ever
 /// appended to, under the search's lock, in trial order: `sync` appends what the records hold
-/// and the journal does not yet, and so mends a journal that a killed worker left behind.
-struct OptunaJournal {
-    static let fileName = "optuna-journal.log"
+/// and the journal does not yet, and so mends a journal that a killed worker left behind. The
+/// journal as this worker last wrote it is kept, and read again only when another worker has
+/// changed the file.
+final class OptunaJournal {
     let settings: TuningSettings
-    let store: TrialStore
+    let folder: SearchFolder
+    let worker: String
+    private var known: (file: FileIdentity, text: String, state: State)?
 
-    var path: String { store.folder + "/" + Self.fileName }
+    init(settings: TuningSettings, folder: SearchFolder, worker: String) {
+        self.settings = settings
+        self.folder = folder
+        self.worker = worker
+    }
+
+    var path: String { folder.journal }
+
+    /// What the journal holds so far.
+    struct State {
+        var hasStudy = false, created = 0, ended = Set<Int>()
+    }
 
     /// Optuna's op codes.
-    enum Operation: Int {
+    enum Operation: Int, Codable {
         case createStudy = 0, setStudySystemAttribute = 3, createTrial = 4, setParameter = 5, setStateValues = 6, setIntermediateValue = 7, setUserAttribute = 8
     }
 
-    /// Appends what the journal lacks of `records`; call it under the store's lock.
+    /// One line of the journal: an operation and its fields, as Optuna's journal storage writes them.
+    struct Line: Codable {
+        var operation: Operation
+        var workerID: String?
+        var studyName: String?
+        var directions: [Int]?
+        var studyID: Int?
+        var systemAttributes: [String: JSONValue]?
+        var trialID: Int?
+        var started: String?
+        var parameterName: String?
+        var parameterValue: Double?
+        var distribution: String?
+        var state: Int?
+        var values: [Double]?
+        var completed: String?
+        var step: Int?
+        var intermediateValue: Double?
+        var userAttributes: [String: JSONValue]?
+
+        init(_ operation: Operation) { self.operation = operation }
+
+        enum CodingKeys: String, CodingKey {
+            case operation = "op_code", workerID = "worker_id", studyName = "study_name", directions, studyID = "study_id"
+            case systemAttributes = "system_attr", trialID = "trial_id", started = "datetime_start", parameterName = "param_name"
+            case parameterValue = "param_value_internal", distribution, state, values, completed = "datetime_complete", step
+            case intermediateValue = "intermediate_value", userAttributes = "user_attr"
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(operation, forKey: .operation)
+            try container.encodeIfPresent(workerID, forKey: .workerID)
+            try container.encodeIfPresent(studyName, forKey: .studyName)
+            try container.encodeIfPresent(directions, forKey: .directions)
+            try container.encodeIfPresent(studyID, forKey: .studyID)
+            try container.encodeIfPresent(systemAttributes, forKey: .systemAttributes)
+            try container.encodeIfPresent(trialID, forKey: .trialID)
+            try container.encodeIfPresent(started, forKey: .started)
+            try container.encodeIfPresent(parameterName, forKey: .parameterName)
+            try container.encodeIfPresent(parameterValue, forKey: .parameterValue)
+            try container.encodeIfPresent(distribution, forKey: .distribution)
+            try container.encodeIfPresent(state, forKey: .state)
+            // A trial's end names its values, or null for a failed trial.
+            if state != nil { try container.encode(values, forKey: .values) }
+            try container.encodeIfPresent(completed, forKey: .completed)
+            try container.encodeIfPresent(step, forKey: .step)
+            try container.encodeIfPresent(intermediateValue, forKey: .intermediateValue)
+            try container.encodeIfPresent(userAttributes, forKey: .userAttributes)
+        }
+    }
+
+    /// Appends what the journal lacks of `records`; call it under the search's lock.
     func sync(_ records: [TrialRecord]) throws {
-        var text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        // A line cut short (a worker killed mid-write) is dropped; Optuna's readers skip it too.
-        if let end = text.lastIndex(of: "\n") { text = String(text[...end]) } else { text = "" }
-        var hasStudy = false, created = 0, ended = Set<Int>()
-        // A line that is not an Optuna operation (a damaged file) would stop Optuna's reader, and
-        // the lines after it could name the wrong trials: the journal is then rebuilt whole from
-        // the trial records.
-        var damaged = false
-        for line in text.split(separator: "\n") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-                  let code = (object["op_code"] as? Int).flatMap(Operation.init(rawValue:)) else {
-                damaged = true
-                break
+        var (text, state) = try current()
+        var lines: [Line] = []
+        if !state.hasStudy {
+            var study = Line(.createStudy)
+            study.studyName = URL(fileURLWithPath: folder.path).lastPathComponent
+            study.directions = [settings.objective.mode == .max ? 2 : 1]
+            // The objective's name, where Optuna's study.set_metric_names keeps it.
+            var metric = Line(.setStudySystemAttribute)
+            metric.studyID = 0
+            metric.systemAttributes = ["study:metric_names": .array([.string(settings.objective.name)])]
+            lines += [study, metric]
+            state.hasStudy = true
+        }
+        for record in records.sorted(by: { $0.number < $1.number }) {
+            if record.number == state.created {
+                lines += creation(of: record)
+                state.created += 1
             }
-            switch code {
-            case .createStudy: hasStudy = true
-            case .createTrial: created += 1
+            guard record.number < state.created, record.status != .running, !state.ended.contains(record.number) else { continue }
+            lines += ending(of: record)
+            state.ended.insert(record.number)
+        }
+        guard !lines.isEmpty else { return }
+        for index in lines.indices { lines[index].workerID = worker }
+        text += try lines.map { try JSONRecords.text($0) + "\n" }.joined()
+        try AtomicFile.write(Data(text.utf8), to: path)
+        if let identity = FileIdentity(path: path) { known = (identity, text, state) }
+    }
+
+    /// The journal's text and what it holds: as this worker last wrote it when the file is
+    /// unchanged, else read from the file. A line cut short (a worker killed mid-write) is
+    /// dropped, as Optuna's reader skips it; a line that is not an Optuna operation (a damaged
+    /// file) would stop Optuna's reader, and the lines after it could name the wrong trials: the
+    /// journal is then rebuilt whole from the trial records.
+    private func current() throws -> (String, State) {
+        guard let identity = FileIdentity(path: path) else { return ("", State()) }
+        if let known, known.file == identity { return (known.text, known.state) }
+        var text = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        if let end = text.lastIndex(of: "\n") { text = String(text[...end]) } else { text = "" }
+        var state = State()
+        let decoder = JSONRecords.decoder()
+        for line in text.split(separator: "\n") {
+            guard let parsed = try? decoder.decode(Line.self, from: Data(line.utf8)) else { return ("", State()) }
+            switch parsed.operation {
+            case .createStudy: state.hasStudy = true
+            case .createTrial: state.created += 1
             case .setStateValues:
-                if let trial = object["trial_id"] as? Int, (object["state"] as? Int ?? 0) != 0 { ended.insert(trial) }
+                if let trial = parsed.trialID, (parsed.state ?? 0) != 0 { state.ended.insert(trial) }
             default: break
             }
         }
-        if damaged { (text, hasStudy, created, ended) = ("", false, 0, []) }
-        var lines: [[String: Any]] = []
-        if !hasStudy {
-            lines.append(["op_code": Operation.createStudy.rawValue, "study_name": URL(fileURLWithPath: store.folder).lastPathComponent,
-                          "directions": [settings.objective.mode == .max ? 2 : 1]])
-            // The objective's name, where Optuna's study.set_metric_names keeps it.
-            lines.append(["op_code": Operation.setStudySystemAttribute.rawValue, "study_id": 0,
-                          "system_attr": ["study:metric_names": [settings.objective.name]]])
-        }
-        for record in records.sorted(by: { $0.number < $1.number }) {
-            if record.number == created {
-                lines += creation(of: record)
-                created += 1
-            }
-            guard record.number < created, record.status != .running, !ended.contains(record.number) else { continue }
-            lines += ending(of: record)
-        }
-        guard !lines.isEmpty else { return }
-        let appended = lines.map { line -> String in
-            var entry = line
-            entry["worker_id"] = store.worker
-            return jsonText(entry) + "\n"
-        }.joined()
-        try AtomicFile.write(Data((text + appended).utf8), to: path)
+        return (text, state)
     }
 
-    func creation(of record: TrialRecord) -> [[String: Any]] {
-        var lines: [[String: Any]] = [["op_code": Operation.createTrial.rawValue, "study_id": 0,
-                                       "datetime_start": Self.timestamp(record.runs.first?.started ?? Date())]]
+    func creation(of record: TrialRecord) -> [Line] {
+        var start = Line(.createTrial)
+        start.studyID = 0
+        start.started = Self.timestamp(record.runs.first?.started ?? Date())
+        var lines = [start]
         for (key, distribution) in settings.space.entries {
             guard let value = record.hyperparameters[key], let (stored, description) = Self.optuna(distribution, value) else { continue }
-            lines.append(["op_code": Operation.setParameter.rawValue, "trial_id": record.number, "param_name": key,
-                          "param_value_internal": stored, "distribution": description])
+            var parameter = Line(.setParameter)
+            parameter.trialID = record.number
+            parameter.parameterName = key
+            parameter.parameterValue = stored
+            parameter.distribution = description
+            lines.append(parameter)
         }
         return lines
     }
 
-    func ending(of record: TrialRecord) -> [[String: Any]] {
-        var lines: [[String: Any]] = []
+    func ending(of record: TrialRecord) -> [Line] {
+        var lines: [Line] = []
         for (epoch, value) in intermediateValues(of: record) {
-            lines.append(["op_code": Operation.setIntermediateValue.rawValue, "trial_id": record.number, "step": epoch,
-                          "intermediate_value": value])
+            var line = Line(.setIntermediateValue)
+            (line.trialID, line.step, line.intermediateValue) = (record.number, epoch, value)
+            lines.append(line)
         }
-        var attributes: [String: Any] = ["epochs": record.epochs, "seconds": record.seconds]
-        if let bestEpoch = record.bestEpoch { attributes["best_epoch"] = bestEpoch }
-        if let reason = record.reason { attributes["reason"] = reason }
-        if let slot = record.slot { attributes["hyperband"] = ["iteration": slot.iteration, "bracket": slot.bracket, "round": slot.round] }
-        if let past = record.pastTrial { attributes["past_trial"] = past }
+        var attributes: [String: JSONValue] = ["epochs": .int(record.epochs), "seconds": .double(record.seconds)]
+        if let bestEpoch = record.bestEpoch { attributes["best_epoch"] = .int(bestEpoch) }
+        if let reason = record.reason { attributes["reason"] = .string(reason) }
+        if let slot = record.slot {
+            attributes["hyperband"] = .object(["iteration": .int(slot.iteration), "bracket": .int(slot.bracket), "round": .int(slot.round)])
+        }
+        if let past = record.pastTrial { attributes["past_trial"] = .int(past) }
         // One attribute a line: Optuna's reader takes no more.
         for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
-            lines.append(["op_code": Operation.setUserAttribute.rawValue, "trial_id": record.number, "user_attr": [name: value]])
+            var line = Line(.setUserAttribute)
+            (line.trialID, line.userAttributes) = (record.number, [name: value])
+            lines.append(line)
         }
         let completed = record.status == .completed && record.score.map(\.isFinite) == true
-        lines.append(["op_code": Operation.setStateValues.rawValue, "trial_id": record.number, "state": completed ? 1 : 3,
-                      "values": completed ? [record.score!] : NSNull(),
-                      "datetime_complete": Self.timestamp(record.runs.last?.finished ?? Date())])
+        var end = Line(.setStateValues)
+        end.trialID = record.number
+        end.state = completed ? 1 : 3
+        end.values = completed ? [record.score!] : nil
+        end.completed = Self.timestamp(record.runs.last?.finished ?? Date())
+        lines.append(end)
         return lines
     }
 
     /// The objective at each epoch of the trial, from its `history.csv` (epochs counted from 0,
     /// from the start of the trial it went on from).
     func intermediateValues(of record: TrialRecord) -> [(Int, Double)] {
-        guard let data = FileManager.default.contents(atPath: store.trialFolder(record.number) + "/history.csv") else { return [] }
+        guard let data = FileManager.default.contents(atPath: folder.history(record.number)) else { return [] }
         let rows = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         guard let header = rows.first, let epochColumn = header.firstIndex(of: "epoch"),
               let valueColumn = header.firstIndex(where: { $0 == settings.objective.name }) else { return [] }
@@ -119,27 +205,35 @@ struct OptunaJournal {
         }
     }
 
+    /// Optuna's distribution of a search space's key, as its journal spells it.
+    struct OptunaDistribution: Encodable {
+        let name: String
+        let attributes: [String: JSONValue]
+    }
+
     /// A value's internal representation and its distribution, as Optuna spells them: floats and
     /// ints as floats, a choice as the index of the chosen value.
-    static func optuna(_ distribution: Distribution, _ value: HyperValue) -> (Any, String)? {
-        let description: [String: Any]
-        let stored: Any
+    static func optuna(_ distribution: Distribution, _ value: HyperValue) -> (Double, String)? {
+        let description: OptunaDistribution
+        let stored: Double
         switch distribution {
         case .logUniform(let low, let high), .uniform(let low, let high):
             guard let number = value.number else { return nil }
             stored = number
-            description = ["name": "FloatDistribution",
-                           "attributes": ["step": NSNull(), "low": low, "high": high, "log": distribution.isLogarithmic] as [String: Any]]
+            description = OptunaDistribution(name: "FloatDistribution", attributes: [
+                "step": .null, "low": .double(low), "high": .double(high), "log": .bool(distribution.isLogarithmic)])
         case .int(let low, let high):
             guard let number = value.number else { return nil }
             stored = number
-            description = ["name": "IntDistribution", "attributes": ["log": false, "step": 1, "low": low, "high": high] as [String: Any]]
+            description = OptunaDistribution(name: "IntDistribution", attributes: [
+                "log": .bool(false), "step": .int(1), "low": .int(low), "high": .int(high)])
         case .choice(let choices):
             guard let index = choices.firstIndex(of: value) else { return nil }
-            stored = index
-            description = ["name": "CategoricalDistribution", "attributes": ["choices": choices.map(\.json)]]
+            stored = Double(index)
+            description = OptunaDistribution(name: "CategoricalDistribution", attributes: ["choices": .array(choices.map(\.jsonValue))])
         }
-        return (stored, jsonText(description))
+        guard let text = try? JSONRecords.text(description) else { return nil }
+        return (stored, text)
     }
 
     /// "2026-11-29T03:57:44.954284+00:00".
@@ -150,5 +244,17 @@ struct OptunaJournal {
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
         let micro = Int((date.timeIntervalSince1970 * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
         return formatter.string(from: date) + String(format: ".%06d+00:00", max(micro, 0))
+    }
+}
+
+extension HyperValue {
+    /// The value as a JSON value.
+    var jsonValue: JSONValue {
+        switch self {
+        case .int(let v): return .int(v)
+        case .double(let v): return .double(v)
+        case .string(let v): return .string(v)
+        case .bool(let v): return .bool(v)
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One hyperparameter's value in a trial.
-public enum HyperValue: Sendable, Hashable, CustomStringConvertible {
+public enum HyperValue: Sendable, Hashable, CustomStringConvertible, Codable {
     case int(Int)
     case double(Double)
     case string(String)
@@ -16,29 +16,45 @@ public enum HyperValue: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// The value as JSON holds it.
-    public var json: Any {
-        switch self {
-        case .int(let v): return v
-        case .double(let v): return v
-        case .string(let v): return v
-        case .bool(let v): return v
+    /// A JSON number, string or boolean as a value; nil for anything else.
+    public init?(json: JSONValue) {
+        switch json {
+        case .bool(let v): self = .bool(v)
+        case .int(let v): self = .int(v)
+        case .double(let v): self = .double(v)
+        case .string(let v): self = .string(v)
+        default: return nil
         }
     }
 
-    /// A JSON number, string or boolean as a value; nil for anything else.
-    public init?(json: Any) {
-        if let number = json as? NSNumber {
-            // JSONSerialization gives true and false as NSNumbers too; their type code tells.
-            switch String(cString: number.objCType) {
-            case "c", "B": self = .bool(number.boolValue)
-            case "d", "f": self = .double(number.doubleValue)
-            default: self = .int(number.intValue)
-            }
-            return
+    public init(from decoder: Decoder) throws {
+        guard let value = HyperValue(json: try JSONValue(from: decoder)) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a number, string or boolean"))
         }
-        if let text = json as? String { self = .string(text); return }
-        return nil
+        self = value
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .int(let v): try container.encode(v)
+        case .double(let v): try container.encode(v)
+        case .string(let v): try container.encode(v)
+        case .bool(let v): try container.encode(v)
+        }
+    }
+
+    /// The value with the type `key`'s values take, so that values compare equal however they
+    /// were written (JSON reads 9.0 as 9): rates are doubles, counts are integers.
+    func normalized(for key: String) -> HyperValue {
+        guard let number else { return self }
+        switch key {
+        case "learning_rate", "dropout", "l2": return .double(number)
+        case "layers", "units", "batch_size":
+            // Whole numbers in Int's range become integers; anything else stays as written, for the space to refuse.
+            return Int(exactly: number).map { .int($0) } ?? self
+        default: return self
+        }
     }
 
     public var number: Double? {
@@ -51,7 +67,7 @@ public enum HyperValue: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// How one hyperparameter is drawn, as the space JSON spells it.
-public enum Distribution: Sendable, Equatable {
+public enum Distribution: Sendable, Equatable, Codable {
     /// `{"log_uniform": [low, high]}`: uniform in the logarithm.
     case logUniform(Double, Double)
     /// `{"uniform": [low, high]}`.
@@ -77,13 +93,26 @@ public enum Distribution: Sendable, Equatable {
         }
     }
 
-    /// The space JSON's spelling.
-    var json: [String: Any] {
+    private enum CodingKeys: String, CodingKey {
+        case logUniform = "log_uniform", uniform, int, choice
+    }
+
+    /// The space JSON's spelling: `{"log_uniform": [low, high]}`, `{"choice": [...]}`.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
-        case .logUniform(let a, let b): return ["log_uniform": [a, b]]
-        case .uniform(let a, let b): return ["uniform": [a, b]]
-        case .int(let a, let b): return ["int": [a, b]]
-        case .choice(let values): return ["choice": values.map(\.json)]
+        case .logUniform(let a, let b): try container.encode([a, b], forKey: .logUniform)
+        case .uniform(let a, let b): try container.encode([a, b], forKey: .uniform)
+        case .int(let a, let b): try container.encode([a, b], forKey: .int)
+        case .choice(let values): try container.encode(values, forKey: .choice)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        do {
+            self = try SearchSpace.distribution(from: try JSONValue(from: decoder))
+        } catch MLPError.usage(let problem) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: problem))
         }
     }
 
@@ -124,17 +153,21 @@ public struct SearchSpace: Sendable, Equatable {
             guard seen.insert(key).inserted else { throw MLPError.setting(key, problem: "given twice") }
             try Self.check(key, distribution)
         }
-        self.entries = entries.sorted { Self.keys.firstIndex(of: $0.key)! < Self.keys.firstIndex(of: $1.key)! }
+        let normalized = entries.map { key, distribution -> (key: String, distribution: Distribution) in
+            guard case .choice(let values) = distribution else { return (key, distribution) }
+            return (key, .choice(values.map { $0.normalized(for: key) }))
+        }
+        self.entries = normalized.sorted { Self.keys.firstIndex(of: $0.key)! < Self.keys.firstIndex(of: $1.key)! }
     }
 
     /// Reads the space JSON: `{"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]}, ...}`.
     /// A key may also hold a bare value, which every trial then uses.
     public init(json text: String, source: String) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        guard case .object(let object)? = try? JSONRecords.decoder().decode(JSONValue.self, from: Data(text.utf8)) else {
             throw MLPError.format(path: source, problem: "the search space is not a JSON object")
         }
         var entries: [(String, Distribution)] = []
-        for (key, value) in object {
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             do {
                 entries.append((key, try Self.distribution(from: value)))
             } catch MLPError.usage(let problem) {
@@ -148,18 +181,19 @@ public struct SearchSpace: Sendable, Equatable {
         }
     }
 
-    static func distribution(from value: Any) throws -> Distribution {
-        guard let object = value as? [String: Any] else {
+    static func distribution(from value: JSONValue) throws -> Distribution {
+        guard case .object(let object) = value else {
             guard let single = HyperValue(json: value) else { throw MLPError.usage("not a range, a choice or a value") }
             return .choice([single])
         }
         guard object.count == 1, let (kind, raw) = object.first else {
             throw MLPError.usage("a range is one of {\"log_uniform\": [a, b]}, {\"uniform\": [a, b]}, {\"int\": [a, b]}, {\"choice\": [...]}")
         }
-        let list = raw as? [Any] ?? []
+        var list: [JSONValue] = []
+        if case .array(let items) = raw { list = items }
         switch kind {
         case "log_uniform", "uniform":
-            let bounds = list.compactMap { ($0 as? NSNumber)?.doubleValue }
+            let bounds = list.compactMap(\.number)
             guard bounds.count == 2, list.count == 2, bounds.allSatisfy(\.isFinite), bounds[0] <= bounds[1] else {
                 throw MLPError.usage("\(kind) needs [low, high] with low at most high")
             }
@@ -169,7 +203,7 @@ public struct SearchSpace: Sendable, Equatable {
             }
             return .uniform(bounds[0], bounds[1])
         case "int":
-            let bounds = list.compactMap { ($0 as? NSNumber).map { $0.doubleValue } }
+            let bounds = list.compactMap(\.number)
             guard bounds.count == 2, list.count == 2, bounds.allSatisfy({ $0 == $0.rounded() && abs($0) < 1e9 }), bounds[0] <= bounds[1] else {
                 throw MLPError.usage("int needs [low, high], whole numbers with low at most high")
             }
@@ -247,9 +281,9 @@ public struct SearchSpace: Sendable, Equatable {
         return Hyperparameters(values: values)
     }
 
-    /// The space as its JSON file spells it.
-    public var jsonObject: [String: Any] {
-        Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.distribution.json as Any) })
+    /// The space as its JSON file spells it: each key's distribution.
+    public var record: [String: Distribution] {
+        Dictionary(uniqueKeysWithValues: entries.map { ($0.key, $0.distribution) })
     }
 
     /// The distribution of `key`, nil when the space does not vary it.
@@ -262,25 +296,20 @@ public struct SearchSpace: Sendable, Equatable {
     }
 }
 
-/// A trial's hyperparameters, by key.
-public struct Hyperparameters: Sendable, Hashable {
+/// A trial's hyperparameters, by key; in JSON, an object of the values.
+public struct Hyperparameters: Sendable, Hashable, Codable {
     public private(set) var values: [String: HyperValue]
 
-    /// Numbers take their key's type, so that values compare equal however they were written
-    /// (JSON writes 9.0 as 9): rates are doubles, counts are integers.
+    /// Numbers take their key's type (see `HyperValue.normalized(for:)`).
     public init(values: [String: HyperValue]) {
-        self.values = Dictionary(uniqueKeysWithValues: values.map { key, value in
-            guard let number = value.number else { return (key, value) }
-            switch key {
-            case "learning_rate", "dropout", "l2": return (key, .double(number))
-            case "layers", "units", "batch_size":
-                // Whole numbers in Int's range become integers; anything else stays as written, for the space to refuse.
-                guard let whole = Int(exactly: number) else { return (key, value) }
-                return (key, .int(whole))
-            default: return (key, value)
-            }
-        })
+        self.values = Dictionary(uniqueKeysWithValues: values.map { ($0, $1.normalized(for: $0)) })
     }
+
+    public init(from decoder: Decoder) throws {
+        self.init(values: try [String: HyperValue](from: decoder))
+    }
+
+    public func encode(to encoder: Encoder) throws { try values.encode(to: encoder) }
 
     /// The value of `key`, nil when the trial has none.
     public subscript(key: String) -> HyperValue? { values[key] }
@@ -325,9 +354,6 @@ public struct Hyperparameters: Sendable, Hashable {
         if case .double(let v) = value { return String(format: abs(v) < 0.01 && v != 0 ? "%.3g" : "%.4g", v) }
         return value.description
     }
-
-    /// The values as JSON (`trial.json`'s `hyperparameters`).
-    public var json: [String: Any] { values.mapValues(\.json) }
 }
 
 extension SearchSpace {
@@ -339,7 +365,7 @@ extension SearchSpace {
         let integerKeys: Set<String> = ["layers", "units", "batch_size"]
         let words = text.split(whereSeparator: { ":,".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces) }
         if key == "layers", words.contains(where: { Double($0) == nil && $0.contains(where: \.isLetter) }) {
-            throw MLPError.setting(key, problem: "'\(text)': here --layers is how many hidden layers (LOW:HIGH or A,B,C, e.g. 1:3); "
+            throw MLPError.setting(key, problem: "'\(text)': this is how many hidden layers (LOW:HIGH or A,B,C, e.g. 1:3); "
                 + "--units and --activation give their width and activation (mlp-train's --layers spells UNITS:ACTIVATION)")
         }
         if parts.count == 2 {

@@ -15,7 +15,11 @@ import Foundation
 ///   largest `log l(x) − log g(x)` (expected improvement, up to a monotone map) is proposed.
 ///
 /// Draws depend only on the seed, the trial's number and the trials so far.
-public struct TPESampler: Sampler {
+public struct TPESampler: RegisteredSampler {
+    public static let name = "tpe"
+    public static let summary = "Optuna's default TPESampler: 10 random trials, then the Parzen estimators of the good and the bad trials"
+    public static func randomStart(space: SearchSpace) -> Int { 10 }
+
     public let space: SearchSpace
     public let seed: UInt64
     /// Which way scores improve.

@@ -2,45 +2,69 @@ import Foundation
 
 /// The files a search keeps up to date in its folder as trials finish: `trials.csv`, the Optuna
 /// journal, `best.h5` (or `best.keras`), `best.json` and `trials.svg`. Each is replaced atomically.
-struct TuningOutputs {
+final class TuningOutputs {
     let settings: TuningSettings
-    let store: TrialStore
+    let folder: SearchFolder
+    let journal: OptunaJournal
+    // The trial `best.json` was last seen to name, with the identity of its file then.
+    private var knownBest: (file: FileIdentity, trial: Int?)?
+
+    init(settings: TuningSettings, folder: SearchFolder, worker: String) {
+        self.settings = settings
+        self.folder = folder
+        journal = OptunaJournal(settings: settings, folder: folder, worker: worker)
+    }
 
     /// The completed trial with the best score (the earliest on ties).
     static func best(_ records: [TrialRecord], objective: Monitor) -> TrialRecord? {
         objective.best(records.filter { $0.status == .completed }.sorted { $0.number < $1.number }) { $0.score }
     }
 
-    /// Writes the files for `records`. `best.h5` and `best.json` are copied and read from the
-    /// best trial's model only when the best trial changed (a 512-unit Adam model is 26 MB),
-    /// or always with `refreshingBest`.
-    func write(_ records: [TrialRecord], refreshingBest: Bool = false) throws {
-        try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: store.folder + "/trials.csv")
-        try OptunaJournal(settings: settings, store: store).sync(records)
+    /// Writes the files for `records`. The best model's files are written only when the best
+    /// trial changed, or always with `refreshingBest`; `finished` is the trial this worker has
+    /// just trained, whose model and optimizer are in memory: when it is the best, its
+    /// `best.json` comes from them, and `best.h5` is its `model.h5`'s bytes.
+    func write(_ records: [TrialRecord], refreshingBest: Bool = false, finished: (number: Int, outcome: TrainingOutcome)? = nil) throws {
+        try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: folder.table)
+        try journal.sync(records)
         let svg = TrialsChart.svg(records: records, settings: settings)
-        try AtomicFile.write(Data(svg.utf8), to: store.folder + "/trials.svg")
+        try AtomicFile.write(Data(svg.utf8), to: folder.chart)
         guard let best = Self.best(records, objective: settings.objective) else { return }
-        let model = store.trialFolder(best.number) + "/model.h5"
+        let model = folder.model(best.number)
         guard FileManager.default.fileExists(atPath: model) else { return }
-        let bestModel = store.folder + "/best." + settings.modelFormat.name
-        if !refreshingBest, FileManager.default.fileExists(atPath: bestModel),
-           Self.recordedBestTrial(store.folder + "/best.json") == best.number {
-            return
-        }
-        let saved: CompiledModel
-        do { saved = try ModelFile.load(path: model) } catch let error as MLPError {
+        let bestModel = folder.best(settings.modelFormat)
+        if !refreshingBest, FileManager.default.fileExists(atPath: bestModel), recordedBestTrial() == best.number { return }
+        let record = BestTrialRecord(trial: best.number, objective: settings.objective.name, score: best.score,
+                                     hyperparameters: best.hyperparameters, bestEpoch: best.bestEpoch ?? 0, batchSize: settings.base.batchSize)
+        let config: String
+        do {
+            if let finished, finished.number == best.number, settings.modelFormat == KerasH5.self {
+                guard let bytes = FileManager.default.contents(atPath: model) else {
+                    throw MLPError.io(path: model, problem: "cannot read the trial's model")
+                }
+                try AtomicFile.write(bytes, to: bestModel)
+                config = try ModelConfig.json(for: finished.outcome.model, compiledWith: finished.outcome.optimizer, extras: ["mlp_tune": record])
+            } else {
+                let saved = try ModelFile.load(path: model)
+                try settings.modelFormat.save(saved, to: bestModel)
+                config = try ModelConfig.json(for: saved.model, compiledWith: saved.optimizer, extras: ["mlp_tune": record])
+            }
+        } catch let error as MLPError {
             // A completed trial's model cut short or damaged: the folder says how to mend it.
-            throw error.withHint(trialFolder: store.trialFolder(best.number))
+            throw error.withHint(trialFolder: folder.trial(best.number))
         }
-        try settings.modelFormat.save(saved, to: bestModel)
-        try AtomicFile.write(Data(Self.bestConfig(saved, best: best, settings: settings).utf8), to: store.folder + "/best.json")
+        try AtomicFile.write(Data(config.utf8), to: folder.bestConfig)
+        if let identity = FileIdentity(path: folder.bestConfig) { knownBest = (identity, best.number) }
     }
 
-    /// The trial a `best.json` was written for; nil when there is none or it cannot be read.
-    static func recordedBestTrial(_ path: String) -> Int? {
-        guard let data = FileManager.default.contents(atPath: path),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        return (object["mlp_tune"] as? [String: Any])?["trial"] as? Int
+    /// The trial `best.json` names; nil when there is none or it cannot be read. Read again only
+    /// when the file changed since this worker last saw it.
+    private func recordedBestTrial() -> Int? {
+        guard let identity = FileIdentity(path: folder.bestConfig) else { return nil }
+        if let knownBest, knownBest.file == identity { return knownBest.trial }
+        let trial = FileManager.default.contents(atPath: folder.bestConfig).flatMap { BestTrialRecord.read(bestConfig: $0)?.trial }
+        knownBest = (identity, trial)
+        return trial
     }
 
     /// One row per trial: its number, a column per hyperparameter (named as in the space),
@@ -67,21 +91,6 @@ struct TuningOutputs {
             lines.append(row.map(field).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// The best model's architecture as a Keras model config, usable with `mlp-train --model`,
-    /// with its optimizer in Keras 3's `compile_config` and the search's record of it.
-    static func bestConfig(_ saved: CompiledModel, best: TrialRecord, settings: TuningSettings) -> String {
-        var object = ModelConfig.object(for: saved.model)
-        if let optimizer = saved.optimizer {
-            object["compile_config"] = ["optimizer": OptimizerConfig.object(for: optimizer), "loss": "categorical_crossentropy",
-                                        "metrics": ["accuracy"]] as [String: Any]
-        }
-        var record: [String: Any] = ["trial": best.number, "objective": settings.objective.name, "hyperparameters": best.hyperparameters.json,
-                                     "best_epoch": best.bestEpoch ?? 0, "batch_size": settings.base.batchSize]
-        if let score = best.score { record["score"] = score }
-        object["mlp_tune"] = record
-        return jsonText(object)
     }
 }
 

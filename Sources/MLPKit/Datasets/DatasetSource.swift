@@ -1,0 +1,65 @@
+import Foundation
+
+/// A kind of dataset that `--data` takes, by name or by path. A new dataset or data format is
+/// one file with a type conforming here; `DatasetSources` finds it.
+public protocol RegisteredDatasetSource {
+    /// What it reads, for messages: "CIFAR-100 (cifar-100-python.tar.gz, ...)".
+    static var title: String { get }
+    /// The names `--data` takes for it ("cifar100", "synthetic"): read from Keras's cache and
+    /// downloaded there when missing, or generated.
+    static var names: [String] { get }
+    /// Whether the file or folder at `path` holds this source's data, by its layout or its
+    /// first bytes (`head`: up to 512 of them, empty for a folder).
+    static func recognizes(path: String, isFolder: Bool, head: Data) -> Bool
+    /// The dataset at `path`; `splits` says which splits to read.
+    static func load(path: String, labelMode: LabelMode, splits: Splits) throws -> DatasetPair
+    /// The dataset called `name`.
+    static func load(name: String, labelMode: LabelMode, splits: Splits, downloadURL: String?, log: (String) -> Void) throws -> DatasetPair
+}
+
+/// Where the tools find their data: a name (`cifar100`, `synthetic`), a path in any format a
+/// source recognizes, or nothing for CIFAR-100 where Keras keeps it. The sources are found at
+/// build time from the types conforming to `RegisteredDatasetSource`.
+public enum DatasetSources {
+    /// The dataset read when none is named.
+    public static let defaultName = "cifar100"
+
+    /// Every source, by title.
+    public static var all: [any RegisteredDatasetSource.Type] { registered.sorted { $0.title < $1.title } }
+
+    /// Every name `--data` takes, in alphabetical order.
+    public static var names: [String] { all.flatMap { $0.names }.sorted() }
+
+    /// Loads `data`: a source's name, a path, or nil for `defaultName`.
+    public static func load(_ data: String?, labelMode: LabelMode, splits: Splits = .both, downloadURL: String? = nil,
+                            log: (String) -> Void) throws -> DatasetPair {
+        let name = data ?? defaultName
+        if let source = all.first(where: { $0.names.contains(name) }) {
+            return try source.load(name: name, labelMode: labelMode, splits: splits, downloadURL: downloadURL, log: log)
+        }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: name, isDirectory: &isFolder) else {
+            throw MLPError.io(path: name, problem: "no such file or folder (the names --data takes: \(names.joined(separator: ", ")))")
+        }
+        let head = isFolder.boolValue ? Data() : firstBytes(of: name)
+        guard let source = all.first(where: { $0.recognizes(path: name, isFolder: isFolder.boolValue, head: head) }) else {
+            throw MLPError.format(path: name, problem: "is not a dataset this toolchain reads: none of "
+                + all.map { $0.title }.joined(separator: "; "))
+        }
+        return try source.load(path: name, labelMode: labelMode, splits: splits)
+    }
+
+    /// Up to the first 512 bytes of the file at `path` (empty when it cannot be read).
+    static func firstBytes(of path: String) -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }
+        defer { try? handle.close() }
+        return (try? handle.read(upToCount: 512)) ?? Data()
+    }
+
+    /// Keras's dataset folder: `$KERAS_HOME/datasets`, else `~/.keras/datasets`.
+    public static var kerasDatasetsFolder: String {
+        let env = ProcessInfo.processInfo.environment
+        let home = env["KERAS_HOME"] ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.keras")
+        return home + "/datasets"
+    }
+}
