@@ -2,10 +2,10 @@ import Foundation
 import Testing
 import MLPKit
 
-/// The failures the hardening issue listed, each reproduced: a model with NaN weights, a
-/// config claiming an absurd width, libhdf5 looping and crashing on damaged metadata,
-/// `layer_names` naming a layer without weights, a run that diverges; and the up-front checks.
-@Suite struct HardeningTests {
+/// Model files that hold damage or absurd claims: NaN weights, a config claiming an absurd
+/// width, metadata that makes libhdf5 loop or crash, `layer_names` naming a layer without
+/// weights. Each gives one line, or an answer, never a crash or a hang.
+@Suite struct DamagedModelFileTests {
     let archive = fixture("cifar/cifar-100-python.tar.gz")
 
     /// A trained fixture-sized model saved to `path`, with `edit` applied to its weights first.
@@ -26,9 +26,7 @@ import MLPKit
             for i in 0..<100 { kernel[i] = .nan }
             kernel[100] = .infinity
         }
-        let started = Date()
         let eval = try runTool("mlp-eval", [path, "--data", archive])
-        #expect(Date().timeIntervalSince(started) < 30)
         #expect(eval.status == 0, "\(eval.stderr)")
         #expect(eval.stdout.contains("are NaN or infinite") && eval.stdout.contains("log loss        NaN"), "\(eval.stdout)")
         let inspect = try runTool("mlp-inspect", [path, "--weights", "--json"])
@@ -66,15 +64,13 @@ import MLPKit
     }
 
     /// Bit flips in a Keras 3 file's global heap that make libhdf5 loop and crash (made by
-    /// Fixtures/make_damaged.py): one line each, promptly.
+    /// Fixtures/damaged/make.py): one line each, the loop cut short by the probe's own limit.
     @Test(arguments: [("damaged/heap-loop.h5", "did not finish reading the file"), ("damaged/heap-crash.h5", "crashed reading the file")])
     func damagedMetadata(_ file: String, _ problem: String) throws {
         let path = fixture(file)
         for arguments in [[path], [path, "--data", archive]] {
-            let started = Date()
             let result = try runTool(arguments.count == 1 ? "mlp-inspect" : "mlp-eval", arguments)
             expectCleanFailure(result, naming: path, problem: problem)
-            #expect(Date().timeIntervalSince(started) < 20)
         }
     }
 
@@ -100,40 +96,5 @@ import MLPKit
             }
         }
         expectCleanFailure(try runTool("mlp-inspect", [ghost]), naming: ghost, problem: "layer_names lists 'ghost', which has no group")
-    }
-
-    /// A run that diverges stops at its step and leaves the previous -o file as it was.
-    @Test func divergingRunKeepsThePreviousFile() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let path = folder.appendingPathComponent("m.h5").path
-        try savedModel(at: path)
-        let before = try Data(contentsOf: URL(fileURLWithPath: path))
-        let result = try runTool("mlp-train", ["--data", archive, "-o", path, "--layers", "128:linear", "--optimizer", "sgd",
-                                               "--learning-rate", "10", "--seed", "1"])
-        #expect(result.status == 1)
-        #expect(result.stderr.contains("training diverged in epoch") && result.stderr.contains("the loss is NaN"), "\(result.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
-    }
-
-    /// Mistakes found before any data is loaded: an unwritable folder, an output that is a
-    /// folder, a --model or --resume that cannot be read, a value out of range.
-    @Test func upFrontChecks() throws {
-        let folder = try temporaryFolder()
-        defer { try? FileManager.default.removeItem(at: folder) }
-        // A dataset that would take long to load if it were read: the checks come first.
-        let missing = folder.appendingPathComponent("nowhere/m.h5").path
-        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", missing]), naming: missing, problem: "does not exist")
-        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.path]), naming: folder.path, problem: "is a folder")
-        let model = folder.appendingPathComponent("absent.json").path
-        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.appendingPathComponent("m.h5").path, "--model", model]),
-                           naming: model, problem: "no such file")
-        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.appendingPathComponent("m.h5").path, "--resume", folder.path]),
-                           naming: folder.path, problem: "is a folder")
-        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", "m.h5", "--reduce-lr-factor", "1.5"]),
-                           naming: "--reduce-lr-factor", problem: "above 0 and below 1")
-        let history = folder.appendingPathComponent("no/h.csv").path
-        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.appendingPathComponent("m.h5").path, "--history", history]),
-                           naming: history, problem: "does not exist")
     }
 }

@@ -191,11 +191,10 @@ import MLPKit
     @Test func benchFindsItsSiblings() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let started = Date()
         let missing = try runTool("mlp-bench", ["--data", archive, "--epochs", "2", "--skip-wide", "--compare-keras",
                                                 "--python", "/nonexistent/python"], in: folder)
         expectCleanFailure(missing, naming: "/nonexistent/python", problem: "python")
-        #expect(Date().timeIntervalSince(started) < 30, "the benchmark ran before the Python was checked")
+        #expect(!missing.stdout.contains("epoch"), "the benchmark ran before the Python was checked: \(missing.stdout)")
         let bench = try runTool("mlp-bench", ["--data", archive, "--epochs", "2", "--skip-wide"], in: folder)
         #expect(bench.status == 0, "\(bench.stderr)")
         #expect(bench.stdout.contains("baseline"), "\(bench.stdout)")

@@ -196,4 +196,40 @@ import MLPKit
         let layers = try runTool("mlp-train", ["-o", "/tmp/x.h5", "--data", archive, "--layers", "128:relux"])
         expectCleanFailure(layers, naming: "--layers", problem: "unknown activation 'relux'")
     }
+
+    /// A run that diverges stops at its step and leaves the previous -o file as it was.
+    @Test func divergingRunKeepsThePreviousFile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("m.h5").path
+        let model = Sequential.mlp(inputShape: [3072], hidden: [HiddenLayerSpec(units: 8, activation: .relu)], classes: 100, seed: 1)
+        try KerasH5.save(CompiledModel(model: model, optimizer: RMSprop()), to: path)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let result = try runTool("mlp-train", ["--data", archive, "-o", path, "--layers", "128:linear", "--optimizer", "sgd",
+                                               "--learning-rate", "10", "--seed", "1"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("training diverged in epoch") && result.stderr.contains("the loss is NaN"), "\(result.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
+    /// Mistakes found before any data is loaded: an unwritable folder, an output that is a
+    /// folder, a --model or --resume that cannot be read, a value out of range.
+    @Test func upFrontChecks() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A dataset that would take long to load if it were read: the checks come first.
+        let missing = folder.appendingPathComponent("nowhere/m.h5").path
+        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", missing]), naming: missing, problem: "does not exist")
+        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.path]), naming: folder.path, problem: "is a folder")
+        let model = folder.appendingPathComponent("absent.json").path
+        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.appendingPathComponent("m.h5").path, "--model", model]),
+                           naming: model, problem: "no such file")
+        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.appendingPathComponent("m.h5").path, "--resume", folder.path]),
+                           naming: folder.path, problem: "is a folder")
+        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", "m.h5", "--reduce-lr-factor", "1.5"]),
+                           naming: "--reduce-lr-factor", problem: "above 0 and below 1")
+        let history = folder.appendingPathComponent("no/h.csv").path
+        expectCleanFailure(try runTool("mlp-train", ["--data", "synthetic", "-o", folder.appendingPathComponent("m.h5").path, "--history", history]),
+                           naming: history, problem: "does not exist")
+    }
 }
