@@ -9,7 +9,7 @@ mlp-train reads the configs Keras users have.
 
 baseline.json, the notebook's Dense(128, relu) → Dense(100, softmax), was written by mlp-train.
 
-Run with the versions in Fixtures/requirements.txt:  python Models/make_models.py
+Run with the versions in Tests/requirements.txt:  python Models/make_models.py
 """
 import json, os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates Sources/CONNX from ONNX's onnx.proto (the copy in Sources/CONNX/proto, taken from
-# the onnx wheel pinned in Fixtures/requirements.txt) with protoc-c (Debian's protobuf-c-compiler).
+# the onnx wheel pinned in Tests/requirements.txt) with protoc-c (Debian's protobuf-c-compiler).
 # The generated files are committed; the build needs only libprotobuf-c.
 set -euo pipefail
 cd "$(dirname "$0")/../Sources/CONNX"

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests; the interop check against real Keras 3, tf_keras and
-# scikit-learn (pinned in Fixtures/requirements.txt, installed into .venv); the interchange check
+# scikit-learn (pinned in Tests/requirements.txt, installed into .venv); the interchange check
 # (.keras both ways, ONNX export against onnx and ONNX Runtime, Optuna reading our journals); the
 # fuzz suite; the kill check (SIGKILL while saving, and a killed tuning worker); and the README's
-# examples run as written.
+# examples run as written; and the rooms check (no cycle between the library's folders).
 #
 # Two lanes share the two cores: one sets up the Python environment, then runs the interop and
-# kill checks; the other builds, runs the Swift tests (release mode, testable imports off, so
-# only the test target compiles), then the interchange check, the README's examples and the fuzz
-# suite. Each check writes .build/<check>.log; its summary line is printed, and on failure the
+# kill checks; the other builds everything with the tests (release mode, with testable imports,
+# which the unit tests of internal plumbing use), runs the Swift tests, then the interchange
+# check, the README's examples and the fuzz suite. Each check writes .build/<check>.log; its summary line is printed, and on failure the
 # end of its log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,26 +30,29 @@ run_check() {
 }
 
 setup_venv() {
-  if [ ! -x .venv/bin/python ] || ! cmp -s Fixtures/requirements.txt .venv/requirements.txt; then
+  if [ ! -x .venv/bin/python ] || ! cmp -s Tests/requirements.txt .venv/requirements.txt; then
     rm -rf .venv
     python3 -m venv .venv
-    .venv/bin/pip install --quiet --disable-pip-version-check -r Fixtures/requirements.txt
-    cp Fixtures/requirements.txt .venv/requirements.txt
+    .venv/bin/pip install --quiet --disable-pip-version-check -r Tests/requirements.txt
+    cp Tests/requirements.txt .venv/requirements.txt
   fi
 }
 
-swift build -c release
-bin="$(swift build -c release --show-bin-path)"
+# -enable-testing, so that the unit tests of the library's internal plumbing can import it with
+# @testable (swift build has no flag of its own for it).
+swift build -c release --build-tests -Xswiftc -enable-testing
+bin="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)"
+run_check rooms python3 Tests/Harness/rooms_check.py
 
 (
   run_check venv setup_venv
   touch .build/venv.ready
-  run_check interop .venv/bin/python Fixtures/interop_check.py "$bin"
-  run_check kill .venv/bin/python Fixtures/kill_check.py "$bin"
+  run_check interop .venv/bin/python Tests/Harness/interop_check.py "$bin"
+  run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin"
 ) &
 lane=$!
 
-swift test -c release --disable-testable-imports > .build/swift-test.log 2>&1 || {
+swift test -c release --skip-build > .build/swift-test.log 2>&1 || {
   grep -E '✘|error|failed' .build/swift-test.log | tail -40 >&2
   echo "test.sh: Swift tests failed; the log: .build/swift-test.log" >&2
   kill "$lane" 2> /dev/null || true
@@ -65,8 +68,8 @@ while [ ! -e .build/venv.ready ]; do
   fi
   sleep 1
 done
-run_check interchange .venv/bin/python Fixtures/interchange_check.py "$bin"
-run_check readme .venv/bin/python Fixtures/readme_check.py "$bin"
-run_check fuzz .venv/bin/python Fixtures/fuzz.py "$bin"
+run_check interchange .venv/bin/python Tests/Harness/interchange_check.py "$bin"
+run_check readme .venv/bin/python Tests/Harness/readme_check.py "$bin"
+run_check fuzz .venv/bin/python Tests/Harness/fuzz.py "$bin"
 wait "$lane"
 echo "test.sh: all done after $((SECONDS - started)) s"

@@ -23,7 +23,7 @@ struct MLPBench: ParsableCommand {
     @Flag(help: "Also train the baseline and the tuning trial's model with Keras 3 on TensorFlow and on JAX, in float32 and mixed_bfloat16, and compare against the faster.")
     var compareKeras = false
 
-    @Option(help: "The Python that has Keras 3 (for --compare-keras; JAX from Scripts/bench-requirements.txt).")
+    @Option(help: "The Python that has Keras 3 (for --compare-keras; JAX from Tools/bench-requirements.txt).")
     var python = ".venv/bin/python"
 
     @Flag(help: "Skip the wide 3072-1024-512-100 model and the tuning trial's 3072-512-512-100.")
@@ -48,7 +48,7 @@ struct MLPBench: ParsableCommand {
     }()
 
     static let kerasScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Scripts/keras_bench.py").path
+        .deletingLastPathComponent().appendingPathComponent("Tools/keras_bench.py").path
 
     func run() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("mlp-bench-models-\(getpid())")

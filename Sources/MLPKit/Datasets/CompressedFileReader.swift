@@ -2,7 +2,7 @@ import CISAL
 import Foundation
 
 /// Bytes read front to back: a whole file, or one member of a tar archive.
-public protocol ByteReader: AnyObject {
+protocol ByteReader: AnyObject {
     /// The file that errors name.
     var path: String { get }
     /// Fills `buffer` completely, or fails: a short input is an error, never a short read.
@@ -33,7 +33,7 @@ extension ByteReader {
 /// The next `count` bytes of another reader, such as one member of a tar archive, or a whole
 /// file of known size: reading beyond them is an error, so a length read from a header can be
 /// checked against what is there before anything is allocated for it.
-public final class BoundedReader: ByteReader {
+final class BoundedReader: ByteReader {
     public let path: String
     private let base: ByteReader
     /// Bytes not yet read.
@@ -66,7 +66,7 @@ public final class BoundedReader: ByteReader {
 /// ISA-L, not zlib: streaming inflate of a 170 MB CIFAR-100 archive takes 0.48 s with ISA-L and
 /// 0.72 s with zlib on the machines this was built on (libdeflate is as fast as ISA-L, but only
 /// inflates whole buffers, which would hold the whole archive and its contents in memory).
-public final class CompressedFileReader: ByteReader {
+final class CompressedFileReader: ByteReader {
     public let path: String
     /// Whether the file began with gzip's magic bytes and is read through ISA-L's inflate.
     public private(set) var isGzip = false

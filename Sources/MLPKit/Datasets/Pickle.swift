@@ -1,5 +1,5 @@
 /// A value of the pickle subset that CIFAR's Python files use.
-public indirect enum PickleValue {
+indirect enum PickleValue {
     case none
     case bool(Bool)
     case int(Int)
@@ -30,7 +30,7 @@ public indirect enum PickleValue {
 /// against the bytes that are there before anything is allocated for it. Byte strings of at
 /// least `largeBytesThreshold` go to `largeBytes`, which reads them straight from the stream
 /// (CIFAR's 150 MB of pixels need never sit in memory twice).
-public struct PickleReader {
+struct PickleReader {
     /// A consumer of one large byte string: it must read exactly `count` bytes with `read`.
     public typealias LargeBytesConsumer = (_ count: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void
 

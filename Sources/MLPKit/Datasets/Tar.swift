@@ -1,6 +1,6 @@
 /// A strict reader of POSIX tar archives (ustar, with GNU long names and pax paths): enough to
 /// find members by name and read them one at a time from a stream.
-public struct TarReader {
+struct TarReader {
     /// A regular file's header in the archive: its name and size (its data follows the header).
     public struct Entry {
         public var name: String

@@ -6,7 +6,7 @@ import Foundation
 /// `MLPError`s that name the file and the object.
 ///
 /// The serial HDF5 library is not thread-safe, so every use goes through `HDF5.locked`.
-public enum HDF5 {
+enum HDF5 {
     private static let lock = NSRecursiveLock()
 
     /// Runs `body` while holding the process-wide HDF5 lock.
@@ -61,7 +61,7 @@ final class H5Handle {
 }
 
 /// A file or group: both hold attributes, groups and datasets.
-public final class H5Group {
+final class H5Group {
     let handle: H5Handle
     /// The file on disk, for error messages.
     public let path: String

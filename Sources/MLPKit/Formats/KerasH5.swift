@@ -47,7 +47,7 @@ public enum KerasH5: RegisteredModelFormat {
 
     /// `model_weights`: `layer_names` in model order, one group per layer whose `weight_names`
     /// list the datasets beneath it (Keras 2 names: "dense/kernel:0").
-    public static func saveWeights(_ model: Sequential, to group: H5Group) throws {
+    static func saveWeights(_ model: Sequential, to group: H5Group) throws {
         try group.setAttribute("layer_names", strings: model.layers.map(\.name))
         try group.setAttribute("backend", string: "tensorflow")
         try group.setAttribute("keras_version", string: kerasVersion)
@@ -157,7 +157,7 @@ public enum KerasH5: RegisteredModelFormat {
     /// Loads weights by position, as Keras does: the layers of the file that hold weights, in
     /// `layer_names` order, against the model's layers that hold weights; then each layer's
     /// weights in `weight_names` order. Counts and shapes must agree.
-    public static func loadWeights(into model: Sequential, from group: H5Group) throws {
+    static func loadWeights(into model: Sequential, from group: H5Group) throws {
         let path = group.path
         let layerNames = try group.strings("layer_names")
         // As Keras: every layer listed must have its group.

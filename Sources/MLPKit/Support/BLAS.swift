@@ -90,7 +90,7 @@ func flushDenormalsToZero() { _ = mlp_flush_denormals_to_zero() }
 
 /// Runs `body` with denormal floats flushed to zero on the calling thread, then puts the
 /// thread's floating-point control back as it was.
-public func withDenormalsFlushedToZero<T>(_ body: () throws -> T) rethrows -> T {
+func withDenormalsFlushedToZero<T>(_ body: () throws -> T) rethrows -> T {
     let previous = flushDenormalsKeepingControl()
     defer { restoreFloatControl(previous) }
     return try body()

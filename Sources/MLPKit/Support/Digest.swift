@@ -3,7 +3,7 @@ import Foundation
 
 /// A running MD5 or SHA-256 through OpenSSL's libcrypto (its EVP digests), fed as bytes stream
 /// past, read out as lowercase hex.
-public final class Digest {
+final class Digest {
     /// The digests computed here, through OpenSSL's libcrypto.
     public enum Algorithm: Sendable {
         case md5, sha256

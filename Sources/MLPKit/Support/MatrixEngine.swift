@@ -54,7 +54,7 @@ public enum MatrixEngine: String, CaseIterable, Sendable {
 ///
 /// Products may run from several threads at once (the pieces of one split product); the
 /// primitives are shared under a lock and executed without it.
-public final class MatrixProducts: @unchecked Sendable {
+final class MatrixProducts: @unchecked Sendable {
     /// The library the products run through.
     public let engine: MatrixEngine
     private struct Shape: Hashable {
@@ -175,11 +175,11 @@ public final class MatrixProducts: @unchecked Sendable {
 }
 
 /// Rounds float32 values to bfloat16 (to nearest, ties to even, as Keras's casts do).
-public func convertToBFloat16(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, count: Int) {
+func convertToBFloat16(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, count: Int) {
     mlp_f32_to_bf16(source, destination, count)
 }
 
 /// Widens bfloat16 values to float32 (exactly).
-public func convertFromBFloat16(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>, count: Int) {
+func convertFromBFloat16(_ source: UnsafePointer<UInt16>, _ destination: UnsafeMutablePointer<Float>, count: Int) {
     mlp_bf16_to_f32(source, destination, count)
 }

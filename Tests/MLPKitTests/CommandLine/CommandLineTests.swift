@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// The built executables, run as a user runs them.
 @Suite struct CommandLineTests {

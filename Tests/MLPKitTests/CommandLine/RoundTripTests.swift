@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// Tune → train → resume → evaluate as a user runs it: each step goes on with what the files
 /// of the step before it record, and mistakes are caught before any data is loaded.

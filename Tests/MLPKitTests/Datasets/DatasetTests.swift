@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import CKernels
-import MLPKit
+@testable import MLPKit
 
 @Suite struct DatasetTests {
     static let archives = ["cifar/cifar-100-python.tar.gz", "cifar/cifar-100-binary.tar.gz"]

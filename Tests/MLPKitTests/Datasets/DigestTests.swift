@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// MD5 and SHA-256 through OpenSSL, against Python's hashlib.
 @Suite struct DigestTests {

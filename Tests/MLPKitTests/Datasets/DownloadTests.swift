@@ -1,17 +1,17 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// The downloader against a local HTTP server on 127.0.0.1 that serves the fixture archive
 /// whole, corrupted and truncated.
 @Suite(.serialized) struct DownloadTests {
     let archive = fixture("cifar/cifar-100-python.tar.gz")
 
-    /// Starts Fixtures/serve.py and returns it with its base URL.
+    /// Starts Tests/Harness/serve.py and returns it with its base URL.
     func startServer() throws -> (Process, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", fixture("serve.py"), archive]
+        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Harness/serve.py").path, archive]
         let out = Pipe()
         process.standardOutput = out
         try process.run()

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 @Suite struct KerasH5Tests {
     /// The fixture models; a missing or empty fixture fails the tests built from it.

@@ -1,9 +1,9 @@
 import Foundation
-import MLPKit
+@testable import MLPKit
 import Testing
 
 /// Keras 3's native `.keras` format, against files Keras 3 and tf_keras wrote
-/// (Fixtures/make_keras_native.py) and hostile zips (Fixtures/make_damaged.py).
+/// (Fixtures/keras/native/make.py) and hostile zips (Fixtures/damaged/make.py).
 @Suite struct KerasNativeTests {
     static func models() throws -> [String] {
         let names = try jsonFixture("keras/native/native.json").keys.filter { $0.hasSuffix(".keras") }.sorted()

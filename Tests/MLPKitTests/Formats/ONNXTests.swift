@@ -1,9 +1,9 @@
 import Foundation
-import MLPKit
+@testable import MLPKit
 import Testing
 
 /// ONNX export read back through protobuf-c. That ONNX Runtime runs the files and predicts as
-/// this toolchain does is checked against onnx and onnxruntime in Fixtures/interchange_check.py.
+/// this toolchain does is checked against onnx and onnxruntime in Tests/Harness/interchange_check.py.
 @Suite struct ONNXTests {
     /// Dense(3 → 2, relu) → Dropout → Dense(2 → 2, softmax): 3·2 + 2 + 2·2 + 2 = 14 weights.
     func smallModel() -> Sequential {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// Model files that hold damage or absurd claims: NaN weights, a config claiming an absurd
 /// width, metadata that makes libhdf5 loop or crash, `layer_names` naming a layer without

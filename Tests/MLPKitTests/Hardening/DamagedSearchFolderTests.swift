@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// A search folder that holds damage of every kind: values checked before they become counts,
 /// garbage outputs rewritten, a lock from the future broken, truncated records refused in one

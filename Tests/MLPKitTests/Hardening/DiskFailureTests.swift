@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// Writing to a full disk and to a read-only one, on a small tmpfs. Mounting one needs root (as
 /// CI runs); elsewhere the test shows as skipped.

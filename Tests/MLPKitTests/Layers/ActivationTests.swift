@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 @Suite struct ActivationTests {
     /// Forward values against Keras 3's own `keras.activations` on 17 points in [-4, 4].

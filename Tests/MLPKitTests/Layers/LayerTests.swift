@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// Gradient checks: every layer's backward pass against central finite differences of the
 /// model's mean cross-entropy, through a whole Sequential model.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 import Synchronization
 
 /// oneDNN's products against OpenBLAS's, at a training step's shapes, split over the worker

@@ -1,10 +1,10 @@
 import CEngine
 import Foundation
-import MLPKit
+@testable import MLPKit
 import Testing
 
 /// Keras's mixed_bfloat16 policy and the matrix engines, against Fixtures/precision/golden.json
-/// (Fixtures/make_precision.py: TensorFlow's casts, Keras 3's own steps and predictions, and a
+/// (Fixtures/precision/make.py: TensorFlow's casts, Keras 3's own steps and predictions, and a
 /// numpy computation of the arithmetic the toolchain documents).
 @Suite struct PrecisionTests {
     static func golden() throws -> [String: Any] { try jsonFixture("precision/golden.json") }

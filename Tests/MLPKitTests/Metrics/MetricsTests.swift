@@ -3,7 +3,7 @@ import FoundationXML
 #endif
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 @Suite struct MetricsTests {
     /// The scikit-learn cases; a missing or empty fixture fails the tests built from it.

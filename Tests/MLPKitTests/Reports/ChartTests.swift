@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// The SVG charts as a reader sees them: every legend below its frame, every metric plotted,
 /// a search's best trial marked and its progress inside the frame, no axis of a score below 0.

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// `model.summary()`'s table, against counts worked by hand: a Dense layer has inputs × units
 /// + units weights; BatchNormalization four per unit, of which the moving mean and variance

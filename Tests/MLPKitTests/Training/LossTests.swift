@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 @Suite struct LossTests {
     /// Per-sample categorical cross-entropy against Keras 3, including probabilities of exactly

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import CKernels
-import MLPKit
+@testable import MLPKit
 
 @Suite struct OptimizerTests {
     nonisolated(unsafe) static let cases: [(String, () -> Optimizer)] = [

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
 /// What a recipe's run leaves behind: the history file after every epoch, the caller's
 /// floating-point control as it was.

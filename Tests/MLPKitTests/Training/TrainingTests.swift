@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
-/// Training against Keras 3 itself (Fixtures/make_training.py): each callback on fixed
+/// Training against Keras 3 itself (Fixtures/training/make.py): each callback on fixed
 /// sequences of logs, BatchNormalization and L2 steps, the cosine schedule, the CSV log, the
 /// regularized models Keras wrote; and what fit promises about epochs and resuming.
 @Suite struct TrainingTests {
@@ -17,7 +17,7 @@ import MLPKit
 
     /// Replays a case's logs through our callback as fit would call it, with a one-weight
     /// model whose weight is set to the epoch before each epoch ends (so the restored weight
-    /// names the epoch restored), exactly as make_training.py replays them through Keras's.
+    /// names the epoch restored), exactly as Fixtures/training/make.py replays them through Keras's.
     @Test(arguments: try callbackCases())
     func callbackMatchesKeras(_ name: String) throws {
         let cases = try #require(try Self.golden()["callbacks"] as? [[String: Any]])

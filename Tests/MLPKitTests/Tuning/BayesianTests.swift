@@ -1,5 +1,5 @@
 import Foundation
-import MLPKit
+@testable import MLPKit
 import Testing
 
 /// Bayesian optimization: the Gaussian process against hand-computed values, and the search

@@ -1,5 +1,5 @@
 import Foundation
-import MLPKit
+@testable import MLPKit
 import Testing
 
 /// The TPE sampler: Optuna's default gamma and weights, its estimators as densities, and the

@@ -1,8 +1,8 @@
 import Foundation
 import Testing
-import MLPKit
+@testable import MLPKit
 
-/// The search space, Hyperband against KerasTuner's own oracle (Fixtures/make_tuning.py), the
+/// The search space, Hyperband against KerasTuner's own oracle (Fixtures/tuning/make.py), the
 /// trial store shared by workers, and mlp-tune end to end.
 @Suite struct TuningTests {
     static let archive = fixture("cifar/cifar-100-python.tar.gz")
@@ -63,7 +63,7 @@ import MLPKit
     static func drawCases() throws -> [Int] { Array(try cases("tuning/draws.json").indices) }
 
     /// The same seed draws KerasTuner's trials: every value equal, bit for bit, to what its
-    /// RandomSearchOracle draws (Fixtures/make_tuning.py), through repeats thrown away and a
+    /// RandomSearchOracle draws (Fixtures/tuning/make.py), through repeats thrown away and a
     /// space that runs out, and for seeds of one, two and three 32-bit words.
     @Test(arguments: try drawCases())
     func drawsMatchKerasTuner(_ index: Int) throws {

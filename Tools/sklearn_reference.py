@@ -1,5 +1,5 @@
 """scikit-learn's numbers for the metrics mlp-eval reports, used by interop_check.py and
-Scripts/eval_check.py to compare `mlp-eval --json` with them."""
+Tools/eval_check.py to compare `mlp-eval --json` with them."""
 import numpy as np
 from sklearn import metrics
 

@@ -12,14 +12,13 @@ this reads h.csv (Keras CSVLogger's format) and m.h5, and checks that
   validation split (the last 20% of the training set, as Keras's validation_split takes it),
   and gets the best epoch's val_loss and val_accuracy from the CSV.
 
-    python Scripts/overfit_check.py ARCHIVE m.h5 h.csv [--validation-split 0.2] [--patience 3]
+    python Tools/overfit_check.py ARCHIVE m.h5 h.csv [--validation-split 0.2] [--patience 3]
 """
 import argparse, csv, os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import load
 
 

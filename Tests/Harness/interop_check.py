@@ -6,16 +6,17 @@ and tf_keras both load the file and predict what mlp-eval predicted on the fixtu
 shapes equal Keras's, and that mlp-eval's metrics equal scikit-learn's on Keras's own
 predictions. Prints one line per check and closes with "N passed, M failed".
 
-    python Fixtures/interop_check.py BIN_DIR
+    python Tests/Harness/interop_check.py BIN_DIR
 """
 import json, os, subprocess, sys, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
-MODELS = os.path.join(os.path.dirname(HERE), "Models")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "Fixtures")
+ARCHIVE = os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz")
+MODELS = os.path.join(ROOT, "Models")
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug"
 RUNS = {
     "baseline_rmsprop": ["--epochs", "3"],
@@ -102,7 +103,12 @@ def compare_check(tmp, x, y):
 
 def main():
     import keras, tf_keras
-    from sklearn_reference import differences, sklearn_metrics
+    # The same scikit-learn reference as the user's check, Tools/eval_check.py.
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("sklearn_reference", os.path.join(ROOT, "Tools", "sklearn_reference.py"))
+    reference = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(reference)
+    differences, sklearn_metrics = reference.differences, reference.sklearn_metrics
     x, y = holdout()
     with tempfile.TemporaryDirectory() as tmp:
         for name, options in RUNS.items():

@@ -2,9 +2,9 @@
 
 Prints "median_epoch SECONDS" last. Data: a CIFAR-100 Python archive, or random images of the
 same size (Keras's speed does not depend on the pixel values). The backend is chosen before
-Keras is imported (--backend tensorflow or jax; JAX from Scripts/bench-requirements.txt).
+Keras is imported (--backend tensorflow or jax; JAX from Tools/bench-requirements.txt).
 
-    python Scripts/keras_bench.py --data ARCHIVE --backend jax --dtype-policy mixed_bfloat16 \
+    python Tools/keras_bench.py --data ARCHIVE --backend jax --dtype-policy mixed_bfloat16 \
         --layers 512,512 --dropout 0.2 --optimizer adam
 """
 import argparse, os, sys, time
@@ -58,5 +58,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     main()

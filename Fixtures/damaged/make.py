@@ -11,12 +11,13 @@ re-packed (see `keras_cases`): a member named with `..` or an absolute path, a m
 twice, members missing, a zip bomb, a header that lies about a size, a wrong CRC, a cut-off
 archive, an unknown compression method, a config that is not JSON.
 
-    python make_damaged.py
+    python Fixtures/damaged/make.py
 """
 import io, json, os, random, struct, sys, zipfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # Fixtures/
+# The fuzz suite's byte mutations, shared with its runs.
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "Tests", "Harness"))
 from fuzz import byte_mutants
 
 

@@ -1,6 +1,6 @@
 """A local HTTP server for the download tests: serves one file whole, corrupted or truncated.
 
-    python serve.py FILE        # prints the port, then serves until killed or idle for 120 s
+    python Tests/Harness/serve.py FILE        # prints the port, then serves until killed or idle for 120 s
     GET /good       the file
     GET /corrupt    the file with bytes changed (same length)
     GET /truncated  announces the full length, sends half, and closes

@@ -6,7 +6,7 @@ kernel-gradient work it saves. Each model's hidden layer is applied with numpy t
 12,800 training images, in 100 batches of 128. mlp-train is run one epoch at a time
 (--resume) to give a model after each epoch.
 
-    python Scripts/inactive_units.py DATA [--epochs 3] [--bin .build/release]
+    python Tools/inactive_units.py DATA [--epochs 3] [--bin .build/release]
 
 DATA is a CIFAR-100 Python archive or its extracted folder.
 """

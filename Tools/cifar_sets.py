@@ -6,13 +6,14 @@ array through numpy.core.multiarray._reconstruct. Each file is checked by loadin
 Keras's own `load_batch`, and `cifar_expected.json` records what Keras's `load_data` steps make
 of the first images (transposed to (32, 32, 3)), for the pixel-by-pixel test.
 
-    python make_cifar.py                  # small fixtures into Fixtures/cifar/ (committed)
-    python make_cifar.py --full OUT_DIR   # 50,000 + 10,000 images, for the Keras parity run
-    python make_cifar.py --tuning OUT_DIR # 10,000 + 2,000 images, where a search's choices matter
-                                          # (Scripts/sampler_bench.py)
-    python make_cifar.py --noisy-labels OUT_DIR  # 50,000 + 10,000 easier images, 40% of the training
-                                          # labels replaced by uniformly random ones (the
-                                          # regularization parity check, Scripts/parity.py)
+    python Tools/cifar_sets.py --full OUT_DIR   # 50,000 + 10,000 images, for the Keras parity run
+    python Tools/cifar_sets.py --tuning OUT_DIR # 10,000 + 2,000 images, where a search's choices matter
+                                                # (Tools/sampler_bench.py)
+    python Tools/cifar_sets.py --noisy-labels OUT_DIR  # 50,000 + 10,000 easier images, 40% of the
+                                                # training labels replaced by uniformly random ones
+                                                # (the regularization parity check, Tools/parity.py)
+
+The small archives the tests read are made by Fixtures/cifar/make.py with this module's `write`.
 """
 import argparse, io, json, os, pickle, struct, tarfile
 import numpy as np
@@ -147,31 +148,6 @@ def write(out_dir, per_train, per_test, noise, hard=False, seed=100, blend=(0.3,
     return files
 
 
-def check_with_keras(files, out_dir):
-    """Loads each pickle as Keras does and records Keras's view of the first images."""
-    import tempfile
-    from keras.src.datasets.cifar import load_batch
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in ("train", "test", "meta"):
-            with open(os.path.join(tmp, name), "wb") as f:
-                f.write(files[name])
-        expected = {}
-        for split in ("train", "test"):
-            x, y = load_batch(os.path.join(tmp, split), label_key="fine_labels")
-            _, yc = load_batch(os.path.join(tmp, split), label_key="coarse_labels")
-            x = x.transpose(0, 2, 3, 1)  # as cifar100.load_data(): channels last
-            flat = x.reshape(len(x), 3072).astype("float32") / 255  # the notebook's preprocessing
-            expected[split] = {"count": len(x), "fine_labels": [int(v) for v in y[:10]],
-                               "coarse_labels": [int(v) for v in yc[:10]],
-                               "first_images_hwc": [x[i].ravel().tolist() for i in range(2)],
-                               "first_vector_sum": float(flat[0].astype("float64").sum())}
-        with open(os.path.join(tmp, "meta"), "rb") as f:
-            meta = pickle.load(f, encoding="bytes")
-        expected["fine_label_names"] = [n.decode() for n in meta[b"fine_label_names"]]
-    with open(os.path.join(out_dir, "cifar_expected.json"), "w") as f:
-        json.dump(expected, f)
-
-
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--full", metavar="OUT_DIR")
@@ -185,6 +161,4 @@ if __name__ == "__main__":
     elif args.noisy_labels:
         write(args.noisy_labels, 500, 100, noise=0.6, hard=True, seed=102, blend=(0.23, 0.47), label_noise=0.4)
     else:
-        out = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cifar")
-        files = write(out, 3, 1, noise=0.1)
-        check_with_keras(files, out)
+        parser.error("give --full, --tuning or --noisy-labels and a folder")

@@ -21,7 +21,7 @@ mlp-inspect and mlp-eval.
 Mutants of the CIFAR-100 archives (both layouts): bit flips, truncations, zeroed blocks, and
 rebuilt archives with members missing, oversized, or with damaged pickles and records.
 
-    python Fixtures/fuzz.py BIN_DIR [--long] [--seed 1] [--jobs 2]
+    python Tests/Harness/fuzz.py BIN_DIR [--long] [--seed 1] [--jobs 2]
 
 Prints the counts, and exits non-zero when any run crashed, hung or was wrong. By default it
 runs a third of the full count of each kind of case (each kind cycles through its classes of
@@ -30,8 +30,9 @@ damage, so every class is still tried); --long runs ten times the full count.
 import argparse, concurrent.futures, io, json, os, random, shutil, subprocess, sys, tarfile, tempfile, time
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ARCHIVES = [os.path.join(HERE, "cifar", name) for name in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz")]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "Fixtures")
+ARCHIVES = [os.path.join(FIXTURES, "cifar", name) for name in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz")]
 TIME_LIMIT = 20
 # Thousands of short runs: spare each one OpenBLAS's thread pool (the executables split their
 # products themselves and use OpenBLAS single-threaded anyway).
@@ -451,7 +452,7 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         # The valid files: two Keras files and two that mlp-train writes (one with L2,
         # BatchNormalization, Dropout, Adam and cosine decay).
-        models = [os.path.join(HERE, "keras", "k3_mlp_adam.h5"), os.path.join(HERE, "keras", "k2_mlp_adam.h5")]
+        models = [os.path.join(FIXTURES, "keras", "k3_mlp_adam.h5"), os.path.join(FIXTURES, "keras", "k2_mlp_adam.h5")]
         for name, options in [("ours", ["--layers", "16:relu"]),
                               ("ours_regularized", ["--layers", "16:relu", "--l2", "0.01", "--batch-norm", "--dropout", "0.2",
                                                     "--optimizer", "adam", "--lr-schedule", "cosine"])]:
@@ -461,7 +462,7 @@ def main():
             models.append(path)
         good_model = models[2]
         # .keras files: Keras 3's and tf_keras's, and one mlp-train writes.
-        natives = [os.path.join(HERE, "keras", "native", name) for name in
+        natives = [os.path.join(FIXTURES, "keras", "native", name) for name in
                    ("k3_bn_dropout_l2_adam.keras", "k2_bn_dropout_l2_adam_deflated.keras")]
         ours_native = os.path.join(folder, "ours_native.keras")
         subprocess.run([tool("mlp-train"), "--data", ARCHIVES[0], "-o", ours_native, "--epochs", "1", "--seed", "1",

@@ -17,7 +17,7 @@ Writes into Fixtures/precision/:
   mixed_bfloat16, with its predictions on fixed inputs in golden.json ("mixed_model");
 - mixed_float16.h5: the same model under mixed_float16, a policy the toolchain refuses.
 
-Run with the versions in requirements.txt:  python make_precision.py
+Run with the versions in Tests/requirements.txt:  python Fixtures/precision/make.py
 """
 import json, os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -27,7 +27,7 @@ import ml_dtypes
 import tensorflow as tf
 import keras
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "precision")
+OUT = os.path.dirname(os.path.abspath(__file__))
 
 
 def bf16(x):

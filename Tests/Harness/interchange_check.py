@@ -17,15 +17,16 @@ Optuna:
   parameters and per-epoch values equal to `trials.csv`'s and the trial's `history.csv`.
 Prints one line per check and closes with "N passed, M failed".
 
-    python Fixtures/interchange_check.py BIN_DIR
+    python Tests/Harness/interchange_check.py BIN_DIR
 """
 import io, json, os, subprocess, sys, tempfile, zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "Fixtures")
+ARCHIVE = os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz")
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 OURS = {
     "bn_dropout_l2_adam": ["--epochs", "2", "--optimizer", "adam", "--layers", "64:relu,32:gelu", "--l2", "0.01",

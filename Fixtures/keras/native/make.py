@@ -9,14 +9,14 @@ Writes into Fixtures/keras/native/:
 - native.json: for each file, fixed inputs, Keras's predictions on them, count_params, the
   optimizer's class and iterations, and whether its slots exist.
 
-Run with the versions in requirements.txt:  python make_keras_native.py
+Run with the versions in Tests/requirements.txt:  python Fixtures/keras/native/make.py
 """
 import json, os, zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras", "native")
+OUT = os.path.dirname(os.path.abspath(__file__))
 
 
 def specs(keras):

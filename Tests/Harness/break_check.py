@@ -11,12 +11,12 @@ trap):
 The fixture is restored after each run. Run it after `swift build -c release --build-tests`
 (it runs the tests with --skip-build):
 
-    python Fixtures/break_check.py
+    python Tests/Harness/break_check.py
 """
 import json, os, shutil, subprocess, sys, time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "Fixtures")
 
 def later_epochs(cases):
     """Hyperband's expected trials each one epoch longer (its scores are inputs: moving them all
@@ -86,7 +86,7 @@ def main():
     failures = []
     # A run killed while a fixture was broken left its backup: put the fixture back first.
     for relative in FIXTURES:
-        path = os.path.join(HERE, relative)
+        path = os.path.join(FIXTURES, relative)
         if os.path.exists(path + ".break-check"):
             shutil.move(path + ".break-check", path)
     status, summary = run_tests("|".join(FIXTURES.values()))
@@ -94,7 +94,7 @@ def main():
         print(f"the tests fail with the fixtures intact: {summary}")
         return 1
     for relative, pattern in FIXTURES.items():
-        path = os.path.join(HERE, relative)
+        path = os.path.join(FIXTURES, relative)
         backup = path + ".break-check"
         shutil.copy(path, backup)
         try:

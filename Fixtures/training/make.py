@@ -20,14 +20,14 @@ Writes into Fixtures/training/:
   Dense(5, softmax) trained a few steps by Keras 3 (Adam with CosineDecay) and by tf_keras
   (RMSprop), with models.json giving their predictions on fixed inputs.
 
-Run with the versions in requirements.txt:  python make_training.py
+Run with the versions in Tests/requirements.txt:  python Fixtures/training/make.py
 """
 import contextlib, io, json, os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "training")
+OUT = os.path.dirname(os.path.abspath(__file__))
 NAN = float("nan")
 
 

@@ -3,15 +3,16 @@ while it saves, and checks after each kill that the model file (`.keras`), the c
 (`.h5`), the history and the plot are each either the previous complete file or a new complete
 one: the models load in Keras 3, the CSV parses with every row whole, the SVG parses as XML.
 
-    python Fixtures/kill_check.py BIN_DIR [--kills 30]
+    python Tests/Harness/kill_check.py BIN_DIR [--kills 30]
 """
 import argparse, csv, os, shutil, signal, subprocess, sys, tempfile, time
 import xml.etree.ElementTree as ET
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ARCHIVE = os.path.join(HERE, "cifar", "cifar-100-python.tar.gz")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "Fixtures")
+ARCHIVE = os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz")
 
 
 def main():

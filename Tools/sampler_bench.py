@@ -1,6 +1,6 @@
 """The learning samplers against their anchors, in one sitting on one machine.
 
-On a CIFAR-format set where the choices matter (`python Fixtures/make_cifar.py --tuning DIR`:
+On a CIFAR-format set where the choices matter (`python Tools/cifar_sets.py --tuning DIR`:
 10,000 training images; a learning rate of 1e-2 leaves a model at chance, 1e-4 reaches
 several times that), with KerasTuner's usual MLP space (below), N trials of E epochs each,
 validation on the last 20% of the training set, batch 128, judged by the best epoch's
@@ -13,14 +13,13 @@ val_accuracy, for each seed:
 Prints the best val_accuracy and the wall time of every search, per seed, then the means.
 The anchors train Keras 3 models (TensorFlow backend) of the same architecture as mlp-tune.
 
-    python Scripts/sampler_bench.py ARCHIVE [--seeds 1 2 3] [--trials 20] [--epochs 4] [--bin .build/release]
+    python Tools/sampler_bench.py ARCHIVE [--seeds 1 2 3] [--trials 20] [--epochs 4] [--bin .build/release]
 """
 import argparse, json, os, subprocess, sys, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import load
 
 # The space and the model tuner_bench.py uses (KerasTuner's usual MLP search), one definition for both.

@@ -4,13 +4,12 @@ Trains the notebook's baseline with Keras 3 on ARCHIVE, saves it as .h5, runs
 `mlp-eval --json` on it, and prints each metric beside scikit-learn's value computed from
 Keras's own predictions on the holdout set, with the largest difference.
 
-    python Scripts/eval_check.py ARCHIVE [--epochs 3] [--bin .build/release]
+    python Tools/eval_check.py ARCHIVE [--epochs 3] [--bin .build/release]
 """
 import argparse, json, os, subprocess, sys, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from parity import load
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Fixtures"))
 from sklearn_reference import differences, sklearn_metrics
 
 

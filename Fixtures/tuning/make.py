@@ -10,13 +10,13 @@ hyperparameters registered in the order of SearchSpace.keys, and records each tr
 (floats as repr strings, exact). One space is small enough to repeat itself and run out.
 Writes Fixtures/tuning/draws.json.
 
-Run with the versions in requirements.txt:  python make_tuning.py
+Run with the versions in Tests/requirements.txt:  python Fixtures/tuning/make.py
 """
 import json, os, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tuning")
+OUT = os.path.dirname(os.path.abspath(__file__))
 
 
 def schedule(max_epochs, factor, iterations, scores):

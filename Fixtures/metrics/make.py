@@ -1,12 +1,12 @@
 """Expected metric values from scikit-learn, for the Swift metrics tests.
 
 Writes Fixtures/metrics/cases.json: for each case, float32 probabilities and labels, and what
-scikit-learn (pinned in requirements.txt) computes from them (probabilities as
+scikit-learn (pinned in Tests/requirements.txt) computes from them (probabilities as
 base64 of little-endian float32): accuracy_score,
 top_k_accuracy_score, roc_auc_score per class, macro / weighted (multi_class="ovr") and micro,
 log_loss, confusion_matrix and precision_recall_fscore_support.
 
-    python make_metrics.py
+    python Fixtures/metrics/make.py
 """
 import base64, json, os
 import numpy as np
@@ -14,7 +14,7 @@ import sklearn
 from sklearn import metrics
 from sklearn.preprocessing import label_binarize
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "metrics")
+OUT = os.path.dirname(os.path.abspath(__file__))
 
 
 def softmax(z):

@@ -4,10 +4,10 @@ Trains the notebook's baseline (Dense(128, relu) → Dense(100, softmax), RMSpro
 the architecture of a Keras model config given with --model, with Keras 3 and with mlp-train
 for each seed, and prints each holdout accuracy and the means.
 
-    python Scripts/parity.py ARCHIVE --epochs 3 --learning-rate 1e-4 --seeds 1 2 3 [--bin DIR]
-    python Scripts/parity.py ARCHIVE --model Models/regularized.json --epochs 5 --learning-rate 1e-3
-    python Scripts/parity.py NOISY --layers 256 --batch-norm --l2 1e-4 --dropout 0.2 --optimizer adam --learning-rate 1e-4
-    python Scripts/parity.py ARCHIVE --layers 512,512 --dropout 0.2 --optimizer adam --learning-rate 1e-3 \
+    python Tools/parity.py ARCHIVE --epochs 3 --learning-rate 1e-4 --seeds 1 2 3 [--bin DIR]
+    python Tools/parity.py ARCHIVE --model Models/regularized.json --epochs 5 --learning-rate 1e-3
+    python Tools/parity.py NOISY --layers 256 --batch-norm --l2 1e-4 --dropout 0.2 --optimizer adam --learning-rate 1e-4
+    python Tools/parity.py ARCHIVE --layers 512,512 --dropout 0.2 --optimizer adam --learning-rate 1e-3 \
         --dtype-policy mixed_bfloat16 [--mlp-option=--engine --mlp-option=openblas]
 
 With --dtype-policy mixed_bfloat16, Keras runs under that global policy with the output layer in

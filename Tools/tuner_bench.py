@@ -8,14 +8,13 @@ hyperparameters in the order mlp-tune draws them (SearchSpace.keys), so both dra
 trials; the script checks that they did. Prints each one's wall time, trials, epochs trained
 and best val_accuracy, and the ratio of the times.
 
-    python Scripts/tuner_bench.py ARCHIVE [--max-epochs 6] [--factor 3] [--seed 1] [--bin .build/release]
+    python Tools/tuner_bench.py ARCHIVE [--max-epochs 6] [--factor 3] [--seed 1] [--bin .build/release]
 """
 import argparse, json, math, os, subprocess, sys, tempfile, time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from parity import load
 
 SPACE = {"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]},

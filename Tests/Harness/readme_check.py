@@ -10,14 +10,14 @@ each for the reason printed: the set-up lines (Scripts/, swift build) and mlp-be
 50,000 images, with Keras beside it). Fails on the first command that exits non-zero or writes
 a file the README names under another format than its extension says.
 
-    python Fixtures/readme_check.py BIN_FOLDER [--keep FOLDER]
+    python Tests/Harness/readme_check.py BIN_FOLDER [--keep FOLDER]
 
 --keep copies the charts the examples drew (SVG) into FOLDER, to be looked at.
 """
 import os, re, shutil, subprocess, sys, tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIXTURES = os.path.join(ROOT, "Fixtures")
 
 
 def commands(readme):
@@ -49,9 +49,9 @@ def main():
         home, work = os.path.join(tmp, "home"), os.path.join(tmp, "work")
         os.makedirs(os.path.join(home, ".keras", "datasets"))
         os.makedirs(work)
-        shutil.copy(os.path.join(HERE, "cifar", "cifar-100-python.tar.gz"), os.path.join(home, ".keras", "datasets"))
+        shutil.copy(os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz"), os.path.join(home, ".keras", "datasets"))
         for name in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz"):
-            shutil.copy(os.path.join(HERE, "cifar", name), work)
+            shutil.copy(os.path.join(FIXTURES, "cifar", name), work)
         os.symlink(os.path.join(ROOT, "Models"), os.path.join(work, "Models"))
         with open(os.path.join(work, "space.json"), "w") as f:
             f.write(space_json(readme))

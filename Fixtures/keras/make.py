@@ -7,7 +7,7 @@ Writes into Fixtures/keras/:
   variation the reader handles, with models.json giving each one's predictions on fixed inputs,
   parameter counts and per-layer output shapes as Keras reports them.
 
-Run with the versions in requirements.txt:  python make_keras.py
+Run with the versions in Tests/requirements.txt:  python Fixtures/keras/make.py
 """
 import json, os, shutil
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -15,7 +15,7 @@ os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
 import h5py
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "keras")
+OUT = os.path.dirname(os.path.abspath(__file__))
 
 
 def optimizer_golden(keras):
