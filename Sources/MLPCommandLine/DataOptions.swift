@@ -3,7 +3,9 @@ import CKernels
 import Foundation
 import MLPKit
 
-extension OptimizerKind: ExpressibleByArgument {}
+extension OptimizerKind: ExpressibleByArgument {
+    public static var allValueStrings: [String] { Optimizers.names }
+}
 extension LabelMode: ExpressibleByArgument {}
 
 

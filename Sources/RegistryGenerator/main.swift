@@ -11,6 +11,7 @@ import Foundation
 /// Each registry protocol and the registry (an enum of the library's) whose `registered` list it fills.
 let registries = [
     ("KerasLayer", "KerasLayers"),
+    ("KerasOptimizer", "Optimizers"),
     ("RegisteredSampler", "Samplers"),
     ("RegisteredTrialStorage", "TrialStorages"),
     ("RegisteredDatasetSource", "DatasetSources"),

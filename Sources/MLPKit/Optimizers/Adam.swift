@@ -8,7 +8,19 @@ import Foundation
 ///     alpha = lr · sqrt(1 - beta_2^t) / (1 - beta_1^t)
 ///     m += (g - m) · (1 - beta_1);  v += (g² - v) · (1 - beta_2)
 ///     variable -= alpha · m / (sqrt(v) + epsilon)
-public final class Adam: Optimizer {
+public final class Adam: KerasOptimizer {
+    /// Adam, and AdamW (Adam with Keras's default decoupled weight decay, 0.004).
+    public static let names = ["adam", "adamw"]
+    public static func make(name: String) -> Optimizer { name == "adamw" ? Adam(weightDecay: 0.004) : Adam() }
+    public static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)? {
+        guard className == "adam" || className == "adamw" else { return nil }
+        if config["amsgrad"] as? Bool == true { return (nil, "optimizer \(className) with amsgrad is not supported") }
+        let decay = (config["weight_decay"] as? NSNumber).map { Float($0.doubleValue) }
+        return (Adam(learningRate: config.number("learning_rate", 0.001), beta1: config.number("beta_1", 0.9),
+                     beta2: config.number("beta_2", 0.999), epsilon: config.number("epsilon", 1e-7),
+                     weightDecay: className == "adamw" ? (decay ?? 0.004) : decay.flatMap { $0 == 0 ? nil : $0 }), nil)
+    }
+
     public var learningRate: Float
     public let beta1: Float
     public let beta2: Float

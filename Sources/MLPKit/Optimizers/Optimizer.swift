@@ -88,19 +88,56 @@ extension String {
     func replacingSlashes() -> String { String(map { $0 == "/" ? "_" : $0 }) }
 }
 
-/// The optimizers by the names Keras accepts in `compile(optimizer=...)`.
-public enum OptimizerKind: String, CaseIterable, Sendable {
-    case rmsprop, sgd, adam, adamw
+/// An optimizer that Keras knows by name: `--optimizer` makes it with Keras's defaults, and a
+/// saved model's `optimizer_config` rebuilds it. A new optimizer is one file with a type
+/// conforming here; `Optimizers` finds it.
+public protocol KerasOptimizer: Optimizer {
+    /// The names `--optimizer` takes for it, as Keras's `compile(optimizer=...)` does: "adam",
+    /// "adamw" (one class may serve variants with their own defaults).
+    static var names: [String] { get }
+    /// A fresh optimizer of variant `name`, with Keras's defaults.
+    static func make(name: String) -> Optimizer
+    /// The optimizer an `optimizer_config` of class `className` (lowercased, without a module
+    /// prefix) describes; nil when the class is not this type's; a reason for a setting it
+    /// does not run.
+    static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)?
+}
+
+/// The optimizers, found at build time from the types conforming to `KerasOptimizer`.
+public enum Optimizers {
+    /// Every name `--optimizer` takes, in alphabetical order.
+    public static var names: [String] { registered.flatMap { $0.names }.sorted() }
+
+    /// A fresh optimizer called `name`, with Keras's defaults; nil for an unknown name.
+    public static func make(_ name: String) -> Optimizer? {
+        registered.first { $0.names.contains(name) }?.make(name: name)
+    }
+
+    /// The optimizer of a config's class, or why there is none.
+    static func make(className: String, config: [String: Any]) -> (Optimizer?, String?) {
+        for type in registered { if let made = type.make(className: className.lowercased(), config: config) { return made } }
+        return (nil, "optimizer \(className) is not supported (supported: \(names.joined(separator: ", ")))")
+    }
+}
+
+/// An optimizer's name as `--optimizer` and search spaces take it: one `Optimizers` knows.
+public struct OptimizerKind: RawRepresentable, Hashable, Sendable {
+    public let rawValue: String
+
+    public init?(rawValue: String) {
+        guard Optimizers.names.contains(rawValue) else { return nil }
+        self.rawValue = rawValue
+    }
+
+    /// Keras's notebook default.
+    public static let rmsprop = OptimizerKind(rawValue: "rmsprop")!
+
+    /// Every name, in alphabetical order.
+    public static var allCases: [OptimizerKind] { Optimizers.names.compactMap(OptimizerKind.init(rawValue:)) }
 
     /// A fresh optimizer with Keras's defaults, and `learningRate` when given.
     public func make(learningRate: Float? = nil) -> Optimizer {
-        let optimizer: Optimizer
-        switch self {
-        case .rmsprop: optimizer = RMSprop()
-        case .sgd: optimizer = SGD()
-        case .adam: optimizer = Adam()
-        case .adamw: optimizer = Adam(weightDecay: 0.004)
-        }
+        let optimizer = Optimizers.make(rawValue)!
         if let learningRate { optimizer.learningRate = learningRate }
         return optimizer
     }

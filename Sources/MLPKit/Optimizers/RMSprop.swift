@@ -7,7 +7,16 @@ import CKernels
 ///     variable -= increment, or with momentum m = momentum · m + increment; variable -= m
 ///
 /// centered subtracts the square of a running mean of g inside the root.
-public final class RMSprop: Optimizer {
+public final class RMSprop: KerasOptimizer {
+    public static let names = ["rmsprop"]
+    public static func make(name: String) -> Optimizer { RMSprop() }
+    public static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)? {
+        guard className == "rmsprop" else { return nil }
+        return (RMSprop(learningRate: config.number("learning_rate", 0.001), rho: config.number("rho", 0.9),
+                        momentum: config.number("momentum", 0), epsilon: config.number("epsilon", 1e-7),
+                        centered: config["centered"] as? Bool ?? false), nil)
+    }
+
     public var learningRate: Float
     public let rho: Float
     public let momentum: Float

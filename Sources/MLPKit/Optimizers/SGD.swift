@@ -2,7 +2,15 @@
 ///
 ///     m = momentum · m - lr · g
 ///     variable += m, or with Nesterov variable += momentum · m - lr · g
-public final class SGD: Optimizer {
+public final class SGD: KerasOptimizer {
+    public static let names = ["sgd"]
+    public static func make(name: String) -> Optimizer { SGD() }
+    public static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)? {
+        guard className == "sgd" else { return nil }
+        return (SGD(learningRate: config.number("learning_rate", 0.01), momentum: config.number("momentum", 0),
+                    nesterov: config["nesterov"] as? Bool ?? false), nil)
+    }
+
     public var learningRate: Float
     public let momentum: Float
     public let nesterov: Bool

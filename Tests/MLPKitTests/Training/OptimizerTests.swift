@@ -105,6 +105,6 @@ import CKernels
         let rmsprop = RMSprop()
         #expect(rmsprop.learningRate == 0.001 && rmsprop.rho == 0.9 && rmsprop.epsilon == 1e-7 && rmsprop.momentum == 0)
         #expect(SGD().learningRate == 0.01)
-        #expect(OptimizerKind.adamw.make().kerasClassName == "AdamW")
+        #expect(OptimizerKind(rawValue: "adamw")!.make().kerasClassName == "AdamW")
     }
 }

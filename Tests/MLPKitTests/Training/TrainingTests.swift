@@ -377,7 +377,7 @@ import Testing
         func run(atEnd: Bool) throws -> (file: CompiledModel, outcome: TrainingOutcome) {
             var recipe = TrainingRecipe()
             recipe.start = .fresh(.layers([HiddenLayerSpec(units: 16, activation: .relu)]))
-            recipe.optimizer = .adam
+            recipe.optimizer = OptimizerKind(rawValue: "adam")
             recipe.epochs = 4
             recipe.batchSize = 32
             recipe.seed = 3
