@@ -26,8 +26,8 @@ struct TrainingState {
 /// What a `ModelCheckpoint` saves, kept in memory instead and written once, when training ends
 /// (not when it is interrupted): the best epoch's model at the cost of one write instead of one
 /// per improvement. For a tuning trial, whose model nothing reads before the trial ends and
-/// which runs again from its start when its worker dies: a 3×512 trial wrote 26 MB (weights and
-/// Adam's slots) after each of its improving epochs.
+/// which runs again from its start when its worker dies, and whose model with Adam's slots can
+/// be tens of megabytes.
 final class KeptCheckpoint: Callback {
     private var kept: (state: TrainingState, epoch: Int)?
     private let write: (_ context: TrainingContext, _ epoch: Int) throws -> Void

@@ -10,7 +10,7 @@ public final class ProgressBar: Callback {
     public init(printer: ProgressPrinter = .shared) { self.printer = printer }
 
     public func epochBegin(_ epoch: Int, _ context: TrainingContext) throws {
-        print("Epoch \(epoch + 1)/\(context.options.epochs)")
+        print("Epoch \(epoch + 1)/\(context.options.endEpoch)")
         started = Date()
     }
 

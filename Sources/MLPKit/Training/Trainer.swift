@@ -2,9 +2,9 @@ import Foundation
 
 /// How `Trainer.fit` runs, as Keras's `fit` arguments.
 public struct TrainingOptions: Sendable {
-    /// The epoch to end before, counted from 0, as Keras's `epochs`: training runs epochs
-    /// `initialEpoch ..< epochs`.
-    public var epochs: Int
+    /// The epoch to end before, counted from 0 (what Keras's `fit` calls `epochs`): training
+    /// runs epochs `initialEpoch ..< endEpoch`.
+    public var endEpoch: Int
     /// The epoch to start at, as Keras's `initial_epoch` (a resumed run goes on from there).
     public var initialEpoch: Int
     public var batchSize: Int
@@ -15,9 +15,9 @@ public struct TrainingOptions: Sendable {
     public var validationAUC: Bool
     public var compute: ComputeOptions
 
-    public init(epochs: Int = 5, initialEpoch: Int = 0, batchSize: Int = 128, seed: UInt64 = 0,
+    public init(endEpoch: Int = 5, initialEpoch: Int = 0, batchSize: Int = 128, seed: UInt64 = 0,
                 validationAUC: Bool = false, compute: ComputeOptions = ComputeOptions()) {
-        self.epochs = epochs
+        self.endEpoch = endEpoch
         self.initialEpoch = initialEpoch
         self.batchSize = batchSize
         self.seed = seed
@@ -59,7 +59,7 @@ public enum Trainer {
         var logs = Logs()
 
         for callback in all { try callback.trainBegin(context) }
-        for epoch in options.initialEpoch..<max(options.epochs, options.initialEpoch) {
+        for epoch in options.initialEpoch..<max(options.endEpoch, options.initialEpoch) {
             context.epoch = epoch
             context.step = 0
             for callback in all { try callback.epochBegin(epoch, context) }

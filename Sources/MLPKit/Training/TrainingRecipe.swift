@@ -154,7 +154,7 @@ extension TrainingRecipe {
         let optimizer = try buildOptimizer(saved: saved, steps: steps, log: log)
         // A resumed run goes on from the epochs the file records (or its optimizer's steps).
         let done = saved.map { RecordedRun(provenance: $0.provenance).epochsCompleted ?? $0.optimizer.map { $0.iterations / steps } ?? 0 } ?? 0
-        let options = TrainingOptions(epochs: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
+        let options = TrainingOptions(endEpoch: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
                                       validationAUC: validationAUC, compute: compute)
         var provenance = provenanceBase(data: data, optimizer: optimizer, seed: seed)
         let (own, early) = ownCallbacks(provenance: provenance, log: log)

@@ -136,7 +136,7 @@ public struct SearchSpace: Sendable, Equatable {
         a.entries.map(\.key) == b.entries.map(\.key) && a.entries.map(\.distribution) == b.entries.map(\.distribution)
     }
 
-    /// The example and KerasTuner's usual MLP search: learning rate 1e-4 to 1e-2 on a
+    /// KerasTuner's usual MLP search: learning rate 1e-4 to 1e-2 on a
     /// log scale, 1 to 3 layers of 64, 128, 256 or 512 units, dropout 0 to 0.5, Adam or RMSprop.
     public static let standard = try! SearchSpace(entries: [
         ("learning_rate", .logUniform(1e-4, 1e-2)), ("layers", .int(1, 3)), ("units", .choice([.int(64), .int(128), .int(256), .int(512)])),

@@ -44,7 +44,7 @@ import Testing
         let weight = Dense(name: "dense", inputs: 1, units: 1, useBias: false)
         let model = Sequential(inputShape: [1], layers: [weight])
         let optimizer = RMSprop(learningRate: 0.001)
-        let context = TrainingContext(model: model, optimizer: optimizer, options: TrainingOptions(epochs: values.count),
+        let context = TrainingContext(model: model, optimizer: optimizer, options: TrainingOptions(endEpoch: values.count),
                                       stepsPerEpoch: 1)
         var stoppedAfter: Int?, rates: [Double] = []
         try callback.trainBegin(context)
@@ -312,17 +312,17 @@ import Testing
         }
         let once = model(), onceOptimizer = Adam()
         let history = try Trainer.fit(model: once, optimizer: onceOptimizer, train: data,
-                                      options: TrainingOptions(epochs: 2, batchSize: 16, seed: 3))
+                                      options: TrainingOptions(endEpoch: 2, batchSize: 16, seed: 3))
         #expect(history.epochs == [0, 1])
         let twice = model(), optimizer = Adam()
-        _ = try Trainer.fit(model: twice, optimizer: optimizer, train: data, options: TrainingOptions(epochs: 1, batchSize: 16, seed: 3))
+        _ = try Trainer.fit(model: twice, optimizer: optimizer, train: data, options: TrainingOptions(endEpoch: 1, batchSize: 16, seed: 3))
         let resumed = try Trainer.fit(model: twice, optimizer: optimizer, train: data,
-                                      options: TrainingOptions(epochs: 2, initialEpoch: 1, batchSize: 16, seed: 3))
+                                      options: TrainingOptions(endEpoch: 2, initialEpoch: 1, batchSize: 16, seed: 3))
         #expect(resumed.epochs == [1])
         #expect(checkedZip(once.parameters, twice.parameters).allSatisfy { $0.value.array == $1.value.array })
         // Another seed shuffles differently.
         let other = model()
-        _ = try Trainer.fit(model: other, optimizer: Adam(), train: data, options: TrainingOptions(epochs: 2, batchSize: 16, seed: 4))
+        _ = try Trainer.fit(model: other, optimizer: Adam(), train: data, options: TrainingOptions(endEpoch: 2, batchSize: 16, seed: 4))
         #expect(!checkedZip(once.parameters, other.parameters).allSatisfy { $0.value.array == $1.value.array })
     }
 
@@ -332,7 +332,7 @@ import Testing
         let model = Sequential.mlp(inputShape: [8], hidden: [HiddenLayerSpec(units: 6, activation: .linear)], classes: 3, seed: 1)
         do {
             _ = try Trainer.fit(model: model, optimizer: SGD(learningRate: 1e6), train: data,
-                                options: TrainingOptions(epochs: 5, batchSize: 8, seed: 1))
+                                options: TrainingOptions(endEpoch: 5, batchSize: 8, seed: 1))
             Issue.record("a learning rate of a million did not diverge")
         } catch let error as MLPError {
             #expect("\(error)".contains("training diverged in epoch 1, step "), "\(error)")
@@ -356,7 +356,7 @@ import Testing
         var messages: [String] = []
         let early = EarlyStopping(monitor: Monitor("val_loss"), patience: 2) { messages.append($0) }
         let history = try Trainer.fit(model: model, optimizer: Adam(learningRate: 0.05), train: split.train, validation: split.validation,
-                                      options: TrainingOptions(epochs: 60, batchSize: 10, seed: 1), callbacks: [early, snapshots])
+                                      options: TrainingOptions(endEpoch: 60, batchSize: 10, seed: 1), callbacks: [early, snapshots])
         let losses = history.values("val_loss").map { $0! }
         let best = losses.indices.min { losses[$0] < losses[$1] }!
         #expect(history.epochs.count < 60, "random labels overfit at once; training should stop early")

@@ -91,7 +91,7 @@ import Testing
         }
     }
 
-    /// The issue's space JSON, read and drawn from: every value within its range, the same
+    /// The README's space JSON, read and drawn from: every value within its range, the same
     /// values for the same seed and index.
     @Test func spaceFromJSON() throws {
         let text = #"{"learning_rate": {"log_uniform": [0.0001, 0.01]}, "layers": {"int": [1, 3]}, "units": {"choice": [64, 128, 256, 512]}, "dropout": {"uniform": [0.0, 0.5]}, "optimizer": {"choice": ["adam", "rmsprop"]}, "batch_norm": {"choice": [true, false]}, "batch_size": 128}"#
