@@ -17,7 +17,7 @@ public struct DataOptions: ParsableArguments {
         valueName: "path"))
     public var data: String?
 
-    @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses). Default: the label mode a given model file records, else fine.")
+    @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses). Default: what the model file or search folder records, else fine.")
     public var labelMode: LabelMode?
 
     @Option(help: "Where to download CIFAR-100 from when it is not found (also $\(CIFAR100.urlVariable)).")

@@ -16,11 +16,11 @@ public enum MetricName: String, ExpressibleByArgument, CaseIterable, Sendable {
 /// What `mlp-train` takes to describe a training run: the architecture, the optimizer and
 /// Keras's callbacks. `recipe()` turns it into the library's `TrainingRecipe`.
 public struct TrainingOptionGroup: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Passes over the training set (1 to 10000); with --resume, further passes.")
-    public var epochs = 5
+    @Option(parsing: .unconditional, help: "Passes over the training set (1 to 10000; default 5, or the best epoch a --model best.json records); with --resume, further passes.")
+    public var epochs: Int?
 
-    @Option(parsing: .unconditional, help: "Samples per gradient step (1 to 65536).")
-    public var batchSize = 128
+    @Option(parsing: .unconditional, help: "Samples per gradient step (1 to 65536; default 128, or the batch size a --model best.json records).")
+    public var batchSize: Int?
 
     @Option(help: ArgumentHelp("Optimizer, with Keras's defaults: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", ")).",
                                discussion: "Default: the one a --model file's compile_config names, else rmsprop; --resume goes on with the file's."))
@@ -32,8 +32,8 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: "Learning-rate schedule: constant, or cosine (Keras's CosineDecay from the learning rate to 0 over the run's steps). Default: the model file's, else constant.")
     public var lrSchedule: ScheduleName?
 
-    @Option(help: "Hidden layers as UNITS:ACTIVATION, comma-separated, or 'none'; the output Dense(classes, softmax) is added.")
-    public var layers = "128:relu"
+    @Option(help: "Hidden layers as UNITS:ACTIVATION, comma-separated, or 'none' (default 128:relu); the output Dense(classes, softmax) is added.")
+    public var layers: String?
 
     @Option(parsing: .unconditional, help: "Dropout rate after each hidden layer (0 to <1).")
     public var dropout: Float = 0
@@ -44,10 +44,10 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Flag(help: "Put BatchNormalization after each hidden Dense.")
     public var batchNorm = false
 
-    @Option(help: "Architecture (and optimizer) as a Keras model-config JSON file (e.g. Models/overfit.json), or taken from a saved .keras or .h5 model, whose weights are not used; instead of --layers.")
+    @Option(help: ArgumentHelp("Architecture (and optimizer) as a Keras model-config JSON file (e.g. Models/overfit.json, or mlp-tune's best.json with the search's batch size, best epoch, seed and data), or taken from a saved .keras or .h5 model, whose weights are not used; instead of --layers.", valueName: "file"))
     public var model: String?
 
-    @Option(help: "Go on training a saved model (.keras or .h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.")
+    @Option(help: ArgumentHelp("Go on training a saved model (.keras or .h5, this toolchain's or Keras's) with its optimizer and its state, as load_model then fit; --epochs more epochs.", valueName: "file"))
     public var resume: String?
 
     @Option(parsing: .unconditional, help: "Fraction of the training set held out for validation: the LAST fraction, before shuffling, as Keras does (0 to <1).")
@@ -77,7 +77,7 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(parsing: .unconditional, help: "The factor of --reduce-lr-on-plateau (above 0, below 1).")
     public var reduceLrFactor: Double = 0.1
 
-    @Option(help: ArgumentHelp("Write the per-epoch history after every epoch: Keras's CSVLogger format for a .csv name, JSON otherwise.", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the per-epoch history after every epoch: Keras's CSVLogger format for a .csv name, JSON for a .json name.", valueName: "file"))
     public var history: String?
 
     @Option(help: ArgumentHelp("Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.", valueName: "file"))
@@ -94,8 +94,8 @@ public struct TrainingOptionGroup: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be 1 to 10000, got \(epochs)") }
-        guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
+        if let epochs, !(1...10_000).contains(epochs) { throw ValidationError("--epochs must be 1 to 10000, got \(epochs)") }
+        if let batchSize, !(1...65_536).contains(batchSize) { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
         if let learningRate, !(learningRate > 0 && learningRate <= 10) {
             throw ValidationError("--learning-rate must be above 0 and at most 10, got \(learningRate)")
         }
@@ -124,7 +124,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         if model != nil || resume != nil, dtypePolicy != nil {
             throw ValidationError("--dtype-policy: the layers of the --\(model != nil ? "model" : "resume") file keep the policies it records")
         }
-        if model != nil || resume != nil, dropout > 0 || l2 > 0 || batchNorm || layers != "128:relu" {
+        if model != nil || resume != nil, dropout > 0 || l2 > 0 || batchNorm || layers != nil {
             throw ValidationError("--layers, --dropout, --l2 and --batch-norm describe the architecture that --\(model != nil ? "model" : "resume") gives; use one or the other")
         }
     }
@@ -142,15 +142,18 @@ public struct TrainingOptionGroup: ParsableArguments {
             try checkReadable(model)
             recipe.start = .fresh(.config(try ModelConfigFile(path: model)))
         } else {
-            recipe.start = .fresh(.layers(try HiddenLayerSpec.parseList(layers), dropout: dropout, l2: l2, batchNorm: batchNorm))
+            recipe.start = .fresh(.layers(try HiddenLayerSpec.parseList(layers ?? "128:relu"), dropout: dropout, l2: l2, batchNorm: batchNorm))
         }
         recipe.optimizer = optimizer
         recipe.learningRate = learningRate
         recipe.cosineDecay = lrSchedule.map { $0 == .cosine }
-        recipe.epochs = epochs
-        recipe.batchSize = batchSize
+        // A search's best.json carries what --retrain trains with: its batch size, the best
+        // trial's best epoch and the search's seed.
+        let tuned = tunedRecord(of: recipe)
+        recipe.epochs = epochs ?? tuned.map { max($0.bestEpoch, 1) } ?? 5
+        recipe.batchSize = batchSize ?? tuned?.batchSize ?? 128
         recipe.validationSplit = validationSplit
-        recipe.seed = seed
+        recipe.seed = seed ?? tuned?.seed.flatMap { UInt64($0) }
         recipe.compute = compute.options(skipsInactiveUnits: !denseBackward)
         recipe.dtypePolicy = dtypePolicy ?? .float32
         recipe.validationAUC = metrics.contains(.auc)
@@ -164,6 +167,27 @@ public struct TrainingOptionGroup: ParsableArguments {
         if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
         if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }
         return recipe
+    }
+
+    /// What a `--model` file that `mlp-tune` wrote (its `best.json`) records of the search; nil
+    /// for any other file.
+    public func tunedRecord(of recipe: TrainingRecipe) -> BestTrialRecord? {
+        guard case .fresh(.config(let file)) = recipe.start else { return nil }
+        return BestTrialRecord(configExtra: file.extra("mlp_tune"))
+    }
+
+    /// The settings a `best.json` gave that no option overrode, for the model line:
+    /// "batch size 256, 3 epochs, seed 1 and the data from best.json"; nil when none.
+    public func tunedOrigin(of recipe: TrainingRecipe, dataFromFile: Bool) -> String? {
+        guard let tuned = tunedRecord(of: recipe), case .fresh(.config(let file)) = recipe.start else { return nil }
+        var items: [String] = []
+        if batchSize == nil { items.append("batch size \(recipe.batchSize)") }
+        if epochs == nil { items.append("\(recipe.epochs) epoch\(recipe.epochs == 1 ? "" : "s") (trial \(tuned.trial)'s best)") }
+        if seed == nil, tuned.seed != nil { items.append("seed \(tuned.seed!)") }
+        if dataFromFile { items.append("the data") }
+        guard !items.isEmpty else { return nil }
+        let list = items.count == 1 ? items[0] : items.dropLast().joined(separator: ", ") + " and " + items.last!
+        return "\(list) from \(URL(fileURLWithPath: file.path).lastPathComponent)"
     }
 
     /// Where the optimizer's settings come from when a file gives them, for the model line;

@@ -14,7 +14,7 @@ struct MLPBench: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Option(help: "CIFAR-100 archive or folder (default: the generated CIFAR-shaped synthetic set).")
+    @Option(help: ArgumentHelp("CIFAR-100 archive or folder, or 'synthetic' for the generated CIFAR-shaped set.", valueName: "path"))
     var data = "synthetic"
 
     @Option(parsing: .unconditional, help: "Epochs per training run; the median epoch is reported (2 to 100).")
@@ -23,7 +23,7 @@ struct MLPBench: ParsableCommand {
     @Flag(help: "Also train the baseline and the tuning trial's model with Keras 3 on TensorFlow and on JAX, in float32 and mixed_bfloat16, and compare against the faster.")
     var compareKeras = false
 
-    @Option(help: "The Python that has Keras 3 (for --compare-keras; JAX from Tools/bench-requirements.txt).")
+    @Option(help: ArgumentHelp("The Python that has Keras 3 (for --compare-keras; JAX from Tools/bench-requirements.txt).", valueName: "file"))
     var python = ".venv/bin/python"
 
     @Flag(help: "Skip the wide 3072-1024-512-100 model and the tuning trial's 3072-512-512-100.")

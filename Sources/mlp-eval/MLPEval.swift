@@ -7,7 +7,7 @@ import MLPKit
 struct MLPEval: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp-eval",
-        abstract: "Evaluate a saved model (this toolchain's or Keras's .h5) on the CIFAR-100 holdout set.",
+        abstract: "Evaluate a saved model (.keras or .h5, this toolchain's or Keras's) on its dataset's holdout set.",
         discussion: """
             Reports accuracy, top-5 accuracy, one-vs-rest ROC AUC (macro, weighted, micro; exact, as scikit-learn's \
             roc_auc_score), log loss, and the best and worst classes by AUC.
@@ -39,13 +39,13 @@ struct MLPEval: ParsableCommand {
     @Option(help: "Seed for the bootstrap resamples.")
     var seed: UInt64 = 0
 
-    @Option(help: "Write the ROC curves (micro, macro, best and worst class) as an SVG chart.")
+    @Option(help: ArgumentHelp("Write the ROC curves (micro, macro, best and worst class) as an SVG chart (.svg).", valueName: "file"))
     var plot: String?
 
-    @Option(help: "Write the confusion matrix as CSV (rows: true class, columns: predicted).")
+    @Option(help: ArgumentHelp("Write the confusion matrix as CSV (.csv; rows: true class, columns: predicted).", valueName: "file"))
     var confusion: String?
 
-    @Option(help: "Write the predicted probabilities as a NumPy .npy array (float32, samples × classes).")
+    @Option(help: ArgumentHelp("Write the predicted probabilities as a NumPy .npy array (float32, samples × classes).", valueName: "file"))
     var predictions: String?
 
     @Option(parsing: .unconditional, help: "Samples per prediction batch (1 to 65536).")

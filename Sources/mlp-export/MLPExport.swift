@@ -20,7 +20,7 @@ struct MLPExport: ParsableCommand {
     @Argument(help: "The model file (.keras or .h5).")
     var model: String
 
-    @Option(name: .shortAndLong, help: "Where to write the ONNX file (.onnx).")
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the ONNX file (.onnx).", valueName: "file"))
     var output: String
 
     @Flag(help: "Take raw uint8 images [N, 32, 32, 3] and do the flatten and the division by 255 in the graph.")

@@ -21,15 +21,21 @@ struct MLPInspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        // An ONNX file (mlp-export's, or anyone's) is a protobuf whose first field is ir_version
-        // (a 0x08 byte), which no .h5 or .keras file starts with.
-        let head = FileHandle(forReadingAtPath: model).flatMap { handle in defer { try? handle.close() }; return try? handle.read(upToCount: 1) }
-        if model.lowercased().hasSuffix(".onnx")
-            || (head?.first == 0x08 && FileManager.default.contents(atPath: model).map(ONNXFile.looksLikeONNX) == true) {
-            guard let data = FileManager.default.contents(atPath: model) else { throw MLPError.io(path: model, problem: "cannot read file") }
-            return try inspectONNX(try ONNXFile.describe(data, path: model))
+        let bytes = try ModelFile.bytes(atPath: model)
+        // An ONNX file (mlp-export's, or anyone's) is described, not loaded; one named .onnx that
+        // does not parse is told so in ONNX's terms.
+        let isONNX = ONNXFile.recognizes(bytes) || (model.lowercased().hasSuffix(".onnx") && ModelFormats.all.allSatisfy { !$0.recognizes(bytes) })
+        if isONNX {
+            if weights {
+                FileHandle.standardError.write(Data("mlp-inspect: note: --weights describes a .keras or .h5 model's weights; an ONNX file's are counted below\n".utf8))
+            }
+            return try inspectONNX(try ONNXFile.describe(bytes, path: model))
         }
-        let saved = try ModelProbe.load(model)
+        _ = try ModelFormats.identify(bytes, path: model)
+        // libhdf5 reads a damaged file in a child process first; this process then reads the
+        // bytes it already has.
+        try ModelProbe.probe(model)
+        let saved = try ModelFile.load(bytes, path: model)
         json ? try printJSON(saved) : printText(saved)
     }
 
@@ -45,7 +51,7 @@ struct MLPInspect: ParsableCommand {
                 "file": model, "format": "onnx", "ir_version": description.irVersion, "producer": description.producer,
                 "opsets": description.opsets.map { ["domain": $0.domain, "version": $0.version] as [String: Any] },
                 "inputs": values(description.inputs), "outputs": values(description.outputs),
-                "parameters": description.parameters, "initializers": description.initializers,
+                "total_params": description.parameters, "initializers": description.initializers,
                 "operators": description.operators, "nodes": description.nodeCount, "metadata": description.metadata,
             ] as [String: Any]))
             return
@@ -119,7 +125,7 @@ struct MLPInspect: ParsableCommand {
         } else {
             field("optimizer", "none")
         }
-        for key in ["dataset", "dataset_file", "dataset_sha256", "options", "seed", "created", "command", "epochs_completed",
+        for key in ["dataset", "dataset_file", "dataset_sha256", "holdout_sha256", "options", "seed", "created", "command", "epochs_completed",
                     "best_epoch", "checkpoint_of_epoch", "interrupted"] {
             if let value = saved.provenance[key] { field(key, value) }
         }

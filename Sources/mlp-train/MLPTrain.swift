@@ -21,7 +21,7 @@ struct MLPTrain: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Option(name: .shortAndLong, help: "Where to save the trained model: .keras (Keras 3's native zip) or .h5 (Keras's HDF5 layout), by its name.")
+    @Option(name: .shortAndLong, help: ArgumentHelp("Where to save the trained model: .keras (Keras 3's native zip) or .h5 (Keras's HDF5 layout), by its name.", valueName: "file"))
     var output: String
 
     @OptionGroup var data: DataOptions
@@ -36,18 +36,24 @@ struct MLPTrain: ParsableCommand {
         var recipe = try training.recipe()
         recipe.command = CommandLine.arguments.joined(separator: " ")
         let origin = try training.optimizerOrigin(of: recipe)
-        // Going on from a file: its label mode and (without --data) its data, unless told otherwise.
-        var recorded: RecordedRun?
-        if case .continuing(let model, _) = recipe.start { recorded = RecordedRun(provenance: model.provenance) }
+        // Going on from a file, or training a search's best.json: its label mode and (without
+        // --data) its data, unless told otherwise.
+        var recorded: RecordedRun?, recordedIn: String?
+        if case .continuing(let model, let path) = recipe.start { (recorded, recordedIn) = (RecordedRun(provenance: model.provenance), path) }
+        if let tuned = training.tunedRecord(of: recipe), let data = tuned.data {
+            (recorded, recordedIn) = (RecordedRun(provenance: ["dataset": data.name, "dataset_file": data.file]), training.model)
+        }
+        let dataFromFile = data.data == nil && recorded?.availableDataFile != nil
+        let fileSettings = training.tunedOrigin(of: recipe, dataFromFile: dataFromFile)
         var loaded: DatasetPair?
         let outcome = try recipe.run(data: {
-            let pair = try data.load(recorded: recorded, model: training.resume)
+            let pair = try data.load(recorded: recorded, model: recordedIn)
             print(pair.train.balanceReport(title: "train"))
-            print(pair.test.balanceReport(title: "test"))
+            print(pair.test.balanceReport(title: "holdout"))
             StopSignal.install()
             loaded = pair
             return pair
-        }, callbacks: [ModelLine(optimizerOrigin: origin), ProgressBar(), Interrupt { StopSignal.isRequested }])
+        }, callbacks: [ModelLine(optimizerOrigin: origin, fileSettings: fileSettings), ProgressBar(), Interrupt { StopSignal.isRequested }])
         if let interruption = outcome.interruption {
             try outcome.save(to: output)
             FileHandle.standardError.write(Data(
@@ -68,8 +74,13 @@ struct MLPTrain: ParsableCommand {
 final class ModelLine: Callback {
     /// Where the optimizer's settings came from, when a file gave them.
     let optimizerOrigin: String?
+    /// The run's settings a search's best.json gave, when it did.
+    let fileSettings: String?
 
-    init(optimizerOrigin: String?) { self.optimizerOrigin = optimizerOrigin }
+    init(optimizerOrigin: String?, fileSettings: String?) {
+        self.optimizerOrigin = optimizerOrigin
+        self.fileSettings = fileSettings
+    }
 
     func trainBegin(_ context: TrainingContext) throws {
         let network = context.model, optimizer = context.optimizer
@@ -77,6 +88,7 @@ final class ModelLine: Callback {
         print("model: \(layers.joined(separator: " → ")), \(network.parameters.reduce(0) { $0 + $1.count }) parameters; "
               + "optimizer \(optimizer.kerasClassName) (learning rate \(optimizer.learningRate)"
               + (optimizer.schedule == nil ? "" : ", cosine decay to 0") + ")"
-              + (optimizerOrigin.map { " \($0)" } ?? "") + "; seed \(context.options.seed)")
+              + (optimizerOrigin.map { " \($0)" } ?? "") + "; seed \(context.options.seed)"
+              + (fileSettings.map { "; \($0)" } ?? ""))
     }
 }

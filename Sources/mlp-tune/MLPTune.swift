@@ -12,50 +12,52 @@ enum ObjectiveName: String, ExpressibleByArgument, CaseIterable {
 struct MLPTune: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp-tune",
-        abstract: "Search hyperparameters on a validation split of the CIFAR-100 training set; never reads the holdout set.",
+        abstract: "Search hyperparameters on a validation split of the training set; never reads the holdout set.",
         discussion: """
             Without space options, searches KerasTuner's usual MLP space: --learning-rate 1e-4:1e-2 (log scale), \
             --hidden-layers 1:3, --units 64,128,256,512, --dropout 0:0.5, --optimizer adam,rmsprop. Each option replaces its key: \
             LOW:HIGH is a range, A,B,C a choice, one value a fixed value. --space FILE gives the whole space as JSON instead.
 
-            Running again on the same --output-dir goes on where it stopped; several mlp-tune processes on one folder \
-            (on one machine or several sharing it) split the trials and never run one twice.
+            Run again on the same --output-dir, it goes on with everything the folder's search.json records (the space, \
+            the algorithm, the data, the seed): give no other option, or a larger --trials for more trials; an option that \
+            differs from the record is refused. Several mlp-tune processes on one folder (on one machine or several sharing \
+            it) split the trials and never run one twice.
 
-            Writes trials.csv, trials.svg, best.h5 (best.keras with --save-format keras), best.json and a folder per trial; \
-            with --retrain, final.h5 (or final.keras) for mlp-eval.
+            Writes trials.csv, trials.svg, optuna-journal.log, best.h5 (best.keras with --save-format keras), best.json \
+            and a folder per trial; with --retrain, final.h5 (or final.keras) and final-history.csv.
             """)
 
     static func main() { mainReportingOneLine() }
 
-    @Option(help: "The search's folder: its trials, its outputs, and what lets several workers share it.")
+    @Option(help: ArgumentHelp("The search's folder: its trials, its outputs, and what lets several workers share it.", valueName: "folder"))
     var outputDir: String
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: ArgumentHelp("Search algorithm: " + (Samplers.all.map { "\($0.name) (\($0.summary))" } + ["hyperband (KerasTuner's bracket schedule over random draws)"]).joined(separator: ", ") + ".",
+    @Option(help: ArgumentHelp("Search algorithm: " + (Samplers.all.map { "\($0.name) (\($0.summary))" } + ["hyperband (KerasTuner's bracket schedule over random draws)"]).joined(separator: ", ") + ". Default: the folder's, else random.",
                                valueName: "name"))
-    var algorithm = RandomSampler.name
+    var algorithm: String?
 
-    @Option(parsing: .unconditional, help: "Trials of a random, tpe or bayesian search (1 to 10000).")
-    var trials = 10
+    @Option(parsing: .unconditional, help: "Trials of a random, tpe or bayesian search (1 to 10000; default: the folder's, else 10). A larger number goes on with more.")
+    var trials: Int?
 
-    @Option(parsing: .unconditional, help: "Epochs per trial of a random, tpe or bayesian search (1 to 10000).")
-    var epochs = 5
+    @Option(parsing: .unconditional, help: "Epochs per trial of a random, tpe or bayesian search (1 to 10000; default: the folder's, else 5).")
+    var epochs: Int?
 
-    @Option(parsing: .unconditional, help: "Hyperband's largest number of epochs for a trial (1 to 10000).")
-    var maxEpochs = 6
+    @Option(parsing: .unconditional, help: "Hyperband's largest number of epochs for a trial (1 to 10000; default: the folder's, else 6).")
+    var maxEpochs: Int?
 
-    @Option(parsing: .unconditional, help: "Hyperband's reduction factor (2 to 100).")
-    var factor = 3
+    @Option(parsing: .unconditional, help: "Hyperband's reduction factor (2 to 100; default: the folder's, else 3).")
+    var factor: Int?
 
-    @Option(parsing: .unconditional, help: "Times Hyperband runs its whole schedule (1 to 100).")
-    var hyperbandIterations = 1
+    @Option(parsing: .unconditional, help: "Times Hyperband runs its whole schedule (1 to 100; default: the folder's, else 1).")
+    var hyperbandIterations: Int?
 
-    @Option(help: "What judges a trial, on the validation split: val_accuracy, val_auc or val_loss.")
-    var objective = ObjectiveName.valAccuracy
+    @Option(help: "What judges a trial, on the validation split: val_accuracy, val_auc or val_loss (default: the folder's, else val_accuracy).")
+    var objective: ObjectiveName?
 
-    @Option(parsing: .unconditional, help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1).")
-    var validationSplit = 0.2
+    @Option(parsing: .unconditional, help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1; default: the folder's, else 0.2).")
+    var validationSplit: Double?
 
     @Option(help: "Seed of the trials' values, weights and shuffles (default: the folder's, or drawn at random). The values are KerasTuner's with the same seed.")
     var seed: UInt64?
@@ -101,31 +103,32 @@ struct MLPTune: ParsableCommand {
     @Flag(help: "When the search is done, train the best values on the whole training set for the best trial's epochs, and save final.h5.")
     var retrain = false
 
-    @Option(help: ArgumentHelp("The format of best.* and final.*: \(ModelFormats.writable.map { "\($0.name) (\($0.title))" }.joined(separator: " or ")).", valueName: "format"))
+    @Option(help: ArgumentHelp("The format of best.* and final.*: \(ModelFormats.writable.map { "\($0.name) (\($0.title))" }.joined(separator: " or ")); a worker's own choice, not part of the search.", valueName: "format"))
     var saveFormat = KerasH5.name
 
     @Option(parsing: .unconditional, help: "Seconds after which a worker that stopped refreshing its trial is taken for dead and its trial run again (5 to 86400).")
     var claimTimeout: Double = 60
 
     func validate() throws {
-        guard (1...10_000).contains(trials) else { throw ValidationError("--trials must be 1 to 10000, got \(trials)") }
-        guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be 1 to 10000, got \(epochs)") }
-        guard (1...10_000).contains(maxEpochs) else { throw ValidationError("--max-epochs must be 1 to 10000, got \(maxEpochs)") }
-        guard (2...100).contains(factor) else { throw ValidationError("--factor must be 2 to 100, got \(factor)") }
-        guard (1...100).contains(hyperbandIterations) else {
-            throw ValidationError("--hyperband-iterations must be 1 to 100, got \(hyperbandIterations)")
+        func range<T: Comparable>(_ value: T?, _ bounds: ClosedRange<T>, _ flag: String) throws {
+            if let value, !bounds.contains(value) { throw ValidationError("--\(flag) must be \(bounds.lowerBound) to \(bounds.upperBound), got \(value)") }
         }
-        guard validationSplit > 0, validationSplit < 1 else {
+        try range(trials, 1...10_000, "trials")
+        try range(epochs, 1...10_000, "epochs")
+        try range(maxEpochs, 1...10_000, "max-epochs")
+        try range(factor, 2...100, "factor")
+        try range(hyperbandIterations, 1...100, "hyperband-iterations")
+        if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
             throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
         }
         guard (5...86_400).contains(claimTimeout) else { throw ValidationError("--claim-timeout must be 5 to 86400 seconds, got \(claimTimeout)") }
         _ = try saveFormatType()
-        guard algorithm == "hyperband" || Samplers.named(algorithm) != nil else {
+        if let algorithm, algorithm != "hyperband", Samplers.named(algorithm) == nil {
             throw ValidationError("--algorithm must be one of \((Samplers.all.map(\.name) + ["hyperband"]).joined(separator: ", ")), got '\(algorithm)'")
         }
         if hiddenLayers != nil, layersAlias != nil { throw ValidationError("--layers is the former name of --hidden-layers; give one") }
         if space != nil, !spaceFlags.isEmpty {
-            throw ValidationError("--space gives the whole space; leave out --\(spaceFlags[0].key.replacingOccurrences(of: "_", with: "-"))")
+            throw ValidationError("--space gives the whole space; leave out --\(spaceFlags[0].flag)")
         }
     }
 
@@ -137,60 +140,129 @@ struct MLPTune: ParsableCommand {
         return format
     }
 
-    /// The space options given, by key.
-    var spaceFlags: [(key: String, text: String)] {
-        [("learning_rate", learningRate), ("layers", hiddenLayers ?? layersAlias), ("units", units), ("activation", activation), ("dropout", dropout),
-         ("optimizer", optimizer),
-         ("batch_size", batchSize), ("l2", l2), ("batch_norm", batchNorm), ("dtype_policy", dtypePolicy)].compactMap { key, text in text.map { (key, $0) } }
+    /// The space options given: the space's key, the flag and its text.
+    var spaceFlags: [(key: String, flag: String, text: String)] {
+        [("learning_rate", "learning-rate", learningRate), ("layers", layersAlias == nil ? "hidden-layers" : "layers", hiddenLayers ?? layersAlias),
+         ("units", "units", units), ("activation", "activation", activation), ("dropout", "dropout", dropout),
+         ("optimizer", "optimizer", optimizer), ("batch_size", "batch-size", batchSize), ("l2", "l2", l2),
+         ("batch_norm", "batch-norm", batchNorm), ("dtype_policy", "dtype-policy", dtypePolicy)]
+            .compactMap { key, flag, text in text.map { (key, flag, $0) } }
     }
 
-    func searchSpace() throws -> SearchSpace {
+    /// The space the options give, on top of `base`: `--space FILE`, or each space option
+    /// replacing its key.
+    func searchSpace(base: SearchSpace) throws -> SearchSpace {
         if let space {
             let text: String
             do { text = try String(contentsOfFile: space, encoding: .utf8) } catch { throw MLPError.io(path: space, problem: "cannot read file") }
             return try SearchSpace(json: text, source: space)
         }
-        var result = SearchSpace.standard
-        for (key, text) in spaceFlags {
+        var result = base
+        for (key, flag, text) in spaceFlags {
             do {
                 result = try result.replacing(key, with: try SearchSpace.distribution(key: key, flag: text))
-            } catch MLPError.setting("layers", let problem) {
-                // The space's key is "layers"; its flag is --hidden-layers.
-                throw MLPError.setting("hidden_layers", problem: problem)
+            } catch MLPError.setting(_, let problem) {
+                throw MLPError.setting(flag.replacingOccurrences(of: "-", with: "_"), problem: problem)
             }
         }
         return result
     }
 
-    func run() throws {
-        let searchSpace = try searchSpace()
+    /// The search's settings: the options given, over what the folder's `search.json` records
+    /// (`recorded`), over the defaults. An option that differs from the record is refused,
+    /// naming it; so is one that does not apply to the algorithm.
+    func settings(recorded: SearchRecord?) throws -> TuningSettings {
+        func refuse(_ flag: String, _ given: String, _ there: String) -> MLPError {
+            .setting(flag, problem: "\(given): the search in \(outputDir) has \(there) (its search.json); leave the option out, or use another folder")
+        }
+        let name = algorithm ?? recorded?.algorithm.name ?? RandomSampler.name
+        if let algorithm, let there = recorded?.algorithm.name, algorithm != there { throw refuse("algorithm", algorithm, there) }
+        let schedule: TuningSettings.Schedule
+        if name == "hyperband" {
+            if let flag = [("trials", trials), ("epochs", epochs)].first(where: { $0.1 != nil })?.0 {
+                throw MLPError.setting(flag, problem: "sets a random, tpe or bayesian search; Hyperband's schedule is --max-epochs, --factor and --hyperband-iterations")
+            }
+            let recordedAlgorithm = recorded?.algorithm
+            func value(_ given: Int?, _ there: Int?, _ fallback: Int, _ flag: String) throws -> Int {
+                if let given, let there, given != there { throw refuse(flag, String(given), String(there)) }
+                return given ?? there ?? fallback
+            }
+            schedule = .hyperband(Hyperband(maxEpochs: try value(maxEpochs, recordedAlgorithm?.maxEpochs, 6, "max_epochs"),
+                                            factor: try value(factor, recordedAlgorithm?.factor, 3, "factor"),
+                                            iterations: try value(hyperbandIterations, recordedAlgorithm?.iterations, 1, "hyperband_iterations")))
+        } else {
+            if let flag = [("max_epochs", maxEpochs), ("factor", factor), ("hyperband_iterations", hyperbandIterations)]
+                .first(where: { $0.1 != nil })?.0 {
+                throw MLPError.setting(flag, problem: "sets Hyperband's schedule; a \(name) search takes --trials and --epochs")
+            }
+            if let epochs, let there = recorded?.algorithm.epochs, epochs != there { throw refuse("epochs", String(epochs), "\(there) epochs a trial") }
+            if let trials, let there = recorded?.algorithm.trials, trials < there {
+                throw refuse("trials", String(trials), "\(there) trials (a larger number goes on with more)")
+            }
+            schedule = .trials(trials ?? recorded?.algorithm.trials ?? 10, epochs: epochs ?? recorded?.algorithm.epochs ?? 5)
+        }
+        let objectiveName = objective?.rawValue ?? recorded?.objective ?? ObjectiveName.valAccuracy.rawValue
+        if let objective, let there = recorded?.objective, objective.rawValue != there { throw refuse("objective", objective.rawValue, there) }
+        let split = validationSplit ?? recorded?.validationSplit ?? 0.2
+        if let validationSplit, let there = recorded?.validationSplit, validationSplit != there {
+            throw refuse("validation_split", pythonFloat(validationSplit), pythonFloat(there))
+        }
+        if let seed, let there = recorded?.seed, String(seed) != there { throw refuse("seed", String(seed), "seed \(there)") }
+        var searchSpace: SearchSpace
+        if let recorded {
+            searchSpace = try SearchSpace(entries: recorded.space.map { ($0.key, $0.value) })
+            let given = try self.searchSpace(base: searchSpace)
+            if space != nil, given != searchSpace { throw refuse("space", space!, "another space") }
+            for (key, flag, text) in spaceFlags where given.distribution(of: key) != searchSpace.distribution(of: key) {
+                throw refuse(flag.replacingOccurrences(of: "-", with: "_"), text, "\(key) \(searchSpace.distribution(of: key).map(describe) ?? "not searched")")
+            }
+        } else {
+            searchSpace = try self.searchSpace(base: SearchSpace.standard)
+        }
         if searchSpace.mayBeMixedPrecision, let problem = (compute.engine ?? .preferred).bfloat16Problem {
             throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
         }
+        var base = TrainingRecipe()
+        base.compute = compute.options()
+        let sampler = Samplers.named(name) ?? Samplers.named(RandomSampler.name)!
+        var settings = TuningSettings(space: searchSpace, sampler: sampler, schedule: schedule, objective: Monitor(objectiveName),
+                                      seed: seed ?? recorded.flatMap { UInt64($0.seed) } ?? 0, validationSplit: split, base: base)
+        settings.modelFormat = try saveFormatType()
+        return settings
+    }
+
+    func run() throws {
         if layersAlias != nil {
             FileHandle.standardError.write(Data("mlp-tune: note: --layers is now --hidden-layers (a count of hidden layers); the old name still works\n".utf8))
         }
+        // Every option is checked against the folder's record before the folder is opened for work.
+        let recorded = try FolderStorage.recordedSettings(folder: outputDir)
+        var settings = try settings(recorded: recorded)
         let storage = try FolderStorage(folder: outputDir, timeout: claimTimeout)
-        // A search goes on with the seed it began with.
-        let seed = try storage.agreedSeed(self.seed)
-        var base = TrainingRecipe()
-        base.compute = compute.options()
-        let schedule: TuningSettings.Schedule = algorithm == "hyperband"
-            ? .hyperband(Hyperband(maxEpochs: maxEpochs, factor: factor, iterations: hyperbandIterations))
-            : .trials(trials, epochs: epochs)
-        var settings = TuningSettings(space: searchSpace, sampler: Samplers.named(algorithm) ?? Samplers.named(RandomSampler.name)!,
-                                      schedule: schedule, objective: Monitor(objective.rawValue), seed: seed,
-                                      validationSplit: validationSplit, base: base)
-        settings.modelFormat = try saveFormatType()
-
-        let pair = try data.load(splits: .trainingOnly)
-        let held = pair.train.splitValidation(fraction: validationSplit).validation.count
+        // A new search's seed is drawn once and kept, so that workers started together agree on it.
+        settings.seed = try storage.agreedSeed(seed ?? recorded.flatMap { UInt64($0.seed) })
+        if case .trials(let count, _) = settings.schedule, settings.sampler.randomStart(settings.space) >= count,
+           settings.sampler.randomStart(settings.space) > 0 {
+            let start = settings.sampler.randomStart(settings.space)
+            print("note: \(settings.sampler.name) draws its first \(start) trials at random: with \(counted(count, "trial")) its own "
+                  + "proposals never start (give --trials \(start + 1) or more)")
+        }
+        // Going on with a search: its data and label mode, unless told otherwise.
+        var options = data
+        if options.data == nil, let file = recorded?.data?.file, file == "synthetic" || FileManager.default.fileExists(atPath: file) {
+            print("data: \(file), which \(storage.settingsLocation) records")
+            options.data = file
+        }
+        if options.labelMode == nil, let mode = recorded?.data.flatMap({ LabelMode(rawValue: $0.labelMode) }) { options.labelMode = mode }
+        let pair = try options.load(splits: .trainingOnly)
+        settings.data = DataRecord(pair, labelMode: options.labelMode ?? .fine)
+        let held = pair.train.splitValidation(fraction: settings.validationSplit).validation.count
         let tuner = try Tuner(settings: settings, storage: storage, data: pair)
         let done = try storage.records().filter { $0.status != .running }.count
-        print("search: \(describe(settings)), objective \(objective.rawValue) on the last \(held) of \(pair.train.count) "
-              + "training images (the holdout set is not read); seed \(seed); folder \(outputDir)"
+        print("search: \(describe(settings)), objective \(settings.objective.name) on the last \(held) of \(pair.train.count) "
+              + "training images (the holdout set is not read); seed \(settings.seed); folder \(outputDir)"
               + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""))
-        print("space: " + searchSpace.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
+        print("space: " + settings.space.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
 
         StopSignal.install()
         tuner.callbacks = [Interrupt { StopSignal.isRequested }]
@@ -201,9 +273,9 @@ struct MLPTune: ParsableCommand {
             throw MLPError.model("no trial of the search in \(outputDir) completed"
                 + (failed.flatMap { record in record.reason.map { "; trial \(record.number): \($0)" } } ?? " (see trials.csv for why)"))
         }
-        print("best: trial \(best.number), \(objective.rawValue) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
+        print("best: trial \(best.number), \(settings.objective.name) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
               + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
-        print("wrote \(outputDir)/trials.csv, trials.svg, best.\(saveFormat), best.json")
+        print("wrote \(outputDir)/trials.csv, trials.svg, optuna-journal.log, best.\(saveFormat), best.json")
         guard retrain else { return }
         print("retraining the best values on all \(pair.train.count) training images")
         switch try tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]) {

@@ -164,7 +164,7 @@ def onnx_export(tmp, raw, x, sources):
             got = {
                 "inputs": [[i["name"], i["shape"]] for i in described["inputs"]],
                 "outputs": [[o["name"], o["shape"]] for o in described["outputs"]],
-                "parameters": described["parameters"], "opset": [o["version"] for o in described["opsets"]],
+                "parameters": described["total_params"], "opset": [o["version"] for o in described["opsets"]],
             }
             check(f"{name}: mlp-inspect reads its inputs, outputs, opset and parameter count as onnx does", got == expected,
                   f"{got} vs {expected}")
@@ -222,6 +222,27 @@ def optuna_journal(tmp):
               f"{problems[:2]}")
 
 
+def best_json(tmp):
+    """best.json of a random, a TPE and a Hyperband search: Keras 3 and tf_keras load it with
+    model_from_json and compile it from its compile_config."""
+    import keras, tf_keras
+    random = os.path.join(tmp, "search-random")
+    run("mlp-tune", "--data", ARCHIVE, "--output-dir", random, "--seed", "4", "--trials", "2", "--epochs", "1", "--units", "8",
+        "--hidden-layers", "1", "--optimizer", "adam")
+    for name in ("random", "tpe", "hyperband"):
+        text = open(os.path.join(tmp, "search-" + name, "best.json")).read()
+        compiled = json.loads(text)["compile_config"]
+        for label, library in (("keras3", keras), ("tf_keras", tf_keras)):
+            try:
+                model = library.models.model_from_json(text)
+                model.compile_from_config(compiled)
+                ok = model.optimizer is not None and len(model.layers) >= 2
+                detail = f"{type(model.optimizer).__name__}, {len(model.layers)} layers"
+            except Exception as error:  # report every failure, then go on
+                ok, detail = False, repr(error)[:300]
+            check(f"best.json of a {name} search: {label} loads it with model_from_json and compiles it", ok, detail)
+
+
 def main():
     raw, y = split()
     x = prepared(raw)
@@ -236,6 +257,7 @@ def main():
         sources += [(f"{label}_keras", path) for label, path, _ in made] + [("keras3_h5", h5)]
         onnx_export(tmp, raw, x, sources)
         optuna_journal(tmp)
+        best_json(tmp)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

@@ -34,16 +34,7 @@ public enum KerasNative: RegisteredModelFormat {
         if !saved.provenance.isEmpty { metadata[provenanceKey] = saved.provenance }
         var config = ModelConfig.object(for: saved.model)
         config["build_config"] = ["input_shape": [NSNull()] + saved.model.inputShape.map { $0 as Any }]
-        if let optimizer = saved.optimizer {
-            var optimizerObject = OptimizerConfig.object(for: optimizer)
-            optimizerObject["module"] = "keras.optimizers"
-            optimizerObject["registered_name"] = NSNull()
-            config["compile_config"] = [
-                "optimizer": optimizerObject, "loss": "categorical_crossentropy", "loss_weights": NSNull(),
-                "metrics": ["accuracy"], "weighted_metrics": NSNull(), "run_eagerly": false, "steps_per_execution": 1,
-                "jit_compile": false,
-            ] as [String: Any]
-        }
+        if let optimizer = saved.optimizer { config["compile_config"] = ModelConfig.compileConfig(for: optimizer) }
         let archive = try ZipArchive.archive([
             (metadataName, Data(jsonText(metadata).utf8)), (configName, Data(jsonText(config).utf8)), (weightsName, weights),
         ], path: path)

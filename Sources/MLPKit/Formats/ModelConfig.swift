@@ -132,6 +132,17 @@ public enum ModelConfig {
                 "config": ["name": model.name, "layers": layers] as [String: Any]]
     }
 
+    /// Keras 3's `compile_config` for a model compiled with `optimizer` on categorical
+    /// cross-entropy and accuracy, in the shape Keras's own `to_json()` writes, so that
+    /// `model.compile_from_config` rebuilds the optimizer.
+    public static func compileConfig(for optimizer: Optimizer) -> [String: Any] {
+        var optimizerObject = OptimizerConfig.object(for: optimizer)
+        optimizerObject["module"] = "keras.optimizers"
+        optimizerObject["registered_name"] = NSNull()
+        return ["optimizer": optimizerObject, "loss": "categorical_crossentropy", "loss_weights": NSNull(), "metrics": ["accuracy"],
+                "weighted_metrics": NSNull(), "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false]
+    }
+
     /// The config as JSON text (`model.to_json()`'s).
     public static func json(for model: Sequential) -> String { jsonText(object(for: model)) }
 
@@ -140,12 +151,9 @@ public enum ModelConfig {
     /// which Keras ignores) under its key.
     public static func json(for model: Sequential, compiledWith optimizer: Optimizer?, extras: [String: any Encodable] = [:]) throws -> String {
         var root = object(for: model)
-        if let optimizer {
-            root["compile_config"] = ["optimizer": OptimizerConfig.object(for: optimizer), "loss": "categorical_crossentropy",
-                                      "metrics": ["accuracy"]] as [String: Any]
-        }
+        if let optimizer { root["compile_config"] = compileConfig(for: optimizer) }
         guard case .object(var merged) = JSONValue(foundation: root) else { return jsonText(root) }
         for (key, value) in extras { merged[key] = try JSONRecords.value(value) }
-        return try JSONRecords.text(JSONValue.object(merged))
+        return JSONValue.object(merged).text
     }
 }

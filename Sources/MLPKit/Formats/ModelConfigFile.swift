@@ -36,6 +36,9 @@ public struct ModelConfigFile {
         return root
     }
 
+    /// An entry of the config that Keras ignores (`mlp_tune` in a `best.json`), as a JSON value.
+    public func extra(_ key: String) -> JSONValue? { object[key].map(JSONValue.init(foundation:)) }
+
     /// The model the config describes, with zeroed weights.
     public func model() throws -> Sequential { try ModelConfig.model(from: object, source: path) }
 

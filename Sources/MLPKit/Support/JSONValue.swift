@@ -63,6 +63,60 @@ public enum JSONValue: Codable, Hashable, Sendable {
     }
 }
 
+extension JSONValue {
+    /// Compact JSON text with sorted keys, as Python's `json.dumps` spells its values: a float
+    /// keeps its fraction ("10.0", "1e-07"), so that Keras's loaders, which insist on float
+    /// settings, read it as a float; NaN and the infinities as Python writes them.
+    public var text: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let value): out += value ? "true" : "false"
+        case .int(let value): out += String(value)
+        case .double(let value):
+            out += value.isNaN ? "NaN" : value.isInfinite ? (value < 0 ? "-Infinity" : "Infinity") : pythonFloat(value)
+        case .string(let value): Self.write(value, to: &out)
+        case .array(let values):
+            out += "["
+            for (index, value) in values.enumerated() {
+                if index > 0 { out += "," }
+                value.write(to: &out)
+            }
+            out += "]"
+        case .object(let members):
+            out += "{"
+            for (index, key) in members.keys.sorted().enumerated() {
+                if index > 0 { out += "," }
+                Self.write(key, to: &out)
+                out += ":"
+                members[key]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    private static func write(_ string: String, to out: inout String) {
+        out += "\""
+        for scalar in string.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
+
 /// How this toolchain writes and reads its own JSON records: keys sorted, numbers exact (the
 /// shortest decimal that reads back to the same double), dates as seconds since 1970.
 public enum JSONRecords {

@@ -43,6 +43,10 @@ public final class FolderStorage: RegisteredTrialStorage, @unchecked Sendable {
                     + (contents.count > 3 ? ", ..." : "") + "); give an empty or new folder")
             }
         }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard fm.fileExists(atPath: parent, isDirectory: &isFolder), isFolder.boolValue else {
+            throw MLPError.io(path: path, problem: "its folder \(parent) does not exist")
+        }
         try AtomicFile.makeFolder(path)
         // Created in one step (no temporary beside it), so that a worker starting at the same
         // moment never sees a folder holding something else.
@@ -55,6 +59,14 @@ public final class FolderStorage: RegisteredTrialStorage, @unchecked Sendable {
             throw MLPError.io(path: path, problem: "cannot create the search folder (\(String(cString: strerror(errno))))")
         }
         try AtomicFile.makeFolder(folder.trials)
+    }
+
+    /// The settings the search in `folder` began with, read before the folder is opened for
+    /// work; nil when there is no search there yet.
+    public static func recordedSettings(folder path: String) throws -> SearchRecord? {
+        let settings = SearchFolder(path).settings
+        guard let data = FileManager.default.contents(atPath: settings) else { return nil }
+        return try SearchRecord.read(data, path: settings)
     }
 
     /// `file:///path/to/folder`: the folder storage at that path; its trials' files live there too.

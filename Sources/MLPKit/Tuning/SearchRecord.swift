@@ -1,5 +1,37 @@
 import Foundation
 
+/// The data a search trains and validates on, as its folder and its `best.json` record it.
+public struct DataRecord: Codable, Equatable, Sendable {
+    /// The dataset as its loader names it: "cifar100-fine (python)".
+    public var name: String
+    /// The archive or folder read, or the name given ("synthetic").
+    public var file: String
+    /// SHA-256 of the training split's images and labels (`ImageDataset.contentDigest`): the
+    /// same from any layout of the same data.
+    public var trainingSHA256: String
+    /// "fine" or "coarse".
+    public var labelMode: String
+
+    private enum CodingKeys: String, CodingKey {
+        case name, file, trainingSHA256 = "training_sha256", labelMode = "label_mode"
+    }
+
+    public init(name: String, file: String, trainingSHA256: String, labelMode: String) {
+        self.name = name
+        self.file = file
+        self.trainingSHA256 = trainingSHA256
+        self.labelMode = labelMode
+    }
+
+    /// The record of `data`'s training split, loaded with `labelMode`.
+    public init(_ data: DatasetPair, labelMode: LabelMode) {
+        self.init(name: data.name, file: data.source, trainingSHA256: data.train.contentDigest, labelMode: labelMode.rawValue)
+    }
+
+    /// "cifar100-fine (python) (/data/cifar-100-python.tar.gz, training sha256 1a2b3c4d…)".
+    public var description: String { "\(name) (\(file), training sha256 \(trainingSHA256.prefix(16))…)" }
+}
+
 /// A search's settings as `search.json` records them: two workers run one search only when these
 /// agree.
 public struct SearchRecord: Codable, Equatable, Sendable {
@@ -25,9 +57,11 @@ public struct SearchRecord: Codable, Equatable, Sendable {
     public var validationSplit: Double
     public var batchSize: Int
     public var algorithm: Algorithm
+    /// The data the search runs on; nil in a folder of a search that did not record it.
+    public var data: DataRecord?
 
     private enum CodingKeys: String, CodingKey {
-        case space, objective, seed, validationSplit = "validation_split", batchSize = "batch_size", algorithm
+        case space, objective, seed, validationSplit = "validation_split", batchSize = "batch_size", algorithm, data
     }
 
     /// The record in `data` (a `search.json`); anything else is one error naming `path`.
@@ -44,6 +78,12 @@ public struct SearchRecord: Codable, Equatable, Sendable {
     public func differences(from other: SearchRecord, ignoringTrials: Bool) throws -> [String] {
         var theirs = self, mine = other
         if ignoringTrials { (theirs.algorithm.trials, mine.algorithm.trials) = (nil, nil) }
+        // The data is the same when its training split is, from wherever it was read.
+        if let a = theirs.data, let b = mine.data, a.trainingSHA256 == b.trainingSHA256, a.labelMode == b.labelMode {
+            (theirs.data, mine.data) = (nil, nil)
+        }
+        // A folder that did not record its data cannot tell.
+        if theirs.data == nil { mine.data = nil }
         guard case .object(let a) = try JSONRecords.value(theirs), case .object(let b) = try JSONRecords.value(mine) else { return [] }
         return Set(a.keys).union(b.keys).sorted().compactMap { key in
             let there = a[key] ?? .null, here = b[key] ?? .null
@@ -60,12 +100,31 @@ public struct BestTrialRecord: Codable, Equatable, Sendable {
     public var objective: String
     public var score: Double?
     public var hyperparameters: Hyperparameters
-    /// The epoch of the score, counted from 1.
+    /// The epoch of the score, counted from 1: how long `--retrain` trains.
     public var bestEpoch: Int
     public var batchSize: Int
+    /// The search's seed, as `--retrain` trains with it.
+    public var seed: String?
+    /// The data the search ran on.
+    public var data: DataRecord?
+    /// The search's folder.
+    public var folder: String?
 
     private enum CodingKeys: String, CodingKey {
-        case trial, objective, score, hyperparameters, bestEpoch = "best_epoch", batchSize = "batch_size"
+        case trial, objective, score, hyperparameters, bestEpoch = "best_epoch", batchSize = "batch_size", seed, data, folder
+    }
+
+    public init(trial: Int, objective: String, score: Double?, hyperparameters: Hyperparameters, bestEpoch: Int, batchSize: Int,
+                seed: String?, data: DataRecord?, folder: String?) {
+        (self.trial, self.objective, self.score, self.hyperparameters) = (trial, objective, score, hyperparameters)
+        (self.bestEpoch, self.batchSize, self.seed, self.data, self.folder) = (bestEpoch, batchSize, seed, data, folder)
+    }
+
+    /// The record a model config file holds under `mlp_tune` (a `best.json`), nil when none.
+    public init?(configExtra value: JSONValue?) {
+        guard let value, let record = try? JSONRecords.decoder().decode(BestTrialRecord.self, from: JSONRecords.encoder().encode(value))
+        else { return nil }
+        self = record
     }
 
     /// The record a `best.json`'s bytes hold, nil when they hold none.

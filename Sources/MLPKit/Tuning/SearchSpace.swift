@@ -166,6 +166,9 @@ public struct SearchSpace: Sendable, Equatable {
         guard case .object(let object)? = try? JSONRecords.decoder().decode(JSONValue.self, from: Data(text.utf8)) else {
             throw MLPError.format(path: source, problem: "the search space is not a JSON object")
         }
+        if object["class_name"] != nil, object["config"] != nil {
+            throw MLPError.format(path: source, problem: "is a Keras model config (it goes to mlp-train --model), not a search space")
+        }
         var entries: [(String, Distribution)] = []
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             do {

@@ -43,10 +43,21 @@ public final class Tuner {
     func checkSettings() throws {
         let ours = settings.record
         guard let theirs = try storage.settings() else { return try storage.saveSettings(ours) }
+        if let recorded = theirs.data, let given = ours.data,
+           recorded.trainingSHA256 != given.trainingSHA256 || recorded.labelMode != given.labelMode {
+            throw MLPError.format(path: storage.settingsLocation, problem: "this search runs on \(recorded.description), "
+                + "\(recorded.labelMode) labels; this is \(given.description), \(given.labelMode) labels: use another folder")
+        }
         let differences = try theirs.differences(from: ours, ignoringTrials: settings.schedule.extendsWithMoreTrials)
         guard differences.isEmpty else {
             throw MLPError.format(path: storage.settingsLocation, problem:
                 "this folder holds a search with other settings (\(differences.joined(separator: "; "))); use another folder")
+        }
+        // A search extended with more trials records its new count, and keeps its data.
+        if let more = ours.algorithm.trials, let before = theirs.algorithm.trials, more > before {
+            var extended = theirs
+            extended.algorithm.trials = more
+            try storage.saveSettings(extended)
         }
     }
 

@@ -35,7 +35,9 @@ final class TuningOutputs {
         let bestModel = folder.best(settings.modelFormat)
         if !refreshingBest, FileManager.default.fileExists(atPath: bestModel), recordedBestTrial() == best.number { return }
         let record = BestTrialRecord(trial: best.number, objective: settings.objective.name, score: best.score,
-                                     hyperparameters: best.hyperparameters, bestEpoch: best.bestEpoch ?? 0, batchSize: settings.base.batchSize)
+                                     hyperparameters: best.hyperparameters, bestEpoch: best.bestEpoch ?? 0,
+                                     batchSize: best.hyperparameters["batch_size"]?.number.map { Int($0) } ?? settings.base.batchSize,
+                                     seed: String(settings.seed), data: settings.data, folder: folder.path)
         let config: String
         do {
             if let finished, finished.number == best.number, settings.modelFormat == KerasH5.self {

@@ -30,6 +30,8 @@ public struct TuningSettings {
     public var validationSplit: Double
     /// What every trial shares: batch size, compute options; the space's values go on top.
     public var base: TrainingRecipe
+    /// The data the search runs on, recorded so that a worker on other data is refused.
+    public var data: DataRecord?
     /// The format of `best.*` and `final.*` (a worker's own choice, not part of the search).
     public var modelFormat: any RegisteredModelFormat.Type = KerasH5.self
 
@@ -60,6 +62,6 @@ public struct TuningSettings {
             (algorithm.maxEpochs, algorithm.factor, algorithm.iterations) = (hyperband.maxEpochs, hyperband.factor, hyperband.iterations)
         }
         return SearchRecord(space: space.record, objective: objective.name, seed: String(seed), validationSplit: validationSplit,
-                            batchSize: base.batchSize, algorithm: algorithm)
+                            batchSize: base.batchSize, algorithm: algorithm, data: data)
     }
 }

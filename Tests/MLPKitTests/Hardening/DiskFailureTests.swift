@@ -53,7 +53,7 @@ import Testing
         #expect(try Self.run("/bin/mount", ["-o", "remount,ro", folder.path]) == 0)
         let readOnly = try runTool("mlp-train", ["--data", archive, "--epochs", "1", "--layers", "8", "--seed", "2", "-o", model])
         expectCleanFailure(readOnly, naming: model, problem: "not writable")
-        let readOnlySearch = folder.appendingPathComponent("new/search").path
+        let readOnlySearch = folder.appendingPathComponent("search-new").path
         let tuneReadOnly = try runTool("mlp-tune", ["--data", archive, "--output-dir", readOnlySearch, "--trials", "1", "--epochs", "1",
                                                     "--units", "8", "--hidden-layers", "1"])
         expectCleanFailure(tuneReadOnly, naming: readOnlySearch, problem: "cannot create the folder (Read-only file system)")

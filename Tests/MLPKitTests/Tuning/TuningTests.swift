@@ -224,7 +224,7 @@ import Testing
         #expect(compared.status == 0 && compared.stdout.contains("95% CI of B − A"), "\(compared.stderr)")
         // Another search's settings in the same folder are refused, naming what differs.
         let other = try tune(folder, ["--trials", "4", "--epochs", "3", "--units", "32,64"])
-        expectCleanFailure(other, naming: "search.json", problem: "other settings (algorithm")
+        expectCleanFailure(other, naming: "--epochs", problem: "has 2 epochs a trial (its search.json)")
     }
 
     /// Two workers on one folder split the trials and never run one twice.
