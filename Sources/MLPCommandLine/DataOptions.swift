@@ -7,6 +7,7 @@ extension OptimizerKind: ExpressibleByArgument {
     public static var allValueStrings: [String] { Optimizers.names }
 }
 extension LabelMode: ExpressibleByArgument {}
+extension ColorMode: ExpressibleByArgument {}
 
 
 /// The data options that mlp-train and mlp-eval share.
@@ -20,10 +21,36 @@ public struct DataOptions: ParsableArguments {
     @Option(help: "Labels: fine (100 classes) or coarse (20 superclasses). Default: what the model file or search folder records, else fine.")
     public var labelMode: LabelMode?
 
-    @Option(help: "Where to download CIFAR-100 from when it is not found (also $\(CIFAR100.urlVariable)).")
+    @Option(help: ArgumentHelp("Where to download a dataset named by --data from, when it is not in Keras's cache (also $\(CIFAR100.urlVariable) for CIFAR-100).", valueName: "url"))
     public var downloadURL: String?
 
+    @Option(help: ArgumentHelp("For an image folder: resize every image to HEIGHT,WIDTH as tf.image.resize does (bilinear). Default: no resizing; the images must then have one size.", valueName: "height,width"))
+    public var imageSize: String?
+
+    @Option(help: "For an image folder: rgb, or grayscale (one channel).")
+    public var colorMode: ColorMode = .rgb
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("For an image folder without train/ and test/ subfolders: the last fraction of each class's files held out (above 0, below 1).", valueName: "fraction"))
+    public var holdoutSplit: Double?
+
     public init() {}
+
+    public func validate() throws {
+        _ = try size()
+        if let holdoutSplit, !(holdoutSplit > 0 && holdoutSplit < 1) {
+            throw ValidationError("--holdout-split must be above 0 and below 1, got \(holdoutSplit)")
+        }
+    }
+
+    /// `--image-size HEIGHT,WIDTH`, checked.
+    func size() throws -> [Int]? {
+        guard let imageSize else { return nil }
+        let parts = imageSize.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.count == 2, let height = parts[0], let width = parts[1], (1...4096).contains(height), (1...4096).contains(width) else {
+            throw ValidationError("--image-size must be HEIGHT,WIDTH, each 1 to 4096, got '\(imageSize)'")
+        }
+        return [height, width]
+    }
 
     /// Loads the data. With a model file's `recorded` run, the label mode and (without
     /// `--data`) the data file default to the ones it records, and data other than its own
@@ -42,7 +69,9 @@ public struct DataOptions: ParsableArguments {
         }
         let pair: DatasetPair
         do {
-            pair = try DatasetSources.load(path, labelMode: mode, splits: splits, downloadURL: downloadURL, log: log)
+            let request = DataRequest(labelMode: mode, splits: splits, imageSize: try size(), colorMode: colorMode,
+                                      holdoutSplit: holdoutSplit, downloadURL: downloadURL)
+            pair = try DatasetSources.load(path, request: request, log: log)
         } catch MLPError.download(let url, let problem) where path == nil {
             throw MLPError.download(url: url, problem: problem
                 + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")

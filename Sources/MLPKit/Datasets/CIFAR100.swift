@@ -48,9 +48,12 @@ public enum CIFAR100: RegisteredDatasetSource {
 
     /// CIFAR-100 where Keras keeps it (`~/.keras/datasets`), downloaded there when missing and
     /// extracted beside the archive, as Keras does.
-    public static func load(name: String, labelMode: LabelMode, splits: Splits, downloadURL: String?, log: (String) -> Void)
-        throws -> DatasetPair
-    {
+    public static func load(path: String, request: DataRequest) throws -> DatasetPair {
+        try load(path: path, labelMode: request.labelMode, splits: request.splits)
+    }
+
+    public static func load(name: String, request: DataRequest, log: (String) -> Void) throws -> DatasetPair {
+        let (labelMode, splits, downloadURL) = (request.labelMode, request.splits, request.downloadURL)
         let folder = DatasetSources.kerasDatasetsFolder
         let fm = FileManager.default
         for candidate in ["cifar-100-python", "cifar-100-python/cifar-100-python", "cifar-100-python_extracted/cifar-100-python"] {

@@ -1,5 +1,39 @@
 import Foundation
 
+/// How an image folder's images become samples: in colour or in grey.
+public enum ColorMode: String, CaseIterable, Sendable {
+    case rgb, grayscale
+
+    /// Values per pixel.
+    public var channels: Int { self == .rgb ? 3 : 1 }
+}
+
+/// What a tool asks of a dataset: which splits, which labels, and how images are decoded.
+public struct DataRequest: Sendable {
+    /// CIFAR-100's fine or coarse labels (other datasets have one label set).
+    public var labelMode: LabelMode
+    public var splits: Splits
+    /// The (height, width) images are resized to, as `tf.image.resize` does (bilinear, no
+    /// antialiasing); nil keeps their size, which must then be one size.
+    public var imageSize: [Int]?
+    public var colorMode: ColorMode
+    /// For a folder of classes without `train/` and `test/`: the last fraction of each
+    /// class's files (in Keras's order) held out.
+    public var holdoutSplit: Double?
+    /// Where to download a dataset named by `--data` from, instead of Keras's address.
+    public var downloadURL: String?
+
+    public init(labelMode: LabelMode = .fine, splits: Splits = .both, imageSize: [Int]? = nil, colorMode: ColorMode = .rgb,
+                holdoutSplit: Double? = nil, downloadURL: String? = nil) {
+        self.labelMode = labelMode
+        self.splits = splits
+        self.imageSize = imageSize
+        self.colorMode = colorMode
+        self.holdoutSplit = holdoutSplit
+        self.downloadURL = downloadURL
+    }
+}
+
 /// A kind of dataset that `--data` takes, by name or by path. A new dataset or data format is
 /// one file with a type conforming here; `DatasetSources` finds it.
 public protocol RegisteredDatasetSource {
@@ -11,10 +45,10 @@ public protocol RegisteredDatasetSource {
     /// Whether the file or folder at `path` holds this source's data, by its layout or its
     /// first bytes (`head`: up to 512 of them, empty for a folder).
     static func recognizes(path: String, isFolder: Bool, head: Data) -> Bool
-    /// The dataset at `path`; `splits` says which splits to read.
-    static func load(path: String, labelMode: LabelMode, splits: Splits) throws -> DatasetPair
-    /// The dataset called `name`.
-    static func load(name: String, labelMode: LabelMode, splits: Splits, downloadURL: String?, log: (String) -> Void) throws -> DatasetPair
+    /// The dataset at `path`, as `request` asks.
+    static func load(path: String, request: DataRequest) throws -> DatasetPair
+    /// The dataset called `name`, as `request` asks.
+    static func load(name: String, request: DataRequest, log: (String) -> Void) throws -> DatasetPair
 }
 
 /// Where the tools find their data: a name (`cifar100`, `synthetic`), a path in any format a
@@ -31,11 +65,10 @@ public enum DatasetSources {
     public static var names: [String] { all.flatMap { $0.names }.sorted() }
 
     /// Loads `data`: a source's name, a path, or nil for `defaultName`.
-    public static func load(_ data: String?, labelMode: LabelMode, splits: Splits = .both, downloadURL: String? = nil,
-                            log: (String) -> Void) throws -> DatasetPair {
+    public static func load(_ data: String?, request: DataRequest, log: (String) -> Void) throws -> DatasetPair {
         let name = data ?? defaultName
         if let source = all.first(where: { $0.names.contains(name) }) {
-            return try source.load(name: name, labelMode: labelMode, splits: splits, downloadURL: downloadURL, log: log)
+            return try source.load(name: name, request: request, log: log)
         }
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: name, isDirectory: &isFolder) else {
@@ -46,7 +79,7 @@ public enum DatasetSources {
             throw MLPError.format(path: name, problem: "is not a dataset this toolchain reads: none of "
                 + all.map { $0.title }.joined(separator: "; "))
         }
-        return try source.load(path: name, labelMode: labelMode, splits: splits)
+        return try source.load(path: name, request: request)
     }
 
     /// Up to the first 512 bytes of the file at `path` (empty when it cannot be read).

@@ -3,13 +3,28 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Downloads a file with a progress bar, verifying its MD5 before it takes its final name.
+/// Downloads a file with a progress bar, verifying its checksum before it takes its final name.
 public enum Download {
+    /// A file's expected checksum, as Keras's `get_file` takes one: MD5 or SHA-256, in hex.
+    public enum Checksum: Sendable {
+        case md5(String), sha256(String)
+
+        var algorithm: Digest.Algorithm { if case .md5 = self { return .md5 } else { return .sha256 } }
+        var hex: String { switch self { case .md5(let hex), .sha256(let hex): return hex.lowercased() } }
+        var name: String { if case .md5 = self { return "MD5" } else { return "SHA-256" } }
+    }
+
     /// Fetches `url` to `destination`. The bytes go to a temporary file beside it, hashed as they
     /// arrive; only a complete download with the expected MD5 is renamed into place.
     public static func fetch(url: URL, to destination: String, md5 expected: String,
                              progress: @escaping @Sendable (_ received: Int64, _ total: Int64) -> Void) throws {
-        let delegate = Receiver(progress: progress)
+        try fetch(url: url, to: destination, checksum: .md5(expected), progress: progress)
+    }
+
+    /// Fetches `url` to `destination`, kept only when complete and of the expected checksum.
+    public static func fetch(url: URL, to destination: String, checksum expected: Checksum,
+                             progress: @escaping @Sendable (_ received: Int64, _ total: Int64) -> Void) throws {
+        let delegate = Receiver(progress: progress, algorithm: expected.algorithm)
         let folder = URL(fileURLWithPath: destination).deletingLastPathComponent().path
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try AtomicFile.write(to: destination) { temporary in
@@ -31,9 +46,9 @@ public enum Download {
             }
             if let failure = delegate.failure { throw MLPError.download(url: url.absoluteString, problem: failure) }
             let actual = delegate.hasher.hex
-            guard actual == expected.lowercased() else {
+            guard actual == expected.hex else {
                 throw MLPError.download(url: url.absoluteString, problem:
-                    "checksum mismatch: MD5 \(actual), expected \(expected) (download discarded)")
+                    "checksum mismatch: \(expected.name) \(actual), expected \(expected.hex) (download discarded)")
             }
         }
     }
@@ -43,12 +58,15 @@ public enum Download {
         let done = DispatchSemaphore(value: 0)
         let progress: @Sendable (Int64, Int64) -> Void
         var handle: FileHandle?
-        let hasher = Digest(.md5)
+        let hasher: Digest
         var received: Int64 = 0
         var expected: Int64 = -1
         var failure: String?
 
-        init(progress: @escaping @Sendable (Int64, Int64) -> Void) { self.progress = progress }
+        init(progress: @escaping @Sendable (Int64, Int64) -> Void, algorithm: Digest.Algorithm) {
+            self.progress = progress
+            hasher = Digest(algorithm)
+        }
 
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
@@ -87,4 +105,27 @@ public func downloadProgressLine(received: Int64, total: Int64) -> String {
 public func progressBar(_ fraction: Double, width: Int = 20) -> String {
     let filled = Int((fraction * Double(width)).rounded(.down))
     return String(repeating: "━", count: filled) + String(repeating: "─", count: max(width - filled, 0))
+}
+
+extension Download {
+    /// A file of a dataset where Keras keeps it (`~/.keras/datasets/NAME`), downloaded there from
+    /// `url` when missing, as Keras's `get_file` does, its checksum checked; returns its path.
+    public static func cached(_ name: String, url: String, checksum: Checksum, log: (String) -> Void) throws -> String {
+        let path = DatasetSources.kerasDatasetsFolder + "/" + name
+        if FileManager.default.fileExists(atPath: path) { return path }
+        guard let address = URL(string: url) else { throw MLPError.usage("download URL '\(url)' is not a URL") }
+        log("Downloading \(name) from \(url) to \(path)")
+        do {
+            try fetch(url: address, to: path, checksum: checksum) { received, total in
+                ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total), force: received == total)
+            }
+            ProgressPrinter.shared.finish()
+        } catch {
+            ProgressPrinter.shared.finish()
+            var reason = "\(error)"
+            if case MLPError.download(_, let problem) = error { reason = problem }
+            throw MLPError.download(url: url, problem: "no \(name) found in \(DatasetSources.kerasDatasetsFolder) and the download failed (\(reason)); use --data PATH for a local copy")
+        }
+        return path
+    }
 }

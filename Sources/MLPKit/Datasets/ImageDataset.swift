@@ -1,13 +1,17 @@
 import CKernels
 
-/// Labelled images kept as bytes: each sample is `shape` (height, width, channels) values in
-/// 0...255, stored row-major (height × width × channel, Keras's channels-last order).
+/// Labelled samples: images kept as bytes, each sample `shape` (height, width, channels) values
+/// in 0...255, stored row-major (height × width × channel, Keras's channels-last order); or
+/// features kept as floats, used as they are.
 ///
-/// Batches are converted to floats in [0, 1] only when used, so 50,000 CIFAR images take
+/// Images are converted to floats in [0, 1] only when used, so 50,000 CIFAR images take
 /// 150 MB rather than 600 MB. Slices share storage with their parent.
 public struct ImageDataset: Sendable {
-    /// (count, featureCount) bytes, of which this view covers samples `start..<start + count`.
+    /// (count, featureCount) bytes, of which this view covers samples `start..<start + count`;
+    /// empty for features.
     public let storage: [UInt8]
+    /// (count, featureCount) floats, for features rather than images; empty for images.
+    public let features: [Float]
     /// Labels of every sample in `storage`, class indices from 0.
     public let storageLabels: [Int32]
     /// The first sample of `storage` this view covers.
@@ -22,6 +26,7 @@ public struct ImageDataset: Sendable {
     public init(images: [UInt8], labels: [Int32], shape: [Int], classNames: [String]) {
         precondition(images.count == labels.count * shape.reduce(1, *), "images and labels disagree")
         storage = images
+        features = []
         storageLabels = labels
         start = 0
         count = labels.count
@@ -29,8 +34,24 @@ public struct ImageDataset: Sendable {
         self.classNames = classNames
     }
 
+    /// Samples of float features (an `.npz` of floats), used as they are, without scaling.
+    public init(features: [Float], labels: [Int32], shape: [Int], classNames: [String]) {
+        precondition(features.count == labels.count * shape.reduce(1, *), "features and labels disagree")
+        storage = []
+        self.features = features
+        storageLabels = labels
+        start = 0
+        count = labels.count
+        self.shape = shape
+        self.classNames = classNames
+    }
+
+    /// Whether the samples are images (bytes scaled by 1/255 when used) rather than features.
+    public var isImages: Bool { features.isEmpty }
+
     private init(parent: ImageDataset, range: Range<Int>) {
         storage = parent.storage
+        features = parent.features
         storageLabels = parent.storageLabels
         start = parent.start + range.lowerBound
         count = range.count
@@ -53,13 +74,23 @@ public struct ImageDataset: Sendable {
         return (slice(0..<cut), slice(cut..<count))
     }
 
-    /// Writes samples `indices` (positions in this view) as floats `byte / 255` into
-    /// `output`, (indices.count, featureCount), and their labels into `labels`. Large batches
-    /// are converted on `threads` cores.
+    /// Writes samples `indices` (positions in this view) as floats `byte / 255` (features as
+    /// they are) into `output`, (indices.count, featureCount), and their labels into `labels`.
+    /// Large batches are converted on `threads` cores.
     public func fill<C: Collection<Int>>(
         _ indices: C, into output: UnsafeMutablePointer<Float>, labels: UnsafeMutablePointer<Int32>, threads: Int = 1
     ) where C.Index == Int {
         let width = featureCount, first = indices.startIndex
+        if !isImages {
+            features.withUnsafeBufferPointer { values in
+                for row in 0..<indices.count {
+                    let index = indices[first + row]
+                    (output + row * width).update(from: values.baseAddress! + (start + index) * width, count: width)
+                    labels[row] = storageLabels[start + index]
+                }
+            }
+            return
+        }
         storage.withUnsafeBufferPointer { bytes in
             parallelChunks(indices.count, threads: threads, minimumChunk: 32) { rows in
                 for row in rows {
@@ -85,7 +116,11 @@ public struct ImageDataset: Sendable {
     /// the same for the same images and labels whichever file layout they were read from.
     public var contentDigest: String {
         let digest = Digest(.sha256)
-        storage.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[(start * featureCount)..<((start + count) * featureCount)])) }
+        if isImages {
+            storage.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[(start * featureCount)..<((start + count) * featureCount)])) }
+        } else {
+            features.withUnsafeBytes { digest.update(UnsafeRawBufferPointer(rebasing: $0[(start * featureCount * 4)..<((start + count) * featureCount * 4)])) }
+        }
         labels.map { $0.littleEndian }.withUnsafeBytes { digest.update($0) }
         return digest.hex
     }

@@ -16,15 +16,13 @@ public enum SyntheticCIFAR: RegisteredDatasetSource {
     /// Generated only: never read from a path.
     public static func recognizes(path: String, isFolder: Bool, head: Data) -> Bool { false }
 
-    public static func load(path: String, labelMode: LabelMode, splits: Splits) throws -> DatasetPair {
+    public static func load(path: String, request: DataRequest) throws -> DatasetPair {
         throw MLPError.io(path: path, problem: "the synthetic set is generated, not read")
     }
 
     /// The 50,000 + 10,000 images, or only the splits asked for.
-    public static func load(name: String, labelMode: LabelMode, splits: Splits, downloadURL: String?, log: (String) -> Void)
-        throws -> DatasetPair
-    {
-        make(labelMode: labelMode, trainCount: splits.train ? 50_000 : 0, testCount: splits.test ? 10_000 : 0)
+    public static func load(name: String, request: DataRequest, log: (String) -> Void) throws -> DatasetPair {
+        make(labelMode: request.labelMode, trainCount: request.splits.train ? 50_000 : 0, testCount: request.splits.test ? 10_000 : 0)
     }
 
     /// The generated set with `trainCount` training and `testCount` holdout images, the same on every run.

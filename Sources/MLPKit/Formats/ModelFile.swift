@@ -89,13 +89,7 @@ public enum ModelFormats {
 /// apart by its bytes, and saved in the format its name asks for.
 public enum ModelFile {
     /// The whole file at `path`, read once; a folder, a missing or an unreadable file is one line.
-    public static func bytes(atPath path: String) throws -> Data {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { throw MLPError.io(path: path, problem: "no such file") }
-        if isFolder.boolValue { throw MLPError.io(path: path, problem: "is a folder, not a model file") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw MLPError.io(path: path, problem: "cannot read file") }
-        return data
-    }
+    public static func bytes(atPath path: String) throws -> Data { try fileBytes(atPath: path, what: "a model file") }
 
     /// The format of the file at `path`, from its bytes.
     public static func format(ofFileAt path: String) throws -> any RegisteredModelFormat.Type {
