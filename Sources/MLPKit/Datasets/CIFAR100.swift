@@ -206,9 +206,9 @@ public enum CIFAR100: RegisteredDatasetSource {
         mutating func add(name: String, _ source: BoundedReader) throws {
             guard wants(name) else { return }
             switch name {
-            case "train": train = try readPickleSplit(source, labelMode: labelMode)
-            case "test": test = try readPickleSplit(source, labelMode: labelMode)
-            case "meta": names = try readPickleNames(source, labelMode: labelMode)
+            case "train": train = try readPickleSplit(source, labelKey: labelMode.pickleKey, classes: labelMode.classCount)
+            case "test": test = try readPickleSplit(source, labelKey: labelMode.pickleKey, classes: labelMode.classCount)
+            case "meta": names = try readPickleNames(source, key: labelMode.namesKey)
             case "train.bin":
                 layout = "binary"
                 train = try readBinarySplit(source, labelMode: labelMode)
@@ -245,7 +245,7 @@ public enum CIFAR100: RegisteredDatasetSource {
 
     /// One Python split: a dict with `data` (a (n, 3072) uint8 array) and label lists. The
     /// pixels go from the stream straight into channels-last images.
-    static func readPickleSplit(_ source: BoundedReader, labelMode: LabelMode) throws -> (images: [UInt8], labels: [Int32]) {
+    static func readPickleSplit(_ source: BoundedReader, labelKey: String, classes: Int) throws -> (images: [UInt8], labels: [Int32]) {
         let path = source.path
         var streamed: [UInt8]?
         var reader = PickleReader(source) { count, read in
@@ -268,12 +268,12 @@ public enum CIFAR100: RegisteredDatasetSource {
               byteCount == shape[0] * pixels else {
             throw MLPError.format(path: path, problem: "'data' is a \(dtype) array of shape \(shape), expected uint8 (n, 3072)")
         }
-        guard case .list(let items)? = reader.lookup(labelMode.pickleKey, in: root) else {
-            throw MLPError.format(path: path, problem: "pickle has no '\(labelMode.pickleKey)' list")
+        guard case .list(let items)? = reader.lookup(labelKey, in: root) else {
+            throw MLPError.format(path: path, problem: "pickle has no '\(labelKey)' list")
         }
         let labels = try items.map { item -> Int32 in
-            guard case .int(let value) = item, (0..<labelMode.classCount).contains(value) else {
-                throw MLPError.format(path: path, problem: "'\(labelMode.pickleKey)' holds a value outside 0..<\(labelMode.classCount)")
+            guard case .int(let value) = item, (0..<classes).contains(value) else {
+                throw MLPError.format(path: path, problem: "'\(labelKey)' holds a value outside 0..<\(classes)")
             }
             return Int32(value)
         }
@@ -294,15 +294,15 @@ public enum CIFAR100: RegisteredDatasetSource {
         return (images, labels)
     }
 
-    static func readPickleNames(_ source: BoundedReader, labelMode: LabelMode) throws -> [String] {
+    static func readPickleNames(_ source: BoundedReader, key: String) throws -> [String] {
         let path = source.path
         guard source.remaining <= 1 << 20 else {
             throw MLPError.format(path: path, problem: "\(source.remaining) bytes is too large for a meta file")
         }
         var reader = PickleReader(source)
         let root = try reader.read()
-        guard case .list(let items)? = reader.lookup(labelMode.namesKey, in: root) else {
-            throw MLPError.format(path: path, problem: "meta has no '\(labelMode.namesKey)' list")
+        guard case .list(let items)? = reader.lookup(key, in: root) else {
+            throw MLPError.format(path: path, problem: "meta has no '\(key)' list")
         }
         return try items.map { item in
             guard let name = reader.stringValue(item) else { throw MLPError.format(path: path, problem: "a class name is not a string") }

@@ -8,9 +8,16 @@ public enum Download {
     /// A file's expected checksum, as Keras's `get_file` takes one: MD5 or SHA-256, in hex.
     public enum Checksum: Sendable {
         case md5(String), sha256(String)
+        /// No checksum to check (Keras gives none for some files).
+        case none
 
         var algorithm: Digest.Algorithm { if case .md5 = self { return .md5 } else { return .sha256 } }
-        var hex: String { switch self { case .md5(let hex), .sha256(let hex): return hex.lowercased() } }
+        var hex: String? {
+            switch self {
+            case .md5(let hex), .sha256(let hex): return hex.lowercased()
+            case .none: return nil
+            }
+        }
         var name: String { if case .md5 = self { return "MD5" } else { return "SHA-256" } }
     }
 
@@ -46,9 +53,9 @@ public enum Download {
             }
             if let failure = delegate.failure { throw MLPError.download(url: url.absoluteString, problem: failure) }
             let actual = delegate.hasher.hex
-            guard actual == expected.hex else {
+            if let wanted = expected.hex, actual != wanted {
                 throw MLPError.download(url: url.absoluteString, problem:
-                    "checksum mismatch: \(expected.name) \(actual), expected \(expected.hex) (download discarded)")
+                    "checksum mismatch: \(expected.name) \(actual), expected \(wanted) (download discarded)")
             }
         }
     }
@@ -110,13 +117,13 @@ public func progressBar(_ fraction: Double, width: Int = 20) -> String {
 extension Download {
     /// A file of a dataset where Keras keeps it (`~/.keras/datasets/NAME`), downloaded there from
     /// `url` when missing, as Keras's `get_file` does, its checksum checked; returns its path.
-    public static func cached(_ name: String, url: String, checksum: Checksum, log: (String) -> Void) throws -> String {
+    public static func cached(_ name: String, url: String, checksum: Checksum?, log: (String) -> Void) throws -> String {
         let path = DatasetSources.kerasDatasetsFolder + "/" + name
         if FileManager.default.fileExists(atPath: path) { return path }
         guard let address = URL(string: url) else { throw MLPError.usage("download URL '\(url)' is not a URL") }
         log("Downloading \(name) from \(url) to \(path)")
         do {
-            try fetch(url: address, to: path, checksum: checksum) { received, total in
+            try fetch(url: address, to: path, checksum: checksum ?? .none) { received, total in
                 ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total), force: received == total)
             }
             ProgressPrinter.shared.finish()
