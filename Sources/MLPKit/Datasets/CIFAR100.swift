@@ -175,11 +175,13 @@ public enum CIFAR100: RegisteredDatasetSource {
     /// The folder holding the files: `path` itself or a `cifar-100-python` / `cifar-100-binary`
     /// folder inside it.
     static func datasetFolder(in path: String) throws -> String {
-        let fm = FileManager.default
-        for candidate in [path, path + "/cifar-100-python", path + "/cifar-100-binary"] {
-            if fm.fileExists(atPath: candidate + "/train") || fm.fileExists(atPath: candidate + "/train.bin") {
-                return candidate
-            }
+        // `train` is a file here; an image folder's `train` is a folder.
+        func isFile(_ path: String) -> Bool {
+            var folder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: path, isDirectory: &folder) && !folder.boolValue
+        }
+        for candidate in [path, path + "/cifar-100-python", path + "/cifar-100-binary"] where isFile(candidate + "/train") || isFile(candidate + "/train.bin") {
+            return candidate
         }
         throw MLPError.format(path: path, problem: "folder holds neither CIFAR-100 Python files (train, test, meta) nor binary files (train.bin, test.bin)")
     }

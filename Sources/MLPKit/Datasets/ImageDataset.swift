@@ -1,5 +1,14 @@
 import CKernels
 
+/// What lies between a sample's raw values and the model's inputs, recorded in saved models so
+/// that a new image can be prepared as the training images were.
+public enum Preprocessing: String, Sendable {
+    /// Values used as they are (features).
+    case none
+    /// Pixel values 0...255 divided by 255.
+    case rescale255 = "rescale 1/255"
+}
+
 /// Labelled samples: images kept as bytes, each sample `shape` (height, width, channels) values
 /// in 0...255, stored row-major (height × width × channel, Keras's channels-last order); or
 /// features kept as floats, used as they are.
@@ -22,6 +31,9 @@ public struct ImageDataset: Sendable {
     public let shape: [Int]
     /// Every class's name, by class index (the archive's `meta` names).
     public let classNames: [String]
+    /// How raw values became the model's inputs: for images kept as bytes, applied as they are
+    /// used; for features, already applied (resized images are kept as scaled floats).
+    public let preprocessing: Preprocessing
 
     public init(images: [UInt8], labels: [Int32], shape: [Int], classNames: [String]) {
         precondition(images.count == labels.count * shape.reduce(1, *), "images and labels disagree")
@@ -32,10 +44,12 @@ public struct ImageDataset: Sendable {
         count = labels.count
         self.shape = shape
         self.classNames = classNames
+        preprocessing = .rescale255
     }
 
-    /// Samples of float features (an `.npz` of floats), used as they are, without scaling.
-    public init(features: [Float], labels: [Int32], shape: [Int], classNames: [String]) {
+    /// Samples of float features (an `.npz` of floats, or resized images already scaled, as
+    /// `preprocessing` says), used as they are.
+    public init(features: [Float], labels: [Int32], shape: [Int], classNames: [String], preprocessing: Preprocessing = .none) {
         precondition(features.count == labels.count * shape.reduce(1, *), "features and labels disagree")
         storage = []
         self.features = features
@@ -44,6 +58,7 @@ public struct ImageDataset: Sendable {
         count = labels.count
         self.shape = shape
         self.classNames = classNames
+        self.preprocessing = preprocessing
     }
 
     /// Whether the samples are images (bytes scaled by 1/255 when used) rather than features.
@@ -57,6 +72,7 @@ public struct ImageDataset: Sendable {
         count = range.count
         shape = parent.shape
         classNames = parent.classNames
+        preprocessing = parent.preprocessing
     }
 
     /// Values per sample: 3,072 for CIFAR-100.
