@@ -13,8 +13,8 @@ extension ColorMode: ExpressibleByArgument {}
 /// The data options that mlp-train and mlp-eval share.
 public struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "CIFAR-100 as cifar-100-python.tar.gz, cifar-100-binary.tar.gz or their extracted folders; or 'synthetic' for the built-in generated set.",
-        discussion: "Default: Keras's cache (~/.keras/datasets), downloading the archive there when it is missing.",
+        "A dataset by name (\(DatasetSources.names.joined(separator: ", "))) or by path: Keras's files for those, an .npz of x_train, y_train, x_test, y_test, or a folder of images with one subfolder per class.",
+        discussion: "Default: CIFAR-100 from Keras's cache (~/.keras/datasets). A dataset named is read from there, and downloaded there when missing.",
         valueName: "path"))
     public var data: String?
 
@@ -24,11 +24,11 @@ public struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where to download a dataset named by --data from, when it is not in Keras's cache (also $\(CIFAR100.urlVariable) for CIFAR-100).", valueName: "url"))
     public var downloadURL: String?
 
-    @Option(help: ArgumentHelp("For an image folder: resize every image to HEIGHT,WIDTH as tf.image.resize does (bilinear). Default: no resizing; the images must then have one size.", valueName: "height,width"))
+    @Option(help: ArgumentHelp("For an image folder: resize every image to HEIGHT,WIDTH as tf.image.resize does (bilinear). Default: the model file's size, else no resizing (the images must then have one size).", valueName: "height,width"))
     public var imageSize: String?
 
-    @Option(help: "For an image folder: rgb, or grayscale (one channel).")
-    public var colorMode: ColorMode = .rgb
+    @Option(help: "For an image folder: rgb, or grayscale (one channel). Default: what the model file records, else rgb.")
+    public var colorMode: ColorMode?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("For an image folder without train/ and test/ subfolders: the last fraction of each class's files held out (above 0, below 1).", valueName: "fraction"))
     public var holdoutSplit: Double?
@@ -52,9 +52,9 @@ public struct DataOptions: ParsableArguments {
         return [height, width]
     }
 
-    /// Loads the data. With a model file's `recorded` run, the label mode and (without
-    /// `--data`) the data file default to the ones it records, and data other than its own
-    /// gets a note.
+    /// Loads the data. With a model file's `recorded` run, the label mode, the image size, the
+    /// colour mode and (without `--data`) the data file default to the ones it records, data
+    /// other than its own gets a note, and data of another shape is refused.
     ///
     /// - Parameters:
     ///   - recorded: what the model file at `model` records about the run that made it.
@@ -69,13 +69,15 @@ public struct DataOptions: ParsableArguments {
         }
         let pair: DatasetPair
         do {
-            let request = DataRequest(labelMode: mode, splits: splits, imageSize: try size(), colorMode: colorMode,
+            let request = DataRequest(labelMode: mode, splits: splits, imageSize: try size() ?? recorded?.input?.imageSize,
+                                      colorMode: colorMode ?? recorded?.input?.colorMode ?? .rgb,
                                       holdoutSplit: holdoutSplit, downloadURL: downloadURL)
             pair = try DatasetSources.load(path, request: request, log: log)
         } catch MLPError.download(let url, let problem) where path == nil {
             throw MLPError.download(url: url, problem: problem
                 + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
         }
+        if let input = recorded?.input, let model { try input.checkFits(pair.test.count > 0 ? pair.test : pair.train, model: model) }
         if let recorded, let model, let note = recorded.dataNote(path: model, data: pair) { log(note) }
         return pair
     }

@@ -10,8 +10,8 @@ struct MLPExport: ParsableCommand {
         abstract: "Export a saved model (.keras or .h5, this toolchain's or Keras's) to ONNX, for ONNX Runtime and the runtimes that serve models.",
         discussion: """
             The graph has a dynamic batch dimension, the input "input" (float32 pixels in [0, 1], as mlp-train \
-            prepares them) or, with --raw-input, "images" (uint8 [N, 32, 32, 3], as cifar100.load_data() gives \
-            them), and the output "probabilities". Dense layers become Gemm, BatchNormalization a folded multiply \
+            prepares them) or, with --raw-input, "images" (uint8 [N, height, width, channels] of the shape the \
+            model file records, [N, 32, 32, 3] for CIFAR as cifar100.load_data() gives them), and the output "probabilities". Dense layers become Gemm, BatchNormalization a folded multiply \
             and add, Dropout nothing; opset \(ONNXFile.opset).
             """)
 
@@ -23,13 +23,14 @@ struct MLPExport: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Where to write the ONNX file (.onnx).", valueName: "file"))
     var output: String
 
-    @Flag(help: "Take raw uint8 images [N, 32, 32, 3] and do the flatten and the division by 255 in the graph.")
+    @Flag(help: "Take raw uint8 images [N, height, width, channels] (the shape the model file records) and do the flatten and the division by 255 in the graph.")
     var rawInput = false
 
     func run() throws {
         try OutputName.check(output, flag: "output", formats: OutputName.onnx)
         let saved = try ModelProbe.load(model)
-        let data = try ONNXExport.data(for: saved.model, rawInput: rawInput, source: model)
+        let rawImages = rawInput ? try ONNXExport.rawShape(for: saved.model, input: RecordedRun(provenance: saved.provenance).input, source: model) : nil
+        let data = try ONNXExport.data(for: saved.model, rawImages: rawImages, source: model)
         try AtomicFile.write(data, to: output)
         let description = try ONNXFile.describe(data, path: output)
         func text(_ value: ONNXGraph.Value) -> String {

@@ -125,6 +125,12 @@ struct MLPInspect: ParsableCommand {
         } else {
             field("optimizer", "none")
         }
+        let recorded = RecordedRun(provenance: saved.provenance)
+        if let input = recorded.input {
+            field("input", input.description)
+            let names = input.classNames
+            field("classes", "\(names.count): " + names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", ..." : ""))
+        }
         for key in ["dataset", "dataset_file", "dataset_sha256", "holdout_sha256", "options", "seed", "created", "command", "epochs_completed",
                     "best_epoch", "checkpoint_of_epoch", "interrupted"] {
             if let value = saved.provenance[key] { field(key, value) }
@@ -157,13 +163,15 @@ struct MLPInspect: ParsableCommand {
         print(label.padding(toLength: max(16, label.count + 1), withPad: " ", startingAt: 0) + value)
     }
 
-    /// The provenance with numbers as numbers and the options as the object they are.
+    /// The provenance with numbers as numbers, and the options, shapes and class names as the JSON they are.
     func typed(_ provenance: [String: String]) -> [String: Any] {
         var object: [String: Any] = provenance
         for key in ["seed", "epochs_completed", "best_epoch", "checkpoint_of_epoch"] {
             if let text = provenance[key], let number = UInt64(text) { object[key] = number }
         }
-        if let text = provenance["options"], let options = try? JSONSerialization.jsonObject(with: Data(text.utf8)) { object["options"] = options }
+        for key in ["options", "input_shape", "class_names", "image_size"] {
+            if let text = provenance[key], let value = try? JSONSerialization.jsonObject(with: Data(text.utf8)) { object[key] = value }
+        }
         return object
     }
 

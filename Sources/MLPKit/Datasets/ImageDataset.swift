@@ -171,12 +171,15 @@ public struct DatasetPair: Sendable {
     public var source: String
     /// SHA-256 of the bytes read, in hex.
     public var checksum: String
+    /// The (height, width) images decoded from files were resized to; nil when not resized.
+    public var imageSize: [Int]?
 
-    public init(train: ImageDataset, test: ImageDataset, name: String, source: String, checksum: String) {
+    public init(train: ImageDataset, test: ImageDataset, name: String, source: String, checksum: String, imageSize: [Int]? = nil) {
         self.train = train
         self.test = test
         self.name = name
         self.source = source
         self.checksum = checksum
+        self.imageSize = imageSize
     }
 }

@@ -66,7 +66,7 @@ public enum ImageFolder: RegisteredDatasetSource {
         for split in [train, test] { digest.update(Data(split.contentDigest.utf8)) }
         let name = URL(fileURLWithPath: folder).lastPathComponent + " (images\(request.imageSize.map { ", \($0[0])×\($0[1])" } ?? ""), "
             + "\(request.colorMode.rawValue))"
-        return DatasetPair(train: train, test: test, name: name, source: folder, checksum: digest.hex)
+        return DatasetPair(train: train, test: test, name: name, source: folder, checksum: digest.hex, imageSize: request.imageSize)
     }
 
     /// `folder/train` and `folder/test`, when both are folders.

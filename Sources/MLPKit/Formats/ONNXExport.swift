@@ -6,26 +6,50 @@ public enum ONNXExport {
     /// The images `cifar100.load_data()` gives: uint8, [N, 32, 32, 3].
     public static let rawImageShape = [32, 32, 3]
 
+    /// The shape of the raw uint8 images `--raw-input` takes for `model`: the one its file
+    /// records, else its own input shape when that has image axes, else CIFAR's 32×32×3 for a
+    /// model of 3,072 inputs.
+    ///
+    /// - Parameters:
+    ///   - input: what the model's file records of its inputs, if anything.
+    ///   - source: the model file, named in errors.
+    public static func rawShape(for model: Sequential, input: InputRecord?, source: String) throws -> [Int] {
+        if let input {
+            guard input.isImage else {
+                throw MLPError.format(path: source, problem: "was trained on \(input.description), not images: --raw-input takes images")
+            }
+            return input.shape
+        }
+        if model.inputShape.count > 1 { return model.inputShape }
+        guard model.inputWidth == rawImageShape.reduce(1, *) else {
+            throw MLPError.format(path: source, problem: "records no image shape and takes \(model.inputWidth) values, not 32×32×3 "
+                + "images: --raw-input needs the image shape a model of this toolchain records")
+        }
+        return rawImageShape
+    }
+
     /// The graph of `model`'s inference.
     ///
     /// - Parameters:
-    ///   - rawInput: take uint8 images [N, 32, 32, 3] and do the flattening and the division by
-    ///     255 in the graph, as the training data was prepared.
+    ///   - rawImages: the shape of the uint8 images [N, ...] the graph takes, doing the
+    ///     flattening and the division by 255 in the graph, as the training data was prepared
+    ///     (`rawShape`); nil for float32 inputs in [0, 1].
     ///   - source: the model file, recorded in the metadata and named in errors.
-    public static func graph(for model: Sequential, rawInput: Bool, source: String) throws -> ONNXGraph {
+    public static func graph(for model: Sequential, rawImages: [Int]?, source: String) throws -> ONNXGraph {
         var graph = ONNXGraph(name: model.name)
         var value: String
-        if rawInput {
-            let pixels = rawImageShape.reduce(1, *)
+        if let rawImages {
+            let pixels = rawImages.reduce(1, *)
             guard model.inputWidth == pixels else {
-                throw MLPError.model("\(source): --raw-input feeds 32×32×3 images (\(pixels) values), the model takes \(model.inputWidth)")
+                throw MLPError.model("\(source): --raw-input feeds \(InputRecord.shapeText(rawImages)) images, the model takes \(model.inputWidth) values")
             }
-            graph.inputs = [ONNXGraph.Value(name: "images", type: .uint8, shape: [nil] + rawImageShape.map { $0 })]
+            graph.inputs = [ONNXGraph.Value(name: "images", type: .uint8, shape: [nil] + rawImages.map { $0 })]
             let floats = graph.add("Cast", ["images"], stem: "pixels", ints: ["to": Int(ONNXGraph.ElementType.float.rawValue)])
             let scaled = graph.add("Div", [floats, graph.constant("pixel_scale", [255], shape: [])], stem: "scaled")
             let shape = graph.int64Constant("input_shape", [-1] + model.inputShape.map(Int64.init))
             value = graph.add("Reshape", [scaled, shape], stem: "input")
-            graph.metadata["preprocessing"] = "uint8 images [N, 32, 32, 3], as cifar100.load_data() gives; scaled by 1/255 in the graph"
+            let dims = ([nil] + rawImages.map { $0 }).map { $0.map(String.init) ?? "N" }.joined(separator: ", ")
+            graph.metadata["preprocessing"] = "uint8 images [\(dims)], channels last; scaled by 1/255 in the graph"
         } else {
             graph.inputs = [ONNXGraph.Value(name: "input", type: .float, shape: [nil] + model.inputShape.map { $0 })]
             value = "input"
@@ -47,9 +71,9 @@ public enum ONNXExport {
     /// The ONNX file's bytes for `model`.
     ///
     /// - Parameters:
-    ///   - rawInput: see `graph(for:rawInput:source:)`.
+    ///   - rawImages: see `graph(for:rawImages:source:)`.
     ///   - source: the model file, for the metadata and errors.
-    public static func data(for model: Sequential, rawInput: Bool, source: String) throws -> Data {
-        ONNXFile.serialize(try graph(for: model, rawInput: rawInput, source: source), producerVersion: mlpVersion)
+    public static func data(for model: Sequential, rawImages: [Int]?, source: String) throws -> Data {
+        ONNXFile.serialize(try graph(for: model, rawImages: rawImages, source: source), producerVersion: mlpVersion)
     }
 }

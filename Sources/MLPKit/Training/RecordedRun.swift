@@ -16,6 +16,8 @@ public struct RecordedRun: Sendable {
     public var holdoutSHA256: String?
     /// Epochs the saved model has trained, over all its runs (`epochs_completed`).
     public var epochsCompleted: Int?
+    /// How the model's inputs were made from raw samples, and the class names.
+    public var input: InputRecord?
 
     public init(provenance: [String: String]) {
         seed = provenance["seed"].flatMap { UInt64($0) }
@@ -24,6 +26,7 @@ public struct RecordedRun: Sendable {
         datasetSHA256 = provenance["dataset_sha256"]
         holdoutSHA256 = provenance["holdout_sha256"]
         epochsCompleted = provenance["epochs_completed"].flatMap { Int($0) }
+        input = InputRecord(provenance: provenance)
     }
 
     /// The label mode the dataset's name records.

@@ -256,6 +256,9 @@ extension TrainingRecipe {
             network.setGlobalPolicy(dtypePolicy)
         }
         if let source = start.source { try Self.checkPrecision(of: network, compute: compute, source: source) }
+        if case .continuing(let model, let path) = start, let input = RecordedRun(provenance: model.provenance).input {
+            try input.checkFits(train, model: path)
+        }
         do {
             try network.checkFits(train)
         } catch MLPError.model(let problem) {
@@ -347,6 +350,7 @@ extension TrainingRecipe {
         ]
         if data.test.count > 0 { record["holdout_sha256"] = data.test.contentDigest }
         if let command { record["command"] = command }
+        record.merge(InputRecord(data: data).provenance) { own, _ in own }
         return record
     }
 }

@@ -14,7 +14,7 @@ import Testing
     }
 
     @Test func exportReadsBack() throws {
-        let data = try ONNXExport.data(for: smallModel(), rawInput: false, source: "m.keras")
+        let data = try ONNXExport.data(for: smallModel(), rawImages: nil, source: "m.keras")
         let description = try ONNXFile.describe(data, path: "m.onnx")
         #expect(description.inputs.map(\.name) == ["input"] && description.inputs.first?.type == .float)
         #expect(description.inputs.first?.shape == [nil, 3])
@@ -31,20 +31,36 @@ import Testing
     /// pixel scale (one value) and the target shape [-1, 3072] (two).
     @Test func rawInputTakesImages() throws {
         let model = Sequential(inputShape: [3072], layers: [Dense(name: "dense", inputs: 3072, units: 4, activation: .softmax)])
-        let description = try ONNXFile.describe(try ONNXExport.data(for: model, rawInput: true, source: "m.h5"), path: "m.onnx")
+        let shape = try ONNXExport.rawShape(for: model, input: nil, source: "m.h5")
+        #expect(shape == [32, 32, 3])
+        let description = try ONNXFile.describe(try ONNXExport.data(for: model, rawImages: shape, source: "m.h5"), path: "m.onnx")
         #expect(description.inputs.map(\.name) == ["images"] && description.inputs.first?.type == .uint8)
         #expect(description.inputs.first?.shape == [nil, 32, 32, 3])
         #expect(description.parameters == 3072 * 4 + 4 + 1 + 2)
         #expect(description.operators == ["Cast", "Div", "Reshape", "Gemm", "Softmax"])
         #expect {
-            _ = try ONNXExport.data(for: smallModel(), rawInput: true, source: "m.h5")
+            _ = try ONNXExport.data(for: smallModel(), rawImages: [32, 32, 3], source: "m.h5")
         } throws: { error in "\(error)".contains("the model takes 3") }
+        #expect(throws: MLPError.self) { try ONNXExport.rawShape(for: smallModel(), input: nil, source: "m.h5") }
+    }
+
+    /// A model trained on grey 28×28 images takes them as its file records them; one trained
+    /// on features takes no raw images.
+    @Test func rawInputTakesTheRecordedShape() throws {
+        let model = Sequential(inputShape: [784], layers: [Dense(name: "dense", inputs: 784, units: 10, activation: .softmax)])
+        let mnist = InputRecord(shape: [28, 28], preprocessing: .rescale255, classNames: (0..<10).map(String.init))
+        let shape = try ONNXExport.rawShape(for: model, input: InputRecord(provenance: mnist.provenance), source: "m.h5")
+        #expect(shape == [28, 28])
+        let description = try ONNXFile.describe(try ONNXExport.data(for: model, rawImages: shape, source: "m.h5"), path: "m.onnx")
+        #expect(description.inputs.first?.shape == [nil, 28, 28])
+        let features = InputRecord(shape: [784], preprocessing: .none, classNames: [])
+        #expect { try ONNXExport.rawShape(for: model, input: features, source: "m.h5") } throws: { "\($0)".contains("not images") }
     }
 
     /// Files that are not ONNX, or are cut short, are refused in one line; an ONNX file given
     /// where a trainable model is wanted says what it is.
     @Test func badFilesAreRefused() throws {
-        let data = try ONNXExport.data(for: smallModel(), rawInput: false, source: "m.keras")
+        let data = try ONNXExport.data(for: smallModel(), rawImages: nil, source: "m.keras")
         for broken in [Data("not a model".utf8), data.prefix(data.count / 2), Data([0x08])] {
             #expect(throws: MLPError.self) { _ = try ONNXFile.describe(broken, path: "x.onnx") }
         }
