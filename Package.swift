@@ -11,6 +11,7 @@ let package = Package(
         .executable(name: "mlp-tune", targets: ["mlp-tune"]),
         .executable(name: "mlp-bench", targets: ["mlp-bench"]),
         .executable(name: "mlp-export", targets: ["mlp-export"]),
+        .executable(name: "mlp-predict", targets: ["mlp-predict"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,6 +51,7 @@ let package = Package(
         .executableTarget(name: "mlp-tune", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-bench", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-export", dependencies: ["MLPKit", "MLPCommandLine"]),
+        .executableTarget(name: "mlp-predict", dependencies: ["MLPKit", "MLPCommandLine"]),
         .testTarget(name: "MLPKitTests", dependencies: ["MLPKit"]),
     ]
 )

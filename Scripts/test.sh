@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: the Swift tests; the interop check against real Keras 3, tf_keras and
-# scikit-learn (pinned in Tests/requirements.txt, installed into .venv); the interchange check
+# scikit-learn (pinned in Tests/requirements.txt, installed into .venv); the data check (the five
+# kinds of --data and mlp-predict against Keras's own readers); the interchange check
 # (.keras both ways, ONNX export against onnx and ONNX Runtime, Optuna reading our journals); the
 # fuzz suite; the kill check (SIGKILL while saving, and a killed tuning worker); and the README's
 # examples run as written; and the rooms check (no cycle between the library's folders).
 #
-# Two lanes share the two cores: one sets up the Python environment, then runs the interop and
-# kill checks; the other builds everything with the tests (release mode, with testable imports,
+# Two lanes share the two cores: one sets up the Python environment, then runs the interop, data
+# and kill checks; the other builds everything with the tests (release mode, with testable imports,
 # which the unit tests of internal plumbing use), runs the Swift tests, then the interchange
 # check, the README's examples and the fuzz suite. Each check writes .build/<check>.log; its summary line is printed, and on failure the
 # end of its log.
@@ -48,6 +49,7 @@ run_check rooms python3 Tests/Harness/rooms_check.py
   run_check venv setup_venv
   touch .build/venv.ready
   run_check interop .venv/bin/python Tests/Harness/interop_check.py "$bin"
+  run_check data .venv/bin/python Tests/Harness/data_check.py "$bin"
   run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin"
 ) &
 lane=$!

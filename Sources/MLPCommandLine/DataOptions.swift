@@ -43,11 +43,13 @@ public struct DataOptions: ParsableArguments {
     }
 
     /// `--image-size HEIGHT,WIDTH`, checked.
-    func size() throws -> [Int]? {
-        guard let imageSize else { return nil }
-        let parts = imageSize.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+    func size() throws -> [Int]? { try imageSize.map(Self.imageSize) }
+
+    /// An `--image-size` value, HEIGHT,WIDTH, each 1 to 4096.
+    public static func imageSize(_ text: String) throws -> [Int] {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard parts.count == 2, let height = parts[0], let width = parts[1], (1...4096).contains(height), (1...4096).contains(width) else {
-            throw ValidationError("--image-size must be HEIGHT,WIDTH, each 1 to 4096, got '\(imageSize)'")
+            throw ValidationError("--image-size must be HEIGHT,WIDTH, each 1 to 4096, got '\(text)'")
         }
         return [height, width]
     }

@@ -20,6 +20,12 @@ mlp-eval, mlp-train --resume and mlp-export. Mutants of an ONNX file mlp-export 
 mlp-inspect and mlp-eval.
 Mutants of the CIFAR-100 archives (both layouts): bit flips, truncations, zeroed blocks, and
 rebuilt archives with members missing, oversized, or with damaged pickles and records.
+Images (PNG, interlaced and palette PNG, JPEG, progressive JPEG, GIF, BMP) damaged byte by byte
+through mlp-predict and inside image folders through mlp-train; the fixture's bad images
+(truncated, corrupt, zero bytes, text named .png, a 100,000×100,000 header); folders empty, with
+an empty class, with a symlink loop, with classes in one split only; .npz archives with
+mismatched lengths, negative, fractional or huge labels, object arrays, a missing array, and
+byte mutants.
 
     python Tests/Harness/fuzz.py BIN_DIR [--long] [--seed 1] [--jobs 2]
 
@@ -434,6 +440,87 @@ def tune_cases(tool, folder, rng, count):
     return cases
 
 
+# MARK: Images, image folders and .npz archives
+
+IMAGES = os.path.join(FIXTURES, "images")
+
+
+def image_cases(tool, folder, rng, count):
+    """Damaged images through mlp-predict and in image folders through mlp-train; damaged
+    folders (empty, an empty class, a symlink loop, a 100,000×100,000 header); damaged .npz
+    archives (mismatched lengths, labels out of range, object arrays, byte mutants)."""
+    model = os.path.join(folder, "images.h5")
+    subprocess.run([tool("mlp-train"), "--data", os.path.join(IMAGES, "folder"), "--image-size", "8,8", "-o", model,
+                    "--epochs", "1", "--seed", "1"], check=True, capture_output=True)
+    commands = []
+    sources = ["rgb.png", "interlaced.png", "palette.png", "photo.jpg", "progressive.jpeg", "animation.gif", "picture.bmp"]
+    for index, name in enumerate(sources):
+        data = open(os.path.join(IMAGES, "decode", name), "rb").read()
+        for i, mutant in enumerate(byte_mutants(data, rng, count, header_bytes=64)):
+            target = os.path.join(folder, f"image-{index}-{i}{os.path.splitext(name)[1]}")
+            open(target, "wb").write(mutant)
+            commands.append(([tool("mlp-predict"), model, target], target))
+            if i % 6 == 0:
+                # The damaged image in a class of a folder otherwise whole.
+                root = os.path.join(folder, f"image-folder-{index}-{i}")
+                shutil.copytree(os.path.join(IMAGES, "folder"), root)
+                shutil.copy(target, os.path.join(root, "train", "apple"))
+                commands.append(([tool("mlp-train"), "--data", root, "--image-size", "8,8", "--epochs", "1",
+                                  "-o", os.path.join(folder, f"image-trained-{index}-{i}.h5")], os.path.basename(target)))
+    for name in sorted(os.listdir(os.path.join(IMAGES, "bad"))):
+        target = os.path.join(IMAGES, "bad", name)
+        commands.append(([tool("mlp-predict"), model, target], target))
+        root = os.path.join(folder, "bad-folder-" + name)
+        shutil.copytree(os.path.join(IMAGES, "folder"), root)
+        shutil.copy(target, os.path.join(root, "test", "cherry"))
+        commands.append(([tool("mlp-train"), "--data", root, "--image-size", "8,8", "--epochs", "1",
+                          "-o", os.path.join(folder, f"bad-trained-{name}.h5")], name))
+    # Folders: empty; a class without images; a link back up; classes only in one split.
+    empty = os.path.join(folder, "empty-folder")
+    os.makedirs(empty)
+    no_images = os.path.join(folder, "no-images")
+    shutil.copytree(os.path.join(IMAGES, "folder"), no_images)
+    os.makedirs(os.path.join(no_images, "train", "durian"))
+    os.makedirs(os.path.join(no_images, "test", "durian"))
+    loop = os.path.join(folder, "loop")
+    shutil.copytree(os.path.join(IMAGES, "folder"), loop)
+    os.symlink(os.path.join(loop, "train"), os.path.join(loop, "train", "apple", "more", "again"))
+    split_classes = os.path.join(folder, "split-classes")
+    shutil.copytree(os.path.join(IMAGES, "folder"), split_classes)
+    shutil.rmtree(os.path.join(split_classes, "test", "cherry"))
+    for root, target in [(empty, empty), (no_images, "durian"), (loop, "again"), (split_classes, split_classes)]:
+        commands.append(([tool("mlp-train"), "--data", root, "--image-size", "8,8", "--epochs", "1",
+                          "-o", os.path.join(folder, os.path.basename(root) + ".h5")], target))
+    commands.append(([tool("mlp-predict"), model, loop], "again"))
+    # .npz archives.
+    arrays = dict(x_train=np.zeros((4, 3, 3), np.uint8), y_train=np.array([0, 1, 0, 1]), x_test=np.zeros((2, 3, 3), np.uint8),
+                  y_test=np.array([0, 1]))
+    npz_cases = {
+        "mismatched": dict(arrays, y_train=np.array([0, 1, 0])),
+        "negative": dict(arrays, y_test=np.array([0, -3])),
+        "huge-label": dict(arrays, y_train=np.array([0, 1, 0, 2 ** 40])),
+        "object": dict(arrays, x_train=np.array([[1], "a", None, 2.5], dtype=object)),
+        "float-labels": dict(arrays, y_train=np.array([0.5, 1, 0, 1])),
+        "no-test": {k: v for k, v in arrays.items() if k != "x_test"},
+        "shapes": dict(arrays, x_test=np.zeros((2, 4, 3), np.uint8)),
+    }
+    npz_files = []
+    for name, content in npz_cases.items():
+        target = os.path.join(folder, f"npz-{name}.npz")
+        np.savez(target, **content)
+        npz_files.append(target)
+    good = os.path.join(folder, "npz-good.npz")
+    np.savez(good, **arrays)
+    for i, mutant in enumerate(byte_mutants(open(good, "rb").read(), rng, count, header_bytes=200)):
+        target = os.path.join(folder, f"npz-bytes-{i}.npz")
+        open(target, "wb").write(mutant)
+        npz_files.append(target)
+    for k, target in enumerate(npz_files):
+        commands.append(([tool("mlp-train"), "--data", target, "--epochs", "1", "-o", os.path.join(folder, f"npz-trained-{k}.h5")],
+                         target))
+    return commands
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("bin")
@@ -526,6 +613,8 @@ def main():
                                       "--hidden-layers", "1", "--output-dir", os.path.join(folder, f"tune-{index}-{k}")], target))
         tuning = tune_cases(tool, folder, rng, count(60))
         commands += tuning
+        images = image_cases(tool, folder, rng, count(30))
+        commands += images
         counts = {"ok": 0, "crash": 0, "hang": 0, "wrong": 0}
         problems = []
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
@@ -540,7 +629,7 @@ def main():
     for problem in problems[:40]:
         print(problem)
     print(f"fuzz: {len(commands)} cases ({len(jobs)} model mutants, archives of both layouts, {len(tuning)} of mlp-tune's flags, "
-          f"space files and search folders) in {time.time() - started:.0f} s: "
+          f"space files and search folders, {len(images)} of images, image folders and .npz archives) in {time.time() - started:.0f} s: "
           f"{counts['crash']} crashes, {counts['hang']} hangs, {counts['wrong']} wrong or silent exits")
     return 1 if problems else 0
 

@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import MLPCommandLine
+import MLPKit
+
+@main
+struct MLPPredict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mlp-predict",
+        abstract: "Ask a saved model (.keras or .h5) which classes images are: PNG, JPEG, BMP or GIF files, or folders of them.",
+        discussion: """
+            Each image is decoded, resized and scaled as the model's training images were, from what its file \
+            records: the image size, the colour mode, the 1/255 scaling and the class names. A model Keras saved \
+            records none of it: give --image-size (unless its input has image axes) and --class-names. A folder is \
+            walked in sorted order. An image that cannot be read is named on standard error and the rest go on; the \
+            exit status is then 1.
+            """)
+
+    static func main() { mainReportingOneLine() }
+
+    @Argument(help: "The model file (.keras or .h5).")
+    var model: String
+
+    @Argument(help: ArgumentHelp("Image files (.png, .jpg, .jpeg, .bmp, .gif) or folders of them.", valueName: "image-or-folder"))
+    var images: [String]
+
+    @Option(parsing: .unconditional, help: "How many of the likeliest classes to show per image (1 to the number of classes).")
+    var top = 5
+
+    @Flag(help: "Write JSON Lines: one object per image with its file, top classes and every class's probability.")
+    var json = false
+
+    @Option(help: ArgumentHelp("Resize every image to HEIGHT,WIDTH as tf.image.resize does. Default: the size the model file records.", valueName: "height,width"))
+    var imageSize: String?
+
+    @Option(help: "Decode to rgb or grayscale. Default: what the model file records.")
+    var colorMode: ColorMode?
+
+    @Option(help: ArgumentHelp("The class names, one per line (or a JSON list), in class order. Default: the ones the model file records, else the class numbers.", valueName: "file"))
+    var classNames: String?
+
+    func validate() throws {
+        if let imageSize { _ = try DataOptions.imageSize(imageSize) }
+        guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
+        guard !images.isEmpty else { throw ValidationError("give at least one image file or folder") }
+    }
+
+    func run() throws {
+        let saved = try ModelProbe.load(model)
+        let names = try classNames.map(Self.readClassNames)
+        let predictor = try ImagePredictor(model: saved.model, input: RecordedRun(provenance: saved.provenance).input,
+                                           imageSize: try imageSize.map(DataOptions.imageSize), colorMode: colorMode,
+                                           classNames: names, source: model)
+        for note in predictor.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        var failed = false
+        func complain(_ error: Error) {
+            FileHandle.standardError.write(Data("mlp-predict: \(error)\n".utf8))
+            failed = true
+        }
+        var files: [String] = []
+        for path in images {
+            do { files += try ImagePredictor.files(at: path) } catch { complain(error) }
+        }
+        // In batches: a large folder is never held in memory whole.
+        for start in stride(from: 0, to: files.count, by: 256) {
+            var ready: [(file: String, inputs: [Float])] = []
+            for file in files[start..<min(start + 256, files.count)] {
+                do { ready.append((file, try predictor.inputs(path: file))) } catch { complain(error) }
+            }
+            let probabilities = predictor.probabilities(ready.map(\.inputs))
+            let classes = predictor.classNames.count
+            for (row, item) in ready.enumerated() {
+                let values = probabilities[(row * classes)..<((row + 1) * classes)]
+                let best = predictor.top(min(top, classes), of: values)
+                if json {
+                    print(Self.jsonLine(file: item.file, top: best, probabilities: Array(values)))
+                } else {
+                    print("\(item.file): " + best.map { "\($0.name) \(String(format: "%.4f", $0.probability))" }.joined(separator: ", "))
+                }
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// One JSON Lines object: `{"file": …, "top": [{"index", "name", "probability"}, …], "probabilities": […]}`,
+    /// each probability the shortest decimal that reads back as its float32.
+    static func jsonLine(file: String, top: [(index: Int, name: String, probability: Float)], probabilities: [Float]) -> String {
+        func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
+        let entries = top.map { "{\"index\": \($0.index), \"name\": \(JSONValue.string($0.name).text), \"probability\": \(number($0.probability))}" }
+        return "{\"file\": \(JSONValue.string(file).text), \"top\": [\(entries.joined(separator: ", "))], "
+            + "\"probabilities\": [\(probabilities.map(number).joined(separator: ", "))]}"
+    }
+
+    /// Class names from a file: a JSON list of strings, or one name per line.
+    static func readClassNames(_ path: String) throws -> [String] {
+        let data = try fileBytes(atPath: path, what: "a class-names file")
+        let text = String(decoding: data, as: UTF8.self)
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("[") {
+            guard let names = try? JSONDecoder().decode([String].self, from: data) else {
+                throw MLPError.format(path: path, problem: "is not a JSON list of strings")
+            }
+            return names
+        }
+        let names = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let trimmed = Array(names.reversed().drop { $0.isEmpty }.reversed())
+        guard !trimmed.isEmpty, !trimmed.contains("") else {
+            throw MLPError.format(path: path, problem: "holds an empty line among the class names (one name per line)")
+        }
+        return trimmed
+    }
+}
