@@ -21,9 +21,16 @@ import numpy as np
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
-spec = importlib.util.spec_from_file_location("cifar_sets", os.path.join(ROOT, "Tools", "cifar_sets.py"))
-cifar_sets = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cifar_sets)
+
+
+def tool_module(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(ROOT, "Tools", name + ".py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+cifar_sets, photo_folder = tool_module("cifar_sets"), tool_module("photo_folder")
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 results = []
@@ -124,26 +131,9 @@ def build_npz(tmp, rng):
     return path, None, (x, y), ["0", "1", "2", "3"], 1e-5
 
 
-def write_photo(path, pixels, quality=90):
-    from PIL import Image
-    image = Image.fromarray(pixels)
-    if path.lower().endswith((".jpg", ".jpeg")):
-        image.save(path, quality=quality)
-    else:
-        image.save(path)
-
-
 def build_folder(tmp, rng):
     root = os.path.join(tmp, "flowers")
-    classes = ["daisy", "rose", "tulip"]
-    for split, count in (("train", 30), ("test", 8)):
-        for index, name in enumerate(classes):
-            os.makedirs(os.path.join(root, split, name))
-            for k in range(count):
-                height, width = [(20, 16), (31, 25), (16, 12)][k % 3]
-                base = np.zeros((height, width, 3)) + np.array([[60, 120, 200], [200, 60, 90], [230, 200, 40]])[index]
-                pixels = np.clip(base + rng.normal(0, 35, (height, width, 3)), 0, 255).astype(np.uint8)
-                write_photo(os.path.join(root, split, name, f"{name}_{k:02d}.{'jpg' if k % 2 else 'png'}"), pixels)
+    photo_folder.write(root, per_train=30, per_test=8, rng=rng)
     import keras
     dataset = keras.utils.image_dataset_from_directory(os.path.join(root, "test"), image_size=(16, 12), shuffle=False,
                                                        batch_size=None, verbose=False)
@@ -185,11 +175,10 @@ def check_predict(tmp, rng):
     sizes = [(16, 12), (40, 30), (9, 7), (16, 12), (25, 33)]
     for k in range(50):
         height, width = sizes[k % len(sizes)]
-        colour = np.array([[60, 120, 200], [200, 60, 90], [230, 200, 40]])[k % 3]
-        pixels = np.clip(colour + rng.normal(0, 35, (height, width, 3)), 0, 255).astype(np.uint8)
+        pixels = photo_folder.photo(rng, k % 3, (height, width))
         if k == 7:
             pixels = pixels.mean(axis=2).astype(np.uint8)  # one grey image, decoded to RGB as Keras does
-        write_photo(os.path.join(folder, f"photo_{k:02d}.{'jpeg' if k % 2 else 'png'}"), pixels, quality=85)
+        photo_folder.write_photo(os.path.join(folder, f"photo_{k:02d}.{'jpeg' if k % 2 else 'png'}"), pixels, quality=85)
     lines = [json.loads(line) for line in run("mlp-predict", model, folder, "--json", "--top", "2").splitlines()]
     files = sorted(os.path.join(folder, f) for f in os.listdir(folder))
     check("mlp-predict: one JSON line per image, in sorted order", [line["file"] for line in lines] == files, f"{len(lines)} lines")

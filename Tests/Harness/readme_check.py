@@ -1,7 +1,7 @@
 """Runs the README's examples as written, as a user would: from a fresh folder outside the
 repository, with the built tools on PATH and Keras's dataset cache in a fresh home holding the
-small CIFAR-format fixture (so the commands without --data find data there, as they would find
-CIFAR-100).
+small CIFAR-format fixture and a small mnist.npz (so the commands without --data find data there,
+as they would find CIFAR-100), and the photo folder of Tools/photo_folder.py in the folder.
 
 Every `mlp-*` line of the README's `sh` blocks runs, in README order, in one folder (later
 examples use the files earlier ones wrote); a line ending in `&` runs beside the next one, as
@@ -55,6 +55,14 @@ def main():
         os.symlink(os.path.join(ROOT, "Models"), os.path.join(work, "Models"))
         with open(os.path.join(work, "space.json"), "w") as f:
             f.write(space_json(readme))
+        # The photo folder of the "Your own data" example, as Tools/photo_folder.py writes it,
+        # and a small mnist.npz where Keras keeps MNIST.
+        subprocess.run([sys.executable, os.path.join(ROOT, "Tools", "photo_folder.py"), work], check=True)
+        import numpy as np
+        rng = np.random.default_rng(0)
+        np.savez(os.path.join(home, ".keras", "datasets", "mnist.npz"),
+                 x_train=rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), y_train=rng.integers(0, 10, 200).astype(np.uint8),
+                 x_test=rng.integers(0, 256, (50, 28, 28), dtype=np.uint8), y_test=rng.integers(0, 10, 50).astype(np.uint8))
         env = dict(os.environ, PATH=binaries + os.pathsep + os.environ["PATH"], HOME=home,
                    MLP_CIFAR100_URL="http://127.0.0.1:9/no-download.tar.gz")
         env.pop("KERAS_HOME", None)

@@ -193,6 +193,13 @@ extension TrainingRecipe {
             throw MLPError.setting("validation_split", problem: "\(validationSplit) leaves an empty split of \(data.count) images")
         }
         log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
+        // Keras's validation_split takes the last samples as they are: data sorted by class (an
+        // image folder, in Keras's order) leaves whole classes out of one side.
+        let seen = Set(split.validation.labels), trained = Set(split.train.labels)
+        if seen.count < Set(data.labels).count || !seen.isSubset(of: trained) {
+            log("note: the validation split holds \(seen.count) of the \(data.classCount) classes (the data is in class order, "
+                + "as Keras's image_dataset_from_directory(shuffle=False) gives it); its accuracy speaks for those classes only")
+        }
         return (split.train, split.validation)
     }
 
