@@ -9,7 +9,8 @@ folder/: an image_dataset_from_directory layout, train/ and test/ with three cla
 formats and sizes, and files Keras skips.
 expected.json: per decode/ file, tf.io.decode_image's bytes (channels 3 and 1) as SHA-256 and
 shape, and tf.image.resize to 5×7 of the RGB decode as float32 lists; per folder split, the
-class names, file order and labels image_dataset_from_directory gives (shuffle=False).
+class names, file order and labels image_dataset_from_directory gives (shuffle=False, and the
+order shuffle=True, seed=0 gives).
 
 Run with the versions in Tests/requirements.txt:  python Fixtures/images/make.py
 """
@@ -138,11 +139,18 @@ def folder_expectations(root):
         for image, label in dataset:
             images.append(image.numpy())
             labels.append(int(label))
-        result[split] = {"class_names": dataset.class_names,
-                         "files": [os.path.relpath(p, os.path.join(root, split)) for p in dataset.file_paths],
-                         "labels": labels,
+        relative = [os.path.relpath(p, os.path.join(root, split)) for p in dataset.file_paths]
+        result[split] = {"class_names": dataset.class_names, "files": relative, "labels": labels,
                          "resized_6x5_sum": float(np.sum(np.stack(images).astype(np.float64))),
                          "first_image": [float(v) for v in images[0].reshape(-1)]}
+        # The order shuffle=True, seed=0 gives the files (the index Keras shuffles with
+        # np.random.RandomState(0)), and the first of them as resized above.
+        shuffled = keras.utils.image_dataset_from_directory(
+            os.path.join(root, split), image_size=(6, 5), shuffle=True, seed=0, batch_size=None, verbose=False)
+        shuffled_files = [os.path.relpath(p, os.path.join(root, split)) for p in shuffled.file_paths]
+        result[split]["shuffled_seed0"] = {
+            "files": shuffled_files, "labels": [labels[relative.index(f)] for f in shuffled_files],
+            "first_image": [float(v) for v in images[relative.index(shuffled_files[0])].reshape(-1)]}
     return result
 
 

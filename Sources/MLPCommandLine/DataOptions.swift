@@ -33,6 +33,9 @@ public struct DataOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("For an image folder without train/ and test/ subfolders: the last fraction of each class's files held out (above 0, below 1).", valueName: "fraction"))
     public var holdoutSplit: Double?
 
+    @Option(help: ArgumentHelp("For an image folder: put the training images in the order image_dataset_from_directory(shuffle=True, seed=N) gives them, so that a validation split draws from every class; the holdout images stay sorted. Default: what the search or model file records, else 0.", valueName: "n"))
+    public var shuffleSeed: UInt32?
+
     public init() {}
 
     public func validate() throws {
@@ -71,9 +74,10 @@ public struct DataOptions: ParsableArguments {
         }
         let pair: DatasetPair
         do {
-            let request = DataRequest(labelMode: mode, splits: splits, imageSize: try size() ?? recorded?.input?.imageSize,
-                                      colorMode: colorMode ?? recorded?.input?.colorMode ?? .rgb,
-                                      holdoutSplit: holdoutSplit, downloadURL: downloadURL)
+            let request = DataRequest(labelMode: mode, splits: splits, imageSize: try size() ?? recorded?.imageSize,
+                                      colorMode: colorMode ?? recorded?.colorMode ?? .rgb,
+                                      holdoutSplit: holdoutSplit, downloadURL: downloadURL,
+                                      shuffleSeed: shuffleSeed ?? recorded?.shuffleSeed ?? 0)
             pair = try DatasetSources.load(path, request: request, log: log)
         } catch MLPError.download(let url, let problem) where path == nil {
             throw MLPError.download(url: url, problem: problem

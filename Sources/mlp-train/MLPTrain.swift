@@ -41,7 +41,7 @@ struct MLPTrain: ParsableCommand {
         var recorded: RecordedRun?, recordedIn: String?
         if case .continuing(let model, let path) = recipe.start { (recorded, recordedIn) = (RecordedRun(provenance: model.provenance), path) }
         if let tuned = training.tunedRecord(of: recipe), let data = tuned.data {
-            (recorded, recordedIn) = (RecordedRun(provenance: ["dataset": data.name, "dataset_file": data.file]), training.model)
+            (recorded, recordedIn) = (RecordedRun(data: data), training.model)
         }
         let dataFromFile = data.data == nil && recorded?.availableDataFile != nil
         let fileSettings = training.tunedOrigin(of: recipe, dataFromFile: dataFromFile)

@@ -254,6 +254,9 @@ struct MLPTune: ParsableCommand {
             options.data = file
         }
         if options.labelMode == nil, let mode = recorded?.data.flatMap({ LabelMode(rawValue: $0.labelMode) }) { options.labelMode = mode }
+        if options.imageSize == nil, let size = recorded?.data?.imageSize, size.count == 2 { options.imageSize = "\(size[0]),\(size[1])" }
+        if options.colorMode == nil, let mode = recorded?.data?.colorMode.flatMap(ColorMode.init(rawValue:)) { options.colorMode = mode }
+        if options.shuffleSeed == nil, let seed = recorded?.data?.shuffleSeed { options.shuffleSeed = seed }
         let pair = try options.load(splits: .trainingOnly)
         settings.data = DataRecord(pair, labelMode: options.labelMode ?? .fine)
         let held = pair.train.splitValidation(fraction: settings.validationSplit).validation.count

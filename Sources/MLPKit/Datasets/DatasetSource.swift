@@ -22,15 +22,20 @@ public struct DataRequest: Sendable {
     public var holdoutSplit: Double?
     /// Where to download a dataset named by `--data` from, instead of Keras's address.
     public var downloadURL: String?
+    /// For an image folder: the training images are put in the order
+    /// `image_dataset_from_directory(shuffle=True, seed=shuffleSeed)` gives them, so that a
+    /// validation split (its last fraction) draws from every class; nil keeps the sorted order.
+    public var shuffleSeed: UInt32?
 
     public init(labelMode: LabelMode = .fine, splits: Splits = .both, imageSize: [Int]? = nil, colorMode: ColorMode = .rgb,
-                holdoutSplit: Double? = nil, downloadURL: String? = nil) {
+                holdoutSplit: Double? = nil, downloadURL: String? = nil, shuffleSeed: UInt32? = nil) {
         self.labelMode = labelMode
         self.splits = splits
         self.imageSize = imageSize
         self.colorMode = colorMode
         self.holdoutSplit = holdoutSplit
         self.downloadURL = downloadURL
+        self.shuffleSeed = shuffleSeed
     }
 }
 

@@ -173,13 +173,19 @@ public struct DatasetPair: Sendable {
     public var checksum: String
     /// The (height, width) images decoded from files were resized to; nil when not resized.
     public var imageSize: [Int]?
+    /// How images decoded from files were decoded; nil for data not decoded from image files.
+    public var colorMode: ColorMode?
+    /// The seed the training images of a folder were shuffled with (`DataRequest.shuffleSeed`).
+    public var shuffleSeed: UInt32?
 
-    public init(train: ImageDataset, test: ImageDataset, name: String, source: String, checksum: String, imageSize: [Int]? = nil) {
+    public init(train: ImageDataset, test: ImageDataset, name: String, source: String, checksum: String, imageSize: [Int]? = nil,
+                colorMode: ColorMode? = nil) {
         self.train = train
         self.test = test
         self.name = name
         self.source = source
         self.checksum = checksum
         self.imageSize = imageSize
+        self.colorMode = colorMode
     }
 }

@@ -7,7 +7,9 @@ import Foundation
 /// paths and files in code-point order within each, keeping the names that end in `.bmp`,
 /// `.gif`, `.jpeg`, `.jpg` or `.png` in any case. `train/` and `test/` subfolders give the two
 /// splits; a folder without them needs `DataRequest.holdoutSplit`, which holds out the last
-/// fraction of each class's files.
+/// fraction of each class's files. The training images are then put in the order Keras's
+/// `shuffle=True, seed=S` gives (`DataRequest.shuffleSeed`); the holdout images keep the sorted
+/// order (`shuffle=False`).
 ///
 /// Pixels are decoded as `tf.io.decode_image` decodes them (`DecodedImage`), to RGB or grey,
 /// and resized to `DataRequest.imageSize` as `tf.image.resize` does; with no size, every image
@@ -39,7 +41,8 @@ public enum ImageFolder: RegisteredDatasetSource {
                 throw MLPError.format(path: splits.test, problem: "holds the classes \(list(testIndex.classNames)), "
                     + "\(splits.train) holds \(list(trainIndex.classNames)); both splits need the same class subfolders")
             }
-            train = request.splits.train ? try samples(trainIndex, request: request) : try samples(trainIndex.taking([]), request: request)
+            train = try samples(trainIndex.shuffled(request.shuffleSeed).taking(request.splits.train ? Array(trainIndex.files.indices) : []),
+                                request: request)
             test = request.splits.test ? try samples(testIndex, request: request) : try samples(testIndex.taking([]), request: request)
         } else {
             guard let fraction = request.holdoutSplit else {
@@ -54,7 +57,8 @@ public enum ImageFolder: RegisteredDatasetSource {
                 trainFiles += members.dropLast(held)
                 testFiles += members.suffix(held)
             }
-            train = try samples(all.taking(request.splits.train ? trainFiles : []), request: request)
+            train = try samples(all.taking(trainFiles).shuffled(request.shuffleSeed).taking(request.splits.train ? Array(trainFiles.indices) : []),
+                                request: request)
             test = try samples(all.taking(request.splits.test ? testFiles : []), request: request)
         }
         let shapes = Set([train, test].filter { $0.count > 0 }.map(\.shape))
@@ -66,7 +70,10 @@ public enum ImageFolder: RegisteredDatasetSource {
         for split in [train, test] { digest.update(Data(split.contentDigest.utf8)) }
         let name = URL(fileURLWithPath: folder).lastPathComponent + " (images\(request.imageSize.map { ", \($0[0])×\($0[1])" } ?? ""), "
             + "\(request.colorMode.rawValue))"
-        return DatasetPair(train: train, test: test, name: name, source: folder, checksum: digest.hex, imageSize: request.imageSize)
+        var pair = DatasetPair(train: train, test: test, name: name, source: folder, checksum: digest.hex, imageSize: request.imageSize,
+                               colorMode: request.colorMode)
+        pair.shuffleSeed = request.shuffleSeed
+        return pair
     }
 
     /// `folder/train` and `folder/test`, when both are folders.
@@ -84,6 +91,16 @@ public enum ImageFolder: RegisteredDatasetSource {
 
         func taking(_ positions: [Int]) -> Index {
             Index(root: root, classNames: classNames, files: positions.map { files[$0] }, labels: positions.map { labels[$0] })
+        }
+
+        /// The files in the order Keras's `index_directory(shuffle=True, seed=seed)` puts
+        /// them: numpy's `RandomState(seed).shuffle` of the sorted list; unchanged for nil.
+        func shuffled(_ seed: UInt32?) -> Index {
+            guard let seed else { return self }
+            var order = Array(files.indices)
+            var generator = PythonRandom(numpySeed: seed)
+            generator.numpyShuffle(&order)
+            return taking(order)
         }
     }
 

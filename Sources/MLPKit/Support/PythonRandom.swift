@@ -1,5 +1,6 @@
 /// Python's `random.Random(seed)` for a whole-number seed: the Mersenne Twister (MT19937)
-/// seeded by `init_by_array` over the seed's 32-bit words, and `random()`'s 53-bit doubles.
+/// seeded by `init_by_array` over the seed's 32-bit words, and `random()`'s 53-bit doubles; and
+/// numpy's legacy `RandomState(seed)` shuffle, on the same generator.
 ///
 /// Only what KerasTuner's samplers use, so that a search with a given seed draws exactly the
 /// numbers KerasTuner's would.
@@ -22,6 +23,29 @@ public struct PythonRandom: Sendable {
         let (sum, carried) = seed.addingReportingOverflow(offset)
         guard carried else { self.init(seed: sum); return }
         self.init(key: [UInt32(truncatingIfNeeded: sum), UInt32(sum >> 32), 1])
+    }
+
+    /// The generator of numpy's legacy `np.random.RandomState(seed)` for a 32-bit seed: the
+    /// same Mersenne Twister, seeded by `init_genrand(seed)` alone.
+    public init(numpySeed seed: UInt32) {
+        state[0] = seed
+        for i in 1..<624 {
+            state[i] = 1_812_433_253 &* (state[i - 1] ^ (state[i - 1] >> 30)) &+ UInt32(i)
+        }
+    }
+
+    /// `RandomState.shuffle(x)` for a list or a 1-D array: from the last element down, each
+    /// swapped with one drawn from those before it (and itself) by numpy's legacy bounded draw,
+    /// masked 32-bit outputs rejected until one is in range.
+    public mutating func numpyShuffle<T>(_ elements: inout [T]) {
+        guard elements.count > 1 else { return }
+        for i in stride(from: elements.count - 1, through: 1, by: -1) {
+            var mask = UInt32(i)
+            for shift in [1, 2, 4, 8, 16] { mask |= mask >> UInt32(shift) }
+            var j: UInt32
+            repeat { j = nextUInt32() & mask } while j > UInt32(i)
+            elements.swapAt(i, Int(j))
+        }
     }
 
     private init(key: [UInt32]) {

@@ -18,6 +18,12 @@ public struct RecordedRun: Sendable {
     public var epochsCompleted: Int?
     /// How the model's inputs were made from raw samples, and the class names.
     public var input: InputRecord?
+    /// The size an image folder is resized to when read again: the recorded one.
+    public var imageSize: [Int]?
+    /// How an image folder is decoded when read again: the recorded colour mode.
+    public var colorMode: ColorMode?
+    /// The seed an image folder's training images are shuffled with when read again.
+    public var shuffleSeed: UInt32?
 
     public init(provenance: [String: String]) {
         seed = provenance["seed"].flatMap { UInt64($0) }
@@ -27,6 +33,17 @@ public struct RecordedRun: Sendable {
         holdoutSHA256 = provenance["holdout_sha256"]
         epochsCompleted = provenance["epochs_completed"].flatMap { Int($0) }
         input = InputRecord(provenance: provenance)
+        imageSize = input?.imageSize
+        colorMode = input.map { $0.isImage ? $0.colorMode : .rgb }
+        shuffleSeed = provenance["shuffle_seed"].flatMap { UInt32($0) }
+    }
+
+    /// What a search's record says of its data: its name, file, image size and colour mode.
+    public init(data: DataRecord) {
+        self.init(provenance: ["dataset": data.name, "dataset_file": data.file])
+        imageSize = data.imageSize
+        colorMode = data.colorMode.flatMap(ColorMode.init(rawValue:))
+        shuffleSeed = data.shuffleSeed
     }
 
     /// The label mode the dataset's name records.

@@ -358,6 +358,7 @@ extension TrainingRecipe {
         if data.test.count > 0 { record["holdout_sha256"] = data.test.contentDigest }
         if let command { record["command"] = command }
         record.merge(InputRecord(data: data).provenance) { own, _ in own }
+        if let seed = data.shuffleSeed { record["shuffle_seed"] = String(seed) }
         return record
     }
 }

@@ -11,21 +11,32 @@ public struct DataRecord: Codable, Equatable, Sendable {
     public var trainingSHA256: String
     /// "fine" or "coarse".
     public var labelMode: String
+    /// For an image folder: the (height, width) its images were resized to, if they were.
+    public var imageSize: [Int]?
+    /// For an image folder: "rgb" or "grayscale".
+    public var colorMode: String?
+    /// For an image folder: the seed its training images were shuffled with.
+    public var shuffleSeed: UInt32?
 
     private enum CodingKeys: String, CodingKey {
-        case name, file, trainingSHA256 = "training_sha256", labelMode = "label_mode"
+        case name, file, trainingSHA256 = "training_sha256", labelMode = "label_mode", imageSize = "image_size", colorMode = "color_mode",
+             shuffleSeed = "shuffle_seed"
     }
 
-    public init(name: String, file: String, trainingSHA256: String, labelMode: String) {
+    public init(name: String, file: String, trainingSHA256: String, labelMode: String, imageSize: [Int]? = nil, colorMode: String? = nil) {
         self.name = name
         self.file = file
         self.trainingSHA256 = trainingSHA256
         self.labelMode = labelMode
+        self.imageSize = imageSize
+        self.colorMode = colorMode
     }
 
     /// The record of `data`'s training split, loaded with `labelMode`.
     public init(_ data: DatasetPair, labelMode: LabelMode) {
-        self.init(name: data.name, file: data.source, trainingSHA256: data.train.contentDigest, labelMode: labelMode.rawValue)
+        self.init(name: data.name, file: data.source, trainingSHA256: data.train.contentDigest, labelMode: labelMode.rawValue,
+                  imageSize: data.imageSize, colorMode: data.colorMode?.rawValue)
+        shuffleSeed = data.shuffleSeed
     }
 
     /// "cifar100-fine (python) (/data/cifar-100-python.tar.gz, training sha256 1a2b3c4d…)".

@@ -16,7 +16,24 @@ import Testing
             #expect(index.classNames == want["class_names"] as? [String])
             #expect(index.files.map { String($0.dropFirst(root.count + split.count + 2)) } == want["files"] as? [String])
             #expect(index.labels.map(Int.init) == (try ints(want["labels"])))
+            // shuffle=True, seed=0: numpy's RandomState(0) shuffle of that list.
+            let shuffled = try #require(want["shuffled_seed0"] as? [String: Any])
+            let order = index.shuffled(0)
+            #expect(order.files.map { String($0.dropFirst(root.count + split.count + 2)) } == shuffled["files"] as? [String])
+            #expect(order.labels.map(Int.init) == (try ints(shuffled["labels"])))
         }
+    }
+
+    /// With a shuffle seed the training images come in Keras's shuffled order; the holdout
+    /// images stay sorted.
+    @Test func shuffleSeedOrdersTheTrainingImagesAsKeras() throws {
+        let pair = try DatasetSources.load(root, request: DataRequest(imageSize: [6, 5], shuffleSeed: 0), log: { _ in })
+        let train = try #require(expected["train"] as? [String: Any]), test = try #require(expected["test"] as? [String: Any])
+        let shuffled = try #require(train["shuffled_seed0"] as? [String: Any])
+        #expect(pair.train.labels.map(Int.init) == (try ints(shuffled["labels"])))
+        let first = try floats(shuffled["first_image"]).map { $0 / 255 }
+        #expect(maxDifference(Array(pair.train.features.prefix(first.count)), first) < 1e-5)
+        #expect(pair.test.labels.map(Int.init) == (try ints(test["labels"])))
     }
 
     @Test func resizedSamplesAreKerasPixelsOver255() throws {
