@@ -38,13 +38,6 @@ public struct RecordedRun: Sendable {
         shuffleSeed = provenance["shuffle_seed"].flatMap { UInt32($0) }
     }
 
-    /// What a search's record says of its data: its name, file, image size and colour mode.
-    public init(data: DataRecord) {
-        self.init(provenance: ["dataset": data.name, "dataset_file": data.file])
-        imageSize = data.imageSize
-        colorMode = data.colorMode.flatMap(ColorMode.init(rawValue:))
-        shuffleSeed = data.shuffleSeed
-    }
 
     /// The label mode the dataset's name records.
     public var labelMode: LabelMode? {

@@ -152,3 +152,14 @@ public struct TuningProvenance: Codable, Equatable, Sendable {
     public var score: Double?
     public var folder: String
 }
+
+extension RecordedRun {
+    /// What a search's record says of its data: its name, file, image size, colour mode and
+    /// shuffle seed.
+    public init(data: DataRecord) {
+        self.init(provenance: ["dataset": data.name, "dataset_file": data.file])
+        imageSize = data.imageSize
+        colorMode = data.colorMode.flatMap(ColorMode.init(rawValue:))
+        shuffleSeed = data.shuffleSeed
+    }
+}
