@@ -79,9 +79,9 @@ public struct DataOptions: ParsableArguments {
                                       holdoutSplit: holdoutSplit, downloadURL: downloadURL,
                                       shuffleSeed: shuffleSeed ?? recorded?.shuffleSeed ?? 0)
             pair = try DatasetSources.load(path, request: request, log: log)
-        } catch MLPError.download(let url, let problem) where path == nil {
-            throw MLPError.download(url: url, problem: problem
-                + "; use --data PATH for a local archive or folder, or --data synthetic for the built-in synthetic set")
+        } catch MLPError.download(let url, let problem) {
+            throw MLPError.download(url: url, problem: problem + "; use --data PATH for a local copy"
+                + (path == nil ? " (an archive or folder), or --data synthetic for the built-in synthetic set" : ""))
         }
         if let input = recorded?.input, let model { try input.checkFits(pair.test.count > 0 ? pair.test : pair.train, model: model) }
         if let recorded, let model, let note = recorded.dataNote(path: model, data: pair) { log(note) }

@@ -60,23 +60,9 @@ public enum CIFAR100: RegisteredDatasetSource {
             let path = folder + "/" + candidate
             if fm.fileExists(atPath: path + "/train") { return try load(path: path, labelMode: labelMode, splits: splits) }
         }
-        let archive = folder + "/cifar-100-python.tar.gz"
-        if !fm.fileExists(atPath: archive) {
-            let address = downloadURL ?? ProcessInfo.processInfo.environment[urlVariable] ?? officialURL
-            guard let url = URL(string: address) else { throw MLPError.usage("download URL '\(address)' is not a URL") }
-            log("Downloading CIFAR-100 from \(address) to \(archive)")
-            do {
-                try Download.fetch(url: url, to: archive, md5: ProcessInfo.processInfo.environment[md5Variable] ?? officialMD5) { received, total in
-                    ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total), force: received == total)
-                }
-                ProgressPrinter.shared.finish()
-            } catch {
-                ProgressPrinter.shared.finish()
-                var reason = "\(error)"
-                if case MLPError.download(_, let problem) = error { reason = problem }
-                throw MLPError.download(url: address, problem: "no CIFAR-100 found in \(folder) and the download failed (\(reason))")
-            }
-        }
+        let environment = ProcessInfo.processInfo.environment
+        let archive = try Download.cached("cifar-100-python.tar.gz", title: "CIFAR-100", url: downloadURL ?? environment[urlVariable] ?? officialURL,
+                                          checksum: .md5(environment[md5Variable] ?? officialMD5), log: log)
         // Like Keras, keep the archive extracted beside it: later runs read the files directly.
         let extracted = folder + "/cifar-100-python"
         if (try? extract(archive: archive, into: extracted)) != nil {

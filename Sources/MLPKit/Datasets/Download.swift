@@ -22,13 +22,7 @@ public enum Download {
     }
 
     /// Fetches `url` to `destination`. The bytes go to a temporary file beside it, hashed as they
-    /// arrive; only a complete download with the expected MD5 is renamed into place.
-    public static func fetch(url: URL, to destination: String, md5 expected: String,
-                             progress: @escaping @Sendable (_ received: Int64, _ total: Int64) -> Void) throws {
-        try fetch(url: url, to: destination, checksum: .md5(expected), progress: progress)
-    }
-
-    /// Fetches `url` to `destination`, kept only when complete and of the expected checksum.
+    /// arrive; only a complete download of the expected checksum is renamed into place.
     public static func fetch(url: URL, to destination: String, checksum expected: Checksum,
                              progress: @escaping @Sendable (_ received: Int64, _ total: Int64) -> Void) throws {
         let delegate = Receiver(progress: progress, algorithm: expected.algorithm)
@@ -117,11 +111,13 @@ public func progressBar(_ fraction: Double, width: Int = 20) -> String {
 extension Download {
     /// A file of a dataset where Keras keeps it (`~/.keras/datasets/NAME`), downloaded there from
     /// `url` when missing, as Keras's `get_file` does, its checksum checked; returns its path.
-    public static func cached(_ name: String, url: String, checksum: Checksum?, log: (String) -> Void) throws -> String {
+    ///
+    /// - Parameter title: what the messages call it ("CIFAR-100"); the file's name by default.
+    public static func cached(_ name: String, title: String? = nil, url: String, checksum: Checksum?, log: (String) -> Void) throws -> String {
         let path = DatasetSources.kerasDatasetsFolder + "/" + name
         if FileManager.default.fileExists(atPath: path) { return path }
         guard let address = URL(string: url) else { throw MLPError.usage("download URL '\(url)' is not a URL") }
-        log("Downloading \(name) from \(url) to \(path)")
+        log("Downloading \(title ?? name) from \(url) to \(path)")
         do {
             try fetch(url: address, to: path, checksum: checksum ?? .none) { received, total in
                 ProgressPrinter.shared.update(downloadProgressLine(received: received, total: total), force: received == total)
@@ -131,7 +127,7 @@ extension Download {
             ProgressPrinter.shared.finish()
             var reason = "\(error)"
             if case MLPError.download(_, let problem) = error { reason = problem }
-            throw MLPError.download(url: url, problem: "no \(name) found in \(DatasetSources.kerasDatasetsFolder) and the download failed (\(reason)); use --data PATH for a local copy")
+            throw MLPError.download(url: url, problem: "no \(title ?? name) found in \(DatasetSources.kerasDatasetsFolder) and the download failed (\(reason))")
         }
         return path
     }

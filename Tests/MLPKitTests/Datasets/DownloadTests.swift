@@ -7,11 +7,12 @@ import Testing
 @Suite(.serialized) struct DownloadTests {
     let archive = fixture("cifar/cifar-100-python.tar.gz")
 
-    /// Starts Tests/Harness/serve.py and returns it with its base URL.
-    func startServer() throws -> (Process, String) {
+    /// Starts Tests/Harness/serve.py and returns it with its base URL: `file` at /good (and
+    /// damaged), `folder`'s files at /files/NAME.
+    func startServer(file: String? = nil, folder: String? = nil) throws -> (Process, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Harness/serve.py").path, archive]
+        process.arguments = ["python3", packageRoot.appendingPathComponent("Tests/Harness/serve.py").path, file ?? archive] + (folder.map { [$0] } ?? [])
         let out = Pipe()
         process.standardOutput = out
         try process.run()
@@ -87,5 +88,41 @@ import Testing
         let result = try runTool("mlp-train", ["-o", home.appendingPathComponent("m.h5").path],
                                  environment: ["KERAS_HOME": home.path, "MLP_CIFAR100_URL": base + "/good"])
         expectCleanFailure(result, naming: base + "/good", problem: "expected eb9058c3a382ffc7106e4002c42a8d85")
+    }
+
+    /// A dataset named by --data is downloaded into Keras's cache under Keras's file names:
+    /// Fashion-MNIST's four files (Keras checks none), then read from there without a download.
+    @Test func downloadsFashionMNISTByName() throws {
+        let (server, base) = try startServer(folder: fixture("datasets/fashion-mnist"))
+        defer { stop(server) }
+        let home = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let arguments = ["--data", "fashion_mnist", "-o", home.appendingPathComponent("m.h5").path, "--epochs", "1"]
+        let first = try runTool("mlp-train", arguments + ["--download-url", base + "/files/"], environment: ["KERAS_HOME": home.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        let cached = home.appendingPathComponent("datasets/fashion-mnist").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: cached).sorted() == ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz",
+                                                                                        "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"])
+        for name in try FileManager.default.contentsOfDirectory(atPath: cached) {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: cached + "/" + name))
+                    == Data(contentsOf: URL(fileURLWithPath: fixture("datasets/fashion-mnist/" + name))))
+        }
+        let second = try runTool("mlp-train", arguments + ["--download-url", base + "/missing/"], environment: ["KERAS_HOME": home.path])
+        #expect(second.status == 0 && !second.stdout.contains("Downloading"), "\(second.stderr)")
+    }
+
+    /// CIFAR-10 and MNIST are checked against Keras's SHA-256: other bytes are refused, and
+    /// nothing is left in the cache.
+    @Test(arguments: [("cifar10", "datasets/cifar-10-python.tar.gz", CIFAR10.sha256), ("mnist", "numpy/images.npz", MNIST.sha256)])
+    func kerasChecksumsAreEnforced(_ name: String, _ file: String, _ sha256: String) throws {
+        let (server, base) = try startServer(file: fixture(file))
+        defer { stop(server) }
+        let home = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: home) }
+        let result = try runTool("mlp-train", ["--data", name, "-o", home.appendingPathComponent("m.h5").path, "--download-url", base + "/good"],
+                                 environment: ["KERAS_HOME": home.path])
+        expectCleanFailure(result, naming: base + "/good", problem: sha256)
+        let folder = home.appendingPathComponent("datasets").path
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).isEmpty)
     }
 }
