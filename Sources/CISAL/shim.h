@@ -1,4 +1,5 @@
 #include <isa-l/igzip_lib.h>
+#include <isa-l/crc.h>
 
 // ISA-L's flag and state constants are macros and enum cases; Swift sees these instead.
 static inline void cisal_inflate_init_gzip(struct inflate_state *state) {

@@ -13,6 +13,7 @@ let registries = [
     ("KerasLayer", "KerasLayers"),
     ("KerasOptimizer", "Optimizers"),
     ("RegisteredSampler", "Samplers"),
+    ("RegisteredPruner", "Pruners"),
     ("RegisteredTrialStorage", "TrialStorages"),
     ("RegisteredDatasetSource", "DatasetSources"),
     ("RegisteredModelFormat", "ModelFormats"),
