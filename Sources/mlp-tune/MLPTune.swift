@@ -53,6 +53,10 @@ struct MLPTune: ParsableCommand {
     @Option(parsing: .unconditional, help: "Times Hyperband runs its whole schedule (1 to 100; default: the folder's, else 1).")
     var hyperbandIterations: Int?
 
+    @Option(help: ArgumentHelp("Stop hopeless trials early, judged after each epoch against the other trials, as Optuna's pruners do: "
+                               + Pruners.summaries.joined(separator: ", ") + ". Default: the folder's, else none.", valueName: "name"))
+    var pruner: String?
+
     @Option(help: "What judges a trial, on the validation split: val_accuracy, val_auc or val_loss (default: the folder's, else val_accuracy).")
     var objective: ObjectiveName?
 
@@ -123,6 +127,9 @@ struct MLPTune: ParsableCommand {
         }
         guard (5...86_400).contains(claimTimeout) else { throw ValidationError("--claim-timeout must be 5 to 86400 seconds, got \(claimTimeout)") }
         _ = try saveFormatType()
+        if let pruner, !Pruners.names.contains(pruner) {
+            throw ValidationError("--pruner must be one of \(Pruners.names.joined(separator: ", ")), got '\(pruner)'")
+        }
         if let algorithm, algorithm != "hyperband", Samplers.named(algorithm) == nil {
             throw ValidationError("--algorithm must be one of \((Samplers.all.map(\.name) + ["hyperband"]).joined(separator: ", ")), got '\(algorithm)'")
         }
@@ -178,7 +185,15 @@ struct MLPTune: ParsableCommand {
         let name = algorithm ?? recorded?.algorithm.name ?? RandomSampler.name
         if let algorithm, let there = recorded?.algorithm.name, algorithm != there { throw refuse("algorithm", algorithm, there) }
         let schedule: TuningSettings.Schedule
+        let prunerName = pruner ?? recorded?.algorithm.pruner ?? NopPruner.name
+        if let pruner, pruner != (recorded.map { $0.algorithm.pruner ?? NopPruner.name } ?? pruner) {
+            throw refuse("pruner", pruner, recorded?.algorithm.pruner ?? "no pruner")
+        }
         if name == "hyperband" {
+            if prunerName != NopPruner.name {
+                throw MLPError.setting("pruner", problem: "\(prunerName) with --algorithm hyperband: KerasTuner's schedule already stops "
+                    + "trials early; use one or the other (--pruner hyperband is Optuna's Hyperband over a random, tpe or bayesian search)")
+            }
             if let flag = [("trials", trials), ("epochs", epochs)].first(where: { $0.1 != nil })?.0 {
                 throw MLPError.setting(flag, problem: "sets a random, tpe or bayesian search; Hyperband's schedule is --max-epochs, --factor and --hyperband-iterations")
             }
@@ -228,6 +243,7 @@ struct MLPTune: ParsableCommand {
         var settings = TuningSettings(space: searchSpace, sampler: sampler, schedule: schedule, objective: Monitor(objectiveName),
                                       seed: seed ?? recorded.flatMap { UInt64($0.seed) } ?? 0, validationSplit: split, base: base)
         settings.modelFormat = try saveFormatType()
+        settings.pruner = prunerName
         return settings
     }
 
@@ -300,6 +316,7 @@ struct MLPTune: ParsableCommand {
             let start = settings.sampler.randomStart(settings.space)
             return "\(settings.sampler.name), \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
                 + (start > 0 ? " (the first \(start) at random)" : "")
+                + (settings.pruner != NopPruner.name ? ", pruner \(settings.pruner)" : "")
         case .hyperband(let hyperband):
             let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
             return "hyperband, max \(counted(hyperband.maxEpochs, "epoch")), factor \(hyperband.factor), \(counted(hyperband.iterations, "iteration")): brackets "
@@ -326,6 +343,10 @@ func line(for report: TrialReport, settings: TuningSettings) -> String {
     case .completed:
         text += " → \(settings.objective.name) " + String(format: "%.4f", record.score ?? .nan)
             + " at epoch \(record.bestEpoch ?? 0) (" + String(format: "%.1f s)", record.seconds)
+    case .pruned:
+        let epochs = (record.intermediateValues.keys.max() ?? 0) + 1
+        text += " → pruned after epoch \(epochs): \(settings.objective.name) " + String(format: "%.4f", record.score ?? .nan)
+            + " (" + String(format: "%.1f s)", record.seconds)
     default:
         text += " → failed: \(record.reason ?? "unknown")"
     }

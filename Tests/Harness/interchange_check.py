@@ -14,7 +14,9 @@ ONNX (`mlp-export`):
 Optuna:
 - the journal `mlp-tune` keeps (`optuna-journal.log`) loads with `optuna.load_study`, for a TPE
   search with a failed trial and a Hyperband search, with every trial's state, value,
-  parameters and per-epoch values equal to `trials.csv`'s and the trial's `history.csv`.
+  parameters and per-epoch values equal to `trials.csv`'s and the trial's `history.csv`;
+- searches with `--pruner median`, `successive-halving` and `hyperband`: Optuna's own pruner,
+  fed the journal's per-epoch values trial by trial, prunes the same trials after the same epochs.
 Prints one line per check and closes with "N passed, M failed".
 
     python Tests/Harness/interchange_check.py BIN_DIR
@@ -222,6 +224,48 @@ def optuna_journal(tmp):
               f"{problems[:2]}")
 
 
+def pruning(tmp):
+    """Searches with --pruner median, successive-halving and hyperband: their journals load in
+    Optuna with PRUNED trials, and Optuna's own pruner, fed the same per-epoch values trial by
+    trial in a study of the same name, prunes the same trials after the same epochs."""
+    import tempfile, optuna
+    from optuna.storages import JournalStorage, RDBStorage
+    from optuna.storages.journal import JournalFileBackend
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    classes = {"median": optuna.pruners.MedianPruner, "successive-halving": optuna.pruners.SuccessiveHalvingPruner,
+               "hyperband": optuna.pruners.HyperbandPruner}
+    for name, pruner in classes.items():
+        folder = os.path.join(tmp, "pruned-" + name)
+        run("mlp-tune", "--data", ARCHIVE, "--output-dir", folder, "--seed", "6", "--trials", "16", "--epochs", "6",
+            "--objective", "val_loss", "--units", "8,16,32", "--pruner", name)
+        storage = JournalStorage(JournalFileBackend(os.path.join(folder, "optuna-journal.log")))
+        study_name = optuna.study.get_all_study_names(storage)[0]
+        ours = optuna.load_study(study_name=study_name, storage=storage).trials
+        with tempfile.TemporaryDirectory() as scratch:
+            replay = optuna.create_study(study_name=study_name, storage=RDBStorage(f"sqlite:///{scratch}/replay.db"),
+                                         direction="minimize", pruner=pruner())
+            mismatches = []
+            for trial in ours:
+                asked = replay.ask()
+                steps = sorted(trial.intermediate_values)
+                pruned_at = None
+                for step in steps:
+                    asked.report(trial.intermediate_values[step], step)
+                    if asked.should_prune():
+                        pruned_at = step
+                        break
+                if pruned_at is None:
+                    replay.tell(asked, trial.intermediate_values[steps[-1]] if steps else 0.0)
+                else:
+                    replay.tell(asked, state=optuna.trial.TrialState.PRUNED)
+                ours_at = steps[-1] if trial.state.name == "PRUNED" else None
+                if pruned_at != ours_at or trial.state.name not in ("COMPLETE", "PRUNED"):
+                    mismatches.append((trial.number, trial.state.name, ours_at, pruned_at))
+        count = sum(t.state.name == "PRUNED" for t in ours)
+        check(f"--pruner {name}: Optuna's {pruner.__name__}, fed the same curves, prunes the same {count} of {len(ours)} "
+              "trials after the same epochs", not mismatches and 0 < count < len(ours), f"{mismatches[:3]}")
+
+
 def best_json(tmp):
     """best.json of a random, a TPE and a Hyperband search: Keras 3 and tf_keras load it with
     model_from_json and compile it from its compile_config."""
@@ -257,6 +301,7 @@ def main():
         sources += [(f"{label}_keras", path) for label, path, _ in made] + [("keras3_h5", h5)]
         onnx_export(tmp, raw, x, sources)
         optuna_journal(tmp)
+        pruning(tmp)
         best_json(tmp)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")

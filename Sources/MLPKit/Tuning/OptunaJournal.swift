@@ -181,11 +181,15 @@ final class OptunaJournal {
             (line.trialID, line.userAttributes) = (record.number, [name: value])
             lines.append(line)
         }
-        let completed = record.status == .completed && record.score.map(\.isFinite) == true
+        let scored = record.score.map(\.isFinite) == true
         var end = Line(.setStateValues)
         end.trialID = record.number
-        end.state = completed ? 1 : 3
-        end.values = completed ? [record.score!] : nil
+        // Optuna's states: COMPLETE 1, PRUNED 2 (its last value, when finite), FAIL 3.
+        switch record.status {
+        case .completed where scored: (end.state, end.values) = (1, [record.score!])
+        case .pruned: (end.state, end.values) = (2, scored ? [record.score!] : nil)
+        default: end.state = 3
+        }
         end.completed = Self.timestamp(record.runs.last?.finished ?? Date())
         lines.append(end)
         return lines

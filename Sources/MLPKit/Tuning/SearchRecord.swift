@@ -55,9 +55,11 @@ public struct SearchRecord: Codable, Equatable, Sendable {
         public var maxEpochs: Int?
         public var factor: Int?
         public var iterations: Int?
+        /// The pruner's name; nil for none.
+        public var pruner: String?
 
         private enum CodingKeys: String, CodingKey {
-            case name, trials, epochs, maxEpochs = "max_epochs", factor, iterations
+            case name, trials, epochs, maxEpochs = "max_epochs", factor, iterations, pruner
         }
     }
 
@@ -79,6 +81,18 @@ public struct SearchRecord: Codable, Equatable, Sendable {
     public static func read(_ data: Data, path: String) throws -> SearchRecord {
         guard let record = try? JSONRecords.decoder().decode(SearchRecord.self, from: data), UInt64(record.seed) != nil else {
             throw MLPError.format(path: path, problem: "not a search's settings (JSON with a seed)")
+        }
+        do {
+            _ = try SearchSpace(entries: record.space.map { ($0.key, $0.value) })
+        } catch MLPError.setting(let key, let problem) {
+            throw MLPError.format(path: path, problem: "space '\(key)': \(problem)")
+        }
+        let algorithm = record.algorithm.name
+        guard algorithm == "hyperband" || Samplers.named(algorithm) != nil else {
+            throw MLPError.format(path: path, problem: "unknown algorithm '\(algorithm)'")
+        }
+        if let pruner = record.algorithm.pruner, Pruners.make(pruner) == nil {
+            throw MLPError.format(path: path, problem: "unknown pruner '\(pruner)'")
         }
         return record
     }

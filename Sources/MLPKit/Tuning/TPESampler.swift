@@ -58,9 +58,10 @@ public struct TPESampler: RegisteredSampler {
             ?? RandomSampler(space: space, seed: seed).firstUntaken(from: index, records: records)
     }
 
-    /// Whether the search is still in its random start: fewer than `startupTrials` trials done.
+    /// Whether the search is still in its random start: fewer than `startupTrials` trials done
+    /// (completed or pruned, as Optuna counts them).
     public func isStartingUp(_ records: [TrialRecord]) -> Bool {
-        records.filter { $0.status == .completed && $0.score != nil }.count < startupTrials
+        records.filter { ($0.status == .completed && $0.score != nil) || $0.status == .pruned }.count < startupTrials
     }
 
     /// The values of trial `number`, from the trials so far; nil while starting up (the caller
@@ -69,8 +70,19 @@ public struct TPESampler: RegisteredSampler {
         guard !isStartingUp(records) else { return nil }
         let completed = records.filter { $0.status == .completed && $0.score != nil }
             .sorted { a, b in a.score! == b.score! ? a.number < b.number : objective.isBetter(a.score!, than: b.score!) }
-        let good = Array(completed.prefix(Self.gamma(completed.count)))
-        let bad = Array(completed.dropFirst(good.count)) + records.filter { $0.status == .running }
+        // Pruned trials rank after every completed one, as Optuna's TPE ranks them: those that
+        // went further first, then by their last value.
+        let pruned = records.filter { $0.status == .pruned }.sorted { a, b in
+            let (stepA, stepB) = (a.intermediateValues.keys.max() ?? -1, b.intermediateValues.keys.max() ?? -1)
+            if stepA != stepB { return stepA > stepB }
+            let (valueA, valueB) = (a.score ?? .nan, b.score ?? .nan)
+            if valueA == valueB || (valueA.isNaN && valueB.isNaN) { return a.number < b.number }
+            if valueA.isNaN || valueB.isNaN { return valueB.isNaN }
+            return objective.isBetter(valueA, than: valueB)
+        }
+        let ranked = completed + pruned
+        let good = Array(ranked.prefix(Self.gamma(ranked.count)))
+        let bad = Array(ranked.dropFirst(good.count)) + records.filter { $0.status == .running }
         let taken = Set(records.map(\.hyperparameters))
         var random = SeededGenerator(seed: seed ^ (UInt64(number + 1) &* 0xD1B5_4A32_D192_ED03))
         for _ in 0..<8 {

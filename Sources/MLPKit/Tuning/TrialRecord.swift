@@ -2,9 +2,10 @@ import Foundation
 
 /// One trial of a search, as its record (`trial.json`) holds it.
 public struct TrialRecord: Sendable, Codable {
-    /// Where the trial stands: a worker holds it (`running`), or it ended with a score or a reason.
+    /// Where the trial stands: a worker holds it (`running`), or it ended with a score or a
+    /// reason, or a pruner stopped it (`pruned`, its score the last epoch's value, as Optuna's).
     public enum Status: String, Sendable, Codable {
-        case running, completed, failed
+        case running, completed, pruned, failed
     }
 
     /// A worker's attempt at the trial.
@@ -42,6 +43,11 @@ public struct TrialRecord: Sendable, Codable {
     public var seed: UInt64
     /// Every worker's attempt, in order: more than one only when a worker died in it.
     public var runs: [Run] = []
+    /// The objective after each epoch (from 0), recorded as the trial runs when a pruner
+    /// judges it, so that every worker's pruner sees it.
+    public var intermediateValues: [Int: Double] = [:]
+    /// What the pruner recorded on the trial (successive halving's rung values).
+    public var prunerAttributes: [String: Double] = [:]
 
     /// A new trial, running, as a worker decides it (or a sampler's test imagines it).
     ///
@@ -60,6 +66,7 @@ public struct TrialRecord: Sendable, Codable {
     private enum CodingKeys: String, CodingKey {
         case number = "trial", hyperparameters, status, score, bestEpoch = "best_epoch", epochs, initialEpoch = "initial_epoch"
         case seconds, reason, slot = "hyperband", pastTrial = "past_trial", seed, runs
+        case intermediateValues = "intermediate_values", prunerAttributes = "pruner_attributes"
     }
 
     public init(from decoder: Decoder) throws {
@@ -81,6 +88,15 @@ public struct TrialRecord: Sendable, Codable {
         }
         self.seed = seed
         runs = try container.decodeIfPresent([Run].self, forKey: .runs) ?? []
+        // Steps are keys of a JSON object, as text; a value that is not finite is written null.
+        let steps = try container.decodeIfPresent([String: Double?].self, forKey: .intermediateValues) ?? [:]
+        for (step, value) in steps {
+            guard let number = Int(step), number >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: .intermediateValues, in: container, debugDescription: "not a step")
+            }
+            intermediateValues[number] = value ?? .nan
+        }
+        prunerAttributes = try container.decodeIfPresent([String: Double].self, forKey: .prunerAttributes) ?? [:]
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -98,6 +114,22 @@ public struct TrialRecord: Sendable, Codable {
         try container.encodeIfPresent(pastTrial, forKey: .pastTrial)
         try container.encode(String(seed), forKey: .seed)
         try container.encode(runs, forKey: .runs)
+        if !intermediateValues.isEmpty {
+            let steps = Dictionary(uniqueKeysWithValues: intermediateValues.map { (String($0.key), $0.value.isFinite ? $0.value : nil) })
+            try container.encode(steps, forKey: .intermediateValues)
+        }
+        if !prunerAttributes.isEmpty { try container.encode(prunerAttributes, forKey: .prunerAttributes) }
+    }
+
+    /// The trial as a pruner sees it.
+    public var prunerTrial: PrunerTrial {
+        let state: PrunerTrial.State = switch status {
+        case .running: .running
+        case .completed: .complete
+        case .pruned: .pruned
+        case .failed: .fail
+        }
+        return PrunerTrial(number: number, state: state, intermediateValues: intermediateValues, systemAttributes: prunerAttributes)
     }
 
     /// The record in `data` (a `trial.json`), its values checked before any becomes a count or a

@@ -67,7 +67,9 @@ enum TrialsChart {
                                  series: [ChartPanel.Series(label: bestLabel, points: progress, color: "#d62728", dots: progress.count == 1)],
                                  xRange: (-lastMinute * 0.03)...(lastMinute * 1.08), yRange: yRange))
         let failed = records.filter { $0.status == .failed }.count
-        let title = "\(counted(records.count, "trial")), \(scored.count) completed" + (failed > 0 ? ", \(failed) failed" : "")
+        let pruned = records.filter { $0.status == .pruned }.count
+        let title = "\(counted(records.count, "trial")), \(scored.count) completed" + (pruned > 0 ? ", \(pruned) pruned" : "")
+            + (failed > 0 ? ", \(failed) failed" : "")
             + (best.map { "; best \(objective) " + String(format: "%.4f", $0) } ?? "")
         return Chart.svg(title: title, panels: panels, columns: 3, panelWidth: 320, panelHeight: 220)
     }

@@ -29,6 +29,8 @@ public final class Tuner {
 
     private let outputs: TuningOutputs
     private let sampler: Sampler
+    /// This worker's pruner (Optuna's pruners keep their estimates per process); nil for none.
+    private let pruner: Pruner?
 
     public init(settings: TuningSettings, storage: TrialStorage, data: DatasetPair) throws {
         self.settings = settings
@@ -36,6 +38,10 @@ public final class Tuner {
         self.data = data
         outputs = TuningOutputs(settings: settings, folder: storage.folder, worker: storage.worker)
         sampler = settings.sampler.make(settings.space, settings.seed, settings.objective)
+        pruner = settings.pruner == NopPruner.name ? nil : Pruners.make(settings.pruner)
+        if pruner == nil, settings.pruner != NopPruner.name {
+            throw MLPError.setting("pruner", problem: "'\(settings.pruner)' is not a pruner (known: \(Pruners.names.joined(separator: ", ")))")
+        }
         try storage.locked { try checkSettings() }
     }
 
@@ -173,8 +179,15 @@ public final class Tuner {
         defer { heartbeat.stop() }
         let started = Date()
         var trained: TrainingOutcome?
+        // The study's name is the folder's, as the Optuna journal names it.
+        let pruning = pruner.map { TrialPruning(pruner: $0, storage: storage, objective: settings.objective,
+                                                studyName: URL(fileURLWithPath: storage.folder.path).lastPathComponent, record: record) }
         do {
-            let outcome = try recipe(for: record).run(data: { data }, callbacks: callbacks) { _ in }
+            let outcome = try recipe(for: record).run(data: { data }, callbacks: callbacks + (pruning.map { [$0] } ?? [])) { _ in }
+            if let pruning {
+                record.intermediateValues = pruning.record.intermediateValues
+                record.prunerAttributes = pruning.record.prunerAttributes
+            }
             if outcome.interruption != nil {
                 storage.release(.trial(record.number))
                 return false
@@ -182,12 +195,17 @@ public final class Tuner {
             let values = outcome.history.values(settings.objective.name)
             let scored = zip(outcome.history.epochs, values).compactMap { epoch, value in value.map { (epoch, $0) } }
                 .filter { $0.1.isFinite }
-            guard let best = settings.objective.best(scored, score: { $0.1 }) else {
-                throw MLPError.model("no epoch gave a finite \(settings.objective.name)")
+            let best = settings.objective.best(scored, score: { $0.1 })
+            if let last = pruning?.prunedAfter {
+                // Optuna's pruned trial keeps its last value, when finite.
+                record.status = .pruned
+                record.score = record.intermediateValues[last].flatMap { $0.isFinite ? $0 : nil }
+            } else {
+                guard let best else { throw MLPError.model("no epoch gave a finite \(settings.objective.name)") }
+                record.status = .completed
+                record.score = best.1
             }
-            record.status = .completed
-            record.score = best.1
-            record.bestEpoch = best.0 + 1
+            record.bestEpoch = best.map { $0.0 + 1 }
             trained = outcome
         } catch let error as MLPError {
             record.status = .failed

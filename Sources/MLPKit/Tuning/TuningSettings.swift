@@ -32,6 +32,8 @@ public struct TuningSettings {
     public var base: TrainingRecipe
     /// The data the search runs on, recorded so that a worker on other data is refused.
     public var data: DataRecord?
+    /// The pruner that stops hopeless trials early (`Pruners`' name; "none" by default).
+    public var pruner = NopPruner.name
     /// The format of `best.*` and `final.*` (a worker's own choice, not part of the search).
     public var modelFormat: any RegisteredModelFormat.Type = KerasH5.self
 
@@ -61,6 +63,8 @@ public struct TuningSettings {
         case .hyperband(let hyperband):
             (algorithm.maxEpochs, algorithm.factor, algorithm.iterations) = (hyperband.maxEpochs, hyperband.factor, hyperband.iterations)
         }
+        // A search without pruning records none, as searches did before pruners.
+        if pruner != NopPruner.name { algorithm.pruner = pruner }
         return SearchRecord(space: space.record, objective: objective.name, seed: String(seed), validationSplit: validationSplit,
                             batchSize: base.batchSize, algorithm: algorithm, data: data)
     }

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Reports a trial's objective to the search's pruner after each epoch, as Optuna's
+/// `trial.report(value, step=epoch)` and `trial.should_prune()` do: the value and what the
+/// pruner records are written to the trial's record under the search's lock, where every
+/// worker's pruner reads them, and a trial the pruner stops ends after this epoch.
+final class TrialPruning: Callback {
+    let pruner: Pruner
+    let storage: TrialStorage
+    let objective: Monitor
+    /// The study's name, which Hyperband's brackets hash.
+    let studyName: String
+    /// The trial as recorded so far.
+    private(set) var record: TrialRecord
+    /// The epoch (from 0) after which the pruner stopped the trial.
+    private(set) var prunedAfter: Int?
+
+    init(pruner: Pruner, storage: TrialStorage, objective: Monitor, studyName: String, record: TrialRecord) {
+        self.pruner = pruner
+        self.storage = storage
+        self.objective = objective
+        self.studyName = studyName
+        self.record = record
+    }
+
+    func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
+        record.intermediateValues[epoch] = logs[objective.name] ?? .nan
+        let decision = try storage.locked { () -> PruneDecision in
+            let others = try storage.records().filter { $0.number != record.number }.map(\.prunerTrial)
+            let study = PrunerStudy(name: studyName, maximize: objective.mode == .max,
+                                    trials: (others + [record.prunerTrial]).sorted { $0.number < $1.number })
+            let decision = pruner.prune(study: study, trial: record.prunerTrial)
+            record.prunerAttributes.merge(decision.systemAttributes) { $1 }
+            try storage.write(record)
+            return decision
+        }
+        if decision.prune {
+            prunedAfter = epoch
+            context.stopTraining = true
+        }
+    }
+}
