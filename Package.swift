@@ -22,6 +22,9 @@ let package = Package(
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CISAL", pkgConfig: "libisal", providers: [.apt(["libisal-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        // Optuna's tables on a PostgreSQL server (libpq) or in an SQLite file.
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         // The training loop's element-wise passes, with AVX2 where the CPU has it; a stdio helper.
         .target(name: "CKernels"),
         // Matrix products through oneDNN (Debian's libdnnl-dev), each shape's primitive made once.
@@ -39,7 +42,7 @@ let package = Package(
         .target(
             name: "MLPKit",
             dependencies: [
-                "CBLAS", "CEngine", "CHDF5", "CCrypto", "CImage", "CISAL", "CKernels", "CZip", "CONNX",
+                "CBLAS", "CEngine", "CHDF5", "CCrypto", "CImage", "CISAL", "CKernels", "CZip", "CONNX", "CPostgres", "CSQLite",
             ],
             plugins: ["Registry"]
         ),

@@ -113,6 +113,18 @@ struct MLPTune: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds after which a worker that stopped refreshing its trial is taken for dead and its trial run again (5 to 86400).")
     var claimTimeout: Double = 60
 
+    @Option(help: ArgumentHelp("Keep the search in Optuna's own tables in a database that workers on any machine share, Python Optuna workers "
+                               + "included: postgresql://user[:password]@host[:port]/db or sqlite:///path.db. Each worker keeps its "
+                               + "trials' models in its own --output-dir. The password may also come from PGPASSWORD or ~/.pgpass.",
+                               valueName: "url"))
+    var storage: String?
+
+    @Option(help: ArgumentHelp("The study's name in the --storage database (Optuna's study_name); created when absent.", valueName: "name"))
+    var studyName: String?
+
+    @Option(parsing: .unconditional, help: "Seconds between a running trial's heartbeats in a --storage database; a trial silent for twice this is failed by the next worker that looks (1 to 86400; default 60).")
+    var heartbeatInterval: Double = 60
+
     func validate() throws {
         func range<T: Comparable>(_ value: T?, _ bounds: ClosedRange<T>, _ flag: String) throws {
             if let value, !bounds.contains(value) { throw ValidationError("--\(flag) must be \(bounds.lowerBound) to \(bounds.upperBound), got \(value)") }
@@ -126,6 +138,21 @@ struct MLPTune: ParsableCommand {
             throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
         }
         guard (5...86_400).contains(claimTimeout) else { throw ValidationError("--claim-timeout must be 5 to 86400 seconds, got \(claimTimeout)") }
+        guard (1...86_400).contains(heartbeatInterval) else {
+            throw ValidationError("--heartbeat-interval must be 1 to 86400 seconds, got \(heartbeatInterval)")
+        }
+        if let storage {
+            guard TrialStorages.schemes.contains(TrialStorages.scheme(of: storage)), storage.contains("://") else {
+                throw ValidationError("--storage must be a postgresql:// or sqlite:/// URL, got '\(maskedURL(storage))'")
+            }
+            guard let studyName, !studyName.isEmpty else { throw ValidationError("--storage needs --study-name NAME") }
+            if algorithm == "hyperband" {
+                throw ValidationError("--algorithm hyperband resumes a past trial's model from one disk; with --storage, use --pruner hyperband "
+                    + "over a random, tpe or bayesian search")
+            }
+        } else if studyName != nil {
+            throw ValidationError("--study-name names a study in a --storage database; give --storage URL too")
+        }
         _ = try saveFormatType()
         if let pruner, !Pruners.names.contains(pruner) {
             throw ValidationError("--pruner must be one of \(Pruners.names.joined(separator: ", ")), got '\(pruner)'")
@@ -178,9 +205,12 @@ struct MLPTune: ParsableCommand {
     /// The search's settings: the options given, over what the folder's `search.json` records
     /// (`recorded`), over the defaults. An option that differs from the record is refused,
     /// naming it; so is one that does not apply to the algorithm.
-    func settings(recorded: SearchRecord?) throws -> TuningSettings {
+    func settings(recorded: SearchRecord?, location: String? = nil) throws -> TuningSettings {
         func refuse(_ flag: String, _ given: String, _ there: String) -> MLPError {
-            .setting(flag, problem: "\(given): the search in \(outputDir) has \(there) (its search.json); leave the option out, or use another folder")
+            if let location {
+                return .setting(flag, problem: "\(given): \(location) has \(there); leave the option out, or use another --study-name")
+            }
+            return .setting(flag, problem: "\(given): the search in \(outputDir) has \(there) (its search.json); leave the option out, or use another folder")
         }
         let name = algorithm ?? recorded?.algorithm.name ?? RandomSampler.name
         if let algorithm, let there = recorded?.algorithm.name, algorithm != there { throw refuse("algorithm", algorithm, there) }
@@ -190,6 +220,10 @@ struct MLPTune: ParsableCommand {
             throw refuse("pruner", pruner, recorded?.algorithm.pruner ?? "no pruner")
         }
         if name == "hyperband" {
+            if location != nil {
+                throw MLPError.setting("algorithm", problem: "hyperband resumes a past trial's model from one disk; with --storage, use "
+                    + "--pruner hyperband over a random, tpe or bayesian search")
+            }
             if prunerName != NopPruner.name {
                 throw MLPError.setting("pruner", problem: "\(prunerName) with --algorithm hyperband: KerasTuner's schedule already stops "
                     + "trials early; use one or the other (--pruner hyperband is Optuna's Hyperband over a random, tpe or bayesian search)")
@@ -251,10 +285,22 @@ struct MLPTune: ParsableCommand {
         if layersAlias != nil {
             FileHandle.standardError.write(Data("mlp-tune: note: --layers is now --hidden-layers (a count of hidden layers); the old name still works\n".utf8))
         }
-        // Every option is checked against the folder's record before the folder is opened for work.
-        let recorded = try FolderStorage.recordedSettings(folder: outputDir)
-        var settings = try settings(recorded: recorded)
-        let storage = try FolderStorage(folder: outputDir, timeout: claimTimeout)
+        let storage: TrialStorage
+        let recorded: SearchRecord?
+        var settings: TuningSettings
+        if let url = self.storage {
+            var options = TrialStorageOptions(folder: outputDir)
+            options.studyName = studyName
+            options.heartbeatInterval = heartbeatInterval
+            storage = try TrialStorages.open(url: url, options: options)
+            recorded = try storage.settings()
+            settings = try self.settings(recorded: recorded, location: storage.settingsLocation)
+        } else {
+            // Every option is checked against the folder's record before the folder is opened for work.
+            recorded = try FolderStorage.recordedSettings(folder: outputDir)
+            settings = try self.settings(recorded: recorded)
+            storage = try FolderStorage(folder: outputDir, timeout: claimTimeout)
+        }
         // A new search's seed is drawn once and kept, so that workers started together agree on it.
         settings.seed = try storage.agreedSeed(seed ?? recorded.flatMap { UInt64($0.seed) })
         if case .trials(let count, _) = settings.schedule, settings.sampler.randomStart(settings.space) >= count,
@@ -277,9 +323,10 @@ struct MLPTune: ParsableCommand {
         settings.data = DataRecord(pair, labelMode: options.labelMode ?? .fine)
         let held = pair.train.splitValidation(fraction: settings.validationSplit).validation.count
         let tuner = try Tuner(settings: settings, storage: storage, data: pair)
-        let done = try storage.records().filter { $0.status != .running }.count
+        let done = try storage.records().filter { $0.status != .running && $0.status != .waiting }.count
         print("search: \(describe(settings)), objective \(settings.objective.name) on the last \(held) of \(pair.train.count) "
               + "training images (the holdout set is not read); seed \(settings.seed); folder \(outputDir)"
+              + (self.storage != nil ? "; \(storage.settingsLocation)" : "")
               + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""))
         print("space: " + settings.space.entries.map { "\($0.key) \(describe($0.distribution))" }.joined(separator: ", "))
 

@@ -13,7 +13,7 @@ import Foundation
 ///   decides; a lock older than the timeout is broken, as its holder has died.
 ///
 /// Records are kept in memory and read again only when their file changed.
-public final class FolderStorage: RegisteredTrialStorage, @unchecked Sendable {
+public final class FolderStorage: TrialStorage, RegisteredTrialStorage, @unchecked Sendable {
     public static let scheme = "file"
 
     public let folder: SearchFolder
@@ -31,6 +31,13 @@ public final class FolderStorage: RegisteredTrialStorage, @unchecked Sendable {
         folder = SearchFolder(path)
         self.timeout = timeout
         worker = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        try Self.prepare(folder: path)
+    }
+
+    /// Makes `path` a search folder (its marker and its trials' folder), unless it is a file or
+    /// a folder holding files that are not a search's.
+    static func prepare(folder path: String) throws {
+        let folder = SearchFolder(path)
         let fm = FileManager.default
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isFolder) {
@@ -70,11 +77,11 @@ public final class FolderStorage: RegisteredTrialStorage, @unchecked Sendable {
     }
 
     /// `file:///path/to/folder`: the folder storage at that path; its trials' files live there too.
-    public static func open(url: String, folder: String, timeout: TimeInterval) throws -> FolderStorage {
+    public static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage {
         guard let parsed = URL(string: url), parsed.isFileURL, !parsed.path.isEmpty else {
             throw MLPError.setting("storage", problem: "'\(url)' is not a file:// URL of a folder")
         }
-        return try FolderStorage(folder: parsed.path, timeout: timeout)
+        return try FolderStorage(folder: parsed.path, timeout: options.timeout)
     }
 
     // MARK: Settings and seed

@@ -6,6 +6,9 @@ public struct TrialRecord: Sendable, Codable {
     /// reason, or a pruner stopped it (`pruned`, its score the last epoch's value, as Optuna's).
     public enum Status: String, Sendable, Codable {
         case running, completed, pruned, failed
+        /// Asked for and not yet taken: a trial enqueued in a database study
+        /// (`study.enqueue_trial`), whose values are the ones asked for.
+        case waiting
     }
 
     /// A worker's attempt at the trial.
@@ -124,7 +127,7 @@ public struct TrialRecord: Sendable, Codable {
     /// The trial as a pruner sees it.
     public var prunerTrial: PrunerTrial {
         let state: PrunerTrial.State = switch status {
-        case .running: .running
+        case .running, .waiting: .running
         case .completed: .complete
         case .pruned: .pruned
         case .failed: .fail

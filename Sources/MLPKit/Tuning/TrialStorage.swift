@@ -48,13 +48,29 @@ public protocol TrialStorage: AnyObject {
     func heartbeat(_ claim: Claim) -> Heartbeat
 }
 
-/// A trial storage that a search opens by a URL's scheme (`file:///path/to/folder`). A new
-/// storage is one file with a type conforming here; `TrialStorages` finds it.
-public protocol RegisteredTrialStorage: TrialStorage {
+/// How a worker opens a storage: its own folder, and what a database study needs.
+public struct TrialStorageOptions: Sendable {
+    /// This worker's folder: its trials' models and histories, and the search's outputs.
+    public var folder: String
+    /// Seconds after which an unrefreshed claim or lock of the folder storage has expired.
+    public var timeout: TimeInterval = 60
+    /// The study's name in a database (Optuna's `study_name`).
+    public var studyName: String?
+    /// Seconds between a running trial's heartbeats in a database; a trial whose heartbeat is
+    /// older than twice this is failed by the next worker that looks (Optuna's grace).
+    public var heartbeatInterval: TimeInterval = 60
+
+    public init(folder: String) { self.folder = folder }
+}
+
+/// A trial storage that a search opens by a URL's scheme (`file:///path/to/folder`,
+/// `postgresql://…`, `sqlite:///…`). A new storage is one file with a type conforming here;
+/// `TrialStorages` finds it.
+public protocol RegisteredTrialStorage {
     /// The URL scheme that names it: "file".
     static var scheme: String { get }
-    /// Opens the storage `url` names, with `folder` for this worker's files.
-    static func open(url: String, folder: String, timeout: TimeInterval) throws -> Self
+    /// Opens the storage `url` names, for a worker whose files go where `options` says.
+    static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage
 }
 
 /// The trial storages, found at build time from the types conforming to `RegisteredTrialStorage`.
@@ -62,12 +78,19 @@ public enum TrialStorages {
     /// Every storage's scheme, in alphabetical order.
     public static var schemes: [String] { registered.map { $0.scheme }.sorted() }
 
-    /// Opens the storage that `url`'s scheme names.
-    public static func open(url: String, folder: String, timeout: TimeInterval) throws -> TrialStorage {
+    /// The scheme of `url`, without SQLAlchemy's driver ("postgresql+psycopg2://" → "postgresql").
+    public static func scheme(of url: String) -> String {
         let scheme = url.split(separator: ":", maxSplits: 1).first.map(String.init) ?? ""
-        guard let type = registered.first(where: { $0.scheme == scheme }) else {
-            throw MLPError.setting("storage", problem: "'\(scheme)' is not a storage this toolchain opens (known: \(schemes.joined(separator: ", ")))")
+        return scheme.split(separator: "+").first.map(String.init) ?? scheme
+    }
+
+    /// Opens the storage that `url`'s scheme names.
+    public static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage {
+        let scheme = scheme(of: url)
+        guard url.contains("://"), let type = registered.first(where: { $0.scheme == scheme }) else {
+            throw MLPError.setting("storage", problem: "'\(maskedURL(url))' is not a URL of a storage this toolchain opens "
+                + "(known: \(schemes.map { $0 + "://" }.joined(separator: ", ")))")
         }
-        return try type.open(url: url, folder: folder, timeout: timeout)
+        return try type.open(url: url, options: options)
     }
 }

@@ -100,13 +100,25 @@ public final class Tuner {
         }
         let drawn = records.filter { $0.pastTrial == nil }.count
         let number = (records.last?.number ?? -1) + 1
-        let idle: Decision = records.contains { $0.status == .running } ? .wait : .done
+        let idle: Decision = records.contains { $0.status == .running || $0.status == .waiting } ? .wait : .done
         func draw() -> Hyperparameters? {
             let values = sampler.propose(number: number, index: drawn, records: records)
             if values == nil { log("note: the search space has no values left that no trial has had") }
             return values
         }
         var record: TrialRecord
+        if let waiting = records.first(where: { $0.status == .waiting }), case .trials(_, let epochs) = settings.schedule {
+            // A trial asked for (Optuna's enqueue_trial): its values, and drawn ones for the keys it leaves out.
+            let drawnValues = sampler.propose(number: waiting.number, index: drawn, records: records.filter { $0.number != waiting.number })
+            var values = drawnValues?.values ?? [:]
+            values.merge(waiting.hyperparameters.values) { $1 }
+            record = TrialRecord(number: waiting.number, hyperparameters: Hyperparameters(values: values), epochs: epochs, initialEpoch: 0,
+                                 seed: trialSeed(waiting.number))
+            record.runs = [TrialRecord.Run(worker: storage.worker, started: Date())]
+            try storage.claim(.trial(record.number))
+            try storage.write(record)
+            return .run(record)
+        }
         switch settings.schedule {
         case .trials(let trials, let epochs):
             guard drawn < trials, let values = draw() else { return idle }

@@ -1,0 +1,110 @@
+import CPostgres
+import Foundation
+
+/// A connection to a PostgreSQL server through libpq. The URL is libpq's own
+/// (`postgresql://user[:password]@host[:port]/db[?param=value]`; SQLAlchemy's
+/// `postgresql+psycopg2://` spelling is taken too), so `PGPASSWORD`, `~/.pgpass` and the other
+/// `PG…` variables apply as they do to `psql`. The password never appears in `location`.
+public final class PostgreSQLConnection: SQLConnection {
+    public let location: String
+    private var connection: OpaquePointer?
+    private var inTransaction = false
+    public private(set) var changes = 0
+
+    public init(url: String) throws {
+        location = maskedURL(url)
+        var libpqURL = url
+        if let plus = url.range(of: "+"), let scheme = url.range(of: "://"), plus.lowerBound < scheme.lowerBound {
+            libpqURL = String(url[..<plus.lowerBound]) + String(url[scheme.lowerBound...])
+        }
+        connection = PQconnectdb(libpqURL)
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
+            PQfinish(connection)
+            connection = nil
+            throw SQLError(message: "cannot connect: \(message)", connectionLost: true)
+        }
+        // Notices (an existing type or table) are not the user's business.
+        _ = try? query("SET client_min_messages TO WARNING")
+    }
+
+    deinit { PQfinish(connection) }
+
+    public let now = "LOCALTIMESTAMP"
+
+    public func secondsAgo(parameter n: Int) -> String { "LOCALTIMESTAMP - make_interval(secs => $\(n)::double precision)" }
+
+    /// Reconnects a connection the server dropped while idle (servers close idle connections).
+    private func ensureConnected() throws {
+        guard PQstatus(connection) != CONNECTION_OK else { return }
+        guard !inTransaction else { throw lost() }
+        PQreset(connection)
+        guard PQstatus(connection) == CONNECTION_OK else { throw lost() }
+    }
+
+    private func lost() -> SQLError {
+        SQLError(message: "the server went away (\(String(cString: PQerrorMessage(connection))))", connectionLost: true)
+    }
+
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]] {
+        try ensureConnected()
+        let texts: [String?] = parameters.map { value in
+            switch value {
+            case .null: return nil
+            case .integer(let v): return String(v)
+            case .double(let v): return v.isNaN ? "NaN" : v.isInfinite ? (v > 0 ? "Infinity" : "-Infinity") : "\(v)"
+            case .text(let v): return v
+            }
+        }
+        let cStrings = texts.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let pointers = cStrings.map { UnsafePointer<CChar>($0) }
+        let result = pointers.withUnsafeBufferPointer { buffer in
+            PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            if PQstatus(connection) != CONNECTION_OK { throw lost() }
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw SQLError(state: state, message: String(cString: PQresultErrorMessage(result)))
+        }
+        changes = Int(String(cString: PQcmdTuples(result))) ?? 0
+        let rows = Int(PQntuples(result)), columns = Int(PQnfields(result))
+        return (0..<rows).map { row in
+            (0..<columns).map { column in
+                PQgetisnull(result, Int32(row), Int32(column)) != 0 ? .null
+                    : .text(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+            }
+        }
+    }
+
+    public func execute(script: String) throws {
+        try ensureConnected()
+        let result = PQexec(connection, script)
+        defer { PQclear(result) }
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            if PQstatus(connection) != CONNECTION_OK { throw lost() }
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw SQLError(state: state, message: String(cString: PQresultErrorMessage(result)))
+        }
+    }
+
+    public func beginLocked(study: Int?) throws {
+        try query("BEGIN")
+        inTransaction = true
+        if let study { try query("SELECT study_id FROM studies WHERE study_id = $1 FOR UPDATE", .integer(Int64(study))) }
+    }
+
+    public func commit() throws {
+        defer { inTransaction = false }
+        try query("COMMIT")
+    }
+
+    public func rollback() {
+        inTransaction = false
+        _ = try? query("ROLLBACK")
+    }
+}

@@ -1,0 +1,557 @@
+import Foundation
+
+/// A search kept in Optuna's own tables in a relational database (Optuna's `RDBStorage`), shared
+/// with every worker that reaches it: `mlp-tune` workers on any machine, and Python workers
+/// running `study.optimize` or `ask`/`tell` on the same study.
+///
+/// - The study is found or created by name; its search settings are a study system attribute
+///   (`mlp_tune:search`), and its direction is the objective's.
+/// - A trial is a row of `trials`, numbered under the study row's lock (as Optuna numbers it),
+///   with its values in `trial_params` under Optuna's distributions, its per-epoch objective in
+///   `trial_intermediate_values`, its score in `trial_values`, and its best epoch, seconds, host,
+///   worker, epochs, seed and model path as user attributes. A pruner's records are system
+///   attributes, named as Optuna's pruners name them.
+/// - A trial enqueued from Python (`WAITING`, its values in the system attribute
+///   `fixed_params`) is taken by the next free worker.
+/// - A running trial's heartbeat is refreshed every `heartbeatInterval` seconds by the server's
+///   clock; one older than twice that is failed by the next worker that reads the trials
+///   (Optuna's `fail_stale_trials`), and the search goes on without it.
+/// - Transactions are short and never span training; deadlocks and serialization failures are
+///   run again.
+///
+/// Each worker's models, histories and outputs stay in its own folder.
+public final class RDBStorage: TrialStorage, @unchecked Sendable {
+    public let folder: SearchFolder
+    public let worker: String
+    /// Twice the heartbeat interval: Optuna's grace before a silent trial is failed.
+    public var timeout: TimeInterval { heartbeatInterval * 2 }
+    public let heartbeatInterval: TimeInterval
+    public let studyName: String
+    public var settingsLocation: String { "study '\(studyName)' in \(connection.location)" }
+
+    private let connection: SQLConnection
+    private let studyID: Int
+    /// One statement at a time on the connection, from the worker's thread or a heartbeat's.
+    private let mutex = NSRecursiveLock()
+    private var depth = 0
+    /// Finished trials never change (Optuna caches them for good too): read once, by trial_id.
+    private var finished: [Int: TrialRecord] = [:]
+    /// Each trial's row id by number, and what of each running trial this worker last wrote.
+    private var trialIDs: [Int: Int] = [:]
+    private var written: [Int: TrialRecord] = [:]
+    private var knownSettings: SearchRecord?
+
+    static let settingsKey = "mlp_tune:search"
+    static let seedKey = "mlp_tune:seed"
+
+    /// Opens (creating when absent) Optuna's tables in `connection`'s database and the study
+    /// `studyName` in them.
+    public init(connection: SQLConnection, options: TrialStorageOptions) throws {
+        guard let name = options.studyName, !name.isEmpty, name.utf8.count <= 512 else {
+            throw MLPError.setting("study_name", problem: "a database storage needs --study-name NAME (1 to 512 bytes)")
+        }
+        guard options.heartbeatInterval >= 1, options.heartbeatInterval <= 86_400 else {
+            throw MLPError.setting("heartbeat_interval", problem: "must be 1 to 86400 seconds")
+        }
+        self.connection = connection
+        studyName = name
+        heartbeatInterval = options.heartbeatInterval
+        folder = SearchFolder(options.folder)
+        worker = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let location = connection.location
+        func open() throws -> Int {
+            try OptunaSchema.prepare(connection, postgres: connection is PostgreSQLConnection)
+            try connection.query("INSERT INTO studies (study_name) VALUES ($1) ON CONFLICT (study_name) DO NOTHING", .text(name))
+            guard let id = try connection.query("SELECT study_id FROM studies WHERE study_name = $1", .text(name)).first?.first?.int else {
+                throw SQLError(message: "cannot create the study '\(name)'")
+            }
+            return id
+        }
+        do {
+            studyID = try open()
+        } catch let error as SQLError {
+            throw MLPError.io(path: location, problem: error.message)
+        }
+        try FolderStorage.prepare(folder: options.folder)
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` on the connection, as one statement's or one transaction's worth of work;
+    /// a database failure becomes one error naming the database.
+    private func using<T>(_ body: () throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        do {
+            return try body()
+        } catch let error as SQLError {
+            throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
+        }
+    }
+
+    public func locked<T>(_ body: () throws -> T) throws -> T {
+        mutex.lock()
+        defer { mutex.unlock() }
+        if depth > 0 { return try body() }
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                try connection.beginLocked(study: studyID)
+                depth += 1
+                defer { depth -= 1 }
+                // What this worker remembers of the database, as it was before the transaction.
+                let remembered = (trialIDs, written)
+                do {
+                    let result = try body()
+                    try connection.commit()
+                    return result
+                } catch {
+                    connection.rollback()
+                    (trialIDs, written) = remembered
+                    throw error
+                }
+            } catch let error as SQLError where error.isRetryable && attempt < 20 {
+                // A deadlock or serialization failure: the whole decision is taken again.
+                finished.removeAll()
+                usleep(UInt32.random(in: 10_000...(20_000 * UInt32(attempt))))
+            } catch let error as SQLError {
+                throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
+            }
+        }
+    }
+
+    // MARK: Settings
+
+    private func studyAttribute(_ key: String) throws -> String? {
+        try connection.query("SELECT value_json FROM study_system_attributes WHERE study_id = $1 AND key = $2",
+                             .integer(Int64(studyID)), .text(key)).first?.first?.text
+    }
+
+    private func setStudyAttribute(_ key: String, _ json: String) throws {
+        try connection.query("""
+            INSERT INTO study_system_attributes (study_id, key, value_json) VALUES ($1, $2, $3)
+            ON CONFLICT (study_id, key) DO UPDATE SET value_json = excluded.value_json
+            """, .integer(Int64(studyID)), .text(key), .text(json))
+    }
+
+    public func settings() throws -> SearchRecord? {
+        try using {
+            guard let text = try studyAttribute(Self.settingsKey) else { return nil }
+            let record = try SearchRecord.read(Data(text.utf8), path: settingsLocation)
+            knownSettings = record
+            return record
+        }
+    }
+
+    public func saveSettings(_ settings: SearchRecord) throws {
+        try locked {
+            let direction = Monitor(settings.objective).mode == .max ? "MAXIMIZE" : "MINIMIZE"
+            let directions = try connection.query("SELECT direction FROM study_directions WHERE study_id = $1 ORDER BY objective",
+                                                  .integer(Int64(studyID))).compactMap { $0.first?.text }
+            if directions.isEmpty {
+                try connection.query("INSERT INTO study_directions (direction, study_id, objective) VALUES ('\(direction)', $1, 0)",
+                                     .integer(Int64(studyID)))
+            } else if directions != [direction] {
+                throw MLPError.format(path: settingsLocation, problem: "the study's directions are \(directions.joined(separator: ", ")); "
+                    + "\(settings.objective) is to \(direction.lowercased()): give another --objective or another --study-name")
+            }
+            try setStudyAttribute(Self.settingsKey, try JSONRecords.text(settings))
+            knownSettings = settings
+        }
+    }
+
+    public func agreedSeed(_ given: UInt64?) throws -> UInt64 {
+        try locked {
+            if let given { return given }
+            if let recorded = try settings().flatMap({ UInt64($0.seed) }) { return recorded }
+            if let text = try studyAttribute(Self.seedKey) {
+                guard let seed = UInt64(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))) else {
+                    throw MLPError.format(path: settingsLocation, problem: "\(Self.seedKey) is not a seed (a whole number)")
+                }
+                return seed
+            }
+            let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+            try setStudyAttribute(Self.seedKey, "\"\(seed)\"")
+            return seed
+        }
+    }
+
+    // MARK: Records
+
+    /// Fails the study's running trials whose heartbeat is older than the grace, as Optuna's
+    /// `fail_stale_trials` does.
+    private func failStaleTrials() throws {
+        try connection.query("""
+            UPDATE trials SET state = 'FAIL', datetime_complete = $3
+            WHERE study_id = $1 AND state = 'RUNNING' AND trial_id IN (
+              SELECT trial_id FROM trial_heartbeats WHERE heartbeat < \(connection.secondsAgo(parameter: 2)))
+            """, .integer(Int64(studyID)), .double(timeout), .text(Self.timestamp(Date())))
+    }
+
+    public func records() throws -> [TrialRecord] {
+        try locked {
+            try failStaleTrials()
+            let rows = try connection.query("""
+                SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials
+                WHERE study_id = $1 AND number IS NOT NULL ORDER BY number
+                """, .integer(Int64(studyID)))
+            var pending: [(id: Int, number: Int, state: String, start: Date?, end: Date?)] = []
+            var records: [Int: TrialRecord] = [:]
+            for row in rows {
+                guard row.count == 5, let id = row[0].int, let number = row[1].int, let state = row[2].text else { continue }
+                trialIDs[number] = id
+                if let cached = finished[id] {
+                    records[number] = cached
+                } else {
+                    pending.append((id, number, state, row[3].text.flatMap(Self.date), row[4].text.flatMap(Self.date)))
+                }
+            }
+            if !pending.isEmpty {
+                let details = try readDetails(Set(pending.map(\.id)))
+                for trial in pending {
+                    let record = makeRecord(number: trial.number, state: trial.state, start: trial.start, end: trial.end,
+                                            details: details[trial.id] ?? Details())
+                    records[trial.number] = record
+                    if ["COMPLETE", "PRUNED", "FAIL"].contains(trial.state) { finished[trial.id] = record }
+                }
+            }
+            return records.values.sorted { $0.number < $1.number }
+        }
+    }
+
+    /// What a trial's other rows hold.
+    struct Details {
+        var parameters: [(name: String, value: Double, distribution: String)] = []
+        var value: Double?
+        var intermediate: [Int: Double] = [:]
+        var user: [String: JSONValue] = [:]
+        var system: [String: JSONValue] = [:]
+    }
+
+    private func readDetails(_ ids: Set<Int>) throws -> [Int: Details] {
+        let list = ids.sorted().map(String.init).joined(separator: ",")
+        var details: [Int: Details] = [:]
+        for row in try connection.query("SELECT trial_id, param_name, param_value, distribution_json FROM trial_params WHERE trial_id IN (\(list))") {
+            guard let id = row[0].int, let name = row[1].text, let value = row[2].double, let distribution = row[3].text else { continue }
+            details[id, default: Details()].parameters.append((name, value, distribution))
+        }
+        for row in try connection.query("SELECT trial_id, value, value_type FROM trial_values WHERE objective = 0 AND trial_id IN (\(list))") {
+            guard let id = row[0].int else { continue }
+            details[id, default: Details()].value = Self.value(row[1], type: row[2].text)
+        }
+        for row in try connection.query("""
+            SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values WHERE trial_id IN (\(list))
+            """) {
+            guard let id = row[0].int, let step = row[1].int, let value = Self.value(row[2], type: row[3].text) else { continue }
+            details[id, default: Details()].intermediate[step] = value
+        }
+        for (table, system) in [("trial_user_attributes", false), ("trial_system_attributes", true)] {
+            for row in try connection.query("SELECT trial_id, key, value_json FROM \(table) WHERE trial_id IN (\(list))") {
+                guard let id = row[0].int, let key = row[1].text, let text = row[2].text, let value = Self.json(text) else { continue }
+                if system { details[id, default: Details()].system[key] = value } else { details[id, default: Details()].user[key] = value }
+            }
+        }
+        return details
+    }
+
+    /// A value column and its type column as a number: infinities and NaN are NULL plus a type.
+    static func value(_ column: SQLValue, type: String?) -> Double? {
+        switch type {
+        case "INF_POS": return .infinity
+        case "INF_NEG": return -.infinity
+        case "NAN": return .nan
+        default: return column.double
+        }
+    }
+
+    /// JSON as Python's `json.dumps` writes it, NaN and Infinity included.
+    static func json(_ text: String) -> JSONValue? {
+        if let value = try? JSONRecords.decoder().decode(JSONValue.self, from: Data(text.utf8)) { return value }
+        switch text {
+        case "NaN": return .double(.nan)
+        case "Infinity": return .double(.infinity)
+        case "-Infinity": return .double(-.infinity)
+        default: return nil
+        }
+    }
+
+    private func makeRecord(number: Int, state: String, start: Date?, end: Date?, details: Details) -> TrialRecord {
+        let space = knownSettings.flatMap { try? SearchSpace(entries: $0.space.map { ($0.key, $0.value) }) }
+        var values: [String: HyperValue] = [:]
+        for parameter in details.parameters {
+            guard let value = Self.hyperValue(parameter.value, distribution: parameter.distribution) else { continue }
+            values[parameter.name] = value
+        }
+        if state == "WAITING", case .object(let fixed)? = details.system["fixed_params"] {
+            for (name, json) in fixed { if let value = HyperValue(json: json) { values[name] = value } }
+        }
+        // Only the space's keys: a Python worker may suggest others.
+        if let space { values = values.filter { key, _ in space.distribution(of: key) != nil } }
+        let epochs = details.user["epochs"]?.number.map { Int($0) } ?? knownSettings?.algorithm.epochs ?? 1
+        let seed = details.user["seed"].flatMap { value -> UInt64? in
+            if case .string(let text) = value { return UInt64(text) }
+            return nil
+        } ?? 0
+        var record = TrialRecord(number: number, hyperparameters: Hyperparameters(values: values), epochs: max(epochs, 1), initialEpoch: 0, seed: seed)
+        record.status = switch state {
+        case "COMPLETE": .completed
+        case "PRUNED": .pruned
+        case "FAIL": .failed
+        case "WAITING": .waiting
+        default: .running
+        }
+        record.score = details.value
+        record.bestEpoch = details.user["best_epoch"]?.number.map { Int($0) }
+        record.seconds = details.user["seconds"]?.number ?? (start.flatMap { s in end.map { $0.timeIntervalSince(s) } } ?? 0)
+        if case .string(let reason)? = details.system["fail_reason"] { record.reason = reason }
+        record.intermediateValues = details.intermediate
+        for (key, value) in details.system where key.hasPrefix("completed_rung_") {
+            if let number = value.number { record.prunerAttributes[key] = number }
+        }
+        if let start {
+            var worker = "python"
+            if case .string(let name)? = details.user["worker"] { worker = name }
+            record.runs = [TrialRecord.Run(worker: worker, started: start, finished: end)]
+        }
+        return record
+    }
+
+    /// A parameter's value from Optuna's internal form: the number for a float or int, the
+    /// index of the choice for a categorical.
+    static func hyperValue(_ stored: Double, distribution: String) -> HyperValue? {
+        guard case .object(let object)? = json(distribution), case .string(let name)? = object["name"],
+              case .object(let attributes)? = object["attributes"] else { return nil }
+        switch name {
+        case "FloatDistribution": return .double(stored)
+        case "IntDistribution": return stored.isFinite ? .int(Int(stored)) : nil
+        case "CategoricalDistribution":
+            guard case .array(let choices)? = attributes["choices"], stored >= 0, Int(stored) < choices.count else { return nil }
+            return HyperValue(json: choices[Int(stored)])
+        default: return nil
+        }
+    }
+
+    public func write(_ record: TrialRecord) throws {
+        try locked {
+            let id: Int
+            if let known = trialIDs[record.number] {
+                id = known
+            } else {
+                id = try createTrial(number: record.number, started: record.runs.last?.started ?? Date())
+            }
+            let before = written[record.number]
+            let space = knownSettings.flatMap { try? SearchSpace(entries: $0.space.map { ($0.key, $0.value) }) }
+            if before?.hyperparameters != record.hyperparameters, let space {
+                for (key, distribution) in space.entries {
+                    guard let value = record.hyperparameters[key], let (stored, description) = OptunaJournal.optuna(distribution, value) else { continue }
+                    try connection.query("""
+                        INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES ($1, $2, $3, $4)
+                        ON CONFLICT (trial_id, param_name) DO NOTHING
+                        """, .integer(Int64(id)), .text(key), .double(stored), .text(description))
+                }
+            }
+            for (step, value) in record.intermediateValues.sorted(by: { $0.key < $1.key }) where before?.intermediateValues[step] != value {
+                let type = value.isNaN ? "NAN" : value == .infinity ? "INF_POS" : value == -.infinity ? "INF_NEG" : "FINITE"
+                try connection.query("""
+                    INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type)
+                    VALUES ($1, $2, $3, '\(type)')
+                    ON CONFLICT (trial_id, step) DO UPDATE SET intermediate_value = excluded.intermediate_value,
+                      intermediate_value_type = excluded.intermediate_value_type
+                    """, .integer(Int64(id)), .integer(Int64(step)), value.isFinite ? .double(value) : .null)
+            }
+            let (user, system) = attributes(of: record)
+            let previous = written[record.number].map { attributes(of: $0) }
+            for (table, values, old) in [("trial_user_attributes", user, previous?.user), ("trial_system_attributes", system, previous?.system)] {
+                for (key, value) in values.sorted(by: { $0.key < $1.key }) where old?[key] != value {
+                    try connection.query("""
+                        INSERT INTO \(table) (trial_id, key, value_json) VALUES ($1, $2, $3)
+                        ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json
+                        """, .integer(Int64(id)), .text(key), .text(Self.pythonJSON(value)))
+                }
+            }
+            written[record.number] = record
+            if record.status != .running, record.status != .waiting { try finish(record, id: id) }
+        }
+    }
+
+    /// The attributes `write` records for `record`, to write only what changed.
+    private func attributes(of record: TrialRecord) -> (user: [String: JSONValue], system: [String: JSONValue]) {
+        var user: [String: JSONValue] = ["epochs": .int(record.epochs), "seed": .string(String(record.seed)), "worker": .string(worker),
+                                         "host": .string(ProcessInfo.processInfo.hostName),
+                                         "model": .string(URL(fileURLWithPath: folder.model(record.number)).standardizedFileURL.path)]
+        if let bestEpoch = record.bestEpoch { user["best_epoch"] = .int(bestEpoch) }
+        if record.status != .running { user["seconds"] = .double(record.seconds) }
+        var system: [String: JSONValue] = record.prunerAttributes.mapValues { .double($0) }
+        if let reason = record.reason { system["fail_reason"] = .string(reason) }
+        return (user, system)
+    }
+
+    /// A new running trial, numbered under the study's lock as Optuna numbers it, with its
+    /// first heartbeat.
+    private func createTrial(number: Int, started: Date) throws -> Int {
+        guard let id = try connection.query("""
+            INSERT INTO trials (number, study_id, state, datetime_start) VALUES (NULL, $1, 'RUNNING', $2) RETURNING trial_id
+            """, .integer(Int64(studyID)), .text(Self.timestamp(started))).first?.first?.int else {
+            throw SQLError(message: "cannot create a trial")
+        }
+        try connection.query("UPDATE trials SET number = (SELECT count(*) FROM trials WHERE study_id = $1 AND trial_id < $2) WHERE trial_id = $2",
+                             .integer(Int64(studyID)), .integer(Int64(id)))
+        guard let given = try connection.query("SELECT number FROM trials WHERE trial_id = $1", .integer(Int64(id))).first?.first?.int,
+              given == number else {
+            throw SQLError(state: "40001", message: "another worker numbered a trial \(number) first")
+        }
+        try connection.query("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES ($1, \(connection.now))", .integer(Int64(id)))
+        trialIDs[number] = id
+        return id
+    }
+
+    /// Ends a running trial with its state and value; a trial no longer running (failed as
+    /// stale while this worker was cut off) is left as it is, as Optuna never changes a
+    /// finished trial.
+    private func finish(_ record: TrialRecord, id: Int) throws {
+        let lock = connection is PostgreSQLConnection ? " FOR UPDATE" : ""
+        guard try connection.query("SELECT state FROM trials WHERE trial_id = $1\(lock)", .integer(Int64(id))).first?.first?.text == "RUNNING" else {
+            return
+        }
+        var state = switch record.status {
+        case .completed: "COMPLETE"
+        case .pruned: "PRUNED"
+        default: "FAIL"
+        }
+        if let score = record.score, state != "FAIL" {
+            if score.isNaN {
+                state = "FAIL"
+            } else {
+                let type = score == .infinity ? "INF_POS" : score == -.infinity ? "INF_NEG" : "FINITE"
+                try connection.query("""
+                    INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, '\(type)')
+                    ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type
+                    """, .integer(Int64(id)), score.isFinite ? .double(score) : .null)
+            }
+        } else if state == "COMPLETE" {
+            state = "FAIL"
+        }
+        try connection.query("UPDATE trials SET state = '\(state)', datetime_complete = $2 WHERE trial_id = $1 AND state = 'RUNNING'",
+                             .integer(Int64(id)), .text(Self.timestamp(record.runs.last?.finished ?? Date())))
+        written[record.number] = nil
+    }
+
+    // MARK: Claims
+
+    /// A running trial's worker is alive: those that went silent were failed when the records
+    /// were read. The retraining is every machine's own.
+    public func isClaimed(_ claim: Claim) -> Bool {
+        if case .trial = claim { return true }
+        return false
+    }
+
+    /// Takes an enqueued trial, unless another worker (Python's included) took it first.
+    public func claim(_ claim: Claim) throws {
+        guard case .trial(let number) = claim else { return }
+        try AtomicFile.makeFolder(folder.trial(number))
+        guard let id = trialIDs[number] else { return }
+        try locked {
+            try connection.query("UPDATE trials SET state = 'RUNNING', datetime_start = $2 WHERE trial_id = $1 AND state = 'WAITING'",
+                                 .integer(Int64(id)), .text(Self.timestamp(Date())))
+            // Another worker took it since the trials were read: the decision is taken again.
+            guard connection.changes == 1 else { throw SQLError(state: "40001", message: "trial \(number) was taken by another worker") }
+            try connection.query("""
+                INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES ($1, \(connection.now))
+                ON CONFLICT (trial_id) DO UPDATE SET heartbeat = excluded.heartbeat
+                """, .integer(Int64(id)))
+        }
+    }
+
+    /// Gives up a trial this worker stopped before its end (an interruption): it ends FAIL, as
+    /// Optuna ends a trial interrupted by Ctrl-C.
+    public func release(_ claim: Claim) {
+        guard case .trial(let number) = claim, let id = trialIDs[number], written[number] != nil else { return }
+        _ = try? locked {
+            try connection.query("UPDATE trials SET state = 'FAIL', datetime_complete = $2 WHERE trial_id = $1 AND state = 'RUNNING'",
+                                 .integer(Int64(id)), .text(Self.timestamp(Date())))
+            try connection.query("""
+                INSERT INTO trial_system_attributes (trial_id, key, value_json) VALUES ($1, 'fail_reason', '"interrupted"')
+                ON CONFLICT (trial_id, key) DO NOTHING
+                """, .integer(Int64(id)))
+            written[number] = nil
+        }
+    }
+
+    public func heartbeat(_ claim: Claim) -> Heartbeat {
+        guard case .trial(let number) = claim, let id = trialIDs[number] else { return NoHeartbeat() }
+        return DatabaseHeartbeat(interval: heartbeatInterval) { [self] in
+            _ = try? using {
+                try connection.query("UPDATE trial_heartbeats SET heartbeat = \(connection.now) WHERE trial_id = $1", .integer(Int64(id)))
+            }
+        }
+    }
+
+    // MARK: Formats
+
+    /// "2026-12-02 18:32:45.142767", UTC without a zone, as Optuna 5 stores times.
+    static func timestamp(_ date: Date) -> String {
+        let seconds = date.timeIntervalSince1970
+        var whole = time_t(seconds.rounded(.down))
+        var parts = tm()
+        gmtime_r(&whole, &parts)
+        let micro = Int(((seconds - seconds.rounded(.down)) * 1_000_000).rounded(.down))
+        return String(format: "%04d-%02d-%02d %02d:%02d:%02d.%06d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
+                      Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), micro)
+    }
+
+    /// A stored time ("2026-12-02 18:32:45.142767", the fraction optional, "T" taken too) as UTC.
+    static func date(_ text: String) -> Date? {
+        let parts = text.replacingOccurrences(of: "T", with: " ").split(whereSeparator: { " -:".contains($0) })
+        guard parts.count >= 6, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
+              let hour = Int(parts[3]), let minute = Int(parts[4]), let second = Double(parts[5].prefix { $0 != "+" }) else { return nil }
+        var time = tm()
+        (time.tm_year, time.tm_mon, time.tm_mday) = (Int32(year - 1900), Int32(month - 1), Int32(day))
+        (time.tm_hour, time.tm_min, time.tm_sec) = (Int32(hour), Int32(minute), 0)
+        return Date(timeIntervalSince1970: Double(timegm(&time)) + second)
+    }
+
+    /// JSON as Python's `json.dumps` writes it: ", " and ": " between items, NaN and Infinity bare.
+    static func pythonJSON(_ value: JSONValue) -> String {
+        switch value {
+        case .double(let v) where !v.isFinite: return v.isNaN ? "NaN" : v > 0 ? "Infinity" : "-Infinity"
+        case .array(let items): return "[" + items.map(pythonJSON).joined(separator: ", ") + "]"
+        case .object(let object):
+            return "{" + object.sorted { $0.key < $1.key }.map { (try! JSONRecords.text(JSONValue.string($0.key))) + ": " + pythonJSON($0.value) }
+                .joined(separator: ", ") + "}"
+        default: return (try? JSONRecords.text(value)) ?? "null"
+        }
+    }
+}
+
+/// Nothing to keep alive.
+final class NoHeartbeat: Heartbeat {
+    func stop() {}
+}
+
+/// Calls `beat` every `interval` seconds from its own thread until stopped.
+final class DatabaseHeartbeat: Heartbeat, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var stopped = false
+
+    init(interval: TimeInterval, beat: @escaping @Sendable () -> Void) {
+        Thread { [self] in
+            condition.lock()
+            while !stopped {
+                if !condition.wait(until: Date().addingTimeInterval(interval)), !stopped {
+                    condition.unlock()
+                    beat()
+                    condition.lock()
+                }
+            }
+            condition.unlock()
+        }.start()
+    }
+
+    func stop() {
+        condition.lock()
+        stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+}
