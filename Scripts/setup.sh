@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 
 # oneDNN and OpenBLAS (matrix products), HDF5 (model files), OpenSSL's libcrypto (MD5, SHA-256) and
 # ISA-L (gzip inflate), libzip (.keras files), protobuf-c (ONNX files), and libpng, libjpeg-turbo
-# and stb_image (image folders and mlp-predict).
+# and stb_image (image folders and mlp-predict), libpq and SQLite (mlp-tune --storage).
 missing=()
-for package in libdnnl-dev libopenblas-dev libhdf5-dev libssl-dev libisal-dev libzip-dev libprotobuf-c-dev libpng-dev libjpeg-dev libstb-dev; do
+for package in libdnnl-dev libopenblas-dev libhdf5-dev libssl-dev libisal-dev libzip-dev libprotobuf-c-dev libpng-dev libjpeg-dev libstb-dev libpq-dev libsqlite3-dev; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

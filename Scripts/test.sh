@@ -49,6 +49,7 @@ run_check rooms python3 Tests/Harness/rooms_check.py
   run_check venv setup_venv
   touch .build/venv.ready
   run_check interop .venv/bin/python Tests/Harness/interop_check.py "$bin"
+  run_check database .venv/bin/python Tests/Harness/database_check.py "$bin"
   run_check data .venv/bin/python Tests/Harness/data_check.py "$bin"
   run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin"
 ) &

@@ -8,7 +8,9 @@ val_accuracy, for each seed:
 
 - mlp-tune --algorithm tpe      against Optuna's TPESampler (its defaults, seeded);
 - mlp-tune --algorithm bayesian against KerasTuner's BayesianOptimization (its defaults, seeded);
-- mlp-tune --algorithm random   against KerasTuner's RandomSearch (the same draws).
+- mlp-tune --algorithm random   against KerasTuner's RandomSearch (the same draws);
+- mlp-tune --algorithm tpe --pruner median against the unpruned TPE (`--only tpe tpe-median`):
+  the best it reaches, and in what share of the time.
 
 Prints the best val_accuracy and the wall time of every search, per seed, then the means.
 The anchors train Keras 3 models (TensorFlow backend) of the same architecture as mlp-tune.
@@ -59,21 +61,22 @@ def keras_tuner(kind, x, y, trials, epochs, seed, folder):
     return max(t.score for t in tuner.oracle.trials.values() if t.score is not None), seconds
 
 
-def mlp_tune(binary, archive, algorithm, trials, epochs, seed, folder):
+def mlp_tune(binary, archive, algorithm, trials, epochs, seed, folder, pruner=None):
     space = os.path.join(folder, "space.json")
     with open(space, "w") as f:
         json.dump(SPACE, f)
-    out = os.path.join(folder, f"mlp-{algorithm}-{seed}")
+    out = os.path.join(folder, f"mlp-{algorithm}-{pruner or 'none'}-{seed}")
     start = time.time()
     subprocess.run([os.path.join(binary, "mlp-tune"), "--data", archive, "--output-dir", out, "--algorithm", algorithm,
                     "--space", space, "--trials", str(trials), "--epochs", str(epochs), "--validation-split", "0.2",
-                    "--seed", str(seed)], check=True, stdout=subprocess.DEVNULL)
+                    "--seed", str(seed)] + (["--pruner", pruner] if pruner else []), check=True, stdout=subprocess.DEVNULL)
     seconds = time.time() - start
     scores = []
     for name in os.listdir(os.path.join(out, "trials")):
         with open(os.path.join(out, "trials", name, "trial.json")) as f:
             record = json.load(f)
-        if "score" in record:
+        # The search's best is its best completed trial's (a pruned trial's score is its last epoch's).
+        if record.get("status") == "completed" and "score" in record:
             scores.append(record["score"])
     return max(scores), seconds
 
@@ -88,7 +91,7 @@ def main():
     parser.add_argument("--only", nargs="*", help="run only these searches (e.g. tpe optuna-tpe)")
     args = parser.parse_args()
     x, y = load(args.archive, splits=("train",))["train"]
-    searches = ["tpe", "optuna-tpe", "bayesian", "kerastuner-bayesian", "random", "kerastuner-random"]
+    searches = ["tpe", "tpe-median", "optuna-tpe", "bayesian", "kerastuner-bayesian", "random", "kerastuner-random"]
     if args.only:
         searches = [s for s in searches if s in args.only]
     results = {s: [] for s in searches}
@@ -97,6 +100,8 @@ def main():
             for search in searches:
                 if search in ("tpe", "bayesian", "random"):
                     best, seconds = mlp_tune(args.bin, args.archive, search, args.trials, args.epochs, seed, folder)
+                elif search == "tpe-median":
+                    best, seconds = mlp_tune(args.bin, args.archive, "tpe", args.trials, args.epochs, seed, folder, pruner="median")
                 elif search == "optuna-tpe":
                     best, seconds = optuna_tpe(x, y, args.trials, args.epochs, seed)
                 else:

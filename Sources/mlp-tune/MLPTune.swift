@@ -332,8 +332,16 @@ struct MLPTune: ParsableCommand {
 
         StopSignal.install()
         tuner.callbacks = [Interrupt { StopSignal.isRequested }]
-        tuner.report = { report in print(line(for: report, settings: settings)) }
+        var ranHere = 0
+        tuner.report = { report in
+            ranHere += 1
+            print(line(for: report, settings: settings))
+        }
         guard try tuner.run() else { throw interrupted() }
+        if let database = storage as? RDBStorage, ranHere > 0 {
+            print("database: \(counted(ranHere, "trial")) run by this worker, " + String(format: "%.1f", database.databaseSeconds * 1000 / Double(ranHere))
+                  + " ms of database time a trial (waiting for the study's lock included)")
+        }
         guard let best = try tuner.best() else {
             let failed = try storage.records().last { $0.status == .failed }
             throw MLPError.model("no trial of the search in \(outputDir) completed"

@@ -32,6 +32,24 @@ def commands(readme):
     return found
 
 
+# The README's study database: here a fresh database on the test server (MLP_TEST_POSTGRES),
+# else an SQLite file in the working folder.
+STUDY_URL = "postgresql://tuner@db.example/study"
+
+
+def study_url(work):
+    admin = os.environ.get("MLP_TEST_POSTGRES")
+    if not admin:
+        return f"sqlite:///{work}/study.db"
+    import psycopg2, uuid
+    name = f"readme_{uuid.uuid4().hex[:8]}"
+    connection = psycopg2.connect(admin)
+    connection.autocommit = True
+    connection.cursor().execute(f'CREATE DATABASE "{name}"')
+    connection.close()
+    return admin.rsplit("/", 1)[0] + "/" + name
+
+
 def space_json(readme):
     match = re.search(r"`(\{\"learning_rate\".*?\})`", readme)
     assert match, "the README shows no space JSON"
@@ -68,7 +86,9 @@ def main():
         env.pop("KERAS_HOME", None)
         failures, ran, skipped = [], 0, []
         pending = None
+        database = study_url(work)
         for command in examples:
+            command = command.replace(STUDY_URL, database)
             if command.startswith("mlp-bench"):
                 skipped.append(command)
                 continue

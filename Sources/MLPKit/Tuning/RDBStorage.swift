@@ -89,10 +89,16 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         }
     }
 
+    /// Seconds this worker's thread has spent on the database: waiting for the study's lock,
+    /// and in its transactions (heartbeats, from their own thread, are not counted).
+    public private(set) var databaseSeconds: TimeInterval = 0
+
     public func locked<T>(_ body: () throws -> T) throws -> T {
+        let started = DispatchTime.now().uptimeNanoseconds
         mutex.lock()
         defer { mutex.unlock() }
         if depth > 0 { return try body() }
+        defer { databaseSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         var attempt = 0
         while true {
             attempt += 1
@@ -337,6 +343,14 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
             let id: Int
             if let known = trialIDs[record.number] {
                 id = known
+                // A finished trial is never changed again (Python workers cache it for good): one
+                // failed as stale while its worker was cut off stays failed.
+                let lock = connection is PostgreSQLConnection ? " FOR UPDATE" : ""
+                let state = try connection.query("SELECT state FROM trials WHERE trial_id = $1\(lock)", .integer(Int64(id))).first?.first?.text
+                guard state == "RUNNING" || state == "WAITING" else {
+                    written[record.number] = nil
+                    return
+                }
             } else {
                 id = try createTrial(number: record.number, started: record.runs.last?.started ?? Date())
             }
@@ -406,14 +420,8 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         return id
     }
 
-    /// Ends a running trial with its state and value; a trial no longer running (failed as
-    /// stale while this worker was cut off) is left as it is, as Optuna never changes a
-    /// finished trial.
+    /// Ends a running trial (`write` checked that it still runs) with its state and value.
     private func finish(_ record: TrialRecord, id: Int) throws {
-        let lock = connection is PostgreSQLConnection ? " FOR UPDATE" : ""
-        guard try connection.query("SELECT state FROM trials WHERE trial_id = $1\(lock)", .integer(Int64(id))).first?.first?.text == "RUNNING" else {
-            return
-        }
         var state = switch record.status {
         case .completed: "COMPLETE"
         case .pruned: "PRUNED"

@@ -205,6 +205,10 @@ public final class Tuner {
                 return false
             }
             let values = outcome.history.values(settings.objective.name)
+            if pruning == nil {
+                // Every epoch's objective, as Optuna's intermediate values (a pruner records them as they come).
+                for (epoch, value) in zip(outcome.history.epochs, values) { record.intermediateValues[epoch] = value ?? .nan }
+            }
             let scored = zip(outcome.history.epochs, values).compactMap { epoch, value in value.map { (epoch, $0) } }
                 .filter { $0.1.isFinite }
             let best = settings.objective.best(scored, score: { $0.1 })
