@@ -9,6 +9,9 @@ public final class PostgreSQLConnection: SQLConnection {
     public let location: String
     private var connection: OpaquePointer?
     private var inTransaction = false
+    /// Statements prepared on this connection, by their text: the server parses and plans
+    /// each once.
+    private var prepared: [String: String] = [:]
     public private(set) var changes = 0
 
     public init(url: String) throws {
@@ -39,6 +42,7 @@ public final class PostgreSQLConnection: SQLConnection {
         guard PQstatus(connection) != CONNECTION_OK else { return }
         guard !inTransaction else { throw lost() }
         PQreset(connection)
+        prepared.removeAll()
         guard PQstatus(connection) == CONNECTION_OK else { throw lost() }
     }
 
@@ -60,8 +64,10 @@ public final class PostgreSQLConnection: SQLConnection {
         let cStrings = texts.map { $0.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         let pointers = cStrings.map { UnsafePointer<CChar>($0) }
+        let name = try statement(for: sql, parameters: parameters.count)
         let result = pointers.withUnsafeBufferPointer { buffer in
-            PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+            name.map { PQexecPrepared(connection, $0, Int32(parameters.count), buffer.baseAddress, nil, nil, 0) }
+                ?? PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
         }
         defer { PQclear(result) }
         let status = PQresultStatus(result)
@@ -78,6 +84,23 @@ public final class PostgreSQLConnection: SQLConnection {
                     : .text(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
             }
         }
+    }
+
+    /// The name of `sql` prepared on the server, preparing it the first time; nil for a
+    /// statement without parameters, or past the first 256 kinds (lists of ids vary).
+    private func statement(for sql: String, parameters: Int) throws -> String? {
+        if let name = prepared[sql] { return name }
+        guard parameters > 0, prepared.count < 256 else { return nil }
+        let name = "mlp_\(prepared.count)"
+        let result = PQprepare(connection, name, sql, Int32(parameters), nil)
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else {
+            if PQstatus(connection) != CONNECTION_OK { throw lost() }
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw SQLError(state: state, message: String(cString: PQresultErrorMessage(result)))
+        }
+        prepared[sql] = name
+        return name
     }
 
     public func execute(script: String) throws {

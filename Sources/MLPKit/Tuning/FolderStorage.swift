@@ -88,6 +88,8 @@ public final class FolderStorage: TrialStorage, RegisteredTrialStorage, @uncheck
 
     public var settingsLocation: String { folder.settings }
 
+    public var sharesOutputs: Bool { true }
+
     public func settings() throws -> SearchRecord? {
         guard let data = FileManager.default.contents(atPath: folder.settings) else { return nil }
         return try SearchRecord.read(data, path: folder.settings)

@@ -28,6 +28,8 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     public let heartbeatInterval: TimeInterval
     public let studyName: String
     public var settingsLocation: String { "study '\(studyName)' in \(connection.location)" }
+    /// Each worker writes its own outputs, from the study's trials, outside the study's lock.
+    public var sharesOutputs: Bool { false }
 
     private let connection: SQLConnection
     private let studyID: Int
@@ -40,6 +42,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     private var trialIDs: [Int: Int] = [:]
     private var written: [Int: TrialRecord] = [:]
     private var knownSettings: SearchRecord?
+    private var lastSweep: Date?
 
     static let settingsKey = "mlp_tune:search"
     static let seedKey = "mlp_tune:seed"
@@ -80,8 +83,11 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     /// Runs `body` on the connection, as one statement's or one transaction's worth of work;
     /// a database failure becomes one error naming the database.
     private func using<T>(_ body: () throws -> T) throws -> T {
+        let started = DispatchTime.now().uptimeNanoseconds
         mutex.lock()
         defer { mutex.unlock() }
+        let counted = Thread.isMainThread && depth == 0
+        defer { if counted { databaseSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 } }
         do {
             return try body()
         } catch let error as SQLError {
@@ -93,7 +99,12 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     /// and in its transactions (heartbeats, from their own thread, are not counted).
     public private(set) var databaseSeconds: TimeInterval = 0
 
-    public func locked<T>(_ body: () throws -> T) throws -> T {
+    public func locked<T>(_ body: () throws -> T) throws -> T { try transaction(lockingStudy: true, body) }
+
+    /// Runs `body` in one transaction, holding the study row's lock when `lockingStudy` (needed
+    /// only to number a new trial; reading the trials and changing a running one need no more
+    /// than their own rows); inside another transaction, in that one.
+    private func transaction<T>(lockingStudy: Bool, _ body: () throws -> T) throws -> T {
         let started = DispatchTime.now().uptimeNanoseconds
         mutex.lock()
         defer { mutex.unlock() }
@@ -103,7 +114,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         while true {
             attempt += 1
             do {
-                try connection.beginLocked(study: studyID)
+                try connection.beginLocked(study: lockingStudy ? studyID : nil)
                 depth += 1
                 defer { depth -= 1 }
                 // What this worker remembers of the database, as it was before the transaction.
@@ -188,6 +199,10 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     /// Fails the study's running trials whose heartbeat is older than the grace, as Optuna's
     /// `fail_stale_trials` does.
     private func failStaleTrials() throws {
+        // Once per half heartbeat interval is enough: a trial is stale only after two.
+        let now = Date()
+        if let last = lastSweep, now.timeIntervalSince(last) < heartbeatInterval / 2 { return }
+        lastSweep = now
         try connection.query("""
             UPDATE trials SET state = 'FAIL', datetime_complete = $3
             WHERE study_id = $1 AND state = 'RUNNING' AND trial_id IN (
@@ -196,7 +211,9 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     }
 
     public func records() throws -> [TrialRecord] {
-        try locked {
+        // Read in statements of their own where no transaction is open: a trial that ends
+        // between them shows its new rows with its old state, and is read again next time.
+        let read = { [self] () throws -> [TrialRecord] in
             try failStaleTrials()
             let rows = try connection.query("""
                 SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials
@@ -224,6 +241,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
             }
             return records.values.sorted { $0.number < $1.number }
         }
+        return try depth > 0 ? transaction(lockingStudy: false, read) : using(read)
     }
 
     /// What a trial's other rows hold.
@@ -237,25 +255,30 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 
     private func readDetails(_ ids: Set<Int>) throws -> [Int: Details] {
         let list = ids.sorted().map(String.init).joined(separator: ",")
+        // One round trip: each table's rows as (trial, kind, name, number, text).
+        let rows = try connection.query("""
+            SELECT trial_id, 'p', param_name, param_value, distribution_json FROM trial_params WHERE trial_id IN (\(list))
+            UNION ALL SELECT trial_id, 'v', CAST(value_type AS TEXT), value, NULL FROM trial_values WHERE objective = 0 AND trial_id IN (\(list))
+            UNION ALL SELECT trial_id, 'i', CAST(intermediate_value_type AS TEXT), intermediate_value, CAST(step AS TEXT)
+              FROM trial_intermediate_values WHERE trial_id IN (\(list))
+            UNION ALL SELECT trial_id, 'u', key, NULL, value_json FROM trial_user_attributes WHERE trial_id IN (\(list))
+            UNION ALL SELECT trial_id, 's', key, NULL, value_json FROM trial_system_attributes WHERE trial_id IN (\(list))
+            """)
         var details: [Int: Details] = [:]
-        for row in try connection.query("SELECT trial_id, param_name, param_value, distribution_json FROM trial_params WHERE trial_id IN (\(list))") {
-            guard let id = row[0].int, let name = row[1].text, let value = row[2].double, let distribution = row[3].text else { continue }
-            details[id, default: Details()].parameters.append((name, value, distribution))
-        }
-        for row in try connection.query("SELECT trial_id, value, value_type FROM trial_values WHERE objective = 0 AND trial_id IN (\(list))") {
-            guard let id = row[0].int else { continue }
-            details[id, default: Details()].value = Self.value(row[1], type: row[2].text)
-        }
-        for row in try connection.query("""
-            SELECT trial_id, step, intermediate_value, intermediate_value_type FROM trial_intermediate_values WHERE trial_id IN (\(list))
-            """) {
-            guard let id = row[0].int, let step = row[1].int, let value = Self.value(row[2], type: row[3].text) else { continue }
-            details[id, default: Details()].intermediate[step] = value
-        }
-        for (table, system) in [("trial_user_attributes", false), ("trial_system_attributes", true)] {
-            for row in try connection.query("SELECT trial_id, key, value_json FROM \(table) WHERE trial_id IN (\(list))") {
-                guard let id = row[0].int, let key = row[1].text, let text = row[2].text, let value = Self.json(text) else { continue }
-                if system { details[id, default: Details()].system[key] = value } else { details[id, default: Details()].user[key] = value }
+        for row in rows {
+            guard row.count == 5, let id = row[0].int, let kind = row[1].text else { continue }
+            switch kind {
+            case "p":
+                guard let name = row[2].text, let value = row[3].double, let distribution = row[4].text else { continue }
+                details[id, default: Details()].parameters.append((name, value, distribution))
+            case "v":
+                details[id, default: Details()].value = Self.value(row[3], type: row[2].text)
+            case "i":
+                guard let step = row[4].text.flatMap({ Int($0) }), let value = Self.value(row[3], type: row[2].text) else { continue }
+                details[id, default: Details()].intermediate[step] = value
+            default:
+                guard let key = row[2].text, let text = row[4].text, let value = Self.json(text) else { continue }
+                if kind == "s" { details[id, default: Details()].system[key] = value } else { details[id, default: Details()].user[key] = value }
             }
         }
         return details
@@ -339,7 +362,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     }
 
     public func write(_ record: TrialRecord) throws {
-        try locked {
+        try transaction(lockingStudy: trialIDs[record.number] == nil) {
             let id: Int
             if let known = trialIDs[record.number] {
                 id = known
@@ -357,36 +380,44 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
             let before = written[record.number]
             let space = knownSettings.flatMap { try? SearchSpace(entries: $0.space.map { ($0.key, $0.value) }) }
             if before?.hyperparameters != record.hyperparameters, let space {
-                for (key, distribution) in space.entries {
-                    guard let value = record.hyperparameters[key], let (stored, description) = OptunaJournal.optuna(distribution, value) else { continue }
-                    try connection.query("""
-                        INSERT INTO trial_params (trial_id, param_name, param_value, distribution_json) VALUES ($1, $2, $3, $4)
-                        ON CONFLICT (trial_id, param_name) DO NOTHING
-                        """, .integer(Int64(id)), .text(key), .double(stored), .text(description))
+                let rows = space.entries.compactMap { key, distribution -> [SQLValue]? in
+                    guard let value = record.hyperparameters[key], let (stored, description) = OptunaJournal.optuna(distribution, value) else { return nil }
+                    return [.integer(Int64(id)), .text(key), .double(stored), .text(description)]
                 }
+                try insert(into: "trial_params (trial_id, param_name, param_value, distribution_json)", rows,
+                           "ON CONFLICT (trial_id, param_name) DO NOTHING")
             }
-            for (step, value) in record.intermediateValues.sorted(by: { $0.key < $1.key }) where before?.intermediateValues[step] != value {
+            let steps = record.intermediateValues.sorted(by: { $0.key < $1.key }).filter { before?.intermediateValues[$0.key] != $0.value }
+            try insert(into: "trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type)", steps.map { step, value in
                 let type = value.isNaN ? "NAN" : value == .infinity ? "INF_POS" : value == -.infinity ? "INF_NEG" : "FINITE"
-                try connection.query("""
-                    INSERT INTO trial_intermediate_values (trial_id, step, intermediate_value, intermediate_value_type)
-                    VALUES ($1, $2, $3, '\(type)')
-                    ON CONFLICT (trial_id, step) DO UPDATE SET intermediate_value = excluded.intermediate_value,
-                      intermediate_value_type = excluded.intermediate_value_type
-                    """, .integer(Int64(id)), .integer(Int64(step)), value.isFinite ? .double(value) : .null)
-            }
+                return [.integer(Int64(id)), .integer(Int64(step)), value.isFinite ? .double(value) : .null, .text(type)]
+            }, "ON CONFLICT (trial_id, step) DO UPDATE SET intermediate_value = excluded.intermediate_value, "
+                + "intermediate_value_type = excluded.intermediate_value_type", enumColumn: 3)
             let (user, system) = attributes(of: record)
             let previous = written[record.number].map { attributes(of: $0) }
             for (table, values, old) in [("trial_user_attributes", user, previous?.user), ("trial_system_attributes", system, previous?.system)] {
-                for (key, value) in values.sorted(by: { $0.key < $1.key }) where old?[key] != value {
-                    try connection.query("""
-                        INSERT INTO \(table) (trial_id, key, value_json) VALUES ($1, $2, $3)
-                        ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json
-                        """, .integer(Int64(id)), .text(key), .text(Self.pythonJSON(value)))
-                }
+                let changed = values.sorted(by: { $0.key < $1.key }).filter { old?[$0.key] != $0.value }
+                try insert(into: "\(table) (trial_id, key, value_json)", changed.map { [.integer(Int64(id)), .text($0.key), .text(Self.pythonJSON($0.value))] },
+                           "ON CONFLICT (trial_id, key) DO UPDATE SET value_json = excluded.value_json")
             }
             written[record.number] = record
             if record.status != .running, record.status != .waiting { try finish(record, id: id) }
         }
+    }
+
+    /// One INSERT of many rows, `$n`-numbered; the column at `enumColumn` holds an enum's name,
+    /// written as a literal (PostgreSQL takes no text parameter for an enum column there).
+    private func insert(into target: String, _ rows: [[SQLValue]], _ conflict: String, enumColumn: Int? = nil) throws {
+        guard !rows.isEmpty else { return }
+        var parameters: [SQLValue] = []
+        let tuples = rows.map { row -> String in
+            "(" + row.enumerated().map { column, value -> String in
+                if column == enumColumn, case .text(let name) = value, name.allSatisfy({ $0.isLetter || $0 == "_" }) { return "'\(name)'" }
+                parameters.append(value)
+                return "$\(parameters.count)"
+            }.joined(separator: ", ") + ")"
+        }
+        try connection.query("INSERT INTO \(target) VALUES \(tuples.joined(separator: ", ")) \(conflict)", parameters)
     }
 
     /// The attributes `write` records for `record`, to write only what changed.
@@ -404,17 +435,14 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     /// A new running trial, numbered under the study's lock as Optuna numbers it, with its
     /// first heartbeat.
     private func createTrial(number: Int, started: Date) throws -> Int {
-        guard let id = try connection.query("""
-            INSERT INTO trials (number, study_id, state, datetime_start) VALUES (NULL, $1, 'RUNNING', $2) RETURNING trial_id
-            """, .integer(Int64(studyID)), .text(Self.timestamp(started))).first?.first?.int else {
+        // Under the study's lock, the study's count of trials is the new trial's number.
+        guard let row = try connection.query("""
+            INSERT INTO trials (number, study_id, state, datetime_start)
+            VALUES ((SELECT count(*) FROM trials WHERE study_id = $1), $1, 'RUNNING', $2) RETURNING trial_id, number
+            """, .integer(Int64(studyID)), .text(Self.timestamp(started))).first, row.count == 2, let id = row[0].int else {
             throw SQLError(message: "cannot create a trial")
         }
-        try connection.query("UPDATE trials SET number = (SELECT count(*) FROM trials WHERE study_id = $1 AND trial_id < $2) WHERE trial_id = $2",
-                             .integer(Int64(studyID)), .integer(Int64(id)))
-        guard let given = try connection.query("SELECT number FROM trials WHERE trial_id = $1", .integer(Int64(id))).first?.first?.int,
-              given == number else {
-            throw SQLError(state: "40001", message: "another worker numbered a trial \(number) first")
-        }
+        guard row[1].int == number else { throw SQLError(state: "40001", message: "another worker numbered a trial \(number) first") }
         try connection.query("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES ($1, \(connection.now))", .integer(Int64(id)))
         trialIDs[number] = id
         return id

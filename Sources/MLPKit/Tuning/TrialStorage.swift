@@ -24,6 +24,10 @@ public protocol TrialStorage: AnyObject {
     var folder: SearchFolder { get }
     /// Where the settings are kept, as errors name it (a `search.json`'s path).
     var settingsLocation: String { get }
+    /// Whether the search's outputs (`trials.csv`, the journal, `best.h5`, ...) are one set in
+    /// a folder every worker shares, and so written under the lock; false where each worker's
+    /// folder is its own.
+    var sharesOutputs: Bool { get }
 
     /// Runs `body` holding the search's lock.
     func locked<T>(_ body: () throws -> T) throws -> T

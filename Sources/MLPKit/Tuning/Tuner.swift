@@ -80,12 +80,23 @@ public final class Tuner {
             switch try storage.locked({ try decide() }) {
             case .done:
                 // Refresh the outputs once more (this toolchain may be newer than the trials).
-                try storage.locked { try outputs.write(try storage.records(), refreshingBest: true) }
+                try withOutputs(try storage.records) { try outputs.write($0, refreshingBest: true) }
                 return true
             case .wait: Thread.sleep(forTimeInterval: pollInterval)
             case .run(let record):
                 guard try train(record) else { return false }
             }
+        }
+    }
+
+    /// Runs `body` on the records `read` returns: under the storage's lock where the outputs
+    /// are shared by every worker; where each worker's are its own, without it (the storage
+    /// keeps each read and write whole on its own).
+    func withOutputs(_ read: () throws -> [TrialRecord], _ body: ([TrialRecord]) throws -> Void) throws {
+        if storage.sharesOutputs {
+            try storage.locked { try body(try read()) }
+        } else {
+            try body(try read())
         }
     }
 
@@ -148,7 +159,7 @@ public final class Tuner {
         try storage.claim(.trial(record.number))
         try storage.write(record)
         // The journal shows the trial running at once, for optuna-dashboard.
-        try outputs.journal.sync(records + [record])
+        if storage.sharesOutputs { try outputs.journal.sync(records + [record]) }
         return .run(record)
     }
 
@@ -230,12 +241,14 @@ public final class Tuner {
         record.seconds = Date().timeIntervalSince(started)
         if !record.runs.isEmpty { record.runs[record.runs.count - 1].finished = Date() }
         let finished = record
-        let best = try storage.locked { () -> TrialRecord? in
+        var best: TrialRecord?
+        try withOutputs({
             try storage.write(finished)
             storage.release(.trial(finished.number))
-            let records = try storage.records()
+            return try storage.records()
+        }) { records in
             try outputs.write(records, finished: trained.map { (finished.number, $0) })
-            return TuningOutputs.best(records, objective: settings.objective)
+            best = TuningOutputs.best(records, objective: settings.objective)
         }
         report(TrialReport(record: finished, best: best))
         return true
