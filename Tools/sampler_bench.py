@@ -9,7 +9,8 @@ val_accuracy, for each seed:
 - mlp-tune --algorithm tpe      against Optuna's TPESampler (its defaults, seeded);
 - mlp-tune --algorithm bayesian against KerasTuner's BayesianOptimization (its defaults, seeded);
 - mlp-tune --algorithm random   against KerasTuner's RandomSearch (the same draws);
-- mlp-tune --algorithm tpe --pruner median against the unpruned TPE (`--only tpe tpe-median`):
+- mlp-tune --algorithm tpe --pruner P against the unpruned TPE (`--only tpe tpe-median
+  tpe-successive-halving tpe-hyperband`):
   the best it reaches, and in what share of the time.
 
 Prints the best val_accuracy and the wall time of every search, per seed, then the means.
@@ -91,7 +92,7 @@ def main():
     parser.add_argument("--only", nargs="*", help="run only these searches (e.g. tpe optuna-tpe)")
     args = parser.parse_args()
     x, y = load(args.archive, splits=("train",))["train"]
-    searches = ["tpe", "tpe-median", "optuna-tpe", "bayesian", "kerastuner-bayesian", "random", "kerastuner-random"]
+    searches = ["tpe", "tpe-median", "tpe-successive-halving", "tpe-hyperband", "optuna-tpe", "bayesian", "kerastuner-bayesian", "random", "kerastuner-random"]
     if args.only:
         searches = [s for s in searches if s in args.only]
     results = {s: [] for s in searches}
@@ -100,8 +101,9 @@ def main():
             for search in searches:
                 if search in ("tpe", "bayesian", "random"):
                     best, seconds = mlp_tune(args.bin, args.archive, search, args.trials, args.epochs, seed, folder)
-                elif search == "tpe-median":
-                    best, seconds = mlp_tune(args.bin, args.archive, "tpe", args.trials, args.epochs, seed, folder, pruner="median")
+                elif search.startswith("tpe-"):
+                    best, seconds = mlp_tune(args.bin, args.archive, "tpe", args.trials, args.epochs, seed, folder,
+                                             pruner=search[len("tpe-"):])
                 elif search == "optuna-tpe":
                     best, seconds = optuna_tpe(x, y, args.trials, args.epochs, seed)
                 else:

@@ -12,6 +12,8 @@ public final class PostgreSQLConnection: SQLConnection {
     /// Statements prepared on this connection, by their text: the server parses and plans
     /// each once.
     private var prepared: [String: String] = [:]
+    /// Statements waiting to go with the next one, their parameters written in as literals.
+    private var pending: [String] = []
     public private(set) var changes = 0
 
     public init(url: String) throws {
@@ -50,9 +52,71 @@ public final class PostgreSQLConnection: SQLConnection {
         SQLError(message: "the server went away (\(String(cString: PQerrorMessage(connection))))", connectionLost: true)
     }
 
+    public func enqueue(_ sql: String, _ parameters: [SQLValue]) throws {
+        pending.append(try inline(sql, parameters))
+    }
+
+    /// `sql` with each `$n` replaced by parameter n as an SQL literal (text through libpq's
+    /// own quoting).
+    private func inline(_ sql: String, _ parameters: [SQLValue]) throws -> String {
+        var result = ""
+        var index = sql.startIndex
+        while index < sql.endIndex {
+            let character = sql[index]
+            index = sql.index(after: index)
+            guard character == "$", index < sql.endIndex, sql[index].isASCII, sql[index].isNumber else {
+                result.append(character)
+                continue
+            }
+            var digits = ""
+            while index < sql.endIndex, sql[index].isASCII, sql[index].isNumber {
+                digits.append(sql[index])
+                index = sql.index(after: index)
+            }
+            guard let n = Int(digits), (1...parameters.count).contains(n) else { throw SQLError(message: "no parameter $\(digits)") }
+            switch parameters[n - 1] {
+            case .null: result += "NULL"
+            case .integer(let v): result += String(v)
+            case .double(let v): result += v.isNaN ? "'NaN'::float8" : v.isInfinite ? (v > 0 ? "'Infinity'::float8" : "'-Infinity'::float8") : "\(v)"
+            case .text(let v):
+                guard let quoted = PQescapeLiteral(connection, v, v.utf8.count) else { throw lost() }
+                result += String(cString: quoted)
+                PQfreemem(quoted)
+            }
+        }
+        return result
+    }
+
+    /// Sends the waiting statements and `last` as one script; the result is `last`'s.
+    private func flush(with last: String) throws -> [[SQLValue]] {
+        let script = (pending + [last]).joined(separator: ";\n")
+        pending.removeAll()
+        let result = PQexec(connection, script)
+        defer { PQclear(result) }
+        return try rows(of: result)
+    }
+
+    private func rows(of result: OpaquePointer?) throws -> [[SQLValue]] {
+        let status = PQresultStatus(result)
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            if PQstatus(connection) != CONNECTION_OK { throw lost() }
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            throw SQLError(state: state, message: String(cString: PQresultErrorMessage(result)))
+        }
+        changes = Int(String(cString: PQcmdTuples(result))) ?? 0
+        let count = Int(PQntuples(result)), columns = Int(PQnfields(result))
+        return (0..<count).map { row in
+            (0..<columns).map { column in
+                PQgetisnull(result, Int32(row), Int32(column)) != 0 ? .null
+                    : .text(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+            }
+        }
+    }
+
     @discardableResult
     public func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]] {
         try ensureConnected()
+        if !pending.isEmpty { return try flush(with: try inline(sql, parameters)) }
         let texts: [String?] = parameters.map { value in
             switch value {
             case .null: return nil
@@ -70,20 +134,7 @@ public final class PostgreSQLConnection: SQLConnection {
                 ?? PQexecParams(connection, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
         }
         defer { PQclear(result) }
-        let status = PQresultStatus(result)
-        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
-            if PQstatus(connection) != CONNECTION_OK { throw lost() }
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            throw SQLError(state: state, message: String(cString: PQresultErrorMessage(result)))
-        }
-        changes = Int(String(cString: PQcmdTuples(result))) ?? 0
-        let rows = Int(PQntuples(result)), columns = Int(PQnfields(result))
-        return (0..<rows).map { row in
-            (0..<columns).map { column in
-                PQgetisnull(result, Int32(row), Int32(column)) != 0 ? .null
-                    : .text(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
-            }
-        }
+        return try rows(of: result)
     }
 
     /// The name of `sql` prepared on the server, preparing it the first time; nil for a
@@ -105,6 +156,10 @@ public final class PostgreSQLConnection: SQLConnection {
 
     public func execute(script: String) throws {
         try ensureConnected()
+        if !pending.isEmpty {
+            _ = try flush(with: script)
+            return
+        }
         let result = PQexec(connection, script)
         defer { PQclear(result) }
         let status = PQresultStatus(result)
@@ -115,19 +170,22 @@ public final class PostgreSQLConnection: SQLConnection {
         }
     }
 
+    /// BEGIN goes with the transaction's first statement.
     public func beginLocked(study: Int?) throws {
-        try query("BEGIN")
+        try ensureConnected()
+        pending.append("BEGIN")
         inTransaction = true
         if let study { try query("SELECT study_id FROM studies WHERE study_id = $1 FOR UPDATE", .integer(Int64(study))) }
     }
 
     public func commit() throws {
         defer { inTransaction = false }
-        try query("COMMIT")
+        try execute(script: "COMMIT")
     }
 
     public func rollback() {
         inTransaction = false
-        _ = try? query("ROLLBACK")
+        pending.removeAll()
+        _ = PQclear(PQexec(connection, "ROLLBACK"))
     }
 }

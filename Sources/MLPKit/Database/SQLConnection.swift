@@ -67,6 +67,9 @@ public protocol SQLConnection: AnyObject {
     /// Runs one statement; the rows it returns.
     @discardableResult
     func query(_ sql: String, _ parameters: [SQLValue]) throws -> [[SQLValue]]
+    /// Runs a statement whose result is not needed, possibly together with the next one (one
+    /// round trip to a server for both); its failure may surface at that next statement.
+    func enqueue(_ sql: String, _ parameters: [SQLValue]) throws
     /// Runs statements without parameters, separated by semicolons.
     func execute(script: String) throws
     /// Begins a transaction that holds the database's write lock, or the given study row's

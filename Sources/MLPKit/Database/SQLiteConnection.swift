@@ -71,6 +71,9 @@ public final class SQLiteConnection: SQLConnection {
         return rows
     }
 
+    /// In-process: run at once.
+    public func enqueue(_ sql: String, _ parameters: [SQLValue]) throws { try query(sql, parameters) }
+
     public func execute(script: String) throws {
         let status = sqlite3_exec(database, script, nil, nil, nil)
         guard status == SQLITE_OK else { throw failure(status) }

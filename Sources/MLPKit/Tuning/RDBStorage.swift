@@ -417,7 +417,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
                 return "$\(parameters.count)"
             }.joined(separator: ", ") + ")"
         }
-        try connection.query("INSERT INTO \(target) VALUES \(tuples.joined(separator: ", ")) \(conflict)", parameters)
+        try connection.enqueue("INSERT INTO \(target) VALUES \(tuples.joined(separator: ", ")) \(conflict)", parameters)
     }
 
     /// The attributes `write` records for `record`, to write only what changed.
@@ -443,7 +443,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
             throw SQLError(message: "cannot create a trial")
         }
         guard row[1].int == number else { throw SQLError(state: "40001", message: "another worker numbered a trial \(number) first") }
-        try connection.query("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES ($1, \(connection.now))", .integer(Int64(id)))
+        try connection.enqueue("INSERT INTO trial_heartbeats (trial_id, heartbeat) VALUES ($1, \(connection.now))", [.integer(Int64(id))])
         trialIDs[number] = id
         return id
     }
@@ -460,16 +460,16 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
                 state = "FAIL"
             } else {
                 let type = score == .infinity ? "INF_POS" : score == -.infinity ? "INF_NEG" : "FINITE"
-                try connection.query("""
+                try connection.enqueue("""
                     INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, '\(type)')
                     ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type
-                    """, .integer(Int64(id)), score.isFinite ? .double(score) : .null)
+                    """, [.integer(Int64(id)), score.isFinite ? .double(score) : .null])
             }
         } else if state == "COMPLETE" {
             state = "FAIL"
         }
-        try connection.query("UPDATE trials SET state = '\(state)', datetime_complete = $2 WHERE trial_id = $1 AND state = 'RUNNING'",
-                             .integer(Int64(id)), .text(Self.timestamp(record.runs.last?.finished ?? Date())))
+        try connection.enqueue("UPDATE trials SET state = '\(state)', datetime_complete = $2 WHERE trial_id = $1 AND state = 'RUNNING'",
+                               [.integer(Int64(id)), .text(Self.timestamp(record.runs.last?.finished ?? Date()))])
         written[record.number] = nil
     }
 
