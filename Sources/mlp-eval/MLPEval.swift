@@ -132,13 +132,20 @@ struct MLPEval: ParsableCommand {
             b: b.auc, predictedB: Classification.predictedClasses(b.probabilities, classes: b.classNames.count),
             resamples: count, seed: seed, drawn: saveResamples == nil ? nil : { _, indices in drawn += indices.map { Int32($0) } })
         if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [count, a.samples]), to: saveResamples) }
+        let labels = pair.test.labels.map(Int.init)
+        let mcnemar = Calibration.McNemar(predictedA: Classification.predictedClasses(a.probabilities, classes: a.classNames.count),
+                                          predictedB: Classification.predictedClasses(b.probabilities, classes: b.classNames.count),
+                                          labels: labels)
         if json {
             func metric(_ m: Bootstrap.Comparison.Metric) -> [String: Any] {
                 ["a": m.a, "b": m.b, "b_minus_a": m.difference, "ci": [m.interval.low, m.interval.high], "excludes_zero": m.excludesZero]
             }
             print(jsonText(["a": pathA, "b": pathB, "dataset": pair.name, "data": pair.source, "samples": a.samples,
                             "resamples": count, "seed": seed, "level": 0.95, "accuracy": metric(comparison.accuracy),
-                            "roc_auc_ovr_macro": metric(comparison.macroAUC)] as [String: Any]))
+                            "roc_auc_ovr_macro": metric(comparison.macroAUC),
+                            "mcnemar": ["statistic": mcnemar.statistic, "p_value": mcnemar.pValue, "discordant": mcnemar.discordant,
+                                        "a_only": mcnemar.aOnly, "b_only": mcnemar.bOnly, "exact": mcnemar.exact] as [String: Any],
+                           ] as [String: Any]))
             return
         }
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
@@ -154,5 +161,9 @@ struct MLPEval: ParsableCommand {
         print("                 A         B         B − A      95% CI of B − A")
         print(row("accuracy", comparison.accuracy))
         print(row("ROC AUC (macro)", comparison.macroAUC))
+        print("McNemar          \(mcnemar.aOnly) right by A alone, \(mcnemar.bOnly) by B alone: "
+              + (mcnemar.exact ? "exact binomial, statistic \(Int(mcnemar.statistic))" : "chi-square \(f(mcnemar.statistic))")
+              + ", p = " + (mcnemar.pValue < 1e-4 ? String(format: "%.2e", mcnemar.pValue) : f(mcnemar.pValue))
+              + (mcnemar.pValue < 0.05 ? " (the models differ at the 5% level)" : " (no difference shown at the 5% level)"))
     }
 }

@@ -62,6 +62,45 @@ def run(tool, *args):
     return out.stdout
 
 
+def calibration_check(reports, probabilities, y):
+    """ECE against numpy as specified (15 equal-width bins of the top probability, Guo et al.),
+    the Brier score and classification_report's averages against scikit-learn."""
+    from sklearn.metrics import brier_score_loss, classification_report
+    for report, p in zip(reports, probabilities):
+        p = p.astype(np.float64)
+        top, predicted = p.max(axis=1), p.argmax(axis=1)
+        bins = np.clip(np.ceil(top * 15).astype(int) - 1, 0, 14)
+        ece = sum((bins == m).sum() / len(y) * abs((predicted[bins == m] == y[bins == m]).mean() - top[bins == m].mean())
+                  for m in range(15) if (bins == m).any())
+        check("mlp-eval: expected calibration error equals numpy's", abs(report["expected_calibration_error"] - ece) <= 1e-6,
+              f"{report['expected_calibration_error']} vs {ece}")
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # float32 probabilities sum to one within float32's precision only
+            brier = brier_score_loss(y, p, labels=list(range(p.shape[1])))
+        check("mlp-eval: Brier score equals scikit-learn's brier_score_loss", abs(report["brier_score"] - brier) <= 1e-6,
+              f"{report['brier_score']} vs {brier}")
+        averages = classification_report(y, predicted, output_dict=True, zero_division=0)
+        for ours, theirs in (("macro_avg", "macro avg"), ("weighted_avg", "weighted avg")):
+            gap = max(abs(report[ours][k] - averages[theirs][k2]) for k, k2 in (("precision", "precision"), ("recall", "recall"),
+                                                                                 ("f1", "f1-score")))
+            check(f"mlp-eval: {ours} equals classification_report's", gap <= 1e-6, f"{report[ours]} vs {averages[theirs]}")
+
+
+def mcnemar_check(out, probabilities, y):
+    """McNemar's test of `--compare` against statsmodels on the two models' right/wrong pairs."""
+    from statsmodels.stats.contingency_tables import mcnemar
+    right = [p.argmax(axis=1) == y for p in probabilities]
+    table = [[int((right[0] & right[1]).sum()), int((right[0] & ~right[1]).sum())],
+             [int((~right[0] & right[1]).sum()), int((~right[0] & ~right[1]).sum())]]
+    discordant = table[0][1] + table[1][0]
+    result = mcnemar(table, exact=discordant < 25, correction=True)
+    ours = out["mcnemar"]
+    check(f"mlp-eval --compare: McNemar equals statsmodels' ({discordant} discordant, {'exact' if discordant < 25 else 'chi-square'})",
+          ours["discordant"] == discordant and abs(ours["statistic"] - result.statistic) <= 1e-6
+          and abs(ours["p_value"] - result.pvalue) <= 1e-6, f"{ours} vs {result.statistic}, {result.pvalue}")
+
+
 def compare_check(tmp, x, y):
     """`mlp-eval --compare A B`: its paired bootstrap intervals of B - A against numpy and
     scikit-learn computing the same differences on the same resamples."""
@@ -70,11 +109,16 @@ def compare_check(tmp, x, y):
     indices_path = os.path.join(tmp, "resamples.npy")
     out = json.loads(run("mlp-eval", "--compare", a, b, "--data", ARCHIVE, "--json", "--ci", "100", "--seed", "4",
                          "--save-resamples", indices_path))
-    probabilities = []
+    probabilities, reports = [], []
     for path in (a, b):
         npy = path + ".predictions.npy"
-        run("mlp-eval", path, "--data", ARCHIVE, "--json", "--predictions", npy)
+        reports.append(json.loads(run("mlp-eval", path, "--data", ARCHIVE, "--json", "--predictions", npy)))
         probabilities.append(np.load(npy))
+    calibration_check(reports, probabilities, y)
+    mcnemar_check(out, probabilities, y)
+    same = json.loads(run("mlp-eval", "--compare", a, a, "--data", ARCHIVE, "--json", "--ci", "10"))["mcnemar"]
+    check("mlp-eval --compare A A: McNemar with no discordant pair gives p = 1",
+          same["discordant"] == 0 and same["p_value"] == 1.0, f"{same}")
     indices = np.load(indices_path)
     n, classes = len(y), probabilities[0].shape[1]
 

@@ -30,6 +30,19 @@ public struct EvaluationReport {
     /// scikit-learn's `log_loss`: mean cross-entropy with probabilities clipped to [eps, 1 − eps], float32's
     /// eps; no regularization penalty.
     public var logLoss: Double
+    /// Guo et al.'s expected calibration error over 15 equal-width bins of the top probability.
+    public var expectedCalibrationError: Double
+    /// scikit-learn's multiclass `brier_score_loss`.
+    public var brierScore: Double
+    /// Precision, recall and F1 averaged as scikit-learn's `classification_report` averages them.
+    public struct Averages: Sendable, Equatable {
+        public var precision: Double
+        public var recall: Double
+        public var f1: Double
+    }
+    /// Over the classes in the labels or the predictions: unweighted, and weighted by support.
+    public var macroAverage: Averages
+    public var weightedAverage: Averages
     public var perClass: [ClassScore]
     /// Counts by true class (rows) and predicted class (columns), as scikit-learn's `confusion_matrix`.
     public var confusion: [[Int]]
@@ -112,6 +125,16 @@ public enum Evaluation {
                 + absent.prefix(5).map { classNames[$0] }.joined(separator: ", ") + (absent.count > 5 ? ", ..." : "")
                 + "; left out of the macro average")
         }
+        // classification_report's averages: over the labels present in the truth or the predictions.
+        let present = (0..<classes).filter { c in scores[c].support > 0 || predicted.contains(c) }
+        func average(_ weights: (Int) -> Double) -> EvaluationReport.Averages {
+            let total = present.reduce(0.0) { $0 + weights($1) }
+            func mean(_ value: (Int) -> Double) -> Double {
+                total > 0 ? present.reduce(0.0) { $0 + weights($1) * value($1) } / total : 0
+            }
+            return EvaluationReport.Averages(precision: mean { scores[$0].precision }, recall: mean { scores[$0].recall },
+                                             f1: mean { scores[$0].f1 })
+        }
         var report = EvaluationReport(
             samples: labels.count, classNames: classNames,
             accuracy: Classification.accuracy(predicted: predicted, labels: labels),
@@ -120,6 +143,9 @@ public enum Evaluation {
             rocAUCWeighted: ROCAUC.weighted(perClassAUC, support: scores.map(\.support)),
             rocAUCMicro: auc.micro(),
             logLoss: Classification.logLoss(probabilities, labels: labels, classes: classes),
+            expectedCalibrationError: Calibration.expectedCalibrationError(probabilities, labels: labels, classes: classes),
+            brierScore: Calibration.brierScore(probabilities, labels: labels, classes: classes),
+            macroAverage: average { _ in 1 }, weightedAverage: average { Double(scores[$0].support) },
             perClass: (0..<classes).map {
                 EvaluationReport.ClassScore(index: $0, name: classNames[$0], support: scores[$0].support, rocAUC: perClassAUC[$0],
                                             precision: scores[$0].precision, recall: scores[$0].recall, f1: scores[$0].f1)
@@ -152,6 +178,9 @@ extension EvaluationReport {
             "ROC AUC (OvR)   macro \(f(rocAUCMacro))\(interval(macroAUCInterval))",
             "                weighted \(f(rocAUCWeighted))   micro \(f(rocAUCMicro))",
             "log loss        \(f(logLoss))",
+            "calibration     ECE \(f(expectedCalibrationError)) (15 bins)   Brier \(f(brierScore))",
+            "macro avg       precision \(f(macroAverage.precision))   recall \(f(macroAverage.recall))   F1 \(f(macroAverage.f1))",
+            "weighted avg    precision \(f(weightedAverage.precision))   recall \(f(weightedAverage.recall))   F1 \(f(weightedAverage.f1))",
         ]
         let ranked = classesByAUC
         func list(_ items: ArraySlice<ClassScore>) -> String {
@@ -170,6 +199,9 @@ extension EvaluationReport {
             "samples": samples, "accuracy": accuracy, "top5_accuracy": top5Accuracy,
             "roc_auc_ovr_macro": number(rocAUCMacro), "roc_auc_ovr_weighted": number(rocAUCWeighted),
             "roc_auc_ovr_micro": number(rocAUCMicro), "log_loss": logLoss, "notes": notes,
+            "expected_calibration_error": number(expectedCalibrationError), "brier_score": number(brierScore),
+            "macro_avg": ["precision": macroAverage.precision, "recall": macroAverage.recall, "f1": macroAverage.f1],
+            "weighted_avg": ["precision": weightedAverage.precision, "recall": weightedAverage.recall, "f1": weightedAverage.f1],
             "per_class": perClass.map {
                 ["index": $0.index, "name": $0.name, "support": $0.support, "roc_auc": number($0.rocAUC),
                  "precision": $0.precision, "recall": $0.recall, "f1": $0.f1] as [String: Any]
