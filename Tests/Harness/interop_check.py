@@ -80,6 +80,14 @@ def calibration_check(reports, probabilities, y):
             brier = brier_score_loss(y, p, labels=list(range(p.shape[1])))
         check("mlp-eval: Brier score equals scikit-learn's brier_score_loss", abs(report["brier_score"] - brier) <= 1e-6,
               f"{report['brier_score']} vs {brier}")
+        from sklearn.metrics import confusion_matrix
+        matrix = confusion_matrix(y, predicted, labels=list(range(p.shape[1])))
+        names = [c["name"] for c in report["per_class"]]
+        pairs = sorted(((int(matrix[i, j]), i, j) for i in range(len(names)) for j in range(len(names)) if i != j and matrix[i, j] > 0),
+                       key=lambda t: (-t[0], t[1], t[2]))[:10]
+        expected = [{"true": names[i], "predicted": names[j], "count": n} for n, i, j in pairs]
+        check("mlp-eval: most_confused equals scikit-learn's confusion matrix's largest off-diagonal counts",
+              report["most_confused"] == expected, f"{report['most_confused'][:3]} vs {expected[:3]}")
         averages = classification_report(y, predicted, output_dict=True, zero_division=0)
         for ours, theirs in (("macro_avg", "macro avg"), ("weighted_avg", "weighted avg")):
             gap = max(abs(report[ours][k] - averages[theirs][k2]) for k, k2 in (("precision", "precision"), ("recall", "recall"),

@@ -59,6 +59,17 @@ public struct EvaluationReport {
     /// Computes any class's or average's exact AUC and curve over `probabilities`.
     public var auc: ROCAUC
 
+    /// The largest off-diagonal counts of the confusion matrix, most first (ties by true, then
+    /// predicted class index): which class is taken for which.
+    public func mostConfused(_ count: Int) -> [(actual: Int, predicted: Int, count: Int)] {
+        var pairs: [(actual: Int, predicted: Int, count: Int)] = []
+        for (actual, row) in confusion.enumerated() {
+            for (predicted, n) in row.enumerated() where predicted != actual && n > 0 { pairs.append((actual, predicted, n)) }
+        }
+        pairs.sort { ($0.count, $1.actual, $1.predicted) > ($1.count, $0.actual, $0.predicted) }
+        return Array(pairs.prefix(count))
+    }
+
     /// Classes with an AUC, best first.
     public var classesByAUC: [ClassScore] {
         perClass.filter { $0.rocAUC != nil }.sorted { ($0.rocAUC!, $1.index) > ($1.rocAUC!, $0.index) }
@@ -188,6 +199,11 @@ extension EvaluationReport {
         }
         lines.append("best by AUC     " + list(ranked.prefix(5)))
         lines.append("worst by AUC    " + list(ranked.suffix(5).reversed()[...]))
+        let confused = mostConfused(5)
+        if !confused.isEmpty {
+            lines.append("most confused   " + confused.map { "\(classNames[$0.actual]) as \(classNames[$0.predicted]) \($0.count)" }
+                .joined(separator: ", "))
+        }
         lines += notes.map { "note: " + $0 }
         return lines.joined(separator: "\n")
     }
@@ -202,6 +218,9 @@ extension EvaluationReport {
             "expected_calibration_error": number(expectedCalibrationError), "brier_score": number(brierScore),
             "macro_avg": ["precision": macroAverage.precision, "recall": macroAverage.recall, "f1": macroAverage.f1],
             "weighted_avg": ["precision": weightedAverage.precision, "recall": weightedAverage.recall, "f1": weightedAverage.f1],
+            "most_confused": mostConfused(10).map {
+                ["true": classNames[$0.actual], "predicted": classNames[$0.predicted], "count": $0.count] as [String: Any]
+            },
             "per_class": perClass.map {
                 ["index": $0.index, "name": $0.name, "support": $0.support, "roc_auc": number($0.rocAUC),
                  "precision": $0.precision, "recall": $0.recall, "f1": $0.f1] as [String: Any]
