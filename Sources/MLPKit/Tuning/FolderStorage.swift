@@ -214,7 +214,8 @@ public final class FolderStorage: TrialStorage, RegisteredTrialStorage, @uncheck
     }
 
     public func heartbeat(_ claim: Claim) -> Heartbeat {
-        FileHeartbeat(path: path(of: claim), interval: max(timeout / 4, 0.05))
+        let path = path(of: claim)
+        return RepeatingHeartbeat(interval: max(timeout / 4, 0.05), first: true) { utimes(path, nil) }
     }
 }
 
@@ -233,19 +234,23 @@ struct FileIdentity: Equatable {
     }
 }
 
-/// Refreshes a file's modification time from its own thread until stopped.
-final class FileHeartbeat: Heartbeat, @unchecked Sendable {
+/// Calls `beat` from its own thread, at once when `first` and then every `interval` seconds,
+/// until stopped: a claim's file touched, or a database trial's heartbeat row refreshed.
+final class RepeatingHeartbeat: Heartbeat, @unchecked Sendable {
     private let condition = NSCondition()
     private var stopped = false
 
-    init(path: String, interval: TimeInterval) {
+    init(interval: TimeInterval, first: Bool, beat: @escaping @Sendable () -> Void) {
         Thread { [self] in
             condition.lock()
+            var due = first
             while !stopped {
-                condition.unlock()
-                utimes(path, nil)
-                condition.lock()
-                if !stopped { _ = condition.wait(until: Date().addingTimeInterval(interval)) }
+                if due {
+                    condition.unlock()
+                    beat()
+                    condition.lock()
+                }
+                due = !stopped && !condition.wait(until: Date().addingTimeInterval(interval))
             }
             condition.unlock()
         }.start()

@@ -41,7 +41,11 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     /// Each trial's row id by number, and what of each running trial this worker last wrote.
     private var trialIDs: [Int: Int] = [:]
     private var written: [Int: TrialRecord] = [:]
-    private var knownSettings: SearchRecord?
+    /// The study's settings, and their space, once read or saved.
+    private var knownSettings: SearchRecord? {
+        didSet { knownSpace = knownSettings.flatMap { try? SearchSpace(entries: $0.space.map { ($0.key, $0.value) }) } }
+    }
+    private var knownSpace: SearchSpace?
     private var lastSweep: Date?
 
     static let settingsKey = "mlp_tune:search"
@@ -306,7 +310,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     }
 
     private func makeRecord(number: Int, state: String, start: Date?, end: Date?, details: Details) -> TrialRecord {
-        let space = knownSettings.flatMap { try? SearchSpace(entries: $0.space.map { ($0.key, $0.value) }) }
+        let space = knownSpace
         var values: [String: HyperValue] = [:]
         for parameter in details.parameters {
             guard let value = Self.hyperValue(parameter.value, distribution: parameter.distribution) else { continue }
@@ -378,7 +382,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
                 id = try createTrial(number: record.number, started: record.runs.last?.started ?? Date())
             }
             let before = written[record.number]
-            let space = knownSettings.flatMap { try? SearchSpace(entries: $0.space.map { ($0.key, $0.value) }) }
+            let space = knownSpace
             if before?.hyperparameters != record.hyperparameters, let space {
                 let rows = space.entries.compactMap { key, distribution -> [SQLValue]? in
                     guard let value = record.hyperparameters[key], let (stored, description) = OptunaJournal.optuna(distribution, value) else { return nil }
@@ -516,7 +520,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 
     public func heartbeat(_ claim: Claim) -> Heartbeat {
         guard case .trial(let number) = claim, let id = trialIDs[number] else { return NoHeartbeat() }
-        return DatabaseHeartbeat(interval: heartbeatInterval) { [self] in
+        return RepeatingHeartbeat(interval: heartbeatInterval, first: false) { [self] in
             _ = try? using {
                 try connection.query("UPDATE trial_heartbeats SET heartbeat = \(connection.now) WHERE trial_id = $1", .integer(Int64(id)))
             }
@@ -563,31 +567,4 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 /// Nothing to keep alive.
 final class NoHeartbeat: Heartbeat {
     func stop() {}
-}
-
-/// Calls `beat` every `interval` seconds from its own thread until stopped.
-final class DatabaseHeartbeat: Heartbeat, @unchecked Sendable {
-    private let condition = NSCondition()
-    private var stopped = false
-
-    init(interval: TimeInterval, beat: @escaping @Sendable () -> Void) {
-        Thread { [self] in
-            condition.lock()
-            while !stopped {
-                if !condition.wait(until: Date().addingTimeInterval(interval)), !stopped {
-                    condition.unlock()
-                    beat()
-                    condition.lock()
-                }
-            }
-            condition.unlock()
-        }.start()
-    }
-
-    func stop() {
-        condition.lock()
-        stopped = true
-        condition.signal()
-        condition.unlock()
-    }
 }
