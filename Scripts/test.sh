@@ -3,7 +3,7 @@
 # scikit-learn (pinned in Tests/requirements.txt, installed into .venv); the data check (the five
 # kinds of --data and mlp-predict against Keras's own readers); the interchange check
 # (.keras both ways, ONNX export against onnx and ONNX Runtime, Optuna reading our journals); the
-# fuzz suite; the kill check (SIGKILL while saving, and a killed tuning worker); and the README's
+# fuzz suite; the reports check (TensorBoard's reader on our event files, Keras on calibrated models); the kill check (SIGKILL while saving, and a killed tuning worker); and the README's
 # examples run as written; and the rooms check (no cycle between the library's folders).
 #
 # Two lanes share the two cores: one sets up the Python environment, then runs the interop, data
@@ -52,6 +52,7 @@ run_check rooms python3 Tests/Harness/rooms_check.py
   run_check database .venv/bin/python Tests/Harness/database_check.py "$bin"
   run_check data .venv/bin/python Tests/Harness/data_check.py "$bin"
   run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin"
+  run_check reports .venv/bin/python Tests/Harness/reports_check.py "$bin"
 ) &
 lane=$!
 

@@ -83,6 +83,9 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(help: ArgumentHelp("Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.", valueName: "file"))
     public var plot: String?
 
+    @Option(name: .customLong("tensorboard"), help: ArgumentHelp("Log the epoch scalars for TensorBoard, as Keras's TensorBoard callback does: event files in DIR/train and DIR/validation.", valueName: "dir"))
+    public var tensorBoard: String?
+
     @Option(help: "Keras's dtype policy: float32, or mixed_bfloat16 (bfloat16 products, float32 weights; the output layer stays float32).")
     public var dtypePolicy: DTypePolicy?
 
@@ -163,6 +166,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.checkpoint = checkpoint
         recipe.history = history
         recipe.plot = plot
+        recipe.tensorBoard = tensorBoard
         if let checkpoint { try OutputName.check(checkpoint, flag: "checkpoint", formats: OutputName.model) }
         if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
         if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }

@@ -125,6 +125,10 @@ struct MLPTune: ParsableCommand {
     @Option(parsing: .unconditional, help: "Seconds between a running trial's heartbeats in a --storage database; a trial silent for twice this is failed by the next worker that looks (1 to 86400; default 60).")
     var heartbeatInterval: Double = 60
 
+    @Option(name: .customLong("tensorboard"), help: ArgumentHelp("Log the search for TensorBoard: each trial's epoch scalars in DIR/<trial>/train and "
+                               + "DIR/<trial>/validation, and the hparams plugin's experiment and sessions, for its HPARAMS tab.", valueName: "dir"))
+    var tensorBoard: String?
+
     func validate() throws {
         func range<T: Comparable>(_ value: T?, _ bounds: ClosedRange<T>, _ flag: String) throws {
             if let value, !bounds.contains(value) { throw ValidationError("--\(flag) must be \(bounds.lowerBound) to \(bounds.upperBound), got \(value)") }
@@ -332,6 +336,9 @@ struct MLPTune: ParsableCommand {
 
         StopSignal.install()
         tuner.callbacks = [Interrupt { StopSignal.isRequested }]
+        if let tensorBoard {
+            tuner.tensorBoard = try TensorBoardSearchLog(directory: tensorBoard, space: settings.space, objective: settings.objective)
+        }
         var ranHere = 0
         tuner.report = { report in
             ranHere += 1

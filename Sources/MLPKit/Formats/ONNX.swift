@@ -33,7 +33,7 @@ public enum ONNXFile: RegisteredModelFormat {
     /// - Parameters:
     ///   - producerVersion: the toolchain's version, recorded as `producer_version`.
     public static func serialize(_ graph: ONNXGraph, producerVersion: String) -> Data {
-        let arena = Arena()
+        let arena = ProtobufArena()
         let model = arena.message(Onnx__ModelProto.self, onnx__model_proto__init)
         model.pointee.has_ir_version = 1
         model.pointee.ir_version = Int64(irVersion)
@@ -69,14 +69,10 @@ public enum ONNXFile: RegisteredModelFormat {
         g.pointee.node = arena.array(nodes)
         model.pointee.graph = g
 
-        let message = UnsafeRawPointer(model).assumingMemoryBound(to: ProtobufCMessage.self)
-        let size = protobuf_c_message_get_packed_size(message)
-        var data = Data(count: size)
-        data.withUnsafeMutableBytes { _ = protobuf_c_message_pack(message, $0.bindMemory(to: UInt8.self).baseAddress) }
-        return data
+        return protobufBytes(model)
     }
 
-    private static func valueInfo(_ value: ONNXGraph.Value, _ arena: Arena) -> UnsafeMutablePointer<Onnx__ValueInfoProto> {
+    private static func valueInfo(_ value: ONNXGraph.Value, _ arena: ProtobufArena) -> UnsafeMutablePointer<Onnx__ValueInfoProto> {
         let info = arena.message(Onnx__ValueInfoProto.self, onnx__value_info_proto__init)
         info.pointee.name = arena.string(value.name)
         let shape = arena.message(Onnx__TensorShapeProto.self, onnx__tensor_shape_proto__init)
@@ -104,7 +100,7 @@ public enum ONNXFile: RegisteredModelFormat {
         return info
     }
 
-    private static func tensor(_ tensor: ONNXGraph.Tensor, _ arena: Arena) -> UnsafeMutablePointer<Onnx__TensorProto> {
+    private static func tensor(_ tensor: ONNXGraph.Tensor, _ arena: ProtobufArena) -> UnsafeMutablePointer<Onnx__TensorProto> {
         let proto = arena.message(Onnx__TensorProto.self, onnx__tensor_proto__init)
         proto.pointee.name = arena.string(tensor.name)
         proto.pointee.n_dims = tensor.shape.count
@@ -122,7 +118,7 @@ public enum ONNXFile: RegisteredModelFormat {
         return proto
     }
 
-    private static func node(_ node: ONNXGraph.Node, index: Int, _ arena: Arena) -> UnsafeMutablePointer<Onnx__NodeProto> {
+    private static func node(_ node: ONNXGraph.Node, index: Int, _ arena: ProtobufArena) -> UnsafeMutablePointer<Onnx__NodeProto> {
         let proto = arena.message(Onnx__NodeProto.self, onnx__node_proto__init)
         proto.pointee.op_type = arena.string(node.op)
         proto.pointee.name = arena.string("\(node.op)_\(index)")
@@ -242,45 +238,5 @@ public enum ONNXFile: RegisteredModelFormat {
                            outputs: values(graph.pointee.output, graph.pointee.n_output),
                            parameters: parameters, initializers: graph.pointee.n_initializer, operators: operators,
                            nodeCount: graph.pointee.n_node, metadata: metadata)
-    }
-}
-
-/// The C memory a `ModelProto` is built in, freed all at once when the arena goes.
-private final class Arena {
-    private var blocks: [UnsafeMutableRawPointer] = []
-
-    deinit { blocks.forEach { free($0) } }
-
-    private func allocate<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
-        let raw = malloc(max(1, count) * MemoryLayout<T>.stride)!
-        blocks.append(raw)
-        return raw.bindMemory(to: T.self, capacity: max(1, count))
-    }
-
-    /// A message, set to its defaults by protobuf-c's `init`.
-    func message<T>(_ type: T.Type, _ initialize: (UnsafeMutablePointer<T>?) -> Void) -> UnsafeMutablePointer<T> {
-        let pointer = allocate(type, count: 1)
-        initialize(pointer)
-        return pointer
-    }
-
-    func string(_ text: String) -> UnsafeMutablePointer<CChar> {
-        let pointer = strdup(text)!
-        blocks.append(pointer)
-        return pointer
-    }
-
-    func array<T>(_ values: [T]) -> UnsafeMutablePointer<T> {
-        let pointer = allocate(T.self, count: values.count)
-        for (index, value) in values.enumerated() { (pointer + index).initialize(to: value) }
-        return pointer
-    }
-
-    func array<T>(_ values: [UnsafeMutablePointer<T>]) -> UnsafeMutablePointer<UnsafeMutablePointer<T>?> {
-        array(values.map { Optional($0) })
-    }
-
-    func array(_ values: [UnsafeMutablePointer<CChar>]) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?> {
-        array(values.map { Optional($0) })
     }
 }

@@ -84,6 +84,8 @@ public struct TrainingRecipe {
     public var history: String?
     /// Where the learning curves go (SVG), at the end.
     public var plot: String?
+    /// The folder Keras's `TensorBoard` callback would log to: `train/` and `validation/` event files.
+    public var tensorBoard: String?
     /// The command line that asked for the run, recorded in every file it saves (checkpoints
     /// included).
     public var command: String?
@@ -232,6 +234,7 @@ extension TrainingRecipe {
             }
         }
         if let history { own.append(HistoryFile(path: history)) }
+        if let tensorBoard { own.append(TensorBoardLogger(directory: tensorBoard)) }
         return (own, early)
     }
 

@@ -24,6 +24,8 @@ public final class Tuner {
     public var log: (String) -> Void = { print($0) }
     /// Called after each trial this worker ends, with the search's best so far.
     public var report: (TrialReport) -> Void = { _ in }
+    /// Where each trial's TensorBoard run and hparams session go, if anywhere.
+    public var tensorBoard: TensorBoardSearchLog?
     /// Seconds to sleep while other workers' trials decide what comes next.
     public var pollInterval: TimeInterval = 1
 
@@ -205,8 +207,11 @@ public final class Tuner {
         // The study's name is the folder's, as the Optuna journal names it.
         let pruning = pruner.map { TrialPruning(pruner: $0, storage: storage, objective: settings.objective,
                                                 studyName: URL(fileURLWithPath: storage.folder.path).lastPathComponent, record: record) }
+        let session = try tensorBoard.map { try $0.sessionStart(record) }
         do {
-            let outcome = try recipe(for: record).run(data: { data }, callbacks: callbacks + (pruning.map { [$0] } ?? [])) { _ in }
+            var recipe = try recipe(for: record)
+            recipe.tensorBoard = tensorBoard?.trialDirectory(record.number)
+            let outcome = try recipe.run(data: { data }, callbacks: callbacks + (pruning.map { [$0] } ?? [])) { _ in }
             if let pruning {
                 record.intermediateValues = pruning.record.intermediateValues
                 record.prunerAttributes = pruning.record.prunerAttributes
@@ -241,6 +246,7 @@ public final class Tuner {
         record.seconds = Date().timeIntervalSince(started)
         if !record.runs.isEmpty { record.runs[record.runs.count - 1].finished = Date() }
         let finished = record
+        if let tensorBoard, let session { try tensorBoard.sessionEnd(session, status: finished.status) }
         var best: TrialRecord?
         try withOutputs({
             try storage.write(finished)

@@ -1,0 +1,161 @@
+"""The reports check, run by Scripts/test.sh: what mlp-train, mlp-tune, mlp-eval, mlp-inspect
+and mlp-export write for other tools, read by those tools (pinned in Tests/requirements.txt).
+
+- TensorBoard: the event files of `mlp-train --tensorboard` and `mlp-tune --tensorboard` read by
+  TensorBoard's own EventAccumulator and EventMultiplexer: every scalar equal to the history
+  CSVs (as float32, step = epoch), each record's CRCs equal to TensorBoard's masked CRC32C, the
+  hparams plugin's experiment and sessions equal to the search's trials.csv.
+
+Prints one line per check and closes with "N passed, M failed".
+
+    python Tests/Harness/reports_check.py BIN_DIR
+"""
+import csv, glob, json, os, struct, subprocess, sys, tempfile
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ["KERAS_BACKEND"] = "tensorflow"
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ARCHIVE = os.path.join(ROOT, "Fixtures", "cifar", "cifar-100-python.tar.gz")
+BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug"
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(ok)
+    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def run(tool, *args):
+    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
+    return out.stdout
+
+
+def history(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def number_or_text(text):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def records_check(path):
+    """Every record's length and data CRCs, recomputed with TensorBoard's own masked CRC32C."""
+    from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
+    data, offset, count, bad = open(path, "rb").read(), 0, 0, 0
+    while offset < len(data):
+        header = data[offset:offset + 8]
+        (length,) = struct.unpack("<Q", header)
+        (length_crc,) = struct.unpack("<I", data[offset + 8:offset + 12])
+        body = data[offset + 12:offset + 12 + length]
+        (body_crc,) = struct.unpack("<I", data[offset + 12 + length:offset + 16 + length])
+        bad += (masked_crc32c(header) != length_crc) + (masked_crc32c(body) != body_crc)
+        offset += 16 + length
+        count += 1
+    return count, bad, offset == len(data)
+
+
+def scalars(run_dir):
+    """{tag: [(step, value)]} of a run folder, through TensorBoard's EventAccumulator."""
+    from tensorboard.backend.event_processing import event_accumulator as ea
+    from tensorboard.util import tensor_util
+    accumulator = ea.EventAccumulator(run_dir, size_guidance={ea.TENSORS: 0})
+    accumulator.Reload()
+    return {tag: [(e.step, float(tensor_util.make_ndarray(e.tensor_proto))) for e in accumulator.Tensors(tag)]
+            for tag in accumulator.Tags()["tensors"]}
+
+
+def equal_to_history(logs, rows, learning_rate=None):
+    """The differences between a TensorBoard folder's scalars and a CSVLogger history."""
+    train, validation = scalars(os.path.join(logs, "train")), scalars(os.path.join(logs, "validation"))
+    problems = []
+    for column in rows[0]:
+        if column == "epoch":
+            continue
+        run, tag = (validation, "epoch_" + column[4:]) if column.startswith("val_") else (train, "epoch_" + column)
+        want = [(int(r["epoch"]), float(np.float32(float(r[column])))) for r in rows]
+        if run.get(tag) != want:
+            problems.append(f"{column}: {run.get(tag)} vs {want}")
+    if learning_rate is not None:
+        want = [(int(r["epoch"]), float(np.float32(learning_rate))) for r in rows]
+        if train.get("epoch_learning_rate") != want:
+            problems.append(f"learning rate: {train.get('epoch_learning_rate')} vs {want}")
+    count = sum(len(v) for v in train.values()) + sum(len(v) for v in validation.values())
+    return problems, count
+
+
+def tensorboard_train_check(tmp):
+    from tensorflow.python.summary.summary_iterator import summary_iterator
+    logs, csv_path = os.path.join(tmp, "tb"), os.path.join(tmp, "history.csv")
+    run("mlp-train", "--data", ARCHIVE, "-o", os.path.join(tmp, "tb.h5"), "--epochs", "3", "--validation-split", "0.2",
+        "--seed", "4", "--history", csv_path, "--tensorboard", logs)
+    files = sorted(glob.glob(os.path.join(logs, "*", "events.out.tfevents.*")))
+    check("mlp-train --tensorboard: one event file in train/ and one in validation/, named as TensorFlow names them",
+          [os.path.basename(os.path.dirname(f)) for f in files] == ["train", "validation"]
+          and all(os.path.basename(f).endswith(".v2") for f in files), ", ".join(os.path.relpath(f, tmp) for f in files))
+    for f in files:
+        count, bad, whole = records_check(f)
+        first = next(iter(summary_iterator(f)))
+        check(f"{os.path.basename(os.path.dirname(f))}: {count} records, every CRC equal to TensorBoard's masked CRC32C, "
+              "the first event's file_version brain.Event:2", bad == 0 and whole and first.file_version == "brain.Event:2",
+              "" if bad == 0 and whole else f"{bad} bad CRCs, whole {whole}, first {first}")
+    problems, count = equal_to_history(logs, history(csv_path), learning_rate=0.001)
+    check(f"EventAccumulator reads every scalar of the run ({count}) equal to the history CSV", not problems and count == 15,
+          "; ".join(problems))
+
+
+def tensorboard_tune_check(tmp):
+    from tensorboard.backend.event_processing import plugin_event_multiplexer
+    from tensorboard.plugins.hparams import metadata
+    folder, logs = os.path.join(tmp, "search"), os.path.join(tmp, "search-tb")
+    run("mlp-tune", "--data", ARCHIVE, "--trials", "3", "--epochs", "2", "--seed", "2", "--output-dir", folder,
+        "--tensorboard", logs)
+    trials = history(os.path.join(folder, "trials.csv"))
+    multiplexer = plugin_event_multiplexer.EventMultiplexer()
+    multiplexer.AddRunsFromDirectory(logs)
+    multiplexer.Reload()
+    content = multiplexer.PluginRunToTagToContent(metadata.PLUGIN_NAME)
+    experiment = metadata.parse_experiment_plugin_data(content["."][metadata.EXPERIMENT_TAG])
+    space = json.load(open(os.path.join(folder, "search.json")))["space"]
+    names = [h.name for h in experiment.hparam_infos]
+    metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
+    check("the hparams experiment names the search space's hyperparameters and the objective first",
+          sorted(names) == sorted(space) and metrics[0] == ("validation", "epoch_accuracy"), f"{names} vs {list(space)}; {metrics}")
+    sessions, problems, scalar_count = 0, [], 0
+    for row in trials:
+        run_name = f"{int(row['trial']):04d}"
+        start = metadata.parse_session_start_info_plugin_data(content[run_name][metadata.SESSION_START_INFO_TAG])
+        end = metadata.parse_session_end_info_plugin_data(content[run_name][metadata.SESSION_END_INFO_TAG])
+        values = {k: (v.string_value if v.HasField("string_value") else v.number_value) for k, v in start.hparams.items()}
+        want = {k: number_or_text(row[k]) for k in names if row.get(k)}
+        if values != want:
+            problems.append(f"trial {run_name}: {values} vs {want}")
+        if end.status != 1:
+            problems.append(f"trial {run_name}: status {end.status}")
+        trial_problems, count = equal_to_history(os.path.join(logs, run_name),
+                                                 history(os.path.join(folder, "trials", run_name, "history.csv")))
+        problems += [f"trial {run_name}: {p}" for p in trial_problems]
+        scalar_count += count
+        sessions += 1
+    check(f"3-trial search: {sessions} hparams sessions with the values of trials.csv, ended STATUS_SUCCESS, and every "
+          f"trial's scalars ({scalar_count}) equal to its history CSV", sessions == 3 and not problems and scalar_count > 0,
+          "; ".join(problems))
+
+
+def main():
+    with tempfile.TemporaryDirectory() as tmp:
+        tensorboard_train_check(tmp)
+        tensorboard_tune_check(tmp)
+    failed = results.count(False)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
