@@ -12,7 +12,9 @@ struct MLPExport: ParsableCommand {
             The graph has a dynamic batch dimension, the input "input" (float32 pixels in [0, 1], as mlp-train \
             prepares them) or, with --raw-input, "images" (uint8 [N, height, width, channels] of the shape the \
             model file records, [N, 32, 32, 3] for CIFAR as cifar100.load_data() gives them), and the output "probabilities". Dense layers become Gemm, BatchNormalization a folded multiply \
-            and add, Dropout nothing; opset \(ONNXFile.opset).
+            and add, Dropout nothing; opset \(ONNXFile.opset). The metadata_props name the classes (class_names, a JSON \
+            list), the input's scale in pixel values (input_scale), the training data's SHA-256 (dataset_sha256) and \
+            this toolchain's version (mlp_version).
             """)
 
     static func main() { mainReportingOneLine() }
@@ -29,8 +31,9 @@ struct MLPExport: ParsableCommand {
     func run() throws {
         try OutputName.check(output, flag: "output", formats: OutputName.onnx)
         let saved = try ModelProbe.load(model)
-        let rawImages = rawInput ? try ONNXExport.rawShape(for: saved.model, input: RecordedRun(provenance: saved.provenance).input, source: model) : nil
-        let data = try ONNXExport.data(for: saved.model, rawImages: rawImages, source: model)
+        let recorded = RecordedRun(provenance: saved.provenance)
+        let rawImages = rawInput ? try ONNXExport.rawShape(for: saved.model, input: recorded.input, source: model) : nil
+        let data = try ONNXExport.data(for: saved.model, rawImages: rawImages, source: model, recorded: recorded)
         try AtomicFile.write(data, to: output)
         let description = try ONNXFile.describe(data, path: output)
         func text(_ value: ONNXGraph.Value) -> String {

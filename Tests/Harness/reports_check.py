@@ -5,6 +5,8 @@ and mlp-export write for other tools, read by those tools (pinned in Tests/requi
   TensorBoard's own EventAccumulator and EventMultiplexer: every scalar equal to the history
   CSVs (as float32, step = epoch), each record's CRCs equal to TensorBoard's masked CRC32C, the
   hparams plugin's experiment and sessions equal to the search's trials.csv.
+- ONNX: mlp-export's metadata_props (class names, input scale, dataset SHA-256, version) read
+  with onnx, against the fixture archive itself.
 
 Prints one line per check and closes with "N passed, M failed".
 
@@ -126,7 +128,7 @@ def tensorboard_tune_check(tmp):
     names = [h.name for h in experiment.hparam_infos]
     metrics = [(m.name.group, m.name.tag) for m in experiment.metric_infos]
     check("the hparams experiment names the search space's hyperparameters and the objective first",
-          sorted(names) == sorted(space) and metrics[0] == ("validation", "epoch_accuracy"), f"{names} vs {list(space)}; {metrics}")
+          sorted(names) == sorted(space) and metrics[0] == ("validation", "epoch_accuracy"), f"{names}; {metrics}")
     sessions, problems, scalar_count = 0, [], 0
     for row in trials:
         run_name = f"{int(row['trial']):04d}"
@@ -148,10 +150,31 @@ def tensorboard_tune_check(tmp):
           "; ".join(problems))
 
 
+def onnx_metadata_check(tmp):
+    """mlp-export's metadata_props, read with onnx, against the fixture archive itself."""
+    import hashlib, onnx, pickle, tarfile
+    model, exported = os.path.join(tmp, "tb.h5"), os.path.join(tmp, "tb.onnx")
+    run("mlp-export", model, "-o", exported)
+    props = {p.key: p.value for p in onnx.load(exported).metadata_props}
+    with tarfile.open(ARCHIVE) as tar:
+        names = [n.decode() for n in pickle.load(tar.extractfile("cifar-100-python/meta"), encoding="bytes")[b"fine_label_names"]]
+    digest = hashlib.sha256(open(ARCHIVE, "rb").read()).hexdigest()
+    version = json.loads(run("mlp-inspect", model, "--json"))["provenance"]["version"]
+    check("mlp-export's metadata_props: class_names (the archive's 100 fine label names), input_scale 1/255, the archive's "
+          "SHA-256, the toolchain's version",
+          json.loads(props.get("class_names", "[]")) == names and float(props.get("input_scale", "nan")) == 1 / 255
+          and props.get("dataset_sha256") == digest and props.get("mlp_version") == version,
+          "" if props.get("dataset_sha256") == digest else str(props))
+    run("mlp-export", model, "-o", exported, "--raw-input")
+    props = {p.key: p.value for p in onnx.load(exported).metadata_props}
+    check("with --raw-input the graph takes pixels as they are: input_scale 1", props.get("input_scale") == "1", str(props.get("input_scale")))
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         tensorboard_train_check(tmp)
         tensorboard_tune_check(tmp)
+        onnx_metadata_check(tmp)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0

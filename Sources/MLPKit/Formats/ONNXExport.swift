@@ -35,7 +35,9 @@ public enum ONNXExport {
     ///     flattening and the division by 255 in the graph, as the training data was prepared
     ///     (`rawShape`); nil for float32 inputs in [0, 1].
     ///   - source: the model file, recorded in the metadata and named in errors.
-    public static func graph(for model: Sequential, rawImages: [Int]?, source: String) throws -> ONNXGraph {
+    ///   - recorded: what the model file records of its run: its class names and data go into
+    ///     the metadata (`class_names`, a JSON list; `dataset_sha256`).
+    public static func graph(for model: Sequential, rawImages: [Int]?, source: String, recorded: RecordedRun? = nil) throws -> ONNXGraph {
         var graph = ONNXGraph(name: model.name)
         var value: String
         if let rawImages {
@@ -65,6 +67,13 @@ public enum ONNXExport {
         graph.outputs = [ONNXGraph.Value(name: output, type: .float, shape: [nil, model.outputWidth])]
         graph.metadata["source"] = URL(fileURLWithPath: source).lastPathComponent
         graph.metadata["classes"] = String(model.outputWidth)
+        graph.metadata["mlp_version"] = mlpVersion
+        // What one unit of the graph's input is in pixel values: raw images go in as they are;
+        // float inputs are pixels times 1/255 (or features, as they are).
+        let rescaled = rawImages == nil && (recorded?.input.map { $0.preprocessing == .rescale255 } ?? true)
+        graph.metadata["input_scale"] = rescaled ? pythonFloat(1.0 / 255) : "1"
+        if let names = recorded?.input?.classNames, names.count == model.outputWidth { graph.metadata["class_names"] = jsonText(names) }
+        if let digest = recorded?.datasetSHA256 { graph.metadata["dataset_sha256"] = digest }
         return graph
     }
 
@@ -73,7 +82,8 @@ public enum ONNXExport {
     /// - Parameters:
     ///   - rawImages: see `graph(for:rawImages:source:)`.
     ///   - source: the model file, for the metadata and errors.
-    public static func data(for model: Sequential, rawImages: [Int]?, source: String) throws -> Data {
-        ONNXFile.serialize(try graph(for: model, rawImages: rawImages, source: source), producerVersion: mlpVersion)
+    ///   - recorded: see `graph(for:rawImages:source:recorded:)`.
+    public static func data(for model: Sequential, rawImages: [Int]?, source: String, recorded: RecordedRun? = nil) throws -> Data {
+        ONNXFile.serialize(try graph(for: model, rawImages: rawImages, source: source, recorded: recorded), producerVersion: mlpVersion)
     }
 }
