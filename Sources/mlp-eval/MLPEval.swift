@@ -10,7 +10,8 @@ struct MLPEval: ParsableCommand {
         abstract: "Evaluate a saved model (.keras or .h5, this toolchain's or Keras's) on its dataset's holdout set.",
         discussion: """
             Reports accuracy, top-5 accuracy, one-vs-rest ROC AUC (macro, weighted, micro; exact, as scikit-learn's \
-            roc_auc_score), log loss, and the best and worst classes by AUC.
+            roc_auc_score), log loss, calibration (expected calibration error over 15 bins, Brier score), \
+            classification_report's macro and weighted averages, the best and worst classes by AUC, and the most-confused pairs.
 
             With --compare A.h5 B.h5, evaluates both on the same holdout set and reports the differences B - A in \
             accuracy and macro ROC AUC, each with a paired bootstrap 95% interval (the same resamples for both models), \
@@ -25,7 +26,7 @@ struct MLPEval: ParsableCommand {
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two models on the same holdout set, with paired bootstrap intervals of their differences.", valueName: "a.keras b.h5"))
     var compare: [String] = []
 
-    @Option(help: ArgumentHelp("With --compare: write the sample indices each resample drew as a NumPy int32 array (resamples × samples), to check the intervals elsewhere.", valueName: "file"))
+    @Option(help: ArgumentHelp("With --ci or --compare: write the sample indices each resample drew as a NumPy int32 array (resamples × samples), to check the intervals elsewhere.", valueName: "file"))
     var saveResamples: String?
 
     @OptionGroup var data: DataOptions
@@ -33,7 +34,7 @@ struct MLPEval: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the report.")
     var json = false
 
-    @Option(name: .customLong("ci"), parsing: .unconditional, help: "Add 95% bootstrap intervals for accuracy and macro AUC from N resamples (0 to 100000).")
+    @Option(name: .customLong("ci"), parsing: .unconditional, help: "Add 95% bootstrap intervals for accuracy, macro AUC, expected calibration error and Brier score from N resamples (0 to 100000).")
     var resamples = 0
 
     @Option(help: "Seed for the bootstrap resamples.")
@@ -42,8 +43,11 @@ struct MLPEval: ParsableCommand {
     @Option(help: ArgumentHelp("Write the ROC curves (micro, macro, best and worst class) as an SVG chart (.svg).", valueName: "file"))
     var plot: String?
 
-    @Option(help: ArgumentHelp("Write the confusion matrix as CSV (.csv; rows: true class, columns: predicted).", valueName: "file"))
+    @Option(help: ArgumentHelp("Write the confusion matrix as CSV (.csv; rows: true class, columns: predicted) or as an SVG heat map (.svg).", valueName: "file"))
     var confusion: String?
+
+    @Option(help: ArgumentHelp("Draw a reliability diagram (accuracy against confidence in 15 bins, and the samples per bin) as an SVG chart.", valueName: "file"))
+    var reliability: String?
 
     @Option(help: ArgumentHelp("Write the predicted probabilities as a NumPy .npy array (float32, samples × classes).", valueName: "file"))
     var predictions: String?
@@ -55,12 +59,12 @@ struct MLPEval: ParsableCommand {
         guard (0...100_000).contains(resamples) else { throw ValidationError("--ci must be 0 to 100000, got \(resamples)") }
         if compare.isEmpty {
             guard model != nil else { throw ValidationError("give a model file, or --compare A.h5 B.h5") }
-            guard saveResamples == nil else { throw ValidationError("--save-resamples goes with --compare") }
+            guard saveResamples == nil || resamples > 0 else { throw ValidationError("--save-resamples goes with --ci N or --compare") }
         } else {
             guard compare.count == 2 else { throw ValidationError("--compare takes two model files, got \(compare.count)") }
             guard model == nil else { throw ValidationError("give the model files after --compare, not before") }
-            guard plot == nil, confusion == nil, predictions == nil else {
-                throw ValidationError("--plot, --confusion and --predictions describe one model; leave them out with --compare")
+            guard plot == nil, confusion == nil, predictions == nil, reliability == nil else {
+                throw ValidationError("--plot, --confusion, --reliability and --predictions describe one model; leave them out with --compare")
             }
         }
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
@@ -72,7 +76,8 @@ struct MLPEval: ParsableCommand {
     }
 
     func run() throws {
-        for (path, flag, formats) in [(plot, "plot", OutputName.chart), (confusion, "confusion", OutputName.csv),
+        for (path, flag, formats) in [(plot, "plot", OutputName.chart), (confusion, "confusion", OutputName.csv + OutputName.chart),
+                                      (reliability, "reliability", OutputName.chart),
                                       (predictions, "predictions", OutputName.npy), (saveResamples, "save-resamples", OutputName.npy)] {
             if let path { try OutputName.check(path, flag: flag, formats: formats) }
         }
@@ -80,12 +85,14 @@ struct MLPEval: ParsableCommand {
         let saved = try ModelProbe.load(model)
         let pair = try data.load(splits: .holdoutOnly, recorded: RecordedRun(provenance: saved.provenance), model: model, log: log)
         let report: EvaluationReport
+        var drawn: [Int32] = []
         do {
-            report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize,
-                                             bootstrap: resamples, seed: seed)
+            report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize, bootstrap: resamples, seed: seed,
+                                             drawn: saveResamples == nil ? nil : { _, indices in drawn += indices.map { Int32($0) } })
         } catch MLPError.model(let problem) {
             throw MLPError.format(path: model, problem: problem)
         }
+        if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [resamples, report.samples]), to: saveResamples) }
         if json {
             let extra: [String: Any] = ["model": model, "dataset": pair.name, "data": pair.source]
             let object = report.jsonObject(extra: extra)
@@ -98,7 +105,16 @@ struct MLPEval: ParsableCommand {
             let svg = ROCPlot.svg(curves: ROCPlot.curves(for: report), title: "ROC, one vs rest: \(URL(fileURLWithPath: model).lastPathComponent)")
             try writeOutput(Data(svg.utf8), to: plot)
         }
-        if let confusion { try writeOutput(Data(report.confusionCSV().utf8), to: confusion) }
+        let name = URL(fileURLWithPath: model).lastPathComponent
+        if let confusion {
+            let text = confusion.lowercased().hasSuffix(".svg")
+                ? ConfusionHeatmap.svg(confusion: report.confusion, classNames: report.classNames, title: "Confusion matrix: \(name) on \(pair.name)")
+                : report.confusionCSV()
+            try writeOutput(Data(text.utf8), to: confusion)
+        }
+        if let reliability {
+            try writeOutput(Data(ReliabilityDiagram.svg(for: report, title: "\(name) on the \(pair.name) holdout set").utf8), to: reliability)
+        }
         if let predictions {
             try writeOutput(NPY.encode(report.probabilities, shape: [report.samples, report.classNames.count]), to: predictions)
         }

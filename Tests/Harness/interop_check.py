@@ -151,6 +151,34 @@ def compare_check(tmp, x, y):
         gap = float(np.abs(expected - got).max())
         check(f"mlp-eval --compare: the paired bootstrap interval of {key} equals numpy's on the same resamples",
               indices.shape == (100, n) and gap <= 1e-9, f"{got} vs {expected}")
+    calibration_interval_check(tmp, a, probabilities[0], y)
+
+
+def calibration_interval_check(tmp, model, probabilities, y):
+    """`mlp-eval --ci N`: the intervals of ECE and the Brier score against numpy on the same resamples."""
+    path = os.path.join(tmp, "single-resamples.npy")
+    out = json.loads(run("mlp-eval", model, "--data", ARCHIVE, "--json", "--ci", "200", "--seed", "6", "--save-resamples", path))
+    indices, p = np.load(path), probabilities.astype(np.float64)
+    top, right = p.max(axis=1), p.argmax(axis=1) == y
+    bins = np.clip(np.ceil(top * 15).astype(int) - 1, 0, 14)
+    squared = ((p - np.eye(p.shape[1])[y]) ** 2).sum(axis=1)
+    eces, briers, accuracies = [], [], []
+    for row in indices:
+        w = np.bincount(row, minlength=len(y)).astype(float)
+        ece = 0.0
+        for m in range(15):
+            count = w[bins == m].sum()
+            if count > 0:
+                ece += count / w.sum() * abs((w * right)[bins == m].sum() / count - (w * top)[bins == m].sum() / count)
+        eces.append(ece)
+        briers.append((w * squared).sum() / w.sum())
+        accuracies.append((w * right).sum() / len(y))
+    intervals = out["confidence_intervals"]
+    for key, values in (("expected_calibration_error", eces), ("brier_score", briers), ("accuracy", accuracies)):
+        expected = np.percentile(values, [2.5, 97.5])
+        gap = float(np.abs(expected - np.array(intervals[key])).max())
+        check(f"mlp-eval --ci 200: the bootstrap interval of {key} equals numpy's on the same resamples",
+              indices.shape == (200, len(y)) and gap <= 1e-9, f"{intervals[key]} vs {expected}")
 
 
 def main():

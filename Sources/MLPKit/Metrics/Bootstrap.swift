@@ -6,17 +6,31 @@ public enum Bootstrap {
         public var high: Double
     }
 
-    /// 95% intervals for accuracy and macro ROC AUC from `resamples` draws of n samples with
-    /// replacement, seeded so the same seed gives the same intervals.
-    public static func intervals(auc: ROCAUC, predicted: [Int], resamples: Int, seed: UInt64)
-        -> (accuracy: Interval, macroAUC: Interval)
-    {
-        var accuracies: [Double] = [], macros: [Double] = []
-        forEachResample(samples: auc.labels.count, resamples: resamples, seed: seed) { _, weights in
+    /// 95% intervals of one model's metrics.
+    public struct Intervals: Sendable {
+        public var accuracy: Interval
+        public var macroAUC: Interval
+        public var expectedCalibrationError: Interval
+        public var brierScore: Interval
+    }
+
+    /// 95% intervals for accuracy, macro ROC AUC, the expected calibration error and the Brier
+    /// score from `resamples` draws of n samples with replacement, seeded so the same seed gives
+    /// the same intervals.
+    ///
+    /// - Parameters:
+    ///   - drawn: sees each resample's drawn sample indices, in order (to check it elsewhere).
+    public static func intervals(auc: ROCAUC, predicted: [Int], calibration: Calibration.Terms, resamples: Int, seed: UInt64,
+                                 drawn: ((_ resample: Int, _ indices: [Int]) -> Void)? = nil) -> Intervals {
+        var accuracies: [Double] = [], macros: [Double] = [], eces: [Double] = [], briers: [Double] = []
+        forEachResample(samples: auc.labels.count, resamples: resamples, seed: seed, drawn: drawn) { _, weights in
             accuracies.append(accuracy(predicted: predicted, labels: auc.labels, weights: weights))
             macros.append(ROCAUC.macro(auc.perClass(weights: weights)))
+            eces.append(calibration.expectedCalibrationError(weights: weights))
+            briers.append(calibration.brierScore(weights: weights))
         }
-        return (percentiles(accuracies), percentiles(macros))
+        return Intervals(accuracy: percentiles(accuracies), macroAUC: percentiles(macros),
+                         expectedCalibrationError: percentiles(eces), brierScore: percentiles(briers))
     }
 
     /// Two models on the same samples, compared with a paired bootstrap: every resample draws

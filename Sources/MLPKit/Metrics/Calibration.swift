@@ -7,41 +7,91 @@ public enum Calibration {
     /// probability into `bins` equal-width bins ((0, 1/M], (1/M, 2/M], …), and the bins' gaps
     /// between accuracy and mean confidence averaged, weighted by their share of the samples.
     public static func expectedCalibrationError(_ probabilities: [Float], labels: [Int], classes: Int, bins: Int = 15) -> Double {
-        guard !labels.isEmpty, classes > 0 else { return .nan }
-        var count = [Int](repeating: 0, count: bins), right = [Int](repeating: 0, count: bins)
-        var confidence = [Double](repeating: 0, count: bins)
-        for (row, label) in labels.enumerated() {
-            var best = 0
-            var top = probabilities[row * classes]
-            for c in 1..<classes where probabilities[row * classes + c] > top {
-                (best, top) = (c, probabilities[row * classes + c])
-            }
-            guard top.isFinite else { return .nan }
-            let bin = min(max(Int((Double(top) * Double(bins)).rounded(.up)) - 1, 0), bins - 1)
-            count[bin] += 1
-            confidence[bin] += Double(top)
-            if best == label { right[bin] += 1 }
-        }
-        let n = Double(labels.count)
-        return (0..<bins).reduce(0.0) { sum, b in
-            guard count[b] > 0 else { return sum }
-            let m = Double(count[b])
-            return sum + m / n * abs(Double(right[b]) / m - confidence[b] / m)
-        }
+        Terms(probabilities, labels: labels, classes: classes, bins: bins).expectedCalibrationError()
     }
 
     /// scikit-learn's multiclass `brier_score_loss`: the mean over samples of the squared
     /// distance between the probabilities and the one-hot label.
     public static func brierScore(_ probabilities: [Float], labels: [Int], classes: Int) -> Double {
-        guard !labels.isEmpty else { return .nan }
-        var total = 0.0
-        for (row, label) in labels.enumerated() {
-            for c in 0..<classes {
-                let d = Double(probabilities[row * classes + c]) - (c == label ? 1 : 0)
-                total += d * d
+        Terms(probabilities, labels: labels, classes: classes).brierScore()
+    }
+
+    /// Each sample's part in the expected calibration error and the Brier score, worked out
+    /// once, so that a bootstrap resample only reweights them.
+    public struct Terms: Sendable {
+        public let bins: Int
+        /// Each sample's bin, top probability, whether its top class is its label, and its
+        /// squared distance to the one-hot label; nil bins where a probability is not finite.
+        let bin: [Int?]
+        let top: [Double]
+        let right: [Bool]
+        let squaredDistance: [Double]
+
+        public init(_ probabilities: [Float], labels: [Int], classes: Int, bins: Int = 15) {
+            self.bins = bins
+            var bin = [Int?](), top = [Double](), right = [Bool](), squared = [Double]()
+            for (row, label) in labels.enumerated() where classes > 0 {
+                var best = 0, highest = probabilities[row * classes], distance = 0.0
+                for c in 0..<classes {
+                    let p = probabilities[row * classes + c]
+                    if p > highest { (best, highest) = (c, p) }
+                    let d = Double(p) - (c == label ? 1 : 0)
+                    distance += d * d
+                }
+                bin.append(highest.isFinite ? min(max(Int((Double(highest) * Double(bins)).rounded(.up)) - 1, 0), bins - 1) : nil)
+                top.append(Double(highest))
+                right.append(best == label)
+                squared.append(distance)
+            }
+            (self.bin, self.top, self.right, squaredDistance) = (bin, top, right, squared)
+        }
+
+        /// One bin of the top probability: its samples (weighted), their accuracy and mean top probability.
+        public struct Bin: Sendable {
+            /// The bin's range of top probabilities, (lower, upper].
+            public var lower: Double
+            public var upper: Double
+            public var count: Double
+            public var accuracy: Double
+            public var confidence: Double
+        }
+
+        /// The bins, with each sample counted `weights[i]` times (once each by default); nil when
+        /// a counted sample's probabilities are not finite.
+        public func binStatistics(weights: [Double]? = nil) -> [Bin]? {
+            var count = [Double](repeating: 0, count: bins), correct = count, confidence = count
+            for i in bin.indices {
+                let w = weights?[i] ?? 1
+                guard w != 0 else { continue }
+                guard let b = bin[i] else { return nil }
+                count[b] += w
+                confidence[b] += w * top[i]
+                if right[i] { correct[b] += w }
+            }
+            return (0..<bins).map { b in
+                Bin(lower: Double(b) / Double(bins), upper: Double(b + 1) / Double(bins), count: count[b],
+                    accuracy: count[b] > 0 ? correct[b] / count[b] : .nan, confidence: count[b] > 0 ? confidence[b] / count[b] : .nan)
             }
         }
-        return total / Double(labels.count)
+
+        /// The expected calibration error with each sample counted `weights[i]` times (once each by default).
+        public func expectedCalibrationError(weights: [Double]? = nil) -> Double {
+            guard !bin.isEmpty, let bins = binStatistics(weights: weights) else { return .nan }
+            let total = bins.reduce(0) { $0 + $1.count }
+            return bins.reduce(0.0) { sum, b in b.count > 0 ? sum + b.count / total * abs(b.accuracy - b.confidence) : sum }
+        }
+
+        /// The Brier score with each sample counted `weights[i]` times (once each by default).
+        public func brierScore(weights: [Double]? = nil) -> Double {
+            guard !squaredDistance.isEmpty else { return .nan }
+            var sum = 0.0, total = 0.0
+            for i in squaredDistance.indices {
+                let w = weights?[i] ?? 1
+                sum += w * squaredDistance[i]
+                total += w
+            }
+            return sum / total
+        }
     }
 
     /// McNemar's test of two classifiers on the same samples, as statsmodels' `mcnemar` computes

@@ -46,10 +46,9 @@ public struct EvaluationReport {
     public var perClass: [ClassScore]
     /// Counts by true class (rows) and predicted class (columns), as scikit-learn's `confusion_matrix`.
     public var confusion: [[Int]]
-    /// 95% bootstrap intervals, with `--ci N`: percentiles of N resamples drawn with replacement.
-    public var accuracyInterval: Bootstrap.Interval?
-    /// The 95% bootstrap interval of the macro AUC, with `--ci N`.
-    public var macroAUCInterval: Bootstrap.Interval?
+    /// 95% bootstrap intervals of accuracy, macro AUC, ECE and Brier score, with `--ci N`:
+    /// percentiles of N resamples drawn with replacement.
+    public var intervals: Bootstrap.Intervals?
     /// N of those resamples; nil without intervals.
     public var bootstrapResamples: Int?
     /// Things the reader must know, such as outputs that were not probabilities.
@@ -58,6 +57,8 @@ public struct EvaluationReport {
     public var probabilities: [Float]
     /// Computes any class's or average's exact AUC and curve over `probabilities`.
     public var auc: ROCAUC
+    /// Each sample's part in the calibration metrics (the reliability diagram's bins).
+    public var calibration: Calibration.Terms
 
     /// The largest off-diagonal counts of the confusion matrix, most first (ties by true, then
     /// predicted class index): which class is taken for which.
@@ -80,11 +81,16 @@ public struct EvaluationReport {
 public enum Evaluation {
     /// Predicts `data` with `model` in batches and computes every metric of the report.
     /// A model whose last activation is not softmax is evaluated on the softmax of its outputs.
+    ///
+    /// - Parameters:
+    ///   - drawn: sees each bootstrap resample's drawn sample indices, in order (to check the
+    ///     intervals elsewhere).
     public static func evaluate(model: Sequential, data: ImageDataset, batchSize: Int = 500,
-                                bootstrap: Int = 0, seed: UInt64 = 0) throws -> EvaluationReport {
+                                bootstrap: Int = 0, seed: UInt64 = 0,
+                                drawn: ((_ resample: Int, _ indices: [Int]) -> Void)? = nil) throws -> EvaluationReport {
         let (probabilities, notes) = try self.probabilities(model: model, data: data, batchSize: batchSize)
         return report(probabilities: probabilities, labels: data.labels.map(Int.init), classNames: data.classNames,
-                      bootstrap: bootstrap, seed: seed, notes: notes)
+                      bootstrap: bootstrap, seed: seed, notes: notes, drawn: drawn)
     }
 
     /// Accuracy and log loss exactly as `evaluate` reports them, without the rest of the report
@@ -116,7 +122,8 @@ public enum Evaluation {
 
     /// The report for given probabilities (samples, classes) and labels.
     public static func report(probabilities: [Float], labels: [Int], classNames: [String], bootstrap: Int = 0,
-                              seed: UInt64 = 0, notes: [String] = []) -> EvaluationReport {
+                              seed: UInt64 = 0, notes: [String] = [],
+                              drawn: ((_ resample: Int, _ indices: [Int]) -> Void)? = nil) -> EvaluationReport {
         let classes = classNames.count
         var notes = notes
         let nonFinite = probabilities.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
@@ -146,6 +153,7 @@ public enum Evaluation {
             return EvaluationReport.Averages(precision: mean { scores[$0].precision }, recall: mean { scores[$0].recall },
                                              f1: mean { scores[$0].f1 })
         }
+        let calibration = Calibration.Terms(probabilities, labels: labels, classes: classes)
         var report = EvaluationReport(
             samples: labels.count, classNames: classNames,
             accuracy: Classification.accuracy(predicted: predicted, labels: labels),
@@ -154,18 +162,17 @@ public enum Evaluation {
             rocAUCWeighted: ROCAUC.weighted(perClassAUC, support: scores.map(\.support)),
             rocAUCMicro: auc.micro(),
             logLoss: Classification.logLoss(probabilities, labels: labels, classes: classes),
-            expectedCalibrationError: Calibration.expectedCalibrationError(probabilities, labels: labels, classes: classes),
-            brierScore: Calibration.brierScore(probabilities, labels: labels, classes: classes),
+            expectedCalibrationError: calibration.expectedCalibrationError(),
+            brierScore: calibration.brierScore(),
             macroAverage: average { _ in 1 }, weightedAverage: average { Double(scores[$0].support) },
             perClass: (0..<classes).map {
                 EvaluationReport.ClassScore(index: $0, name: classNames[$0], support: scores[$0].support, rocAUC: perClassAUC[$0],
                                             precision: scores[$0].precision, recall: scores[$0].recall, f1: scores[$0].f1)
             },
-            confusion: confusion, notes: notes, probabilities: probabilities, auc: auc)
+            confusion: confusion, notes: notes, probabilities: probabilities, auc: auc, calibration: calibration)
         if bootstrap > 0 {
-            let intervals = Bootstrap.intervals(auc: auc, predicted: predicted, resamples: bootstrap, seed: seed)
-            report.accuracyInterval = intervals.accuracy
-            report.macroAUCInterval = intervals.macroAUC
+            report.intervals = Bootstrap.intervals(auc: auc, predicted: predicted, calibration: calibration, resamples: bootstrap,
+                                                   seed: seed, drawn: drawn)
             report.bootstrapResamples = bootstrap
         }
         return report
@@ -184,12 +191,13 @@ extension EvaluationReport {
         var lines = [
             title,
             "samples         \(samples) in \(classNames.count) classes, \(low == high ? "\(low) per class (balanced)" : "\(low) to \(high) per class")",
-            "accuracy        \(f(accuracy))\(interval(accuracyInterval))",
+            "accuracy        \(f(accuracy))\(interval(intervals?.accuracy))",
             "top-5 accuracy  \(f(top5Accuracy))",
-            "ROC AUC (OvR)   macro \(f(rocAUCMacro))\(interval(macroAUCInterval))",
+            "ROC AUC (OvR)   macro \(f(rocAUCMacro))\(interval(intervals?.macroAUC))",
             "                weighted \(f(rocAUCWeighted))   micro \(f(rocAUCMicro))",
             "log loss        \(f(logLoss))",
-            "calibration     ECE \(f(expectedCalibrationError)) (15 bins)   Brier \(f(brierScore))",
+            "calibration     ECE \(f(expectedCalibrationError)) (15 bins)\(interval(intervals?.expectedCalibrationError))",
+            "                Brier \(f(brierScore))\(interval(intervals?.brierScore))",
             "macro avg       precision \(f(macroAverage.precision))   recall \(f(macroAverage.recall))   F1 \(f(macroAverage.f1))",
             "weighted avg    precision \(f(weightedAverage.precision))   recall \(f(weightedAverage.recall))   F1 \(f(weightedAverage.f1))",
         ]
@@ -226,10 +234,12 @@ extension EvaluationReport {
                  "precision": $0.precision, "recall": $0.recall, "f1": $0.f1] as [String: Any]
             },
         ]
-        if let a = accuracyInterval, let m = macroAUCInterval {
+        if let i = intervals {
+            func pair(_ interval: Bootstrap.Interval) -> [Any] { [number(interval.low), number(interval.high)] }
             object["confidence_intervals"] = [
                 "level": 0.95, "resamples": bootstrapResamples ?? 0,
-                "accuracy": [a.low, a.high], "roc_auc_ovr_macro": [m.low, m.high],
+                "accuracy": pair(i.accuracy), "roc_auc_ovr_macro": pair(i.macroAUC),
+                "expected_calibration_error": pair(i.expectedCalibrationError), "brier_score": pair(i.brierScore),
             ] as [String: Any]
         }
         object.merge(extra) { $1 }

@@ -12,13 +12,18 @@ public struct ChartPanel {
         public var dashed = false
         /// Draw each point as a dot instead of joining them.
         public var dots = false
+        /// Draw each point as a bar this wide (in x's units), centred on x, from the axis's
+        /// floor (or 0, when 0 is in range) up to y.
+        public var barWidth: Double?
 
-        public init(label: String, points: [(x: Double, y: Double)], color: String, dashed: Bool = false, dots: Bool = false) {
+        public init(label: String, points: [(x: Double, y: Double)], color: String, dashed: Bool = false, dots: Bool = false,
+                    barWidth: Double? = nil) {
             self.label = label
             self.points = points
             self.color = color
             self.dashed = dashed
             self.dots = dots
+            self.barWidth = barWidth
         }
     }
 
@@ -97,7 +102,15 @@ public struct ChartPanel {
         }
         for line in series {
             let points = line.points.filter { $0.x.isFinite && $0.y.isFinite }
-            if line.dots {
+            if let barWidth = line.barWidth {
+                let floor = yRange.contains(0) ? 0 : yRange.lowerBound
+                for p in points {
+                    let x0 = sx(p.x - barWidth / 2), x1 = sx(p.x + barWidth / 2)
+                    let top = sy(min(max(p.y, yRange.lowerBound), yRange.upperBound)), bottom = sy(floor)
+                    parts.append("<rect x=\"\(n(x0))\" y=\"\(n(min(top, bottom)))\" width=\"\(n(max(x1 - x0 - 1, 0.5)))\" "
+                                 + "height=\"\(n(abs(bottom - top)))\" fill=\"\(line.color)\" fill-opacity=\"0.75\"/>")
+                }
+            } else if line.dots {
                 for p in points {
                     parts.append("<circle cx=\"\(n(sx(p.x)))\" cy=\"\(n(sy(p.y)))\" r=\"3.5\" fill=\"\(line.color)\" fill-opacity=\"0.8\"/>")
                 }
@@ -110,7 +123,9 @@ public struct ChartPanel {
         // markers, in rows that fit the panel's width.
         for (entry, position) in zip(legendEntries, legendLayout(width: width)) {
             let y = top + height + 62 + Double(position.row) * Chart.legendRowHeight, x = left + position.x
-            if entry.dots {
+            if entry.bars {
+                parts.append("<rect x=\"\(n(x + 4))\" y=\"\(n(y - 6))\" width=\"14\" height=\"12\" fill=\"\(entry.color)\" fill-opacity=\"0.75\"/>")
+            } else if entry.dots {
                 parts.append("<circle cx=\"\(n(x + 11))\" cy=\"\(n(y))\" r=\"4\" fill=\"\(entry.color)\"/>")
             } else {
                 parts.append("<line x1=\"\(n(x))\" y1=\"\(n(y))\" x2=\"\(n(x + 22))\" y2=\"\(n(y))\" stroke=\"\(entry.color)\" stroke-width=\"\(entry.dashed ? 2 : 3)\"\(entry.dashed ? " stroke-dasharray=\"5 3\"" : "")/>")
@@ -120,9 +135,9 @@ public struct ChartPanel {
         return parts
     }
 
-    var legendEntries: [(label: String, color: String, dashed: Bool, dots: Bool)] {
-        series.filter { !$0.label.isEmpty }.map { ($0.label, $0.color, $0.dashed, $0.dots) }
-            + markers.filter { xRange.contains($0.x) }.map { ($0.label, $0.color, true, false) }
+    var legendEntries: [(label: String, color: String, dashed: Bool, dots: Bool, bars: Bool)] {
+        series.filter { !$0.label.isEmpty }.map { ($0.label, $0.color, $0.dashed, $0.dots, $0.barWidth != nil) }
+            + markers.filter { xRange.contains($0.x) }.map { ($0.label, $0.color, true, false, false) }
     }
 
     /// Where each legend entry goes: its row and its offset from the panel's left edge.

@@ -45,4 +45,22 @@ import Testing
         let brier = ((0.25 + 0.09 + 0.04) + (0.0025 + 0.01 + 0.0025) + (0.8464 + 0.0064 + 1) + (0.04 + 0.04 + 0.16)) / 4
         #expect(abs(Calibration.brierScore(p, labels: labels, classes: 3) - brier) < 1e-6)
     }
+
+    /// A resample's weights count samples: weighted ECE and Brier equal the plain ones on the
+    /// data with each sample repeated that many times.
+    @Test func weightsCountRepeatedSamples() {
+        let p: [Float] = [0.5, 0.3, 0.2, 0.05, 0.9, 0.05, 0.92, 0.08, 0.0, 0.2, 0.2, 0.6]
+        let labels = [0, 1, 1, 2], weights: [Double] = [2, 0, 3, 1]
+        var repeated: [Float] = [], repeatedLabels: [Int] = []
+        for (i, w) in weights.enumerated() {
+            for _ in 0..<Int(w) {
+                repeated += p[i * 3..<i * 3 + 3]
+                repeatedLabels.append(labels[i])
+            }
+        }
+        let terms = Calibration.Terms(p, labels: labels, classes: 3)
+        #expect(abs(terms.expectedCalibrationError(weights: weights)
+            - Calibration.expectedCalibrationError(repeated, labels: repeatedLabels, classes: 3)) < 1e-12)
+        #expect(abs(terms.brierScore(weights: weights) - Calibration.brierScore(repeated, labels: repeatedLabels, classes: 3)) < 1e-12)
+    }
 }

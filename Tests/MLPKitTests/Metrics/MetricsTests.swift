@@ -102,8 +102,9 @@ import Testing
         let c = try load("realistic_100")
         let auc = ROCAUC(scores: c.probabilities, labels: c.labels, classes: c.classes)
         let predicted = Classification.predictedClasses(c.probabilities, classes: c.classes)
-        let a = Bootstrap.intervals(auc: auc, predicted: predicted, resamples: 200, seed: 4)
-        let b = Bootstrap.intervals(auc: auc, predicted: predicted, resamples: 200, seed: 4)
+        let terms = Calibration.Terms(c.probabilities, labels: c.labels, classes: c.classes)
+        let a = Bootstrap.intervals(auc: auc, predicted: predicted, calibration: terms, resamples: 200, seed: 4)
+        let b = Bootstrap.intervals(auc: auc, predicted: predicted, calibration: terms, resamples: 200, seed: 4)
         #expect(a.accuracy.low == b.accuracy.low && a.macroAUC.high == b.macroAUC.high)
         let accuracy = Classification.accuracy(predicted: predicted, labels: c.labels)
         #expect(a.accuracy.low < accuracy && accuracy < a.accuracy.high)
@@ -112,6 +113,8 @@ import Testing
         #expect(abs(halfWidth - 1.96 * (accuracy * (1 - accuracy) / 600).squareRoot()) < 0.008)
         let macro = ROCAUC.macro(auc.perClass())
         #expect(a.macroAUC.low < macro && macro < a.macroAUC.high)
+        #expect(a.brierScore.low < terms.brierScore() && terms.brierScore() < a.brierScore.high)
+        #expect(a.expectedCalibrationError.low < a.expectedCalibrationError.high)
     }
 }
 
