@@ -80,4 +80,30 @@ import Testing
         #expect(svg.components(separatedBy: "fill=\"#d62728\"").count - 1 >= panels.count)
         #expect(tickNumbers(svg).allSatisfy { $0 >= 0 }, "\(tickNumbers(svg).filter { $0 < 0 })")
     }
+
+    /// Two classes, [[2, 0], [1, 1]]: three filled cells shaded by their share of the row (1,
+    /// 0.5, 0.5; the empty cell left blank), their counts written, each class named twice.
+    @Test func confusionHeatmapShadesByRowShare() {
+        let svg = ConfusionHeatmap.svg(confusion: [[2, 0], [1, 1]], classNames: ["cat", "dog"], title: "t")
+        #expect(svg.components(separatedBy: "<title>").count - 1 == 3)
+        #expect(svg.contains("<title>cat as cat: 2</title>") && svg.contains("<title>dog as cat: 1</title>"))
+        #expect(svg.components(separatedBy: "fill=\"\(ConfusionHeatmap.color(1))\"><title>").count - 1 == 1)
+        #expect(svg.components(separatedBy: "fill=\"\(ConfusionHeatmap.color(0.5))\"><title>").count - 1 == 2)
+        #expect(ConfusionHeatmap.color(1) == "#08306b" && ConfusionHeatmap.color(0) == "#f7fbff")
+        #expect(svg.components(separatedBy: ">dog</text>").count - 1 == 2)
+    }
+
+    /// Four samples whose top probabilities fall in three bins: three accuracy bars, three
+    /// confidence dots, three count bars.
+    @Test func reliabilityDiagramBars() {
+        let p: [Float] = [0.5, 0.3, 0.2, 0.05, 0.9, 0.05, 0.92, 0.08, 0.0, 0.2, 0.2, 0.6]
+        let report = Evaluation.report(probabilities: p, labels: [0, 1, 1, 2], classNames: ["a", "b", "c"])
+        let bins = report.calibration.binStatistics() ?? []
+        #expect(bins.filter { $0.count > 0 }.map(\.count) == [1, 1, 2])
+        #expect(bins[13].accuracy == 0.5 && abs(bins[13].confidence - 0.91) < 1e-6)
+        let svg = ReliabilityDiagram.svg(for: report, title: "t")
+        #expect(svg.components(separatedBy: "fill=\"#1f77b4\" fill-opacity=\"0.75\"/>").count - 1 == 3 + 1)  // bars + legend
+        #expect(svg.components(separatedBy: "fill=\"#7f7f7f\" fill-opacity=\"0.75\"/>").count - 1 == 3)
+        #expect(svg.contains("ECE 0.4300"))
+    }
 }
