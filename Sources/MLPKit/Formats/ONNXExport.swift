@@ -35,9 +35,11 @@ public enum ONNXExport {
     ///     flattening and the division by 255 in the graph, as the training data was prepared
     ///     (`rawShape`); nil for float32 inputs in [0, 1].
     ///   - source: the model file, recorded in the metadata and named in errors.
-    ///   - recorded: what the model file records of its run: its class names and data go into
-    ///     the metadata (`class_names`, a JSON list; `dataset_sha256`).
-    public static func graph(for model: Sequential, rawImages: [Int]?, source: String, recorded: RecordedRun? = nil) throws -> ONNXGraph {
+    ///   - input: what the model file records of its inputs: its class names go into the
+    ///     metadata as `class_names` (a JSON list), its preprocessing as `input_scale`.
+    ///   - datasetSHA256: the recorded digest of the training data, as `dataset_sha256`.
+    public static func graph(for model: Sequential, rawImages: [Int]?, source: String,
+                             input: InputRecord? = nil, datasetSHA256: String? = nil) throws -> ONNXGraph {
         var graph = ONNXGraph(name: model.name)
         var value: String
         if let rawImages {
@@ -70,10 +72,10 @@ public enum ONNXExport {
         graph.metadata["mlp_version"] = mlpVersion
         // What one unit of the graph's input is in pixel values: raw images go in as they are;
         // float inputs are pixels times 1/255 (or features, as they are).
-        let rescaled = rawImages == nil && (recorded?.input.map { $0.preprocessing == .rescale255 } ?? true)
+        let rescaled = rawImages == nil && (input.map { $0.preprocessing == .rescale255 } ?? true)
         graph.metadata["input_scale"] = rescaled ? pythonFloat(1.0 / 255) : "1"
-        if let names = recorded?.input?.classNames, names.count == model.outputWidth { graph.metadata["class_names"] = jsonText(names) }
-        if let digest = recorded?.datasetSHA256 { graph.metadata["dataset_sha256"] = digest }
+        if let names = input?.classNames, names.count == model.outputWidth { graph.metadata["class_names"] = jsonText(names) }
+        if let digest = datasetSHA256 { graph.metadata["dataset_sha256"] = digest }
         return graph
     }
 
@@ -82,8 +84,10 @@ public enum ONNXExport {
     /// - Parameters:
     ///   - rawImages: see `graph(for:rawImages:source:)`.
     ///   - source: the model file, for the metadata and errors.
-    ///   - recorded: see `graph(for:rawImages:source:recorded:)`.
-    public static func data(for model: Sequential, rawImages: [Int]?, source: String, recorded: RecordedRun? = nil) throws -> Data {
-        ONNXFile.serialize(try graph(for: model, rawImages: rawImages, source: source, recorded: recorded), producerVersion: mlpVersion)
+    ///   - input, datasetSHA256: see `graph(for:rawImages:source:input:datasetSHA256:)`.
+    public static func data(for model: Sequential, rawImages: [Int]?, source: String,
+                            input: InputRecord? = nil, datasetSHA256: String? = nil) throws -> Data {
+        let graph = try graph(for: model, rawImages: rawImages, source: source, input: input, datasetSHA256: datasetSHA256)
+        return ONNXFile.serialize(graph, producerVersion: mlpVersion)
     }
 }
