@@ -52,6 +52,15 @@ struct MLPEval: ParsableCommand {
     @Option(help: ArgumentHelp("Write the predicted probabilities as a NumPy .npy array (float32, samples × classes).", valueName: "file"))
     var predictions: String?
 
+    @Flag(help: "Fit one temperature that divides the logits, minimizing the log loss on validation data (the validation split the model records, or --calibration-data; never the holdout set), and write the calibrated model to -o.")
+    var temperatureScale = false
+
+    @Option(help: ArgumentHelp("With --temperature-scale: labelled data to fit the temperature on, in any form --data takes (its training split), in place of the model's recorded validation split.", valueName: "path"))
+    var calibrationData: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("With --temperature-scale: where to write the calibrated model (.h5 or .keras), its last Dense kernel and bias divided by the temperature.", valueName: "file"))
+    var output: String?
+
     @Option(parsing: .unconditional, help: "Samples per prediction batch (1 to 65536).")
     var batchSize = 500
 
@@ -66,6 +75,12 @@ struct MLPEval: ParsableCommand {
             guard plot == nil, confusion == nil, predictions == nil, reliability == nil else {
                 throw ValidationError("--plot, --confusion, --reliability and --predictions describe one model; leave them out with --compare")
             }
+        }
+        if temperatureScale {
+            guard compare.isEmpty else { throw ValidationError("--temperature-scale calibrates one model; leave out --compare") }
+            guard output != nil else { throw ValidationError("--temperature-scale needs -o FILE for the calibrated model") }
+        } else {
+            guard output == nil, calibrationData == nil else { throw ValidationError("-o and --calibration-data go with --temperature-scale") }
         }
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
     }
@@ -82,8 +97,45 @@ struct MLPEval: ParsableCommand {
             if let path { try OutputName.check(path, flag: flag, formats: formats) }
         }
         guard let model else { return try runComparison() }
+        if let output { try OutputName.check(output, flag: "output", formats: OutputName.model) }
         let saved = try ModelProbe.load(model)
-        let pair = try data.load(splits: .holdoutOnly, recorded: RecordedRun(provenance: saved.provenance), model: model, log: log)
+        let recorded = RecordedRun(provenance: saved.provenance)
+        // With the recorded validation split, the training split comes with the holdout set, from one read of the data.
+        let splitOfModel = temperatureScale && calibrationData == nil
+        if splitOfModel, recorded.validationSplit ?? 0 <= 0 {
+            throw MLPError.usage("\(model) records no validation split to fit the temperature on: give --calibration-data, "
+                + "or train with --validation-split")
+        }
+        let pair = try data.load(splits: splitOfModel ? .both : .holdoutOnly, recorded: recorded, model: model, log: log)
+        var calibration: TemperatureScaling.Fit?
+        var calibrationSource = ""
+        if temperatureScale {
+            let fitting: ImageDataset
+            if let calibrationData {
+                var options = data
+                options.data = calibrationData
+                let calibrationPair = try options.load(splits: .trainingOnly, recorded: recorded, model: model, log: log)
+                if let trained = recorded.datasetSHA256, calibrationPair.checksum == trained {
+                    throw MLPError.format(path: calibrationData, problem: "is the data \(model) was trained on; fit the temperature on data "
+                        + "it did not train on (without --calibration-data, on the validation split it records)")
+                }
+                fitting = calibrationPair.train
+                if fitting.count > 0, fitting.contentDigest == pair.test.contentDigest || fitting.contentDigest == recorded.holdoutSHA256 {
+                    throw MLPError.format(path: calibrationData, problem: "holds the holdout set itself; fit the temperature on validation data")
+                }
+                calibrationSource = "\(fitting.count) images of \(calibrationData)"
+            } else {
+                let split = recorded.validationSplit ?? 0
+                fitting = pair.train.splitValidation(fraction: split).validation
+                calibrationSource = "the last \(fitting.count) training images (the validation split of \(split) that \(model) records)"
+            }
+            do {
+                let logits = try TemperatureScaling.logits(model: saved.model, data: fitting, batchSize: batchSize)
+                calibration = try TemperatureScaling.fit(logits: logits, labels: fitting.labels.map(Int.init), classes: saved.model.outputWidth)
+            } catch MLPError.model(let problem) {
+                throw MLPError.format(path: model, problem: problem)
+            }
+        }
         let report: EvaluationReport
         var drawn: [Int32] = []
         do {
@@ -93,6 +145,10 @@ struct MLPEval: ParsableCommand {
             throw MLPError.format(path: model, problem: problem)
         }
         if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [resamples, report.samples]), to: saveResamples) }
+        if let calibration, let output {
+            return try writeCalibrated(saved: saved, path: model, fit: calibration, source: calibrationSource, before: report,
+                                       pair: pair, output: output)
+        }
         if json {
             let extra: [String: Any] = ["model": model, "dataset": pair.name, "data": pair.source]
             let object = report.jsonObject(extra: extra)
@@ -118,6 +174,41 @@ struct MLPEval: ParsableCommand {
         if let predictions {
             try writeOutput(NPY.encode(report.probabilities, shape: [report.samples, report.classNames.count]), to: predictions)
         }
+    }
+
+    /// `--temperature-scale`: divides the model's last Dense layer by the fitted temperature,
+    /// saves it without an optimizer (a plain model for inference), and reports the holdout set
+    /// before and after.
+    func writeCalibrated(saved: CompiledModel, path: String, fit: TemperatureScaling.Fit, source: String, before: EvaluationReport,
+                         pair: DatasetPair, output: String) throws {
+        try TemperatureScaling.apply(fit.temperature, to: saved.model)
+        var provenance = saved.provenance
+        provenance["temperature"] = pythonFloat(fit.temperature)
+        provenance["calibrated_from"] = path
+        provenance["calibrated_on"] = source
+        try ModelFile.save(CompiledModel(model: saved.model, provenance: provenance), to: output)
+        let after = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize, bootstrap: resamples, seed: seed)
+        let predictedBefore = Classification.predictedClasses(before.probabilities, classes: before.classNames.count)
+        let predictedAfter = Classification.predictedClasses(after.probabilities, classes: after.classNames.count)
+        let changed = zip(predictedBefore, predictedAfter).filter { $0 != $1 }.count
+        if json {
+            var object = after.jsonObject(extra: ["model": output, "dataset": pair.name, "data": pair.source])
+            object["temperature_scaling"] = [
+                "temperature": fit.temperature, "fitted_on": source, "samples": fit.samples, "from": path,
+                "validation_log_loss": [fit.logLossBefore, fit.logLossAfter],
+                "holdout_log_loss": [before.logLoss, after.logLoss],
+                "holdout_expected_calibration_error": [before.expectedCalibrationError, after.expectedCalibrationError],
+                "holdout_accuracy": [before.accuracy, after.accuracy], "predictions_changed": changed,
+            ] as [String: Any]
+            print(jsonText(object))
+            return
+        }
+        func f(_ x: Double) -> String { String(format: "%.4f", x) }
+        print("temperature \(String(format: "%.4f", fit.temperature)), fitted on \(source): validation log loss \(f(fit.logLossBefore)) → \(f(fit.logLossAfter))")
+        print("holdout: log loss \(f(before.logLoss)) → \(f(after.logLoss)), ECE \(f(before.expectedCalibrationError)) → "
+              + "\(f(after.expectedCalibrationError)), Brier \(f(before.brierScore)) → \(f(after.brierScore)); accuracy \(f(after.accuracy)), "
+              + (changed == 0 ? "no prediction changed" : "\(changed) predictions changed (ties)"))
+        print("wrote \(output): \(path) with its last Dense kernel and bias divided by \(String(format: "%.4f", fit.temperature))")
     }
 
     /// `--compare A B`: both models on the same holdout set, with paired bootstrap intervals.

@@ -5,6 +5,11 @@ and mlp-export write for other tools, read by those tools (pinned in Tests/requi
   TensorBoard's own EventAccumulator and EventMultiplexer: every scalar equal to the history
   CSVs (as float32, step = epoch), each record's CRCs equal to TensorBoard's masked CRC32C, the
   hparams plugin's experiment and sessions equal to the search's trials.csv.
+- Temperature scaling: `mlp-eval --temperature-scale` on a model trained with a validation
+  split: the temperature equal to scipy's minimizer of the log loss on Keras's own logits of that
+  split; the calibrated file loaded by Keras 3 and tf_keras, predicting what mlp-eval predicts,
+  every argmax unchanged, the holdout ECE and log loss (numpy) lower; exported to ONNX and run by
+  ONNX Runtime.
 - ONNX: mlp-export's metadata_props (class names, input scale, dataset SHA-256, version) read
   with onnx, against the fixture archive itself.
 
@@ -170,10 +175,79 @@ def onnx_metadata_check(tmp):
     check("with --raw-input the graph takes pixels as they are: input_scale 1", props.get("input_scale") == "1", str(props.get("input_scale")))
 
 
+def cifar_split(archive, split):
+    """A CIFAR-100 python archive's split as Keras's load_data gives it, flattened and scaled to [0, 1]."""
+    import pickle, tarfile
+    with tarfile.open(archive) as tar:
+        batch = pickle.load(tar.extractfile(f"cifar-100-python/{split}"), encoding="bytes")
+    x = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return x.reshape(len(x), -1).astype(np.float32) / 255, np.asarray(batch[b"fine_labels"])
+
+
+def log_loss(p, y):
+    return float(-np.mean(np.log(np.clip(p[np.arange(len(y)), y].astype(np.float64), 1e-15, None))))
+
+
+def ece(p, y):
+    top, predicted = p.max(axis=1).astype(np.float64), p.argmax(axis=1)
+    bins = np.clip(np.ceil(top * 15).astype(int) - 1, 0, 14)
+    return sum((bins == m).sum() / len(y) * abs((predicted[bins == m] == y[bins == m]).mean() - top[bins == m].mean())
+               for m in range(15) if (bins == m).any())
+
+
+def temperature_check(tmp):
+    """`mlp-eval --temperature-scale` against scipy on Keras's logits, and the calibrated file in Keras and ONNX Runtime."""
+    import keras, tf_keras, onnxruntime
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+    sets = os.path.join(tmp, "tuning")
+    subprocess.run([sys.executable, os.path.join(ROOT, "Tools", "cifar_sets.py"), "--tuning", sets], check=True, capture_output=True)
+    archive = os.path.join(sets, "cifar-100-python.tar.gz")
+    base, calibrated = os.path.join(tmp, "base.h5"), os.path.join(tmp, "calibrated.h5")
+    run("mlp-train", "--data", archive, "-o", base, "--validation-split", "0.2", "--seed", "1")
+    result = json.loads(run("mlp-eval", base, "--data", archive, "--temperature-scale", "-o", calibrated, "--json"))["temperature_scaling"]
+    x, y = cifar_split(archive, "train")
+    start = int(np.floor(len(x) * (1 - 0.2)))  # Keras's validation_split: the last 20%
+    model = keras.models.load_model(base)
+    last = model.layers[-1]
+    features = keras.Model(model.inputs, last.input).predict(x[start:].reshape((-1,) + model.input_shape[1:]), verbose=0)
+    kernel, bias = (w.astype(np.float64) for w in last.get_weights())
+    logits, labels = features.astype(np.float64) @ kernel + bias, y[start:]
+    objective = lambda t: -np.mean(log_softmax(logits / t, axis=1)[np.arange(len(labels)), labels])
+    best = minimize_scalar(objective, bounds=(0.01, 100), method="bounded", options={"xatol": 1e-10}).x
+    gap = abs(result["temperature"] - best) / best
+    check(f"temperature {result['temperature']:.6f} fitted on the {result['samples']} images of the recorded validation split "
+          f"equals scipy's minimizer on Keras's logits ({best:.6f})", result["samples"] == len(labels) and gap <= 1e-4,
+          f"relative gap {gap:.2e}")
+    holdout, truth = cifar_split(archive, "test")
+    npy = os.path.join(tmp, "calibrated.npy")
+    run("mlp-eval", calibrated, "--data", archive, "--predictions", npy)
+    ours = np.load(npy)
+    before = model.predict(holdout, verbose=0)
+    for label, library in (("keras3", keras), ("tf_keras", tf_keras)):
+        after = library.models.load_model(calibrated, compile=False).predict(holdout, verbose=0)
+        diff = float(np.abs(after - ours).max())
+        unchanged = bool((after.argmax(axis=1) == before.argmax(axis=1)).all())
+        check(f"{label} loads the calibrated file, predicts what mlp-eval predicts, and no argmax changes",
+              diff <= 1e-5 and unchanged, f"largest difference {diff:.2e}, argmax unchanged {unchanged}")
+    measured = {"log loss": (log_loss(before, truth), log_loss(ours, truth)), "ECE": (ece(before, truth), ece(ours, truth))}
+    accuracy = ((before.argmax(axis=1) == truth).mean(), (ours.argmax(axis=1) == truth).mean())
+    check("on the holdout set (numpy): " + ", ".join(f"{k} {a:.4f} -> {b:.4f}" for k, (a, b) in measured.items())
+          + f", accuracy {accuracy[0]:.4f} -> {accuracy[1]:.4f}",
+          all(b < a for a, b in measured.values()) and accuracy[0] == accuracy[1])
+    exported = os.path.join(tmp, "calibrated.onnx")
+    run("mlp-export", calibrated, "-o", exported)
+    session = onnxruntime.InferenceSession(exported)
+    onnx_out = session.run(None, {session.get_inputs()[0].name: holdout})[0]
+    diff = float(np.abs(onnx_out - ours).max())
+    check("the calibrated file exports to ONNX, and ONNX Runtime predicts what mlp-eval predicts", diff <= 1e-5, f"largest difference {diff:.2e}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         tensorboard_train_check(tmp)
         tensorboard_tune_check(tmp)
+        temperature_check(tmp)
         onnx_metadata_check(tmp)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")

@@ -24,6 +24,9 @@ public struct RecordedRun: Sendable {
     public var colorMode: ColorMode?
     /// The seed an image folder's training images are shuffled with when read again.
     public var shuffleSeed: UInt32?
+    /// The fraction of the training split the run held out for validation, from its end
+    /// (Keras's `validation_split`), as its options record it.
+    public var validationSplit: Double?
 
     public init(provenance: [String: String]) {
         seed = provenance["seed"].flatMap { UInt64($0) }
@@ -36,6 +39,8 @@ public struct RecordedRun: Sendable {
         imageSize = input?.imageSize
         colorMode = input.map { $0.isImage ? $0.colorMode : .rgb }
         shuffleSeed = provenance["shuffle_seed"].flatMap { UInt32($0) }
+        let options = provenance["options"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        validationSplit = (options?["validation_split"] as? NSNumber)?.doubleValue
     }
 
 
