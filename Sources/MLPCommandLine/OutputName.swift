@@ -12,6 +12,7 @@ public enum OutputName {
     public static let csv = [".csv"]
     public static let npy = [".npy"]
     public static let onnx = [".onnx"]
+    public static let markdown = [".md"]
 
     /// Refuses `path` unless its extension is one of `formats` and its folder takes a new file
     /// (the temporary one it is written through).

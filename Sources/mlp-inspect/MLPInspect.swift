@@ -20,12 +20,28 @@ struct MLPInspect: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @Option(help: ArgumentHelp("Write a Hugging Face model card (README.md of a model repository): YAML front matter with library_name, datasets, metrics and model-index results, then the model, its training and, with --eval, its evaluation.", valueName: "file.md"))
+    var modelCard: String?
+
+    @Option(name: .customLong("eval"), help: ArgumentHelp("With --model-card: what mlp-eval MODEL --json [--ci N] printed for this model, for the card's results, intervals, calibration and worst classes.", valueName: "eval.json"))
+    var evaluation: String?
+
+    func validate() throws {
+        if evaluation != nil, modelCard == nil { throw ValidationError("--eval goes with --model-card") }
+        if modelCard != nil, json || weights { throw ValidationError("--model-card writes a card; leave out --json and --weights") }
+    }
+
     func run() throws {
+        if let modelCard { try OutputName.check(modelCard, flag: "model-card", formats: OutputName.markdown) }
+        let record = try evaluation.map { try EvaluationRecord(json: try fileBytes(atPath: $0, what: "mlp-eval's JSON"), path: $0) }
         let bytes = try ModelFile.bytes(atPath: model)
         // An ONNX file (mlp-export's, or anyone's) is described, not loaded; one named .onnx that
         // does not parse is told so in ONNX's terms.
         let isONNX = ONNXFile.recognizes(bytes) || (model.lowercased().hasSuffix(".onnx") && ModelFormats.all.allSatisfy { !$0.recognizes(bytes) })
         if isONNX {
+            if modelCard != nil {
+                throw MLPError.format(path: model, problem: "is an ONNX file; a model card is written from the .keras or .h5 file it was exported from")
+            }
             if weights {
                 FileHandle.standardError.write(Data("mlp-inspect: note: --weights describes a .keras or .h5 model's weights; an ONNX file's are counted below\n".utf8))
             }
@@ -36,6 +52,12 @@ struct MLPInspect: ParsableCommand {
         // bytes it already has.
         try ModelProbe.probe(model)
         let saved = try ModelFile.load(bytes, path: model)
+        if let modelCard {
+            let card = try ModelCard(saved: saved, path: model, evaluation: record, evaluationPath: evaluation ?? "")
+            try AtomicFile.write(Data(card.markdown.utf8), to: modelCard)
+            print("wrote \(modelCard): a model card of \(model)" + (evaluation.map { " with the evaluation in \($0)" } ?? ""))
+            return
+        }
         json ? try printJSON(saved) : printText(saved)
     }
 

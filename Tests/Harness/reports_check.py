@@ -10,6 +10,9 @@ and mlp-export write for other tools, read by those tools (pinned in Tests/requi
   split; the calibrated file loaded by Keras 3 and tf_keras, predicting what mlp-eval predicts,
   every argmax unchanged, the holdout ECE and log loss (numpy) lower; exported to ONNX and run by
   ONNX Runtime.
+- Model cards: `mlp-inspect --model-card --eval` read by huggingface_hub's ModelCard: its
+  library, dataset and every model-index result equal to mlp-eval's JSON; the intervals and the
+  worst classes in the text equal to it too.
 - ONNX: mlp-export's metadata_props (class names, input scale, dataset SHA-256, version) read
   with onnx, against the fixture archive itself.
 
@@ -243,11 +246,45 @@ def temperature_check(tmp):
     check("the calibrated file exports to ONNX, and ONNX Runtime predicts what mlp-eval predicts", diff <= 1e-5, f"largest difference {diff:.2e}")
 
 
+def model_card_check(tmp):
+    """A model card of the temperature check's model, read by huggingface_hub."""
+    from huggingface_hub import ModelCard
+    archive, model = os.path.join(tmp, "tuning", "cifar-100-python.tar.gz"), os.path.join(tmp, "base.h5")
+    evaluation, path = os.path.join(tmp, "eval.json"), os.path.join(tmp, "card.md")
+    with open(evaluation, "w") as f:
+        f.write(run("mlp-eval", model, "--data", archive, "--json", "--ci", "200"))
+    report = json.load(open(evaluation))
+    run("mlp-inspect", model, "--model-card", path, "--eval", evaluation)
+    card = ModelCard.load(path)
+    expected = {"accuracy": report["accuracy"], "top_k_accuracy": report["top5_accuracy"], "roc_auc": report["roc_auc_ovr_macro"],
+                "f1": report["macro_avg"]["f1"], "precision": report["macro_avg"]["precision"], "recall": report["macro_avg"]["recall"],
+                "log_loss": report["log_loss"], "expected_calibration_error": report["expected_calibration_error"],
+                "brier_score": report["brier_score"]}
+    results = {r.metric_type: r.metric_value for r in card.data.eval_results}
+    same = {r.dataset_type for r in card.data.eval_results} == {"uoft-cs/cifar100"} and {r.dataset_split for r in card.data.eval_results} == {"test"}
+    check("huggingface_hub reads the card: library keras, dataset uoft-cs/cifar100, every model-index result equal to mlp-eval's JSON",
+          card.data.library_name == "keras" and card.data.datasets == ["uoft-cs/cifar100"] and same
+          and results.keys() == expected.keys() and all(abs(results[k] - v) <= 1e-12 for k, v in expected.items()),
+          f"{card.data.library_name} {card.data.datasets} {results}")
+    text = card.text
+    intervals = report["confidence_intervals"]
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    shown = all(f"{intervals[key][0]:.4f} – {intervals[key][1]:.4f}" in rows.get(label, "")
+                for key, label in (("accuracy", "accuracy"), ("roc_auc_ovr_macro", "ROC AUC (one-vs-rest, macro)"),
+                                   ("expected_calibration_error", "expected calibration error (15 bins)"), ("brier_score", "Brier score")))
+    worst = [c["name"] for c in sorted(report["per_class"], key=lambda c: (c["roc_auc"], c["name"]))[:5]]
+    table = text.split("### Worst classes")[1].split("###")[0]
+    listed = [line.split(" | ")[0].lstrip("| ") for line in table.splitlines() if line.startswith("| ") and not line.startswith("| class")]
+    check("the card shows the 95% intervals of accuracy, AUC, ECE and Brier score, and the five classes of lowest AUC, as mlp-eval's JSON has them",
+          shown and listed == worst, f"intervals shown {shown}; {listed} vs {worst}")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         tensorboard_train_check(tmp)
         tensorboard_tune_check(tmp)
         temperature_check(tmp)
+        model_card_check(tmp)
         onnx_metadata_check(tmp)
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed")

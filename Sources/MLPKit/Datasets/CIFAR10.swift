@@ -7,6 +7,7 @@ import Foundation
 public enum CIFAR10: RegisteredDatasetSource {
     public static let title = "CIFAR-10 (--data cifar10, cifar-10-python.tar.gz or its folder)"
     public static let names = ["cifar10"]
+    public static let hubDataset: String? = "uoft-cs/cifar10"
     /// Keras's address and SHA-256 of the archive.
     public static let url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
     public static let sha256 = "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"

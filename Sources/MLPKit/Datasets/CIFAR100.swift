@@ -29,6 +29,7 @@ public enum LabelMode: String, CaseIterable, Sendable {
 public enum CIFAR100: RegisteredDatasetSource {
     public static let title = "CIFAR-100 (cifar-100-python.tar.gz, cifar-100-binary.tar.gz or their folders)"
     public static let names = ["cifar100"]
+    public static let hubDataset: String? = "uoft-cs/cifar100"
 
     /// Where Keras downloads CIFAR-100 from.
     public static let officialURL = "https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz"

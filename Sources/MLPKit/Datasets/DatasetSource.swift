@@ -54,6 +54,13 @@ public protocol RegisteredDatasetSource {
     static func load(path: String, request: DataRequest) throws -> DatasetPair
     /// The dataset called `name`, as `request` asks.
     static func load(name: String, request: DataRequest, log: (String) -> Void) throws -> DatasetPair
+    /// The same data's id on the Hugging Face Hub ("uoft-cs/cifar100"), for model cards; nil
+    /// for data of the user's own.
+    static var hubDataset: String? { get }
+}
+
+extension RegisteredDatasetSource {
+    public static var hubDataset: String? { nil }
 }
 
 /// Where the tools find their data: a name (`cifar100`, `synthetic`), a path in any format a
@@ -85,6 +92,13 @@ public enum DatasetSources {
                 + all.map { $0.title }.joined(separator: "; "))
         }
         return try source.load(path: name, request: request)
+    }
+
+    /// The source that made a dataset a model records by name (`DatasetPair.name`: "cifar100-fine
+    /// (python)" is CIFAR-100's), if it is one of the named ones.
+    public static func source(ofRecordedName name: String) -> (any RegisteredDatasetSource.Type)? {
+        let stem = String(name.prefix { $0 != "-" && $0 != " " })
+        return all.first { $0.names.contains(stem) }
     }
 
     /// Up to the first 512 bytes of the file at `path` (empty when it cannot be read).

@@ -7,6 +7,7 @@ import Foundation
 public enum FashionMNIST: RegisteredDatasetSource {
     public static let title = "Fashion-MNIST (--data fashion_mnist, or a folder of its four IDX .gz files)"
     public static let names = ["fashion_mnist"]
+    public static let hubDataset: String? = "zalando-datasets/fashion_mnist"
     /// Keras's address of the four files.
     public static let base = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
     static let files = (train: (images: "train-images-idx3-ubyte.gz", labels: "train-labels-idx1-ubyte.gz"),

@@ -6,6 +6,7 @@ import Foundation
 public enum MNIST: RegisteredDatasetSource {
     public static let title = "MNIST (--data mnist, or Keras's mnist.npz)"
     public static let names = ["mnist"]
+    public static let hubDataset: String? = "ylecun/mnist"
     /// Keras's address and SHA-256 of the archive.
     public static let url = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
     public static let sha256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
