@@ -86,7 +86,10 @@ struct MLPInspect: ParsableCommand {
         for output in description.outputs { field("output", text(output)) }
         field("parameters", "\(description.parameters) in \(description.initializers) initializers")
         field("nodes", "\(description.nodeCount): \(description.operators.joined(separator: ", "))")
-        for (key, value) in description.metadata.sorted(by: { $0.key < $1.key }) { field(key, value) }
+        // A long value (the class names of 100 classes) is cut to a line; --json gives it whole.
+        for (key, value) in description.metadata.sorted(by: { $0.key < $1.key }) {
+            field(key, value.count > 100 ? String(value.prefix(90)) + "… (\(value.count) characters)" : value)
+        }
     }
 
     /// The layers' weight regularizers, in layer order.
