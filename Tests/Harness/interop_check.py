@@ -8,7 +8,7 @@ predictions. Prints one line per check and closes with "N passed, M failed".
 
     python Tests/Harness/interop_check.py BIN_DIR
 """
-import json, os, subprocess, sys, tempfile
+import csv, json, os, subprocess, sys, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
@@ -118,10 +118,18 @@ def compare_check(tmp, x, y):
     out = json.loads(run("mlp-eval", "--compare", a, b, "--data", ARCHIVE, "--json", "--ci", "100", "--seed", "4",
                          "--save-resamples", indices_path))
     probabilities, reports = [], []
+    from sklearn.metrics import confusion_matrix
     for path in (a, b):
-        npy = path + ".predictions.npy"
-        reports.append(json.loads(run("mlp-eval", path, "--data", ARCHIVE, "--json", "--predictions", npy)))
+        npy, matrix_csv = path + ".predictions.npy", path + ".confusion.csv"
+        reports.append(json.loads(run("mlp-eval", path, "--data", ARCHIVE, "--json", "--predictions", npy, "--confusion", matrix_csv)))
         probabilities.append(np.load(npy))
+        with open(matrix_csv, newline="") as f:
+            rows = list(csv.reader(f))
+        ours = np.array([[int(v) for v in row[1:]] for row in rows[1:]])
+        theirs = confusion_matrix(y, probabilities[-1].argmax(axis=1), labels=list(range(probabilities[-1].shape[1])))
+        names = [c["name"] for c in reports[-1]["per_class"]]
+        check(f"mlp-eval --confusion {os.path.basename(matrix_csv)}: equal to scikit-learn's confusion_matrix, rows and columns named",
+              ours.shape == theirs.shape and (ours == theirs).all() and rows[0][1:] == names and [r[0] for r in rows[1:]] == names)
     calibration_check(reports, probabilities, y)
     mcnemar_check(out, probabilities, y)
     same = json.loads(run("mlp-eval", "--compare", a, a, "--data", ARCHIVE, "--json", "--ci", "10"))["mcnemar"]
