@@ -132,10 +132,37 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
                     (trialIDs, written) = remembered
                     throw error
                 }
+            } catch let error as SQLError where error.isRetryable && undecided {
+                // Part of a decision taken without the lock: the decision is taken again.
+                throw error
             } catch let error as SQLError where error.isRetryable && attempt < 20 {
                 // A deadlock or serialization failure: the whole decision is taken again.
                 finished.removeAll()
                 usleep(UInt32.random(in: 10_000...(20_000 * UInt32(attempt))))
+            } catch let error as SQLError {
+                throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
+            }
+        }
+    }
+
+    /// Set while a decision runs without the lock: a write that finds another worker was first
+    /// gives its failure to `deciding`, which takes the whole decision again.
+    private var undecided = false
+
+    /// Runs a decision without holding the study's lock: its reads are statements of their own,
+    /// and its writes are transactions that check what it rests on (`createTrial` the new
+    /// trial's number, under the study's lock only for that insert; `claim` the enqueued trial's
+    /// state). When another worker was first, the decision is taken again from fresh reads.
+    public func deciding<T>(_ body: () throws -> T) throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            undecided = true
+            defer { undecided = false }
+            do {
+                return try body()
+            } catch let error as SQLError where error.isRetryable && attempt < 50 {
+                usleep(UInt32.random(in: 200...(1_000 * UInt32(min(attempt, 20)))))
             } catch let error as SQLError {
                 throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
             }

@@ -2,8 +2,9 @@ import Foundation
 
 /// Reports a trial's objective to the search's pruner after each epoch, as Optuna's
 /// `trial.report(value, step=epoch)` and `trial.should_prune()` do: the value and what the
-/// pruner records are written to the trial's record under the search's lock, where every
-/// worker's pruner reads them, and a trial the pruner stops ends after this epoch.
+/// pruner records are written to the trial's record as one decision with reading the others
+/// (`TrialStorage.deciding`), where every worker's pruner reads them, and a trial the pruner
+/// stops ends after this epoch.
 final class TrialPruning: Callback {
     let pruner: Pruner
     let storage: TrialStorage
@@ -25,7 +26,7 @@ final class TrialPruning: Callback {
 
     func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
         record.intermediateValues[epoch] = logs[objective.name] ?? .nan
-        let decision = try storage.locked { () -> PruneDecision in
+        let decision = try storage.deciding { () -> PruneDecision in
             let others = try storage.records().filter { $0.number != record.number }.map(\.prunerTrial)
             let study = PrunerStudy(name: studyName, maximize: objective.mode == .max,
                                     trials: (others + [record.prunerTrial]).sorted { $0.number < $1.number })

@@ -31,6 +31,12 @@ public protocol TrialStorage: AnyObject {
 
     /// Runs `body` holding the search's lock.
     func locked<T>(_ body: () throws -> T) throws -> T
+    /// Runs a decision: `body` reads the trials, then writes what it decided (a new trial, a
+    /// claimed one, a running trial's progress). Where the storage's writes check what the
+    /// decision rests on (a database: a new trial's number, an enqueued trial's state), it runs
+    /// without the lock, read in statements of their own, and is taken again from its reads
+    /// when another worker wrote first; elsewhere, under the lock.
+    func deciding<T>(_ body: () throws -> T) throws -> T
     /// The settings the search began with; nil for a new search.
     func settings() throws -> SearchRecord?
     /// Records the settings of a new search.
@@ -50,6 +56,10 @@ public protocol TrialStorage: AnyObject {
     func release(_ claim: Claim)
     /// Refreshes this worker's `claim` from a thread of its own until stopped.
     func heartbeat(_ claim: Claim) -> Heartbeat
+}
+
+extension TrialStorage {
+    public func deciding<T>(_ body: () throws -> T) throws -> T { try locked(body) }
 }
 
 /// How a worker opens a storage: its own folder, and what a database study needs.

@@ -79,7 +79,7 @@ public final class Tuner {
     /// Runs trials until the search is done; returns false when interrupted.
     public func run() throws -> Bool {
         while true {
-            switch try storage.locked({ try decide() }) {
+            switch try storage.deciding({ try decide() }) {
             case .done:
                 // Refresh the outputs once more (this toolchain may be newer than the trials).
                 try withOutputs(try storage.records) { try outputs.write($0, refreshingBest: true) }
@@ -102,7 +102,8 @@ public final class Tuner {
         }
     }
 
-    /// Under the lock: takes over a trial whose worker died, or the schedule's next trial.
+    /// As one decision (`TrialStorage.deciding`): takes over a trial whose worker died, or the
+    /// schedule's next trial.
     func decide() throws -> Decision {
         let records = try storage.records()
         if var orphan = records.first(where: { $0.status == .running && !storage.isClaimed(.trial($0.number)) }) {
