@@ -72,13 +72,14 @@ def main():
         remaining = [n for n in os.listdir(folder) if n.startswith(".") and ".tmp-" in n]
         if remaining:
             failures.append(f"temporary files left after a later run: {remaining}")
+    damaged = len(failures)
     tuning = kill_tuning_worker(args.bin, failures)
     for failure in failures:
         print("FAIL " + failure)
     print(tuning)
     print(f"kill check: {args.kills} runs of {duration:.2f} s, {interrupted} killed by SIGKILL, {during_save} of them while saving; "
           f"{len(leftovers)} temporary files "
-          f"of killed writers, cleared by the next run; {len(failures)} damaged files")
+          f"of killed writers, cleared by the next run; {damaged} damaged files")
     return 1 if failures else 0
 
 
@@ -88,16 +89,26 @@ def kill_tuning_worker(binaries, failures):
     import json
     with tempfile.TemporaryDirectory() as folder:
         search = os.path.join(folder, "search")
-        command = [os.path.join(binaries, "mlp-tune"), "--data", ARCHIVE, "--output-dir", search, "--trials", "3", "--epochs", "30",
+        # Trials of 300 short epochs (about a millisecond each here): long enough to be caught in
+        # the middle, short enough for the later worker to run all three.
+        command = [os.path.join(binaries, "mlp-tune"), "--data", ARCHIVE, "--output-dir", search, "--trials", "3", "--epochs", "300",
                    "--units", "64", "--hidden-layers", "1", "--seed", "1", "--claim-timeout", "5", "--threads", "1"]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        claim = os.path.join(search, "trials", "0000", "claim")
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        claim, history = (os.path.join(search, "trials", "0000", name) for name in ("claim", "history.csv"))
+
+        def epochs_done():
+            try:
+                with open(history) as f:
+                    return max(0, sum(1 for _ in f) - 1)
+            except OSError:
+                return 0
+
+        # Into the trial's epochs: its claim taken and a few epochs in its history.
         deadline = time.time() + 60
-        while process.poll() is None and not os.path.exists(claim) and time.time() < deadline:
-            time.sleep(0.01)
-        time.sleep(0.3)  # into the trial's epochs
+        while process.poll() is None and not (os.path.exists(claim) and epochs_done() >= 3) and time.time() < deadline:
+            time.sleep(0.002)
         if process.poll() is not None:
-            failures.append("the tuning worker ended before it could be killed")
+            failures.append(f"the tuning worker ended before it could be killed: {process.stderr.read().strip()[-300:]}")
             return "kill check (mlp-tune): not run"
         process.send_signal(signal.SIGKILL)
         process.wait()

@@ -2,8 +2,8 @@ import Foundation
 
 /// Everything `mlp-eval` reports about a model on a labelled set.
 public struct EvaluationReport {
-    /// One class's scores, one-vs-rest.
-    public struct ClassScore {
+    /// One class's scores, one-vs-rest; decoded from `mlp-eval --json`'s `per_class` too.
+    public struct ClassScore: Decodable {
         /// The class index, from 0.
         public var index: Int
         public var name: String
@@ -15,6 +15,11 @@ public struct EvaluationReport {
         public var precision: Double
         public var recall: Double
         public var f1: Double
+
+        enum CodingKeys: String, CodingKey {
+            case index, name, support, precision, recall, f1
+            case rocAUC = "roc_auc"
+        }
     }
 
     public var samples: Int

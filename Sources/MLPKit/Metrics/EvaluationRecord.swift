@@ -3,25 +3,11 @@ import Foundation
 /// What `mlp-eval MODEL --json` prints, read back: the numbers a model card reports. Names are
 /// the JSON's own; numbers that could not be computed (an AUC of a class absent from the
 /// holdout set) are JSON null, so nil here.
-public struct EvaluationRecord: Decodable, Sendable {
+public struct EvaluationRecord: Decodable {
     public struct Averages: Decodable, Sendable {
         public var precision: Double
         public var recall: Double
         public var f1: Double
-    }
-
-    public struct PerClass: Decodable, Sendable {
-        public var name: String
-        public var support: Int
-        public var rocAUC: Double?
-        public var precision: Double
-        public var recall: Double
-        public var f1: Double
-
-        enum CodingKeys: String, CodingKey {
-            case name, support, precision, recall, f1
-            case rocAUC = "roc_auc"
-        }
     }
 
     public struct Confusion: Decodable, Sendable {
@@ -66,7 +52,7 @@ public struct EvaluationRecord: Decodable, Sendable {
     public var brierScore: Double?
     public var macroAverage: Averages
     public var weightedAverage: Averages
-    public var perClass: [PerClass]
+    public var perClass: [EvaluationReport.ClassScore]
     public var mostConfused: [Confusion]
     public var intervals: Intervals?
 
@@ -105,7 +91,7 @@ public struct EvaluationRecord: Decodable, Sendable {
     }
 
     /// The `count` classes with the lowest ROC AUC, lowest first (classes without one last).
-    public func worstClasses(_ count: Int) -> [PerClass] {
+    public func worstClasses(_ count: Int) -> [EvaluationReport.ClassScore] {
         Array(perClass.sorted { ($0.rocAUC ?? .infinity, $0.name) < ($1.rocAUC ?? .infinity, $1.name) }.prefix(count))
     }
 }

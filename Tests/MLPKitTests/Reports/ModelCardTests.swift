@@ -10,7 +10,9 @@ import Testing
 
     /// What mlp-eval --json prints, for three classes.
     static func evaluation(names: [String] = ["a", "b", "c"], aucs: [Any] = [0.9, 0.7, NSNull()]) throws -> Data {
-        let perClass = zip(names, aucs).map { ["name": $0.0, "support": 2, "roc_auc": $0.1, "precision": 0.5, "recall": 0.5, "f1": 0.5] as [String: Any] }
+        let perClass = zip(names, aucs).enumerated().map {
+            ["index": $0.offset, "name": $0.element.0, "support": 2, "roc_auc": $0.element.1, "precision": 0.5, "recall": 0.5, "f1": 0.5] as [String: Any]
+        }
         let averages = ["precision": 0.5, "recall": 0.5, "f1": 0.5]
         let object: [String: Any] = [
             "model": "m.h5", "dataset": "own", "data": "own.npz", "samples": 6, "accuracy": 0.5, "top5_accuracy": 1.0,
