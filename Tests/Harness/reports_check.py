@@ -246,6 +246,47 @@ def temperature_check(tmp):
     check("the calibrated file exports to ONNX, and ONNX Runtime predicts what mlp-eval predicts", diff <= 1e-5, f"largest difference {diff:.2e}")
 
 
+def keras_temperature_check(tmp):
+    """A Keras-written model ending in Dense(linear) → Activation(softmax), calibrated on
+    `--calibration-data` (an .npz of training images it did not train on): the temperature
+    against scipy on Keras's logits of those images, the file against Keras's predictions."""
+    import keras
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+    archive = os.path.join(tmp, "tuning", "cifar-100-python.tar.gz")
+    x, y = cifar_split(archive, "train")
+    # Trained on the first 8,000 training images; the last 2,000, as an .npz of uint8 images,
+    # are the calibration data.
+    calibration = os.path.join(tmp, "calibration.npz")
+    images = np.rint(x * 255).astype(np.uint8).reshape(-1, 32, 32, 3)
+    np.savez(calibration, x_train=images[8000:], y_train=y[8000:], x_test=images[:100], y_test=y[:100])
+    cx, cy = x[8000:], y[8000:]
+    x, y = x[:8000], y[:8000]
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential([keras.Input((3072,)), keras.layers.Dense(64, activation="relu"), keras.layers.Dense(100),
+                              keras.layers.Activation("softmax")])
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(x, keras.utils.to_categorical(y, 100), epochs=3, batch_size=128, verbose=0)
+    path, calibrated = os.path.join(tmp, "keras_activation.h5"), os.path.join(tmp, "keras_activation_calibrated.h5")
+    model.save(path)
+    result = json.loads(run("mlp-eval", path, "--data", archive, "--temperature-scale", "--calibration-data", calibration,
+                            "-o", calibrated, "--json"))["temperature_scaling"]
+    logits = keras.Model(model.inputs, model.layers[-2].output).predict(cx, verbose=0).astype(np.float64)
+    objective = lambda t: -np.mean(log_softmax(logits / t, axis=1)[np.arange(len(cy)), cy])
+    best = minimize_scalar(objective, bounds=(0.01, 100), method="bounded", options={"xatol": 1e-10}).x
+    gap = abs(result["temperature"] - best) / best
+    holdout, _ = cifar_split(archive, "test")
+    npy = os.path.join(tmp, "keras_activation.npy")
+    run("mlp-eval", calibrated, "--data", archive, "--predictions", npy)
+    after = keras.models.load_model(calibrated, compile=False).predict(holdout, verbose=0)
+    diff = float(np.abs(after - np.load(npy)).max())
+    unchanged = bool((after.argmax(axis=1) == model.predict(holdout, verbose=0).argmax(axis=1)).all())
+    check(f"a Keras model ending in a softmax Activation, calibrated on --calibration-data ({result['samples']} images): "
+          f"T {result['temperature']:.6f} against scipy's {best:.6f} on Keras's logits; Keras predicts what mlp-eval predicts, "
+          "no argmax changed", result["samples"] == len(cy) and gap <= 1e-4 and diff <= 1e-5 and unchanged,
+          f"relative gap {gap:.2e}, largest difference {diff:.2e}, argmax unchanged {unchanged}")
+
+
 def model_card_check(tmp):
     """A model card of the temperature check's model, read by huggingface_hub."""
     from huggingface_hub import ModelCard
@@ -284,6 +325,7 @@ def main():
         tensorboard_train_check(tmp)
         tensorboard_tune_check(tmp)
         temperature_check(tmp)
+        keras_temperature_check(tmp)
         model_card_check(tmp)
         onnx_metadata_check(tmp)
     failed = results.count(False)

@@ -13,23 +13,35 @@ public enum TemperatureScaling {
         public var samples: Int
     }
 
-    /// The last layer, which the temperature divides: a Dense with softmax.
-    static func outputLayer(of model: Sequential) throws -> Dense {
-        guard let dense = model.layers.last as? Dense, dense.activation == .softmax else {
-            throw MLPError.model("temperature scaling divides the logits of a last Dense layer with softmax; this model's last layer is "
-                + (model.layers.last.map { "\($0.kerasClassName)" + ($0.outputActivation.map { " with \($0.rawValue)" } ?? "") } ?? "absent"))
+    /// The Dense layer whose outputs are the logits, which the temperature divides: the last
+    /// layer, a Dense with softmax; or a linear Dense followed by a softmax Activation, the
+    /// other way Keras models end. `logitCount` is how many of the model's layers give the
+    /// logits.
+    static func logitLayer(of model: Sequential) throws -> (dense: Dense, logitCount: Int, softmaxInside: Bool) {
+        let layers = model.layers
+        if let dense = layers.last as? Dense, dense.activation == .softmax { return (dense, layers.count, true) }
+        if layers.count >= 2, let activation = layers.last as? ActivationLayer, activation.activation == .softmax,
+           let dense = layers[layers.count - 2] as? Dense, dense.activation == .linear {
+            return (dense, layers.count - 1, false)
         }
-        return dense
+        throw MLPError.model("temperature scaling divides the logits of a last Dense layer with softmax (or a linear Dense before a "
+            + "softmax Activation); this model's last layer is "
+            + (layers.last.map { "\($0.kerasClassName)" + ($0.outputActivation.map { " with \($0.rawValue)" } ?? "") } ?? "absent"))
     }
 
-    /// The model's logits (its last Dense layer's outputs before softmax) for `data`,
-    /// (samples, classes) row-major, through a copy of that layer with a linear activation.
+    /// The model's logits (the inputs of its softmax) for `data`, (samples, classes) row-major:
+    /// through the layers before the softmax, the last Dense copied with a linear activation
+    /// where the softmax is its own.
     public static func logits(model: Sequential, data: ImageDataset, batchSize: Int = 500) throws -> [Float] {
-        let last = try outputLayer(of: model)
-        let linear = Dense(name: last.name, inputs: last.kernel.shape[0], units: last.units, activation: .linear, useBias: last.bias != nil)
-        linear.kernel.value.pointer.update(from: last.kernel.value.pointer, count: last.kernel.count)
-        if let bias = last.bias, let copy = linear.bias { copy.value.pointer.update(from: bias.value.pointer, count: bias.count) }
-        let network = Sequential(name: model.name, inputShape: model.inputShape, layers: Array(model.layers.dropLast()) + [linear])
+        let (last, count, softmaxInside) = try logitLayer(of: model)
+        var layers = Array(model.layers.prefix(count))
+        if softmaxInside {
+            let linear = Dense(name: last.name, inputs: last.kernel.shape[0], units: last.units, activation: .linear, useBias: last.bias != nil)
+            linear.kernel.value.pointer.update(from: last.kernel.value.pointer, count: last.kernel.count)
+            if let bias = last.bias, let copy = linear.bias { copy.value.pointer.update(from: bias.value.pointer, count: bias.count) }
+            layers[layers.count - 1] = linear
+        }
+        let network = Sequential(name: model.name, inputShape: model.inputShape, layers: layers)
         network.compute = model.compute
         try network.checkFits(data)
         return network.predict(data, batchSize: batchSize)
@@ -69,6 +81,12 @@ public enum TemperatureScaling {
     public static func fit(logits: [Float], labels: [Int], classes: Int) throws -> Fit {
         guard !labels.isEmpty else { throw MLPError.model("temperature scaling needs at least one labelled sample") }
         guard logits.allSatisfy(\.isFinite) else { throw MLPError.model("the model's logits are not all finite: nothing to calibrate") }
+        // The loss falls from β = 0 (every class equally likely) only when the labels' logits
+        // stand above the mean logit on average; otherwise it is least at T → ∞.
+        guard loss(logits, labels: labels, classes: classes, beta: 0).slope < 0 else {
+            throw MLPError.model("the model does no better than chance on the calibration data (its log loss is least with every "
+                + "class equally likely): no temperature calibrates it")
+        }
         let before = loss(logits, labels: labels, classes: classes, beta: 1)
         var beta = 1.0, current = before
         for _ in 0..<100 {
@@ -91,10 +109,10 @@ public enum TemperatureScaling {
         return Fit(temperature: 1 / beta, logLossBefore: before.value, logLossAfter: current.value, samples: labels.count)
     }
 
-    /// Divides the model's last Dense kernel and bias by `temperature`, in place: its softmax
-    /// outputs become softmax(logits / T).
+    /// Divides the kernel and bias of the Dense layer that gives the logits by `temperature`, in
+    /// place: the model's softmax outputs become softmax(logits / T).
     public static func apply(_ temperature: Double, to model: Sequential) throws {
-        let last = try outputLayer(of: model)
+        let last = try logitLayer(of: model).dense
         for parameter in last.parameters {
             let values = parameter.value.pointer
             for i in 0..<parameter.count { values[i] = Float(Double(values[i]) / temperature) }
