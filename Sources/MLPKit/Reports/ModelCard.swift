@@ -195,25 +195,8 @@ public struct ModelCard {
         return out
     }
 
-    /// A YAML double-quoted scalar: safe for any text.
-    func yaml(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F {
-                    out += String(format: "\\x%02X", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// A YAML double-quoted scalar, safe for any text: JSON's string literal is one.
+    func yaml(_ text: String) -> String { JSONValue.quoted(text) }
 
     /// Text safe in a Markdown table cell.
     func cell(_ text: String) -> String {

@@ -100,6 +100,13 @@ extension JSONValue {
         }
     }
 
+    /// `string` as a JSON string literal, quotes included (also a YAML double-quoted scalar).
+    static func quoted(_ string: String) -> String {
+        var out = ""
+        write(string, to: &out)
+        return out
+    }
+
     private static func write(_ string: String, to out: inout String) {
         out += "\""
         for scalar in string.unicodeScalars {

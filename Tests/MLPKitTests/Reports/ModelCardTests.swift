@@ -27,7 +27,7 @@ import Testing
         let card = try ModelCard(saved: Self.model(), path: "m.h5", evaluation: nil)
         #expect(card.yaml("plain") == "\"plain\"")
         #expect(card.yaml("a \"b\" c\\d") == "\"a \\\"b\\\" c\\\\d\"")
-        #expect(card.yaml("line\nnext\u{1}") == "\"line\\nnext\\x01\"")
+        #expect(card.yaml("line\nnext\u{1}") == "\"line\\nnext\\u0001\"")
         #expect(card.yaml("café: #1") == "\"café: #1\"")
     }
 
