@@ -7,19 +7,20 @@ import Foundation
 /// load it. Everything comes from the file's own record and `mlp-eval --json`'s output; nothing
 /// is guessed.
 public struct ModelCard {
-    public var saved: CompiledModel
+    public let saved: CompiledModel
     /// The model file, as the user named it.
-    public var path: String
-    public var evaluation: EvaluationRecord?
+    public let path: String
+    public let evaluation: EvaluationRecord?
 
     /// - Throws: when `evaluation` is of a model with other classes.
     public init(saved: CompiledModel, path: String, evaluation: EvaluationRecord?, evaluationPath: String = "") throws {
+        let input = InputRecord(provenance: saved.provenance)
         if let evaluation {
             let classes = saved.model.outputWidth
             guard evaluation.perClass.count == classes else {
                 throw MLPError.format(path: evaluationPath, problem: "evaluates a model of \(evaluation.perClass.count) classes; \(path) has \(classes)")
             }
-            if let names = InputRecord(provenance: saved.provenance)?.classNames, names.count == classes,
+            if let names = input?.classNames, names.count == classes,
                names != evaluation.perClass.map(\.name) {
                 throw MLPError.format(path: evaluationPath, problem: "names other classes than \(path) records")
             }
@@ -27,10 +28,15 @@ public struct ModelCard {
         self.saved = saved
         self.path = path
         self.evaluation = evaluation
+        self.input = input
+        options = saved.provenance["options"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
     }
 
+    /// What the file records of its inputs, and of the options it was trained with.
+    let input: InputRecord?
+    let options: [String: Any]
+
     var name: String { URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
-    var input: InputRecord? { InputRecord(provenance: saved.provenance) }
     var isImageModel: Bool { input?.isImage ?? (saved.model.inputShape.count > 1) }
     var datasetName: String? { saved.provenance["dataset"] ?? evaluation?.dataset }
     var hubDataset: String? { datasetName.flatMap { DatasetSources.source(ofRecordedName: $0)?.hubDataset } }
@@ -112,11 +118,9 @@ public struct ModelCard {
             let rate = (optimizer["config"] as? [String: Any])?["learning_rate"].map { " (learning rate \($0))" } ?? ""
             rows.append(("optimizer", kind + rate))
         }
-        if let options = p["options"].flatMap({ try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }) {
-            // The optimizer and its learning rate are in the row above, as the file's optimizer config has them.
-            for key in options.keys.sorted() where !["metrics", "optimizer", "learning_rate"].contains(key) {
-                rows.append((key.replacingOccurrences(of: "_", with: " "), "\(options[key] ?? "")"))
-            }
+        // The optimizer and its learning rate are in the row above, as the file's optimizer config has them.
+        for key in options.keys.sorted() where !["metrics", "optimizer", "learning_rate"].contains(key) {
+            rows.append((key.replacingOccurrences(of: "_", with: " "), "\(options[key] ?? "")"))
         }
         for key in ["epochs_completed", "best_epoch", "seed", "created"] {
             if let value = p[key] { rows.append((key.replacingOccurrences(of: "_", with: " "), value)) }
@@ -170,7 +174,7 @@ public struct ModelCard {
             out.append("")
         }
         if let ece = e.expectedCalibrationError, ece > 0.05, saved.provenance["temperature"] == nil {
-            let split = saved.provenance["options"].map { $0.contains("\"validation_split\"") } ?? false
+            let split = ((options["validation_split"] as? NSNumber)?.doubleValue ?? 0) > 0
             let command = "mlp-eval \(URL(fileURLWithPath: path).lastPathComponent) --temperature-scale" + (split ? "" : " --calibration-data DATA")
                 + " -o calibrated.h5"
             out += ["The probabilities are off by \(f(ece)) on average (ECE): `\(command)` fits a temperature on validation data "

@@ -52,6 +52,19 @@ import Testing
         #expect(throws: MLPError.self) { try ModelCard(saved: Self.model(), path: "m.h5", evaluation: four, evaluationPath: "e.json") }
     }
 
+    /// A poorly calibrated model (ECE 0.1) gets the command that calibrates it: on its recorded
+    /// validation split when it has one (a split of 0 is none), else on --calibration-data.
+    @Test func suggestsTheCalibrationItsRecordAllows() throws {
+        let record = try EvaluationRecord(json: try Self.evaluation(), path: "e.json")
+        for (split, expected) in [("0.0", "mlp-eval m.h5 --temperature-scale --calibration-data DATA -o calibrated.h5"),
+                                  ("0.2", "mlp-eval m.h5 --temperature-scale -o calibrated.h5")] {
+            var saved = Self.model()
+            saved.provenance = ["options": "{\"epochs\": 5, \"validation_split\": \(split)}"]
+            let text = try ModelCard(saved: saved, path: "dir/m.h5", evaluation: record).markdown
+            #expect(text.contains("`\(expected)`"), "split \(split)")
+        }
+    }
+
     @Test func refusesOtherJSON() {
         for text in ["[1]", "{\"a\": {}, \"b\": {}}", "{\"model\": 3}", "not json"] {
             #expect(throws: MLPError.self) { try EvaluationRecord(json: Data(text.utf8), path: "e.json") }
