@@ -10,7 +10,8 @@
 # and kill checks; the other builds everything with the tests (release mode, with testable imports,
 # which the unit tests of internal plumbing use), runs the Swift tests, then the interchange
 # check, the README's examples and the fuzz suite. Each check writes .build/<check>.log; its summary line is printed, and on failure the
-# end of its log.
+# end of its log. A failing check does not stop the others: every check runs, and the status is 1
+# if any failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p .build
@@ -43,26 +44,29 @@ setup_venv() {
 # @testable (swift build has no flag of its own for it).
 swift build -c release --build-tests -Xswiftc -enable-testing
 bin="$(swift build -c release -Xswiftc -enable-testing --show-bin-path)"
-run_check rooms python3 Tests/Harness/rooms_check.py
+failed=0
+run_check rooms python3 Tests/Harness/rooms_check.py || failed=1
 
 (
-  run_check venv setup_venv
+  run_check venv setup_venv || exit 1
   touch .build/venv.ready
-  run_check interop .venv/bin/python Tests/Harness/interop_check.py "$bin"
-  run_check database .venv/bin/python Tests/Harness/database_check.py "$bin"
-  run_check data .venv/bin/python Tests/Harness/data_check.py "$bin"
-  run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin"
-  run_check reports .venv/bin/python Tests/Harness/reports_check.py "$bin"
+  status=0
+  run_check interop .venv/bin/python Tests/Harness/interop_check.py "$bin" || status=1
+  run_check database .venv/bin/python Tests/Harness/database_check.py "$bin" || status=1
+  run_check data .venv/bin/python Tests/Harness/data_check.py "$bin" || status=1
+  run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin" || status=1
+  run_check reports .venv/bin/python Tests/Harness/reports_check.py "$bin" || status=1
+  exit $status
 ) &
 lane=$!
 
-swift test -c release --skip-build > .build/swift-test.log 2>&1 || {
+if swift test -c release --skip-build > .build/swift-test.log 2>&1; then
+  echo "test.sh: Swift tests: $(grep -E '^✔ Test run' .build/swift-test.log | tail -1) ($((SECONDS - started)) s)"
+else
   grep -E '✘|error|failed' .build/swift-test.log | tail -40 >&2
   echo "test.sh: Swift tests failed; the log: .build/swift-test.log" >&2
-  kill "$lane" 2> /dev/null || true
-  exit 1
-}
-echo "test.sh: Swift tests: $(grep -E '^✔ Test run' .build/swift-test.log | tail -1) ($((SECONDS - started)) s)"
+  failed=1
+fi
 
 while [ ! -e .build/venv.ready ]; do
   if ! kill -0 "$lane" 2> /dev/null; then
@@ -72,8 +76,12 @@ while [ ! -e .build/venv.ready ]; do
   fi
   sleep 1
 done
-run_check interchange .venv/bin/python Tests/Harness/interchange_check.py "$bin"
-run_check readme .venv/bin/python Tests/Harness/readme_check.py "$bin"
-run_check fuzz .venv/bin/python Tests/Harness/fuzz.py "$bin"
-wait "$lane"
+run_check interchange .venv/bin/python Tests/Harness/interchange_check.py "$bin" || failed=1
+run_check readme .venv/bin/python Tests/Harness/readme_check.py "$bin" || failed=1
+run_check fuzz .venv/bin/python Tests/Harness/fuzz.py "$bin" || failed=1
+wait "$lane" || failed=1
+if [ "$failed" -ne 0 ]; then
+  echo "test.sh: failed after $((SECONDS - started)) s; the failing checks are named above" >&2
+  exit 1
+fi
 echo "test.sh: all done after $((SECONDS - started)) s"
