@@ -4,8 +4,9 @@ import Foundation
 /// `TPESampler` (independent sampling, one dimension at a time):
 ///
 /// - the first `startupTrials` (10) trials are drawn at random;
-/// - then the completed trials are split by score: the best `gamma(n) = min(⌈0.1·n⌉, 25)` are
-///   "good", the rest "bad" (with trials other workers are still running counted among the bad,
+/// - then the finished trials are split as Optuna splits them (completed ones by score, then
+///   pruned ones by how far they went): the best `gamma(n) = min(⌈0.1·n⌉, 25)` are "good",
+///   the rest "bad" (with trials other workers are still running counted among the bad,
 ///   as Optuna's `constant_liar`, so that two workers do not propose the same region at once);
 /// - for each dimension, a Parzen estimator (a mixture of truncated normals, one per trial plus
 ///   a prior over the whole range, widths from the distances to the neighbouring observations,
@@ -68,21 +69,7 @@ public struct TPESampler: RegisteredSampler {
     /// draws at random then) or when every proposal repeats a trial's values.
     public func propose(number: Int, records: [TrialRecord]) -> Hyperparameters? {
         guard !isStartingUp(records) else { return nil }
-        let completed = records.filter { $0.status == .completed && $0.score != nil }
-            .sorted { a, b in a.score! == b.score! ? a.number < b.number : objective.isBetter(a.score!, than: b.score!) }
-        // Pruned trials rank after every completed one, as Optuna's TPE ranks them: those that
-        // went further first, then by their last value.
-        let pruned = records.filter { $0.status == .pruned }.sorted { a, b in
-            let (stepA, stepB) = (a.intermediateValues.keys.max() ?? -1, b.intermediateValues.keys.max() ?? -1)
-            if stepA != stepB { return stepA > stepB }
-            let (valueA, valueB) = (a.score ?? .nan, b.score ?? .nan)
-            if valueA == valueB || (valueA.isNaN && valueB.isNaN) { return a.number < b.number }
-            if valueA.isNaN || valueB.isNaN { return valueB.isNaN }
-            return objective.isBetter(valueA, than: valueB)
-        }
-        let ranked = completed + pruned
-        let good = Array(ranked.prefix(Self.gamma(ranked.count)))
-        let bad = Array(ranked.dropFirst(good.count)) + records.filter { $0.status == .running }
+        let (good, bad) = split(records)
         let taken = Set(records.map(\.hyperparameters))
         var random = SeededGenerator(seed: seed ^ (UInt64(number + 1) &* 0xD1B5_4A32_D192_ED03))
         for _ in 0..<8 {
@@ -95,6 +82,35 @@ public struct TPESampler: RegisteredSampler {
             if !taken.contains(proposal) { return proposal }
         }
         return nil
+    }
+
+    /// The good and the bad trials, as Optuna's `_split_trials` divides them: of the `gamma(n)`
+    /// best of the `n` finished trials, completed ones first by score, then pruned ones (those
+    /// that went further first, then by their last value; a NaN last); the rest, and the
+    /// trials still running, are bad. Each group is in trial order, which is what the
+    /// estimators' weights ramp over (from the oldest trial to the newest) and the order their
+    /// densities are summed in.
+    func split(_ records: [TrialRecord]) -> (good: [TrialRecord], bad: [TrialRecord]) {
+        let completed = records.filter { $0.status == .completed && $0.score != nil }
+            .sorted { a, b in a.score! == b.score! ? a.number < b.number : objective.isBetter(a.score!, than: b.score!) }
+        // A pruned trial's rank: its last step (the later the better), then the value it
+        // reported there; one that reported nothing after every other.
+        func last(_ record: TrialRecord) -> (step: Int, value: Double) {
+            guard let step = record.intermediateValues.keys.max() else { return (-1, .nan) }
+            return (step, record.intermediateValues[step]!)
+        }
+        let pruned = records.filter { $0.status == .pruned }.sorted { a, b in
+            let (x, y) = (last(a), last(b))
+            if x.step != y.step { return x.step > y.step }
+            if x.value == y.value || (x.value.isNaN && y.value.isNaN) { return a.number < b.number }
+            if x.value.isNaN || y.value.isNaN { return y.value.isNaN }
+            return objective.isBetter(x.value, than: y.value)
+        }
+        let ranked = completed + pruned
+        let count = Self.gamma(ranked.count)
+        let good = ranked.prefix(count).sorted { $0.number < $1.number }
+        let bad = (ranked.dropFirst(count) + records.filter { $0.status == .running }).sorted { $0.number < $1.number }
+        return (good, bad)
     }
 
     /// One dimension's proposal: the candidate, drawn from the good trials' estimator, with the

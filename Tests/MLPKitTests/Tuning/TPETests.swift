@@ -17,6 +17,35 @@ import Testing
         #expect(zip(thirty.prefix(5), expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(thirty.prefix(5))")
     }
 
+    /// The good and bad groups, each in Optuna's order, equal to what Optuna's own `_split_trials`
+    /// makes of the same trials (Fixtures/tuning/make_tpe_split.py): completed, pruned (at
+    /// several steps, NaN last values, none reported) and running trials, both directions, tied
+    /// scores, and a study whose good group reaches into its pruned trials.
+    @Test func splitsTrialsAsOptuna() throws {
+        let scenarios = try #require(try jsonFixture("tuning/tpe_split.json")["scenarios"] as? [[String: Any]])
+        try #require(scenarios.count == 6)
+        for (index, scenario) in scenarios.enumerated() {
+            let direction = try #require(scenario["direction"] as? String)
+            let trials = try #require(scenario["trials"] as? [[String: Any]])
+            var records: [TrialRecord] = []
+            for (n, trial) in trials.enumerated() {
+                var record = TrialRecord(number: n, hyperparameters: Hyperparameters(values: ["x": .double(Double(n))]),
+                                         epochs: 5, initialEpoch: 0, seed: 0)
+                record.status = try #require(["COMPLETE": .completed, "PRUNED": .pruned, "RUNNING": .running][trial["state"] as? String ?? ""])
+                for (step, value) in try #require(trial["intermediate_values"] as? [String: Any]) {
+                    record.intermediateValues[try #require(Int(step))] = try number(value)
+                }
+                if record.status == .completed { record.score = try number(trial["value"]) }
+                if record.status == .pruned, let step = record.intermediateValues.keys.max() { record.score = record.intermediateValues[step] }
+                records.append(record)
+            }
+            let sampler = TPESampler(space: Self.space, seed: 1, objective: Monitor(direction == "maximize" ? "val_accuracy" : "val_loss"))
+            let (good, bad) = sampler.split(records)
+            #expect(good.map(\.number) == (scenario["below"] as? [Int]), "scenario \(index): good")
+            #expect(bad.map(\.number) == (scenario["above"] as? [Int]), "scenario \(index): bad")
+        }
+    }
+
     /// A space where every choice matters, and a score whose best is known: learning rate
     /// 10^-2.5, dropout 0.1, 256 units, 2 layers, Adam.
     static let space = try! SearchSpace(entries: [
