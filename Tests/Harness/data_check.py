@@ -14,13 +14,12 @@ using under 100 MB. Prints one line per check and closes with "N passed, M faile
 
     python Tests/Harness/data_check.py BIN_DIR
 """
-import gzip, importlib.util, io, json, os, struct, subprocess, sys, tarfile, tempfile
+import gzip, importlib.util, json, os, struct, subprocess, sys, tarfile, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
+from harness import ROOT, BIN, check, run, summary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 
 
 def tool_module(name):
@@ -33,19 +32,6 @@ def tool_module(name):
 cifar_sets, photo_folder = tool_module("cifar_sets"), tool_module("photo_folder")
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 FASHION_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def run(tool, *args, env=None):
-    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
-    return out.stdout
 
 
 def patterned(rng, counts, shape, classes):
@@ -256,9 +242,7 @@ def main():
             check_keras_model(tmp)
         except Exception as error:
             check("mlp-predict", False, repr(error)[:400])
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary())
 
 
 if __name__ == "__main__":

@@ -19,26 +19,14 @@ are reported as skipped, never as passed.
 
     python Tests/Harness/database_check.py BIN_DIR
 """
-import json, os, signal, subprocess, sys, tempfile, threading, time, uuid
+import os, signal, subprocess, sys, tempfile, threading, time, uuid
+from harness import ROOT, BIN, check, skip, summary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARCHIVE = os.path.join(ROOT, "Fixtures", "cifar", "cifar-100-python.tar.gz")
-BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 ADMIN = os.environ.get("MLP_TEST_POSTGRES")
-results, skipped = [], []
 
 import optuna
 optuna.logging.set_verbosity(optuna.logging.WARNING)
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def skip(name, why):
-    skipped.append(name)
-    print(f"skip {name}: {why}", flush=True)
 
 
 # The space of the shared study, as Python spells it: the same names and distributions as
@@ -277,9 +265,7 @@ def main():
             skip("postgresql: two mlp-tune workers and a Python worker share a study", "MLP_TEST_POSTGRES is not set (no server)")
             skip("postgresql: SIGKILL mid-trial", "MLP_TEST_POSTGRES is not set (no server)")
         password_check(tmp)
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed, {len(skipped)} skipped")
-    sys.exit(1 if failed else 0)
+    sys.exit(summary(skips=True))
 
 
 if __name__ == "__main__":

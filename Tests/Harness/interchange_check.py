@@ -21,34 +21,20 @@ Prints one line per check and closes with "N passed, M failed".
 
     python Tests/Harness/interchange_check.py BIN_DIR
 """
-import io, json, os, subprocess, sys, tempfile, zipfile
+import json, os, sys, tempfile, zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
+from harness import ROOT, check, run, summary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "Fixtures")
 ARCHIVE = os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz")
-BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/release"
 OURS = {
     "bn_dropout_l2_adam": ["--epochs", "2", "--optimizer", "adam", "--layers", "64:relu,32:gelu", "--l2", "0.01",
                            "--batch-norm", "--dropout", "0.2"],
     "cosine_adam": ["--epochs", "2", "--optimizer", "adam", "--layers", "48:tanh", "--lr-schedule", "cosine"],
     "sgd_activations": ["--epochs", "2", "--optimizer", "sgd", "--layers", "40:elu,32:selu,24:swish,16:sigmoid"],
 }
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(bool(ok))
-    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def run(tool, *args):
-    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
-    return out.stdout
 
 
 def split(name="test"):
@@ -303,9 +289,7 @@ def main():
         optuna_journal(tmp)
         pruning(tmp)
         best_json(tmp)
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -8,16 +8,15 @@ predictions. Prints one line per check and closes with "N passed, M failed".
 
     python Tests/Harness/interop_check.py BIN_DIR
 """
-import csv, json, os, subprocess, sys, tempfile
+import csv, json, os, sys, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
+from harness import ROOT, check, run, summary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 FIXTURES = os.path.join(ROOT, "Fixtures")
 ARCHIVE = os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz")
 MODELS = os.path.join(ROOT, "Models")
-BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug"
 RUNS = {
     "baseline_rmsprop": ["--epochs", "3"],
     "dropout_adam": ["--epochs", "3", "--optimizer", "adam", "--layers", "64:gelu,32:tanh", "--dropout", "0.3"],
@@ -38,12 +37,6 @@ RUNS = {
 # Keras computes a mixed_bfloat16 layer's outputs in bfloat16 where mlp-train keeps float32:
 # its predictions of the same weights differ by a few bfloat16 roundings (2^-9 each).
 TOLERANCE = {"mixed_bfloat16": 2e-3}
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
 
 
 def holdout(split="test"):
@@ -53,13 +46,6 @@ def holdout(split="test"):
         test = pickle.load(tar.extractfile(f"cifar-100-python/{split}"), encoding="bytes")
     x = test[b"data"].reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).reshape(-1, 3072).astype("float32") / 255
     return x, np.array(test[b"fine_labels"])
-
-
-def run(tool, *args):
-    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
-    return out.stdout
 
 
 def calibration_check(reports, probabilities, y):
@@ -205,7 +191,7 @@ def main():
             run("mlp-train", "--data", ARCHIVE, "-o", model, "--seed", "5", *options)
             report = json.loads(run("mlp-eval", model, "--data", ARCHIVE, "--json", "--predictions", npy))
             ours = np.load(npy)
-            summary = json.loads(run("mlp-inspect", model, "--json"))
+            inspected = json.loads(run("mlp-inspect", model, "--json"))
             for label, library in (("keras3", keras), ("tf_keras", tf_keras)):
                 try:
                     loaded = library.models.load_model(model)
@@ -218,19 +204,19 @@ def main():
                 tolerance = TOLERANCE.get(name, 1e-5)
                 check(f"{name}: {label} predicts the same", diff <= tolerance, f"largest difference {diff:.2e}")
                 policies = {l.name: l.dtype_policy.name for l in loaded.layers}
-                check(f"{name}: {label} reads the same dtype policies", policies == summary["dtype_policies"],
-                      f"{policies} vs {summary['dtype_policies']}")
+                check(f"{name}: {label} reads the same dtype policies", policies == inspected["dtype_policies"],
+                      f"{policies} vs {inspected['dtype_policies']}")
                 check(f"{name}: {label} count_params equals mlp-inspect's total_params",
-                      loaded.count_params() == summary["total_params"], f"{loaded.count_params()} vs {summary['total_params']}")
+                      loaded.count_params() == inspected["total_params"], f"{loaded.count_params()} vs {inspected['total_params']}")
                 shapes = [[None] + list(l.output.shape[1:]) if label == "keras3" else list(l.output_shape) for l in loaded.layers]
-                ours_shapes = [l["output_shape"] for l in summary["layers"]]
+                ours_shapes = [l["output_shape"] for l in inspected["layers"]]
                 params = [l.count_params() for l in loaded.layers]
                 check(f"{name}: {label} layer shapes and params equal mlp-inspect's",
-                      shapes == ours_shapes and params == [l["params"] for l in summary["layers"]],
+                      shapes == ours_shapes and params == [l["params"] for l in inspected["layers"]],
                       f"{shapes} {params} vs {ours_shapes}")
                 regularized = [l.kernel_regularizer.get_config() for l in loaded.layers
                                if getattr(l, "kernel_regularizer", None) is not None]
-                ours_regularized = [l["config"] for l in summary["regularizers"]]
+                ours_regularized = [l["config"] for l in inspected["regularizers"]]
                 check(f"{name}: {label} reads the same kernel regularizers",
                       [round(r.get("l2", 0), 9) for r in regularized] == [round(r.get("l2", 0), 9) for r in ours_regularized],
                       f"{regularized} vs {ours_regularized}")
@@ -238,9 +224,9 @@ def main():
                     # compile=True (the default) rebuilt the optimizer, its schedule and its state.
                     iterations = int(keras.ops.convert_to_numpy(loaded.optimizer.iterations))
                     schedule = loaded.optimizer._learning_rate
-                    ours_schedule = isinstance(summary["optimizer"]["config"]["learning_rate"], dict)
+                    ours_schedule = isinstance(inspected["optimizer"]["config"]["learning_rate"], dict)
                     check(f"{name}: keras3 compiles the file with its optimizer, schedule and iterations",
-                          iterations == summary["optimizer_iterations"]
+                          iterations == inspected["optimizer_iterations"]
                           and isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule) == ours_schedule,
                           f"{iterations} iterations, schedule {type(schedule).__name__}")
                 if label == "keras3" and name not in TOLERANCE:  # exact metrics need the same predictions
@@ -266,12 +252,10 @@ def main():
             accuracy_gap, worst = differences(report, sklearn_metrics(y, theirs), len(y))
             check(f"{label}-saved model: mlp-eval's metrics equal scikit-learn's on {label}'s predictions",
                   accuracy_gap <= 1 and worst <= 1e-5, f"accuracy off by {accuracy_gap:.0f} samples, others by {worst:.2e}")
-            summary = json.loads(run("mlp-inspect", path, "--json"))
+            inspected = json.loads(run("mlp-inspect", path, "--json"))
             check(f"{label}-saved model: mlp-inspect's total_params equals count_params",
-                  summary["total_params"] == model.count_params(), f"{summary['total_params']} vs {model.count_params()}")
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+                  inspected["total_params"] == model.count_params(), f"{inspected['total_params']} vs {model.count_params()}")
+    return summary()
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ one: the models load in Keras 3, the CSV parses with every row whole, the SVG pa
 
     python Tests/Harness/kill_check.py BIN_DIR [--kills 30]
 """
-import argparse, csv, os, shutil, signal, subprocess, sys, tempfile, time
+import argparse, csv, os, signal, subprocess, sys, tempfile, time
 import xml.etree.ElementTree as ET
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"

@@ -24,23 +24,9 @@ import csv, glob, json, os, struct, subprocess, sys, tempfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
+from harness import ROOT, check, run, summary
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ARCHIVE = os.path.join(ROOT, "Fixtures", "cifar", "cifar-100-python.tar.gz")
-BIN = sys.argv[1] if len(sys.argv) > 1 else ".build/debug"
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(ok)
-    print(f"{'ok  ' if ok else 'FAIL'} {name}" + (f": {detail}" if detail else ""), flush=True)
-
-
-def run(tool, *args):
-    out = subprocess.run([os.path.join(BIN, tool), *args], capture_output=True, text=True)
-    if out.returncode != 0:
-        raise RuntimeError(f"{tool} {' '.join(args)} failed: {out.stderr.strip()}")
-    return out.stdout
 
 
 def history(path):
@@ -328,9 +314,7 @@ def main():
         keras_temperature_check(tmp)
         model_card_check(tmp)
         onnx_metadata_check(tmp)
-    failed = results.count(False)
-    print(f"{len(results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
