@@ -95,8 +95,14 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         do {
             return try body()
         } catch let error as SQLError {
-            throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
+            throw failure(error)
         }
+    }
+
+    /// A database failure as one error naming the database (and the study, unless the
+    /// connection itself was lost).
+    private func failure(_ error: SQLError) -> MLPError {
+        MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
     }
 
     /// Seconds this worker's thread has spent on the database: waiting for the study's lock,
@@ -140,7 +146,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
                 finished.removeAll()
                 usleep(UInt32.random(in: 10_000...(20_000 * UInt32(attempt))))
             } catch let error as SQLError {
-                throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
+                throw failure(error)
             }
         }
     }
@@ -164,7 +170,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
             } catch let error as SQLError where error.isRetryable && attempt < 50 {
                 usleep(UInt32.random(in: 200...(1_000 * UInt32(min(attempt, 20)))))
             } catch let error as SQLError {
-                throw MLPError.io(path: connection.location, problem: error.connectionLost ? error.message : "study '\(studyName)': \(error.message)")
+                throw failure(error)
             }
         }
     }
