@@ -49,7 +49,7 @@ let package = Package(
             plugins: ["Registry"]
         ),
         // What the executables share about command lines; the core library stays free of it.
-        .target(name: "MLPCommandLine", dependencies: ["MLPKit", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "MLPCommandLine", dependencies: ["MLPKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "mlp-train", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-eval", dependencies: ["MLPKit", "MLPCommandLine"]),
         .executableTarget(name: "mlp-inspect", dependencies: ["MLPKit", "MLPCommandLine"]),

@@ -298,10 +298,12 @@ struct MLPTune: ParsableCommand {
             options.heartbeatInterval = heartbeatInterval
             storage = try TrialStorages.open(url: url, options: options)
             recorded = try storage.settings()
+            try recorded?.checkParts(path: storage.settingsLocation)
             settings = try self.settings(recorded: recorded, location: storage.settingsLocation)
         } else {
             // Every option is checked against the folder's record before the folder is opened for work.
             recorded = try FolderStorage.recordedSettings(folder: outputDir)
+            try recorded?.checkParts(path: SearchFolder(outputDir).settings)
             settings = try self.settings(recorded: recorded)
             storage = try FolderStorage(folder: outputDir, timeout: claimTimeout)
         }

@@ -1,4 +1,3 @@
-import CKernels
 
 /// What lies between a sample's raw values and the model's inputs, recorded in saved models so
 /// that a new image can be prepared as the training images were.
@@ -114,7 +113,7 @@ public struct ImageDataset: Sendable {
                     let source = bytes.baseAddress! + (start + index) * width
                     let target = output + row * width
                     // Division, not multiplication by 1/255, to give the notebook's exact floats.
-                    mlp_bytes_to_unit(source, target, width)
+                    Kernels.bytesToUnit(source, target, count: width)
                     labels[row] = storageLabels[start + index]
                 }
             }

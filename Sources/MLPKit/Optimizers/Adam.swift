@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 
 /// Keras 3's Adam (defaults: learning rate 0.001, beta_1 0.9, beta_2 0.999, epsilon 1e-7), and
@@ -55,7 +54,8 @@ public final class Adam: KerasOptimizer {
         // One vectorised pass (see CKernels), over the cores when large.
         parallelChunks(count, threads: threads) { range in
             let start = range.lowerBound
-            mlp_adam_step(value + start, m + start, v + start, g + start, range.count, alpha, b1, b2, eps, decay)
+            Kernels.adamStep(value + start, m + start, v + start, g + start, count: range.count, alpha: alpha, beta1: b1, beta2: b2,
+                             epsilon: eps, decay: decay)
         }
     }
 

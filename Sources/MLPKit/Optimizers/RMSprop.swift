@@ -1,4 +1,3 @@
-import CKernels
 
 /// Keras 3's RMSprop (defaults: learning rate 0.001, rho 0.9, momentum 0, epsilon 1e-7):
 ///
@@ -53,8 +52,8 @@ public final class RMSprop: KerasOptimizer {
             // step is exactly velocity = rho · velocity with the variable unchanged, and the
             // root and the division are skipped.
             parallelChunks(count, threads: threads) { range in
-                mlp_rmsprop_step(value + range.lowerBound, v + range.lowerBound, g + range.lowerBound, range.count,
-                                 lr, rho, eps)
+                Kernels.rmspropStep(value + range.lowerBound, v + range.lowerBound, g + range.lowerBound, count: range.count,
+                                    learningRate: lr, rho: rho, epsilon: eps)
             }
         case (let m, let mean):
             for i in 0..<count {

@@ -1,4 +1,3 @@
-import CISAL
 import CTensorBoard
 import Foundation
 
@@ -52,13 +51,8 @@ public final class TensorBoardEventFile {
         }
     }
 
-    /// CRC32C (Castagnoli), through ISA-L's `crc32_iscsi`.
-    public static func crc32c(_ data: Data) -> UInt32 {
-        data.withUnsafeBytes { bytes -> UInt32 in
-            guard let base = bytes.bindMemory(to: UInt8.self).baseAddress else { return 0 }
-            return ~crc32_iscsi(UnsafeMutablePointer(mutating: base), Int32(bytes.count), 0xFFFF_FFFF)
-        }
-    }
+    /// CRC32C (Castagnoli).
+    public static func crc32c(_ data: Data) -> UInt32 { Checksums.crc32c(data) }
 
     /// TensorFlow's masked CRC: rotated right by 15 bits plus a constant, so that a CRC stored
     /// inside checksummed data does not checksum to itself.

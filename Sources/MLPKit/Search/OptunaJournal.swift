@@ -150,7 +150,7 @@ final class OptunaJournal {
         start.started = Self.timestamp(record.runs.first?.started ?? Date())
         var lines = [start]
         for (key, distribution) in settings.space.entries {
-            guard let value = record.hyperparameters[key], let (stored, description) = Self.optuna(distribution, value) else { continue }
+            guard let value = record.hyperparameters[key], let (stored, description) = distribution.optuna(value) else { continue }
             var parameter = Line(.setParameter)
             parameter.trialID = record.number
             parameter.parameterName = key
@@ -209,37 +209,6 @@ final class OptunaJournal {
         }
     }
 
-    /// Optuna's distribution of a search space's key, as its journal spells it.
-    struct OptunaDistribution: Encodable {
-        let name: String
-        let attributes: [String: JSONValue]
-    }
-
-    /// A value's internal representation and its distribution, as Optuna spells them: floats and
-    /// ints as floats, a choice as the index of the chosen value.
-    static func optuna(_ distribution: Distribution, _ value: HyperValue) -> (Double, String)? {
-        let description: OptunaDistribution
-        let stored: Double
-        switch distribution {
-        case .logUniform(let low, let high), .uniform(let low, let high):
-            guard let number = value.number else { return nil }
-            stored = number
-            description = OptunaDistribution(name: "FloatDistribution", attributes: [
-                "step": .null, "low": .double(low), "high": .double(high), "log": .bool(distribution.isLogarithmic)])
-        case .int(let low, let high):
-            guard let number = value.number else { return nil }
-            stored = number
-            description = OptunaDistribution(name: "IntDistribution", attributes: [
-                "log": .bool(false), "step": .int(1), "low": .int(low), "high": .int(high)])
-        case .choice(let choices):
-            guard let index = choices.firstIndex(of: value) else { return nil }
-            stored = Double(index)
-            description = OptunaDistribution(name: "CategoricalDistribution", attributes: ["choices": .array(choices.map(\.jsonValue))])
-        }
-        guard let text = try? JSONRecords.text(description) else { return nil }
-        return (stored, text)
-    }
-
     /// "2026-11-29T03:57:44.954284+00:00".
     static func timestamp(_ date: Date) -> String {
         let formatter = DateFormatter()
@@ -248,17 +217,5 @@ final class OptunaJournal {
         formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss"
         let micro = Int((date.timeIntervalSince1970 * 1_000_000).truncatingRemainder(dividingBy: 1_000_000))
         return formatter.string(from: date) + String(format: ".%06d+00:00", max(micro, 0))
-    }
-}
-
-extension HyperValue {
-    /// The value as a JSON value.
-    var jsonValue: JSONValue {
-        switch self {
-        case .int(let v): return .int(v)
-        case .double(let v): return .double(v)
-        case .string(let v): return .string(v)
-        case .bool(let v): return .bool(v)
-        }
     }
 }

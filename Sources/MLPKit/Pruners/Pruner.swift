@@ -82,14 +82,6 @@ public enum Pruners {
     public static func make(_ name: String) -> Pruner? { registered.first { $0.name == name }.map { $0.init() } }
 }
 
-/// Optuna's `NopPruner`: never prunes.
-public final class NopPruner: RegisteredPruner {
-    public static let name = "none"
-    public static let summary = "no pruning"
-    public init() {}
-    public func prune(study: PrunerStudy, trial: PrunerTrial) -> PruneDecision { PruneDecision(prune: false) }
-}
-
 /// numpy's `nanpercentile(values, percentile)` with its default linear method: NaNs dropped,
 /// the sorted values interpolated at index (n − 1)·q as numpy interpolates (from the upper
 /// neighbour when the fraction is at least a half); NaN when none is left.

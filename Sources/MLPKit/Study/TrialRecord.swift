@@ -40,7 +40,7 @@ public struct TrialRecord: Sendable, Codable {
     /// Why it failed.
     public var reason: String?
     /// Hyperband's slot, and the trial it went on from.
-    public var slot: Hyperband.Slot?
+    public var slot: HyperbandSlot?
     public var pastTrial: Int?
     /// Seeds the trial's initial weights, dropout and shuffle.
     public var seed: UInt64
@@ -83,7 +83,7 @@ public struct TrialRecord: Sendable, Codable {
         initialEpoch = try container.decode(Int.self, forKey: .initialEpoch)
         seconds = try container.decodeIfPresent(Double.self, forKey: .seconds) ?? 0
         reason = try container.decodeIfPresent(String.self, forKey: .reason)
-        slot = try container.decodeIfPresent(Hyperband.Slot.self, forKey: .slot)
+        slot = try container.decodeIfPresent(HyperbandSlot.self, forKey: .slot)
         pastTrial = try container.decodeIfPresent(Int.self, forKey: .pastTrial)
         // A seed is a string: JSON's numbers do not hold every 64-bit value.
         guard let seed = UInt64(try container.decode(String.self, forKey: .seed)) else {
@@ -122,17 +122,6 @@ public struct TrialRecord: Sendable, Codable {
             try container.encode(steps, forKey: .intermediateValues)
         }
         if !prunerAttributes.isEmpty { try container.encode(prunerAttributes, forKey: .prunerAttributes) }
-    }
-
-    /// The trial as a pruner sees it.
-    public var prunerTrial: PrunerTrial {
-        let state: PrunerTrial.State = switch status {
-        case .running, .waiting: .running
-        case .completed: .complete
-        case .pruned: .pruned
-        case .failed: .fail
-        }
-        return PrunerTrial(number: number, state: state, intermediateValues: intermediateValues, systemAttributes: prunerAttributes)
     }
 
     /// The record in `data` (a `trial.json`), its values checked before any becomes a count or a

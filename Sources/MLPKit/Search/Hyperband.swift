@@ -45,12 +45,7 @@ public struct Hyperband: Sendable, Equatable {
     }
 
     /// Where a trial sits in the schedule.
-    public struct Slot: Sendable, Equatable, Codable {
-        /// The schedule's iteration, bracket and round, each from 0.
-        public var iteration: Int
-        public var bracket: Int
-        public var round: Int
-    }
+    public typealias Slot = HyperbandSlot
 
     /// What a worker should do next.
     public enum Step: Equatable {

@@ -1,4 +1,3 @@
-import CISAL
 import Foundation
 
 /// Optuna's `HyperbandPruner`: brackets of successive halving with rates 0, 1, ..., each trial
@@ -53,7 +52,7 @@ public final class HyperbandPruner: RegisteredPruner {
     /// counted off against each bracket's budget in turn.
     func bracket(study: String, number: Int) -> Int {
         let key = Array("\(study)_\(number)".utf8)
-        var n = Int(key.withUnsafeBufferPointer { crc32_gzip_refl(0, $0.baseAddress, UInt64($0.count)) }) % budgets.reduce(0, +)
+        var n = Int(Checksums.crc32(key)) % budgets.reduce(0, +)
         for (index, budget) in budgets.enumerated() {
             n -= budget
             if n < 0 { return index }

@@ -69,3 +69,17 @@ public struct TuningSettings {
                             batchSize: base.batchSize, algorithm: algorithm, data: data)
     }
 }
+
+extension SearchRecord {
+    /// Checks that the record's algorithm and pruner are ones this toolchain has; one error
+    /// naming `path` otherwise.
+    public func checkParts(path: String) throws {
+        let name = algorithm.name
+        guard name == "hyperband" || Samplers.named(name) != nil else {
+            throw MLPError.format(path: path, problem: "unknown algorithm '\(name)'")
+        }
+        if let pruner = algorithm.pruner, Pruners.make(pruner) == nil {
+            throw MLPError.format(path: path, problem: "unknown pruner '\(pruner)'")
+        }
+    }
+}

@@ -1,4 +1,3 @@
-import CBLAS
 import Foundation
 
 /// Bayesian optimization with a Gaussian process, with the behaviour and defaults of
@@ -161,19 +160,11 @@ public struct GaussianProcess {
         return k
     }
 
-    static func cholesky(_ matrix: [Double], n: Int) -> [Double]? {
-        var a = matrix, info: Int32 = 0, size = Int32(n)
-        let uplo: CChar = 0x4C  // "L"
-        withUnsafePointer(to: uplo) { dpotrf_($0, &size, &a, &size, &info, 1) }
-        return info == 0 ? a : nil
-    }
+    static func cholesky(_ matrix: [Double], n: Int) -> [Double]? { LAPACK.choleskyFactor(matrix, n: n) }
 
     /// K⁻¹B for `columns` right-hand sides, B column-major with n rows.
     static func solve(_ factor: [Double], n: Int, _ b: [Double], columns: Int) -> [Double]? {
-        var x = b, info: Int32 = 0, size = Int32(n), count = Int32(columns)
-        let uplo: CChar = 0x4C
-        withUnsafePointer(to: uplo) { dpotrs_($0, &size, &count, factor, &size, &x, &size, &info, 1) }
-        return info == 0 ? x : nil
+        LAPACK.choleskySolve(factor: factor, n: n, b, columns: columns)
     }
 
     /// The predicted mean and standard deviation of the score at each point, de-normalised.

@@ -87,13 +87,6 @@ public struct SearchRecord: Codable, Equatable, Sendable {
         } catch MLPError.setting(let key, let problem) {
             throw MLPError.format(path: path, problem: "space '\(key)': \(problem)")
         }
-        let algorithm = record.algorithm.name
-        guard algorithm == "hyperband" || Samplers.named(algorithm) != nil else {
-            throw MLPError.format(path: path, problem: "unknown algorithm '\(algorithm)'")
-        }
-        if let pruner = record.algorithm.pruner, Pruners.make(pruner) == nil {
-            throw MLPError.format(path: path, problem: "unknown pruner '\(pruner)'")
-        }
         return record
     }
 

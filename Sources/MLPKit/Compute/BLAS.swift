@@ -106,3 +106,25 @@ func restoreFloatControl(_ state: UInt32) { mlp_restore_float_control(state) }
 public var openBLASVersion: String {
     openblas_get_config().map { String(cString: $0).trimmingCharacters(in: .whitespaces) } ?? "?"
 }
+
+/// The two LAPACK routines (OpenBLAS ships them) the Gaussian process of the Bayesian sampler
+/// needs, on column-major double matrices.
+enum LAPACK {
+    /// The lower Cholesky factor of the symmetric positive definite n × n `matrix` (`dpotrf`);
+    /// nil when it is not positive definite.
+    static func choleskyFactor(_ matrix: [Double], n: Int) -> [Double]? {
+        var a = matrix, info: Int32 = 0, size = Int32(n)
+        let uplo: CChar = 0x4C  // "L"
+        withUnsafePointer(to: uplo) { dpotrf_($0, &size, &a, &size, &info, 1) }
+        return info == 0 ? a : nil
+    }
+
+    /// A⁻¹B for `columns` right-hand sides, from A's lower Cholesky `factor` (`dpotrs`); B is
+    /// column-major with n rows.
+    static func choleskySolve(factor: [Double], n: Int, _ b: [Double], columns: Int) -> [Double]? {
+        var x = b, info: Int32 = 0, size = Int32(n), count = Int32(columns)
+        let uplo: CChar = 0x4C
+        withUnsafePointer(to: uplo) { dpotrs_($0, &size, &count, factor, &size, &x, &size, &info, 1) }
+        return info == 0 ? x : nil
+    }
+}

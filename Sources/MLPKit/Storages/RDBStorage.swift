@@ -418,7 +418,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
             let space = knownSpace
             if before?.hyperparameters != record.hyperparameters, let space {
                 let rows = space.entries.compactMap { key, distribution -> [SQLValue]? in
-                    guard let value = record.hyperparameters[key], let (stored, description) = OptunaJournal.optuna(distribution, value) else { return nil }
+                    guard let value = record.hyperparameters[key], let (stored, description) = distribution.optuna(value) else { return nil }
                     return [.integer(Int64(id)), .text(key), .double(stored), .text(description)]
                 }
                 try insert(into: "trial_params (trial_id, param_name, param_value, distribution_json)", rows,

@@ -41,3 +41,16 @@ final class TrialPruning: Callback {
         }
     }
 }
+
+extension TrialRecord {
+    /// The trial as a pruner sees it.
+    public var prunerTrial: PrunerTrial {
+        let state: PrunerTrial.State = switch status {
+        case .running, .waiting: .running
+        case .completed: .complete
+        case .pruned: .pruned
+        case .failed: .fail
+        }
+        return PrunerTrial(number: number, state: state, intermediateValues: intermediateValues, systemAttributes: prunerAttributes)
+    }
+}
