@@ -56,34 +56,19 @@ public struct DataOptions: ParsableArguments {
         return [height, width]
     }
 
-    /// Loads the data. With a model file's `recorded` run, the label mode, the image size, the
-    /// colour mode and (without `--data`) the data file default to the ones it records, data
-    /// other than its own gets a note, and data of another shape is refused.
-    ///
-    /// - Parameters:
-    ///   - recorded: what the model file at `model` records about the run that made it.
-    ///   - log: where the lines about the data go (notes included).
-    public func load(splits: Splits = .both, recorded: RecordedRun? = nil, model: String? = nil,
-                     log: (String) -> Void = { print($0) }) throws -> DatasetPair {
-        let mode = labelMode ?? recorded?.labelMode ?? .fine
-        var path = data
-        if path == nil, let file = recorded?.availableDataFile, let model {
-            log("data: \(file), which \(model) records")
-            path = file
-        }
-        let pair: DatasetPair
-        do {
-            let request = DataRequest(labelMode: mode, splits: splits, imageSize: try size() ?? recorded?.imageSize,
-                                      colorMode: colorMode ?? recorded?.colorMode ?? .rgb,
-                                      holdoutSplit: holdoutSplit, downloadURL: downloadURL,
-                                      shuffleSeed: shuffleSeed ?? recorded?.shuffleSeed ?? 0)
-            pair = try DatasetSources.load(path, request: request, log: log)
-        } catch MLPError.download(let url, let problem) {
-            throw MLPError.download(url: url, problem: problem + "; use --data PATH for a local copy"
-                + (path == nil ? " (an archive or folder), or --data synthetic for the built-in synthetic set" : ""))
-        }
-        if let input = recorded?.input, let model { try input.checkFits(pair.test.count > 0 ? pair.test : pair.train, model: model) }
-        if let recorded, let model, let note = recorded.dataNote(path: model, data: pair) { log(note) }
-        return pair
+    /// The selection these options make, checked.
+    public func selection() throws -> DataSelection {
+        var selection = DataSelection(data: data, labelMode: labelMode)
+        selection.downloadURL = downloadURL
+        selection.imageSize = try size()
+        selection.colorMode = colorMode
+        selection.holdoutSplit = holdoutSplit
+        selection.shuffleSeed = shuffleSeed
+        return selection
+    }
+
+    /// Loads the data the options select, the rest from `defaults` (see `DataSelection.load`).
+    public func load(splits: Splits = .both, defaults: DataDefaults? = nil, log: (String) -> Void = { print($0) }) throws -> DatasetPair {
+        try selection().load(splits: splits, defaults: defaults, log: log)
     }
 }

@@ -167,7 +167,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.history = history
         recipe.plot = plot
         recipe.tensorBoard = tensorBoard
-        if let checkpoint { try OutputName.check(checkpoint, flag: "checkpoint", formats: OutputName.model) }
+        if let checkpoint { try OutputName.check(checkpoint, flag: "checkpoint", formats: ModelFormats.writableExtensions) }
         if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
         if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }
         return recipe
@@ -178,6 +178,14 @@ public struct TrainingOptionGroup: ParsableArguments {
     public func tunedRecord(of recipe: TrainingRecipe) -> BestTrialRecord? {
         guard case .fresh(.config(let file)) = recipe.start else { return nil }
         return BestTrialRecord(configExtra: file.extra("mlp_tune"))
+    }
+
+    /// What the file the run starts from records of its data: a model's record, or a search's
+    /// in its `best.json`.
+    public func dataDefaults(of recipe: TrainingRecipe) -> DataDefaults? {
+        if case .continuing(let model, let path) = recipe.start { return DataDefaults(record: model.record, model: path) }
+        guard let data = tunedRecord(of: recipe)?.data, let model else { return nil }
+        return data.defaults(source: model)
     }
 
     /// The settings a `best.json` gave that no option overrode, for the model line:

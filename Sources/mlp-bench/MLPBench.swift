@@ -148,8 +148,7 @@ struct Runner {
                               ["--data", data, "--layers", layers, "--epochs", String(epochs), "--seed", "1", "-o", model,
                                "--history", history] + extra)
         guard run.status == 0 else { throw MLPError.usage("mlp-train failed:\n\(run.output)") }
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: history))) as? [String: Any]
-        let seconds = (object?["seconds"] as? [Double]) ?? []
+        let seconds = JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: history)))?["seconds"]?.array?.compactMap(\.number) ?? []
         // "train: 50000 images, ..." gives the steps of an epoch.
         guard let line = run.output.split(separator: "\n").first(where: { $0.hasPrefix("train: ") }),
               let images = Int(line.split(separator: " ")[1])

@@ -91,186 +91,27 @@ struct MLPEval: ParsableCommand {
     }
 
     func run() throws {
-        for (path, flag, formats) in [(plot, "plot", OutputName.chart), (confusion, "confusion", OutputName.csv + OutputName.chart),
-                                      (reliability, "reliability", OutputName.chart),
-                                      (predictions, "predictions", OutputName.npy), (saveResamples, "save-resamples", OutputName.npy)] {
-            if let path { try OutputName.check(path, flag: flag, formats: formats) }
+        if compare.count == 2 {
+            var request = ComparisonRequest(a: (try ModelProbe.load(compare[0]), compare[0]), b: (try ModelProbe.load(compare[1]), compare[1]))
+            (request.data, request.resamples, request.seed) = (try data.selection(), resamples, seed)
+            (request.batchSize, request.resamplesFile) = (batchSize, saveResamples)
+            let result = try request.run(log: log)
+            return print(json ? result.json.text : result.text)
         }
-        guard let model else { return try runComparison() }
-        if let output { try OutputName.check(output, flag: "output", formats: OutputName.model) }
-        let saved = try ModelProbe.load(model)
-        let recorded = RecordedRun(provenance: saved.provenance)
-        // With the recorded validation split, the training split comes with the holdout set, from one read of the data.
-        let splitOfModel = temperatureScale && calibrationData == nil
-        if splitOfModel, recorded.validationSplit ?? 0 <= 0 {
-            throw MLPError.usage("\(model) records no validation split to fit the temperature on: give --calibration-data, "
-                + "or train with --validation-split")
+        guard let model else { return }
+        if temperatureScale, let output {
+            var request = CalibrationRequest(model: try ModelProbe.load(model), path: model, output: output)
+            (request.data, request.calibrationData, request.resamples, request.seed) = (try data.selection(), calibrationData, resamples, seed)
+            (request.batchSize, request.resamplesFile) = (batchSize, saveResamples)
+            let result = try request.run(log: log)
+            return print(json ? result.json.text : result.text)
         }
-        let pair = try data.load(splits: splitOfModel ? .both : .holdoutOnly, recorded: recorded, model: model, log: log)
-        var calibration: TemperatureScaling.Fit?
-        var calibrationSource = ""
-        if temperatureScale {
-            let fitting: ImageDataset
-            if let calibrationData {
-                var options = data
-                options.data = calibrationData
-                let calibrationPair = try options.load(splits: .trainingOnly, recorded: recorded, model: model, log: log)
-                if let trained = recorded.datasetSHA256, calibrationPair.checksum == trained {
-                    throw MLPError.format(path: calibrationData, problem: "is the data \(model) was trained on; fit the temperature on data "
-                        + "it did not train on (without --calibration-data, on the validation split it records)")
-                }
-                fitting = calibrationPair.train
-                if fitting.count > 0, fitting.contentDigest == pair.test.contentDigest || fitting.contentDigest == recorded.holdoutSHA256 {
-                    throw MLPError.format(path: calibrationData, problem: "holds the holdout set itself; fit the temperature on validation data")
-                }
-                calibrationSource = "\(fitting.count) images of \(calibrationData)"
-            } else {
-                let split = recorded.validationSplit ?? 0
-                fitting = pair.train.splitValidation(fraction: split).validation
-                calibrationSource = "the last \(fitting.count) training images (the validation split of \(split) that \(model) records)"
-            }
-            do {
-                let logits = try TemperatureScaling.logits(model: saved.model, data: fitting, batchSize: batchSize)
-                calibration = try TemperatureScaling.fit(logits: logits, labels: fitting.labels.map(Int.init), classes: saved.model.outputWidth)
-            } catch MLPError.model(let problem) {
-                throw MLPError.format(path: model, problem: problem)
-            }
-        }
-        let report: EvaluationReport
-        var drawn: [Int32] = []
-        do {
-            report = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize, bootstrap: resamples, seed: seed,
-                                             drawn: saveResamples == nil ? nil : { _, indices in drawn += indices.map { Int32($0) } })
-        } catch MLPError.model(let problem) {
-            throw MLPError.format(path: model, problem: problem)
-        }
-        if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [resamples, report.samples]), to: saveResamples) }
-        if let calibration, let output {
-            return try writeCalibrated(saved: saved, path: model, fit: calibration, source: calibrationSource, before: report,
-                                       pair: pair, output: output)
-        }
-        if json {
-            let extra: [String: Any] = ["model": model, "dataset": pair.name, "data": pair.source]
-            let object = report.jsonObject(extra: extra)
-            print(jsonText(object))
-        } else {
-            let version = saved.kerasVersion.map { "Keras \($0)" } ?? "unknown writer"
-            print(report.text(title: "\(model) (\(version)) on the \(pair.name) holdout set"))
-        }
-        if let plot {
-            let svg = ROCPlot.svg(curves: ROCPlot.curves(for: report), title: "ROC, one vs rest: \(URL(fileURLWithPath: model).lastPathComponent)")
-            try writeOutput(Data(svg.utf8), to: plot)
-        }
-        let name = URL(fileURLWithPath: model).lastPathComponent
-        if let confusion {
-            let text = confusion.lowercased().hasSuffix(".svg")
-                ? ConfusionHeatmap.svg(confusion: report.confusion, classNames: report.classNames, title: "Confusion matrix: \(name) on \(pair.name)")
-                : report.confusionCSV()
-            try writeOutput(Data(text.utf8), to: confusion)
-        }
-        if let reliability {
-            try writeOutput(Data(ReliabilityDiagram.svg(for: report, title: "\(name) on the \(pair.name) holdout set").utf8), to: reliability)
-        }
-        if let predictions {
-            try writeOutput(NPY.encode(report.probabilities, shape: [report.samples, report.classNames.count]), to: predictions)
-        }
-    }
-
-    /// `--temperature-scale`: divides the model's last Dense layer by the fitted temperature,
-    /// saves it without an optimizer (a plain model for inference), and reports the holdout set
-    /// before and after.
-    func writeCalibrated(saved: CompiledModel, path: String, fit: TemperatureScaling.Fit, source: String, before: EvaluationReport,
-                         pair: DatasetPair, output: String) throws {
-        try TemperatureScaling.apply(fit.temperature, to: saved.model)
-        var provenance = saved.provenance
-        provenance["temperature"] = pythonFloat(fit.temperature)
-        provenance["calibrated_from"] = path
-        provenance["calibrated_on"] = source
-        try ModelFile.save(CompiledModel(model: saved.model, provenance: provenance), to: output)
-        let after = try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize, bootstrap: resamples, seed: seed)
-        let predictedBefore = Classification.predictedClasses(before.probabilities, classes: before.classNames.count)
-        let predictedAfter = Classification.predictedClasses(after.probabilities, classes: after.classNames.count)
-        let changed = zip(predictedBefore, predictedAfter).filter { $0 != $1 }.count
-        if json {
-            var object = after.jsonObject(extra: ["model": output, "dataset": pair.name, "data": pair.source])
-            object["temperature_scaling"] = [
-                "temperature": fit.temperature, "fitted_on": source, "samples": fit.samples, "from": path,
-                "validation_log_loss": [fit.logLossBefore, fit.logLossAfter],
-                "holdout_log_loss": [before.logLoss, after.logLoss],
-                "holdout_expected_calibration_error": [before.expectedCalibrationError, after.expectedCalibrationError],
-                "holdout_accuracy": [before.accuracy, after.accuracy], "predictions_changed": changed,
-            ] as [String: Any]
-            print(jsonText(object))
-            return
-        }
-        func f(_ x: Double) -> String { String(format: "%.4f", x) }
-        print("temperature \(String(format: "%.4f", fit.temperature)), fitted on \(source): validation log loss \(f(fit.logLossBefore)) → \(f(fit.logLossAfter))")
-        print("holdout: log loss \(f(before.logLoss)) → \(f(after.logLoss)), ECE \(f(before.expectedCalibrationError)) → "
-              + "\(f(after.expectedCalibrationError)), Brier \(f(before.brierScore)) → \(f(after.brierScore)); accuracy \(f(after.accuracy)), "
-              + (changed == 0 ? "no prediction changed" : "\(changed) predictions changed (ties)"))
-        print("wrote \(output): \(path) with its last Dense kernel and bias divided by \(String(format: "%.4f", fit.temperature))")
-    }
-
-    /// `--compare A B`: both models on the same holdout set, with paired bootstrap intervals.
-    func runComparison() throws {
-        let (pathA, pathB) = (compare[0], compare[1])
-        let savedA = try ModelProbe.load(pathA), savedB = try ModelProbe.load(pathB)
-        let recordedA = RecordedRun(provenance: savedA.provenance), recordedB = RecordedRun(provenance: savedB.provenance)
-        if data.labelMode == nil, let a = recordedA.labelMode, let b = recordedB.labelMode, a != b {
-            throw MLPError.usage("\(pathA) records \(a.rawValue) labels and \(pathB) \(b.rawValue): compare models of one label mode")
-        }
-        // The data A records (B's when A records none); a note for a model trained on other data.
-        let (first, second) = recordedA.datasetName != nil ? ((recordedA, pathA), (recordedB, pathB)) : ((recordedB, pathB), (recordedA, pathA))
-        let pair = try data.load(splits: .holdoutOnly, recorded: first.0, model: first.1, log: log)
-        if let note = second.0.dataNote(path: second.1, data: pair) { log(note) }
-        func report(_ saved: CompiledModel, _ path: String) throws -> EvaluationReport {
-            do {
-                return try Evaluation.evaluate(model: saved.model, data: pair.test, batchSize: batchSize)
-            } catch MLPError.model(let problem) {
-                throw MLPError.format(path: path, problem: problem)
-            }
-        }
-        let a = try report(savedA, pathA), b = try report(savedB, pathB)
-        let count = resamples > 0 ? resamples : 1000
-        var drawn: [Int32] = []
-        if saveResamples != nil { drawn.reserveCapacity(count * a.samples) }
-        let comparison = Bootstrap.compare(
-            a: a.auc, predictedA: Classification.predictedClasses(a.probabilities, classes: a.classNames.count),
-            b: b.auc, predictedB: Classification.predictedClasses(b.probabilities, classes: b.classNames.count),
-            resamples: count, seed: seed, drawn: saveResamples == nil ? nil : { _, indices in drawn += indices.map { Int32($0) } })
-        if let saveResamples { try writeOutput(NPY.encode(int32s: drawn, shape: [count, a.samples]), to: saveResamples) }
-        let labels = pair.test.labels.map(Int.init)
-        let mcnemar = Calibration.McNemar(predictedA: Classification.predictedClasses(a.probabilities, classes: a.classNames.count),
-                                          predictedB: Classification.predictedClasses(b.probabilities, classes: b.classNames.count),
-                                          labels: labels)
-        if json {
-            func metric(_ m: Bootstrap.Comparison.Metric) -> [String: Any] {
-                ["a": m.a, "b": m.b, "b_minus_a": m.difference, "ci": [m.interval.low, m.interval.high], "excludes_zero": m.excludesZero]
-            }
-            print(jsonText(["a": pathA, "b": pathB, "dataset": pair.name, "data": pair.source, "samples": a.samples,
-                            "resamples": count, "seed": seed, "level": 0.95, "accuracy": metric(comparison.accuracy),
-                            "roc_auc_ovr_macro": metric(comparison.macroAUC),
-                            "mcnemar": ["statistic": mcnemar.statistic, "p_value": mcnemar.pValue, "discordant": mcnemar.discordant,
-                                        "a_only": mcnemar.aOnly, "b_only": mcnemar.bOnly, "exact": mcnemar.exact] as [String: Any],
-                           ] as [String: Any]))
-            return
-        }
-        func f(_ x: Double) -> String { String(format: "%.4f", x) }
-        func signed(_ x: Double) -> String { (x >= 0 ? "+" : "") + f(x) }
-        func row(_ name: String, _ m: Bootstrap.Comparison.Metric) -> String {
-            let verdict = m.excludesZero ? "excludes 0: \(m.difference > 0 ? "B" : "A") is better"
-                : "includes 0: no difference shown"
-            return name.padding(toLength: 17, withPad: " ", startingAt: 0) + f(m.a) + "    " + f(m.b) + "    " + signed(m.difference)
-                + "    " + signed(m.interval.low) + " to " + signed(m.interval.high) + "   " + verdict
-        }
-        print("A \(pathA)\nB \(pathB)")
-        print("on the \(pair.name) holdout set: \(a.samples) images; \(count) paired bootstrap resamples (seed \(seed))")
-        print("                 A         B         B − A      95% CI of B − A")
-        print(row("accuracy", comparison.accuracy))
-        print(row("ROC AUC (macro)", comparison.macroAUC))
-        print("McNemar          \(mcnemar.aOnly) right by A alone, \(mcnemar.bOnly) by B alone: "
-              + (mcnemar.exact ? "exact binomial, statistic \(Int(mcnemar.statistic))" : "chi-square \(f(mcnemar.statistic))")
-              + ", p = " + (mcnemar.pValue < 1e-4 ? String(format: "%.2e", mcnemar.pValue) : f(mcnemar.pValue))
-              + (mcnemar.pValue < 0.05 ? " (the models differ at the 5% level)" : " (no difference shown at the 5% level)"))
+        var request = EvaluationRequest(model: try ModelProbe.load(model), path: model)
+        (request.data, request.resamples, request.seed, request.batchSize) = (try data.selection(), resamples, seed, batchSize)
+        request.outputs.rocPlot = plot
+        (request.outputs.confusion, request.outputs.reliability) = (confusion, reliability)
+        (request.outputs.predictions, request.outputs.resamples) = (predictions, saveResamples)
+        let result = try request.run(log: log)
+        print(json ? result.json.text : result.text)
     }
 }

@@ -31,10 +31,10 @@ struct MLPExport: ParsableCommand {
     func run() throws {
         try OutputName.check(output, flag: "output", formats: OutputName.onnx)
         let saved = try ModelProbe.load(model)
-        let recorded = RecordedRun(provenance: saved.provenance)
+        let recorded = saved.record
         let rawImages = rawInput ? try ONNXExport.rawShape(for: saved.model, input: recorded.input, source: model) : nil
         let data = try ONNXExport.data(for: saved.model, rawImages: rawImages, source: model,
-                                            input: recorded.input, datasetSHA256: recorded.datasetSHA256)
+                                       input: recorded.input, datasetSHA256: recorded.datasetSHA256)
         try AtomicFile.write(data, to: output)
         let description = try ONNXFile.describe(data, path: output)
         func text(_ value: ONNXGraph.Value) -> String {

@@ -48,7 +48,7 @@ struct MLPPredict: ParsableCommand {
     func run() throws {
         let saved = try ModelProbe.load(model)
         let names = try classNames.map(Self.readClassNames)
-        let predictor = try ImagePredictor(model: saved.model, input: RecordedRun(provenance: saved.provenance).input,
+        let predictor = try ImagePredictor(model: saved.model, input: saved.record.input,
                                            imageSize: try imageSize.map(DataOptions.imageSize), colorMode: colorMode,
                                            classNames: names, source: model)
         for note in predictor.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }

@@ -32,22 +32,18 @@ struct MLPTrain: ParsableCommand {
 
     func run() throws {
         // Every file is read and checked before any data is loaded.
-        try OutputName.check(output, flag: "output", formats: OutputName.model)
+        try OutputName.check(output, flag: "output", formats: ModelFormats.writableExtensions)
         var recipe = try training.recipe()
         recipe.command = CommandLine.arguments.joined(separator: " ")
         let origin = try training.optimizerOrigin(of: recipe)
         // Going on from a file, or training a search's best.json: its label mode and (without
         // --data) its data, unless told otherwise.
-        var recorded: RecordedRun?, recordedIn: String?
-        if case .continuing(let model, let path) = recipe.start { (recorded, recordedIn) = (RecordedRun(provenance: model.provenance), path) }
-        if let tuned = training.tunedRecord(of: recipe), let data = tuned.data {
-            (recorded, recordedIn) = (RecordedRun(data: data), training.model)
-        }
-        let dataFromFile = data.data == nil && recorded?.availableDataFile != nil
+        let defaults = training.dataDefaults(of: recipe)
+        let dataFromFile = data.data == nil && defaults?.availableFile != nil
         let fileSettings = training.tunedOrigin(of: recipe, dataFromFile: dataFromFile)
         var loaded: DatasetPair?
         let outcome = try recipe.run(data: {
-            let pair = try data.load(recorded: recorded, model: recordedIn)
+            let pair = try data.load(defaults: defaults)
             print(pair.train.balanceReport(title: "train"))
             print(pair.test.balanceReport(title: "holdout"))
             StopSignal.install()

@@ -27,26 +27,30 @@ public struct InputRecord: Equatable, Sendable {
         self.init(shape: split.shape, preprocessing: split.preprocessing, classNames: split.classNames, imageSize: data.imageSize)
     }
 
-    /// The record in a saved model's provenance; nil when it holds none (a Keras file, or one
-    /// saved before input shapes were recorded).
-    public init?(provenance: [String: String]) {
-        guard let shapeText = provenance[Keys.shape], let shape = Self.integers(shapeText), !shape.isEmpty,
-              let preprocessing = provenance[Keys.preprocessing].flatMap(Preprocessing.init(rawValue:))
+    /// The record in a saved model's entries (its `RunRecord`'s); nil when they hold none (a
+    /// Keras file, or one saved before input shapes were recorded).
+    public init?(entries: [String: String]) {
+        guard let shapeText = entries[Keys.shape], let shape = Self.integers(shapeText), !shape.isEmpty,
+              let preprocessing = entries[Keys.preprocessing].flatMap(Preprocessing.init(rawValue:))
         else { return nil }
         self.shape = shape
         self.preprocessing = preprocessing
-        classNames = provenance[Keys.classNames].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
-        imageSize = provenance[Keys.imageSize].flatMap(Self.integers)
+        classNames = entries[Keys.classNames].flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? []
+        imageSize = entries[Keys.imageSize].flatMap(Self.integers)
     }
 
+    /// The entries' names.
     enum Keys {
         static let shape = "input_shape", preprocessing = "preprocessing", classNames = "class_names", imageSize = "image_size"
+        static let all = [shape, preprocessing, classNames, imageSize]
+        /// The entries that hold JSON.
+        static let json = [shape, classNames, imageSize]
     }
 
-    /// The record as provenance entries (JSON lists for the shapes and names).
-    public var provenance: [String: String] {
-        var entries = [Keys.shape: jsonText(shape), Keys.preprocessing: preprocessing.rawValue, Keys.classNames: jsonText(classNames)]
-        if let imageSize { entries[Keys.imageSize] = jsonText(imageSize) }
+    /// The record as a saved model's entries (JSON lists for the shapes and names).
+    public var entries: [String: String] {
+        var entries = [Keys.shape: JSONValue(shape).text, Keys.preprocessing: preprocessing.rawValue, Keys.classNames: JSONValue(classNames).text]
+        if let imageSize { entries[Keys.imageSize] = JSONValue(imageSize).text }
         return entries
     }
 

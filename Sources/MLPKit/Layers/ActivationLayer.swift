@@ -57,9 +57,9 @@ public final class ActivationLayer: KerasLayer, ActivatedLayer {
         needInputGradient ? dz : nil
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        config["activation"] = activation.rawValue
+        config["activation"] = .string(activation.rawValue)
         return config
     }
 

@@ -76,7 +76,7 @@ public final class BatchNormalization: KerasLayer {
 
     public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
         let axis = config.values["axis"]
-        let axes = (axis as? [NSNumber])?.map(\.intValue) ?? [(axis as? NSNumber)?.intValue ?? -1]
+        let axes = axis?.array.map { $0.compactMap(\.int) } ?? [axis?.int ?? -1]
         guard axes == [-1] || axes == [input.count] else { throw config.error("has axis \(axes): only the last axis is supported") }
         return BatchNormalization(name: config.name, shape: input, epsilon: try config.number("epsilon", default: 1e-3),
                                   momentum: try config.number("momentum", default: 0.99),
@@ -170,18 +170,18 @@ public final class BatchNormalization: KerasLayer {
         return dx
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
         config["axis"] = -1
-        config["momentum"] = momentum.decimalDouble
-        config["epsilon"] = epsilon.decimalDouble
-        config["center"] = center
-        config["scale"] = scale
-        config["beta_initializer"] = ["class_name": "Zeros", "config": [String: Any]()] as [String: Any]
-        config["gamma_initializer"] = ["class_name": "Ones", "config": [String: Any]()] as [String: Any]
-        config["moving_mean_initializer"] = ["class_name": "Zeros", "config": [String: Any]()] as [String: Any]
-        config["moving_variance_initializer"] = ["class_name": "Ones", "config": [String: Any]()] as [String: Any]
-        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] { config[key] = NSNull() }
+        config["momentum"] = JSONValue(momentum)
+        config["epsilon"] = JSONValue(epsilon)
+        config["center"] = .bool(center)
+        config["scale"] = .bool(scale)
+        config["beta_initializer"] = ["class_name": "Zeros", "config": [:]]
+        config["gamma_initializer"] = ["class_name": "Ones", "config": [:]]
+        config["moving_mean_initializer"] = ["class_name": "Zeros", "config": [:]]
+        config["moving_variance_initializer"] = ["class_name": "Ones", "config": [:]]
+        for key in ["beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint"] { config[key] = .null }
         return config
     }
 

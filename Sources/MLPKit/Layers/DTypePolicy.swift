@@ -14,12 +14,12 @@ public enum DTypePolicy: String, CaseIterable, Sendable {
     /// - Parameters:
     ///   - layer: the layer's name, for the error.
     ///   - source: the file, for the error.
-    public init(kerasValue value: Any?, layer: String, source: String) throws {
-        var name: Any? = value
-        if let object = value as? [String: Any] { name = (object["config"] as? [String: Any])?["name"] }
-        guard name == nil || name is NSNull else {
-            guard let text = name as? String, let policy = DTypePolicy(rawValue: text) else {
-                throw MLPError.format(path: source, problem: "layer '\(layer)' has dtype policy \(name.map { "\($0)" } ?? "?"), "
+    public init(kerasValue value: JSONValue?, layer: String, source: String) throws {
+        var name = value
+        if value?.object != nil { name = value?["config"]?["name"] }
+        guard name == nil || name == .null else {
+            guard let text = name?.string, let policy = DTypePolicy(rawValue: text) else {
+                throw MLPError.format(path: source, problem: "layer '\(layer)' has dtype policy \(name.map { $0.string ?? $0.text } ?? "?"), "
                     + "which is not supported (supported: \(Self.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             self = policy

@@ -88,9 +88,8 @@ public final class Dense: KerasLayer, ActivatedLayer {
     }
 
     private static func units(_ config: LayerConfig) throws -> Int {
-        guard let number = config.values["units"] as? NSNumber, let units = Int(exactly: number.doubleValue), units > 0,
-              units <= 1 << 24 else {
-            throw config.error("has 'units' \(config.values["units"] ?? "missing"), not 1 to \(1 << 24)")
+        guard let units = config.values["units"]?.int, units > 0, units <= 1 << 24 else {
+            throw config.error("has 'units' \(config.values["units"]?.text ?? "missing"), not 1 to \(1 << 24)")
         }
         return units
     }
@@ -278,17 +277,17 @@ public final class Dense: KerasLayer, ActivatedLayer {
         return inputGradient.pointer
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        config["units"] = units
-        config["activation"] = activation.rawValue
-        config["use_bias"] = useBias
-        config["kernel_initializer"] = ["class_name": "GlorotUniform", "config": ["seed": NSNull()]] as [String: Any]
-        config["bias_initializer"] = ["class_name": "Zeros", "config": [String: Any]()] as [String: Any]
+        config["units"] = .int(units)
+        config["activation"] = .string(activation.rawValue)
+        config["use_bias"] = .bool(useBias)
+        config["kernel_initializer"] = ["class_name": "GlorotUniform", "config": ["seed": .null]]
+        config["bias_initializer"] = ["class_name": "Zeros", "config": [:]]
         for key in ["bias_regularizer", "activity_regularizer", "kernel_constraint", "bias_constraint"] {
-            config[key] = NSNull()
+            config[key] = .null
         }
-        config["kernel_regularizer"] = kernelRegularizer?.kerasObject() ?? NSNull()
+        config["kernel_regularizer"] = kernelRegularizer?.kerasObject() ?? .null
         return config
     }
 

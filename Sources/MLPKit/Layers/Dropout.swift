@@ -140,11 +140,11 @@ public final class Dropout: KerasLayer {
         return outputGradient
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        config["rate"] = rate.decimalDouble
-        config["noise_shape"] = NSNull()
-        config["seed"] = NSNull()
+        config["rate"] = JSONValue(rate)
+        config["noise_shape"] = .null
+        config["seed"] = .null
         return config
     }
 }

@@ -30,7 +30,7 @@ public final class Flatten: KerasLayer {
         needInputGradient ? outputGradient : nil
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
         config["data_format"] = "channels_last"
         return config

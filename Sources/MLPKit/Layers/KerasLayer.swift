@@ -48,11 +48,11 @@ public struct LayerConfig {
     public let className: String
     public let name: String
     /// The entry's `config` object.
-    public let values: [String: Any]
+    public let values: [String: JSONValue]
     /// The file the config came from, named in errors.
     public let source: String
 
-    public init(className: String, name: String, values: [String: Any], source: String) {
+    public init(className: String, name: String, values: [String: JSONValue], source: String) {
         self.className = className
         self.name = name
         self.values = values
@@ -66,20 +66,20 @@ public struct LayerConfig {
 
     /// A number the config may give (`fallback` when absent or null).
     public func number(_ key: String, default fallback: Double) throws -> Float {
-        guard let raw = values[key], !(raw is NSNull) else { return Float(fallback) }
-        guard let number = raw as? NSNumber, number.doubleValue.isFinite else { throw error("has a '\(key)' that is not a number") }
-        return number.floatValue
+        guard let raw = values[key], !raw.isNull else { return Float(fallback) }
+        guard let number = raw.number, number.isFinite else { throw error("has a '\(key)' that is not a number") }
+        return Float(number)
     }
 
     /// A boolean the config may give.
-    public func bool(_ key: String, default fallback: Bool) -> Bool { values[key] as? Bool ?? fallback }
+    public func bool(_ key: String, default fallback: Bool) -> Bool { values[key]?.bool ?? fallback }
 
     /// The activation the config names (linear when absent), one this toolchain has.
     public func activation() throws -> Activation {
         let value = values["activation"] ?? "linear"
-        guard let text = value as? String, let activation = Activation(kerasName: text) else {
+        guard let text = value.string, let activation = Activation(kerasName: text) else {
             throw MLPError.format(path: source, problem:
-                "layer '\(name)' (\(className)) has activation \(value), which is not supported "
+                "layer '\(name)' (\(className)) has activation \(value.text), which is not supported "
                 + "(supported: \(Activation.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return activation
@@ -92,7 +92,7 @@ public struct LayerConfig {
 
     /// Refuses settings this toolchain does not run: each of `keys` must be absent or null.
     public func refuse(_ keys: [String]) throws {
-        for key in keys where values[key] != nil && !(values[key] is NSNull) {
+        for key in keys where values[key] != nil && values[key] != .null {
             throw error("has a \(key), which is not supported")
         }
     }

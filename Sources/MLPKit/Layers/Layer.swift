@@ -53,7 +53,7 @@ public protocol Layer: AnyObject {
     func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
         -> UnsafeMutablePointer<Float>?
     /// The layer's Keras config, in the spelling both Keras 2 and Keras 3 load.
-    func kerasConfig() -> [String: Any]
+    func kerasConfig() -> [String: JSONValue]
     /// Appends the layer's inference to `graph`, reading the value named `input`; returns the
     /// name of the value it produces.
     func export(to graph: inout ONNXGraph, input: String) throws -> String
@@ -105,8 +105,8 @@ extension Layer {
     }
 
     /// The config keys every Keras layer carries.
-    func baseConfig() -> [String: Any] {
+    func baseConfig() -> [String: JSONValue] {
         // The policy's name: the spelling both Keras 3 and tf_keras load with that policy.
-        ["name": name, "trainable": true, "dtype": dtypePolicy.rawValue]
+        ["name": .string(name), "trainable": true, "dtype": .string(dtypePolicy.rawValue)]
     }
 }

@@ -41,29 +41,28 @@ public struct Regularizer: Sendable, Equatable {
     public var kerasClassName: String { l1 == 0 ? "L2" : (l2 == 0 ? "L1" : "L1L2") }
 
     /// The config object both Keras 3 and tf_keras read: `{"class_name": "L2", "config": {"l2": 0.01}}`.
-    public func kerasObject() -> [String: Any] {
-        let config: [String: Any]
+    public func kerasObject() -> JSONValue {
+        let config: JSONValue
         switch kerasClassName {
-        case "L2": config = ["l2": l2.decimalDouble]
-        case "L1": config = ["l1": l1.decimalDouble]
-        default: config = ["l1": l1.decimalDouble, "l2": l2.decimalDouble]
+        case "L2": config = ["l2": JSONValue(l2)]
+        case "L1": config = ["l1": JSONValue(l1)]
+        default: config = ["l1": JSONValue(l1), "l2": JSONValue(l2)]
         }
-        return ["module": "keras.regularizers", "class_name": kerasClassName, "config": config, "registered_name": NSNull()]
+        return ["module": "keras.regularizers", "class_name": .string(kerasClassName), "config": config, "registered_name": .null]
     }
 
     /// The regularizer a Keras config describes (nil for JSON null); an error naming the class
     /// when it is not one of Keras's weight penalties.
-    public static func from(kerasObject value: Any?, layer: String, source: String) throws -> Regularizer? {
-        guard let value, !(value is NSNull) else { return nil }
-        let object = value as? [String: Any]
-        let name = (object?["class_name"] as? String) ?? (value as? String) ?? "?"
-        let config = object?["config"] as? [String: Any] ?? [:]
+    public static func from(kerasObject value: JSONValue?, layer: String, source: String) throws -> Regularizer? {
+        guard let value, !value.isNull else { return nil }
+        let name = value["class_name"]?.string ?? value.string ?? "?"
+        let config = value["config"]?.object ?? [:]
         func factor(_ key: String, _ fallback: Float) throws -> Float {
-            guard let raw = config[key], !(raw is NSNull) else { return fallback }
-            guard let number = raw as? NSNumber, number.doubleValue.isFinite, number.doubleValue >= 0 else {
+            guard let raw = config[key], !raw.isNull else { return fallback }
+            guard let number = raw.number, number.isFinite, number >= 0 else {
                 throw MLPError.format(path: source, problem: "layer '\(layer)': regularizer \(name) has a \(key) that is not a number of at least 0")
             }
-            return number.floatValue
+            return Float(number)
         }
         switch name {
         case "L2", "l2": return Regularizer(l2: try factor("l2", 0.01))

@@ -21,7 +21,7 @@ public final class Rescaling: KerasLayer {
     }
 
     public static func make(_ config: LayerConfig, input: [Int]) throws -> Layer {
-        for key in ["scale", "offset"] where !(config.values[key] == nil || config.values[key] is NSNumber) {
+        for key in ["scale", "offset"] where !(config.values[key] == nil || config.values[key]?.number != nil) {
             throw config.error("has a '\(key)' that is not one number: only scalar scale and offset are supported")
         }
         return Rescaling(name: config.name, shape: input, scale: try config.number("scale", default: 1),
@@ -44,10 +44,10 @@ public final class Rescaling: KerasLayer {
         return outputGradient
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        config["scale"] = scale.decimalDouble
-        config["offset"] = offset.decimalDouble
+        config["scale"] = JSONValue(scale)
+        config["offset"] = JSONValue(offset)
         return config
     }
 

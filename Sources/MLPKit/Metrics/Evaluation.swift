@@ -222,30 +222,32 @@ extension EvaluationReport {
     }
 
     /// One JSON object with every number of the report.
-    public func jsonObject(extra: [String: Any] = [:]) -> [String: Any] {
-        func number(_ x: Double?) -> Any { x.map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() }
-        var object: [String: Any] = [
-            "samples": samples, "accuracy": accuracy, "top5_accuracy": top5Accuracy,
+    public func jsonObject(extra: [String: JSONValue] = [:]) -> [String: JSONValue] {
+        func number(_ x: Double?) -> JSONValue { x.map { JSONValue(finite: $0) } ?? .null }
+        func averages(_ a: Averages) -> JSONValue {
+            ["precision": .double(a.precision), "recall": .double(a.recall), "f1": .double(a.f1)]
+        }
+        var object: [String: JSONValue] = [
+            "samples": .int(samples), "accuracy": .double(accuracy), "top5_accuracy": .double(top5Accuracy),
             "roc_auc_ovr_macro": number(rocAUCMacro), "roc_auc_ovr_weighted": number(rocAUCWeighted),
-            "roc_auc_ovr_micro": number(rocAUCMicro), "log_loss": logLoss, "notes": notes,
+            "roc_auc_ovr_micro": number(rocAUCMicro), "log_loss": .double(logLoss), "notes": JSONValue(notes),
             "expected_calibration_error": number(expectedCalibrationError), "brier_score": number(brierScore),
-            "macro_avg": ["precision": macroAverage.precision, "recall": macroAverage.recall, "f1": macroAverage.f1],
-            "weighted_avg": ["precision": weightedAverage.precision, "recall": weightedAverage.recall, "f1": weightedAverage.f1],
-            "most_confused": mostConfused(10).map {
-                ["true": classNames[$0.actual], "predicted": classNames[$0.predicted], "count": $0.count] as [String: Any]
-            },
-            "per_class": perClass.map {
-                ["index": $0.index, "name": $0.name, "support": $0.support, "roc_auc": number($0.rocAUC),
-                 "precision": $0.precision, "recall": $0.recall, "f1": $0.f1] as [String: Any]
-            },
+            "macro_avg": averages(macroAverage), "weighted_avg": averages(weightedAverage),
+            "most_confused": .array(mostConfused(10).map {
+                ["true": .string(classNames[$0.actual]), "predicted": .string(classNames[$0.predicted]), "count": .int($0.count)]
+            }),
+            "per_class": .array(perClass.map {
+                ["index": .int($0.index), "name": .string($0.name), "support": .int($0.support), "roc_auc": number($0.rocAUC),
+                 "precision": .double($0.precision), "recall": .double($0.recall), "f1": .double($0.f1)]
+            }),
         ]
         if let i = intervals {
-            func pair(_ interval: Bootstrap.Interval) -> [Any] { [number(interval.low), number(interval.high)] }
+            func pair(_ interval: Bootstrap.Interval) -> JSONValue { [number(interval.low), number(interval.high)] }
             object["confidence_intervals"] = [
-                "level": 0.95, "resamples": bootstrapResamples ?? 0,
+                "level": 0.95, "resamples": .int(bootstrapResamples ?? 0),
                 "accuracy": pair(i.accuracy), "roc_auc_ovr_macro": pair(i.macroAUC),
                 "expected_calibration_error": pair(i.expectedCalibrationError), "brier_score": pair(i.brierScore),
-            ] as [String: Any]
+            ]
         }
         object.merge(extra) { $1 }
         return object

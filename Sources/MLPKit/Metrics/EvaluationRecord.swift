@@ -78,7 +78,7 @@ public struct EvaluationRecord: Decodable {
         do {
             self = try JSONDecoder().decode(EvaluationRecord.self, from: json)
         } catch DecodingError.keyNotFound(let key, _) {
-            let hint = (try? JSONSerialization.jsonObject(with: json) as? [String: Any])?["a"] != nil
+            let hint = JSONValue(parsing: json)?["a"] != nil
                 ? " (a comparison of two models; give one model's mlp-eval --json)" : " (give what mlp-eval MODEL --json prints)"
             throw MLPError.format(path: path, problem: "has no \"\(key.stringValue)\"" + hint)
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {

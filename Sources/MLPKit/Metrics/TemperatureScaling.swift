@@ -119,3 +119,26 @@ public enum TemperatureScaling {
         }
     }
 }
+
+extension TemperatureScaling {
+    /// Refuses to fit a temperature on the data a model trained on, or on the holdout set it is
+    /// judged on: a temperature is fitted on validation data.
+    ///
+    /// - Parameters:
+    ///   - data: the calibration data as read (`checksum` of its bytes, its training split).
+    ///   - path: the calibration data's file, named in the error.
+    ///   - record: what the model records of its training data and holdout set.
+    ///   - model: the model file, named in the error.
+    ///   - holdout: the holdout set the model is judged on here.
+    public static func checkCalibrationData(_ data: DatasetPair, path: String, record: RunRecord, model: String,
+                                            holdout: ImageDataset) throws {
+        if let trained = record.datasetSHA256, data.checksum == trained {
+            throw MLPError.format(path: path, problem: "is the data \(model) was trained on; fit the temperature on data "
+                + "it did not train on (without --calibration-data, on the validation split it records)")
+        }
+        let fitting = data.train
+        if fitting.count > 0, fitting.contentDigest == holdout.contentDigest || fitting.contentDigest == record.holdoutSHA256 {
+            throw MLPError.format(path: path, problem: "holds the holdout set itself; fit the temperature on validation data")
+        }
+    }
+}

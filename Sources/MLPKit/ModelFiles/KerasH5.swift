@@ -27,16 +27,16 @@ public enum KerasH5: RegisteredModelFormat {
                 try root.setAttribute("keras_version", string: kerasVersion)
                 try root.setAttribute("backend", string: "tensorflow")
                 try root.setAttribute("model_config", string: ModelConfig.json(for: saved.model))
-                for (key, value) in saved.provenance.sorted(by: { $0.key < $1.key }) {
+                for (key, value) in saved.record.entries.sorted(by: { $0.key < $1.key }) {
                     try root.setAttribute(provenancePrefix + key, string: value)
                 }
                 try saveWeights(saved.model, to: try root.createGroup("model_weights"))
                 if let optimizer = saved.optimizer {
-                    let training: [String: Any] = [
-                        "loss": "categorical_crossentropy", "metrics": ["accuracy"], "loss_weights": NSNull(),
-                        "weighted_metrics": NSNull(), "optimizer_config": OptimizerConfig.object(for: optimizer),
+                    let training: JSONValue = [
+                        "loss": "categorical_crossentropy", "metrics": ["accuracy"], "loss_weights": .null,
+                        "weighted_metrics": .null, "optimizer_config": .object(OptimizerConfig.object(for: optimizer)),
                     ]
-                    try root.setAttribute("training_config", string: jsonText(training))
+                    try root.setAttribute("training_config", string: training.text)
                     try saveOptimizer(optimizer, model: saved.model, to: try root.createGroup("optimizer_weights"))
                 }
                 return try root.fileImage()
@@ -107,10 +107,10 @@ public enum KerasH5: RegisteredModelFormat {
             saved.backend = try? root.string("backend")
             if root.hasAttribute("training_config") || root.hasAttribute("training_config0"),
                let text = try? root.string("training_config"),
-               let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+               let object = JSONValue(parsing: text)?.object
             {
                 saved.trainingConfig = object
-                if let optimizerObject = object["optimizer_config"] as? [String: Any] {
+                if let optimizerObject = object["optimizer_config"], optimizerObject.object != nil {
                     let (optimizer, problem) = OptimizerConfig.optimizer(from: optimizerObject)
                     saved.optimizer = optimizer
                     if let problem { saved.warnings.append(problem) }
@@ -126,29 +126,31 @@ public enum KerasH5: RegisteredModelFormat {
                     saved.warnings.append("optimizer state not restored, training would start afresh: \(error)")
                 }
             }
+            var entries: [String: String] = [:]
             for name in try root.attributeNames() where name.hasPrefix(provenancePrefix) {
-                saved.provenance[String(name.dropFirst(provenancePrefix.count))] = try? root.string(name)
+                entries[String(name.dropFirst(provenancePrefix.count))] = try? root.string(name)
             }
+            saved.record = RunRecord(entries: entries)
             return saved
         }
     }
 
     /// The file's `model_config`, with its `training_config`'s optimizer and loss as a
     /// `compile_config` (the shape of a `.keras` file's `config.json`); weights are not read.
-    public static func configObject(_ bytes: Data, path: String) throws -> [String: Any] {
+    public static func configObject(_ bytes: Data, path: String) throws -> [String: JSONValue] {
         try HDF5.locked {
             let root = try H5Group.open(image: bytes, displayPath: path)
             guard root.hasAttribute("model_config") || root.hasAttribute("model_config0") else {
                 throw MLPError.format(path: path, problem: "no model_config attribute: this file holds weights only, not a Keras model")
             }
-            guard var config = try? JSONSerialization.jsonObject(with: Data(try root.string("model_config").utf8)) as? [String: Any] else {
+            guard var config = JSONValue(parsing: try root.string("model_config"))?.object else {
                 throw MLPError.format(path: path, problem: "model_config is not a JSON object")
             }
             if root.hasAttribute("training_config") || root.hasAttribute("training_config0"),
                let text = try? root.string("training_config"),
-               let training = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+               let training = JSONValue(parsing: text)
             {
-                config["compile_config"] = ["optimizer": training["optimizer_config"] ?? NSNull(), "loss": training["loss"] ?? NSNull()]
+                config["compile_config"] = ["optimizer": training["optimizer_config"] ?? .null, "loss": training["loss"] ?? .null]
             }
             return config
         }

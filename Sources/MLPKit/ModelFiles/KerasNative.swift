@@ -30,13 +30,15 @@ public enum KerasNative: RegisteredModelFormat {
             try saveWeights(saved, to: root)
             return try root.fileImage()
         }
-        var metadata: [String: Any] = ["keras_version": KerasH5.kerasVersion, "date_saved": dateSaved()]
-        if !saved.provenance.isEmpty { metadata[provenanceKey] = saved.provenance }
+        var metadata: [String: JSONValue] = ["keras_version": .string(KerasH5.kerasVersion), "date_saved": .string(dateSaved())]
+        let entries = saved.record.entries
+        if !entries.isEmpty { metadata[provenanceKey] = .object(entries.mapValues(JSONValue.string)) }
         var config = ModelConfig.object(for: saved.model)
-        config["build_config"] = ["input_shape": [NSNull()] + saved.model.inputShape.map { $0 as Any }]
+        config["build_config"] = ["input_shape": ModelConfig.batchShape(saved.model.inputShape)]
         if let optimizer = saved.optimizer { config["compile_config"] = ModelConfig.compileConfig(for: optimizer) }
         let archive = try ZipArchive.archive([
-            (metadataName, Data(jsonText(metadata).utf8)), (configName, Data(jsonText(config).utf8)), (weightsName, weights),
+            (metadataName, Data(JSONValue.object(metadata).text.utf8)), (configName, Data(JSONValue.object(config).text.utf8)),
+            (weightsName, weights),
         ], path: path)
         try AtomicFile.write(archive, to: path)
     }
@@ -127,21 +129,20 @@ public enum KerasNative: RegisteredModelFormat {
         let parameters = model.parameters.reduce(0) { $0 + $1.count }
         let weights = try archive.read(weightsName, limit: 16 * parameters + (4 << 20))
         var saved = CompiledModel(model: model)
-        saved.kerasVersion = metadata["keras_version"] as? String
+        saved.kerasVersion = metadata["keras_version"]?.string
         saved.backend = nil
-        if let provenance = metadata[provenanceKey] as? [String: Any] {
-            saved.provenance = provenance.compactMapValues { $0 as? String }
+        if let provenance = metadata[provenanceKey]?.object {
+            saved.record = RunRecord(entries: provenance.compactMapValues(\.string))
         }
-        let compiled = config["compile_config"] as? [String: Any]
-        if let compiled {
-            var training: [String: Any] = ["loss": compiled["loss"] ?? NSNull(), "metrics": compiled["metrics"] ?? NSNull()]
-            if let entry = compiled["optimizer"], !(entry is NSNull) {
-                let object = (entry as? [String: Any]) ?? (entry as? String).map { ["class_name": $0, "config": [String: Any]()] }
+        if let compiled = config["compile_config"]?.object {
+            var training: [String: JSONValue] = ["loss": compiled["loss"] ?? .null, "metrics": compiled["metrics"] ?? .null]
+            if let entry = compiled["optimizer"], !entry.isNull {
+                let object: JSONValue? = entry.object != nil ? entry : entry.string.map { ["class_name": .string($0), "config": [:]] }
                 if let object {
                     let (optimizer, problem) = OptimizerConfig.optimizer(from: object)
                     saved.optimizer = optimizer
                     if let problem { saved.warnings.append(problem) }
-                    training["optimizer_config"] = optimizer.map { OptimizerConfig.object(for: $0) } ?? object
+                    training["optimizer_config"] = optimizer.map { .object(OptimizerConfig.object(for: $0)) } ?? object
                 } else {
                     saved.warnings.append("compile_config's optimizer is neither a name nor an object: not restored")
                 }
@@ -166,13 +167,13 @@ public enum KerasNative: RegisteredModelFormat {
 
     /// `config.json` of the `.keras` file whose bytes are `data`: the model's config with its
     /// `compile_config`, as a model config file gives them.
-    public static func configObject(_ data: Data, path: String) throws -> [String: Any] {
+    public static func configObject(_ data: Data, path: String) throws -> [String: JSONValue] {
         let archive = try ZipArchive.Reader(data: data, path: path)
         return try jsonObject(try archive.read(configName, limit: jsonLimit), member: configName, path: path)
     }
 
-    static func jsonObject(_ data: Data, member: String, path: String) throws -> [String: Any] {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+    static func jsonObject(_ data: Data, member: String, path: String) throws -> [String: JSONValue] {
+        guard let object = JSONValue(parsing: data)?.object else {
             throw MLPError.format(path: path, problem: "\(member) in the .keras archive is not a JSON object")
         }
         return object

@@ -15,24 +15,24 @@ public enum ModelConfig {
     ///   - maximumParameters: the most weights to allocate; a config that describes more is
     ///     refused before anything is allocated.
     public static func model(fromJSON text: String, source: String, maximumParameters: Int = parameterLimit) throws -> Sequential {
-        guard let data = text.data(using: .utf8),
-              let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { throw MLPError.format(path: source, problem: "model config is not a JSON object") }
+        guard let root = JSONValue(parsing: text)?.object else {
+            throw MLPError.format(path: source, problem: "model config is not a JSON object")
+        }
         return try model(from: root, source: source, maximumParameters: maximumParameters)
     }
 
     /// Builds a model with zeroed weights from a parsed config object (see
     /// `model(fromJSON:source:maximumParameters:)`).
-    public static func model(from root: [String: Any], source: String, maximumParameters: Int = parameterLimit) throws -> Sequential {
-        let className = root["class_name"] as? String ?? "?"
+    public static func model(from root: [String: JSONValue], source: String, maximumParameters: Int = parameterLimit) throws -> Sequential {
+        let className = root["class_name"]?.string ?? "?"
         guard className == "Sequential" else {
             throw MLPError.format(path: source, problem: "model class '\(className)' is not supported (only Sequential)")
         }
-        guard let config = root["config"] as? [String: Any] else {
+        guard let config = root["config"]?.object else {
             throw MLPError.format(path: source, problem: "model config has no 'config' object")
         }
         // Keras 2.0–2.2 stored the layer list directly as the config.
-        let layerList = (config["layers"] as? [[String: Any]]) ?? (root["config"] as? [[String: Any]])
+        let layerList = config["layers"]?.array ?? root["config"]?.array
         guard let layerList else { throw MLPError.format(path: source, problem: "model config has no 'layers' list") }
         // Every layer is sized before any is built, so that a config describing too many
         // weights is refused before anything is allocated.
@@ -43,7 +43,7 @@ public enum ModelConfig {
             layer.dtypePolicy = try DTypePolicy(kerasValue: plan.config.values["dtype"], layer: plan.config.name, source: source)
             return layer
         }
-        return Sequential(name: config["name"] as? String ?? "sequential", inputShape: inputShape, layers: layers)
+        return Sequential(name: config["name"]?.string ?? "sequential", inputShape: inputShape, layers: layers)
     }
 
     /// One layer of a config, read and sized, its weights not yet allocated.
@@ -56,18 +56,17 @@ public enum ModelConfig {
     /// Walks a config's layer list: the model's input shape (an InputLayer's, or the first
     /// layer's declared one) and each layer's input, output and weight count, the total checked
     /// against `maximumParameters` without overflow.
-    private static func plan(_ layerList: [[String: Any]], buildInputShape: [Int]?, source: String, maximumParameters: Int)
+    private static func plan(_ layerList: [JSONValue], buildInputShape: [Int]?, source: String, maximumParameters: Int)
         throws -> (inputShape: [Int], layers: [PlannedLayer])
     {
         var inputShape = buildInputShape, current = buildInputShape
         var plans: [PlannedLayer] = []
         var parameters = 0
         for (index, entry) in layerList.enumerated() {
-            let type = entry["class_name"] as? String ?? "?"
-            let config = entry["config"] as? [String: Any] ?? [:]
-            let name = config["name"] as? String ?? "layer_\(index)"
-            let declared = shape(config["batch_shape"]) ?? shape(config["batch_input_shape"])
-                ?? shape((entry["build_config"] as? [String: Any])?["input_shape"])
+            let type = entry["class_name"]?.string ?? "?"
+            let config = entry["config"]?.object ?? [:]
+            let name = config["name"]?.string ?? "layer_\(index)"
+            let declared = shape(config["batch_shape"]) ?? shape(config["batch_input_shape"]) ?? shape(entry["build_config"]?["input_shape"])
             if type == "InputLayer" {
                 guard let declared else { throw MLPError.format(path: source, problem: "InputLayer '\(name)' has no batch_shape") }
                 (inputShape, current) = (declared, declared)
@@ -110,41 +109,44 @@ public enum ModelConfig {
     }
 
     /// [null, 32, 32, 3] → [32, 32, 3]; nil unless a list whose first entry is the batch.
-    private static func shape(_ value: Any?) -> [Int]? {
-        guard let list = value as? [Any], list.count >= 2 else { return nil }
-        let dims = list.dropFirst().compactMap { ($0 as? NSNumber)?.intValue }
+    private static func shape(_ value: JSONValue?) -> [Int]? {
+        guard let list = value?.array, list.count >= 2 else { return nil }
+        let dims = list.dropFirst().compactMap { $0.number.map { Int(exactly: $0.rounded(.towardZero)) ?? 0 } }
         return dims.count == list.count - 1 && dims.allSatisfy({ $0 > 0 }) ? Array(dims) : nil
     }
 
     /// The config as a JSON object in the Keras 2 spelling.
-    public static func object(for model: Sequential) -> [String: Any] {
-        let input: [String: Any] = [
-            "module": "keras.layers", "class_name": "InputLayer", "registered_name": NSNull(),
-            "config": ["batch_input_shape": [NSNull()] + model.inputShape.map { $0 as Any }, "dtype": "float32",
-                       "sparse": false, "ragged": false, "name": "input_1"] as [String: Any],
+    public static func object(for model: Sequential) -> [String: JSONValue] {
+        let input: JSONValue = [
+            "module": "keras.layers", "class_name": "InputLayer", "registered_name": .null,
+            "config": ["batch_input_shape": batchShape(model.inputShape), "dtype": "float32", "sparse": false, "ragged": false,
+                       "name": "input_1"],
         ]
         // "module" lets Keras 3's model_from_json find the classes; tf_keras ignores it.
-        let layers = [input] + model.layers.map {
-            ["module": "keras.layers", "class_name": $0.kerasClassName, "config": $0.kerasConfig(), "registered_name": NSNull()]
-                as [String: Any]
+        let layers = [input] + model.layers.map { layer -> JSONValue in
+            ["module": "keras.layers", "class_name": .string(layer.kerasClassName), "config": .object(layer.kerasConfig()),
+             "registered_name": .null]
         }
-        return ["module": "keras", "class_name": "Sequential", "registered_name": NSNull(),
-                "config": ["name": model.name, "layers": layers] as [String: Any]]
+        return ["module": "keras", "class_name": "Sequential", "registered_name": .null,
+                "config": ["name": .string(model.name), "layers": .array(layers)]]
     }
+
+    /// [null, 32, 32, 3] for one sample's shape [32, 32, 3]: the batch axis unknown.
+    static func batchShape(_ shape: [Int]) -> JSONValue { .array([.null] + shape.map(JSONValue.int)) }
 
     /// Keras 3's `compile_config` for a model compiled with `optimizer` on categorical
     /// cross-entropy and accuracy, in the shape Keras's own `to_json()` writes, so that
     /// `model.compile_from_config` rebuilds the optimizer.
-    public static func compileConfig(for optimizer: Optimizer) -> [String: Any] {
+    public static func compileConfig(for optimizer: Optimizer) -> JSONValue {
         var optimizerObject = OptimizerConfig.object(for: optimizer)
         optimizerObject["module"] = "keras.optimizers"
-        optimizerObject["registered_name"] = NSNull()
-        return ["optimizer": optimizerObject, "loss": "categorical_crossentropy", "loss_weights": NSNull(), "metrics": ["accuracy"],
-                "weighted_metrics": NSNull(), "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false]
+        optimizerObject["registered_name"] = .null
+        return ["optimizer": .object(optimizerObject), "loss": "categorical_crossentropy", "loss_weights": .null, "metrics": ["accuracy"],
+                "weighted_metrics": .null, "run_eagerly": false, "steps_per_execution": 1, "jit_compile": false]
     }
 
     /// The config as JSON text (`model.to_json()`'s).
-    public static func json(for model: Sequential) -> String { jsonText(object(for: model)) }
+    public static func json(for model: Sequential) -> String { JSONValue.object(object(for: model)).text }
 
     /// The config as JSON text with the optimizer, when given, in Keras 3's `compile_config`
     /// (categorical cross-entropy, accuracy), and each of `extras` (a record of this toolchain's,
@@ -152,8 +154,7 @@ public enum ModelConfig {
     public static func json(for model: Sequential, compiledWith optimizer: Optimizer?, extras: [String: any Encodable] = [:]) throws -> String {
         var root = object(for: model)
         if let optimizer { root["compile_config"] = compileConfig(for: optimizer) }
-        guard case .object(var merged) = JSONValue(foundation: root) else { return jsonText(root) }
-        for (key, value) in extras { merged[key] = try JSONRecords.value(value) }
-        return JSONValue.object(merged).text
+        for (key, value) in extras { root[key] = try JSONRecords.value(value) }
+        return JSONValue.object(root).text
     }
 }

@@ -12,22 +12,22 @@ public struct CompiledModel {
     public var backend: String?
     /// `training_config` as JSON (`loss`, `metrics`, `optimizer_config`), when the model was
     /// compiled; a `.keras` file's `compile_config` is read into the same shape.
-    public var trainingConfig: [String: Any]?
+    public var trainingConfig: [String: JSONValue]?
     /// Whether the optimizer's saved state was present and restored.
     public var optimizerStateRestored = false
     /// What this toolchain recorded about how the model was made (empty for Keras's files).
-    public var provenance: [String: String] = [:]
+    public var record = RunRecord()
     /// Things a user should know that did not stop the load, such as optimizer state skipped.
     public var warnings: [String] = []
 
-    public init(model: Sequential, optimizer: Optimizer? = nil, provenance: [String: String] = [:]) {
+    public init(model: Sequential, optimizer: Optimizer? = nil, record: RunRecord = RunRecord()) {
         self.model = model
         self.optimizer = optimizer
-        self.provenance = provenance
+        self.record = record
     }
 
     /// The loss the file's training config names.
-    public var loss: String? { trainingConfig?["loss"] as? String }
+    public var loss: String? { trainingConfig?["loss"]?.string }
 }
 
 /// A model file format: told apart from the others by its bytes alone, read from them and,
@@ -47,7 +47,7 @@ public protocol RegisteredModelFormat {
     static func load(_ bytes: Data, path: String) throws -> CompiledModel
     /// The file's model config with its `compile_config` (a `.keras` file's `config.json`
     /// shape), its weights not read.
-    static func configObject(_ bytes: Data, path: String) throws -> [String: Any]
+    static func configObject(_ bytes: Data, path: String) throws -> [String: JSONValue]
     /// Writes `model`, atomically.
     static func save(_ model: CompiledModel, to path: String) throws
 }

@@ -13,7 +13,7 @@ public enum ONNXFile: RegisteredModelFormat {
 
     public static func load(_ bytes: Data, path: String) throws -> CompiledModel { throw notAModel(path) }
 
-    public static func configObject(_ bytes: Data, path: String) throws -> [String: Any] { throw notAModel(path) }
+    public static func configObject(_ bytes: Data, path: String) throws -> [String: JSONValue] { throw notAModel(path) }
 
     public static func save(_ model: CompiledModel, to path: String) throws {
         throw MLPError.format(path: path, problem: "ONNX files are written by mlp-export, not as a trained model's file")
@@ -172,6 +172,12 @@ public enum ONNXFile: RegisteredModelFormat {
         /// Operators in the main graph.
         public var nodeCount: Int
         public var metadata: [String: String]
+    }
+
+    /// Whether a file's `bytes` are to be read as ONNX: they parse as ONNX, or the file is named
+    /// `.onnx` and no model format has them (told so in ONNX's terms).
+    public static func isONNX(_ bytes: Data, path: String) -> Bool {
+        recognizes(bytes) || (path.lowercased().hasSuffix(".onnx") && ModelFormats.all.allSatisfy { !$0.recognizes(bytes) })
     }
 
     /// Whether `data` parses as an ONNX `ModelProto` with a graph.

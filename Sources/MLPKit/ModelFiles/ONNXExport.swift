@@ -74,7 +74,7 @@ public enum ONNXExport {
         // float inputs are pixels times 1/255 (or features, as they are).
         let rescaled = rawImages == nil && (input.map { $0.preprocessing == .rescale255 } ?? true)
         graph.metadata["input_scale"] = rescaled ? pythonFloat(1.0 / 255) : "1"
-        if let names = input?.classNames, names.count == model.outputWidth { graph.metadata["class_names"] = jsonText(names) }
+        if let names = input?.classNames, names.count == model.outputWidth { graph.metadata["class_names"] = JSONValue(names).text }
         if let digest = datasetSHA256 { graph.metadata["dataset_sha256"] = digest }
         return graph
     }

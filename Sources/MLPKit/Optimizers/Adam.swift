@@ -11,10 +11,10 @@ public final class Adam: KerasOptimizer {
     /// Adam, and AdamW (Adam with Keras's default decoupled weight decay, 0.004).
     public static let names = ["adam", "adamw"]
     public static func make(name: String) -> Optimizer { name == "adamw" ? Adam(weightDecay: 0.004) : Adam() }
-    public static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)? {
+    public static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)? {
         guard className == "adam" || className == "adamw" else { return nil }
-        if config["amsgrad"] as? Bool == true { return (nil, "optimizer \(className) with amsgrad is not supported") }
-        let decay = (config["weight_decay"] as? NSNumber).map { Float($0.doubleValue) }
+        if config["amsgrad"]?.bool == true { return (nil, "optimizer \(className) with amsgrad is not supported") }
+        let decay = config["weight_decay"]?.number.map { Float($0) }
         return (Adam(learningRate: config.number("learning_rate", 0.001), beta1: config.number("beta_1", 0.9),
                      beta2: config.number("beta_2", 0.999), epsilon: config.number("epsilon", 1e-7),
                      weightDecay: className == "adamw" ? (decay ?? 0.004) : decay.flatMap { $0 == 0 ? nil : $0 }), nil)
@@ -59,13 +59,13 @@ public final class Adam: KerasOptimizer {
         }
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        config["beta_1"] = beta1.decimalDouble
-        config["beta_2"] = beta2.decimalDouble
-        config["epsilon"] = epsilon.decimalDouble
+        config["beta_1"] = JSONValue(beta1)
+        config["beta_2"] = JSONValue(beta2)
+        config["epsilon"] = JSONValue(epsilon)
         config["amsgrad"] = false
-        if let weightDecay { config["weight_decay"] = weightDecay.decimalDouble }
+        if let weightDecay { config["weight_decay"] = JSONValue(weightDecay) }
         return config
     }
 }

@@ -7,7 +7,7 @@ public protocol LearningRateSchedule: Sendable {
     /// The rate for the update after `step` updates (Keras passes `optimizer.iterations`).
     func rate(at step: Int) -> Float
     /// Keras's serialised form, `{"module": ..., "class_name": ..., "config": {...}}`.
-    func kerasObject() -> [String: Any]
+    func kerasObject() -> JSONValue
 }
 
 /// Keras's `CosineDecay` without warm-up: from `initialLearningRate` down to
@@ -37,29 +37,28 @@ public struct CosineDecay: LearningRateSchedule, Equatable {
         return initialLearningRate * ((1 - alpha) * cosine + alpha)
     }
 
-    public func kerasObject() -> [String: Any] {
-        ["module": "keras.optimizers.schedules", "class_name": "CosineDecay", "registered_name": NSNull(),
-         "config": ["initial_learning_rate": initialLearningRate.decimalDouble, "decay_steps": decaySteps,
-                    "alpha": alpha.decimalDouble, "name": "CosineDecay", "warmup_target": NSNull(),
-                    "warmup_steps": 0] as [String: Any]]
+    public func kerasObject() -> JSONValue {
+        ["module": "keras.optimizers.schedules", "class_name": "CosineDecay", "registered_name": .null,
+         "config": ["initial_learning_rate": JSONValue(initialLearningRate), "decay_steps": .int(decaySteps),
+                    "alpha": JSONValue(alpha), "name": "CosineDecay", "warmup_target": .null, "warmup_steps": 0]]
     }
 
     /// The schedule a Keras config describes; nil with the reason when it is not one this
     /// toolchain runs.
-    public static func from(kerasObject object: [String: Any]) -> (CosineDecay?, String?) {
-        let name = object["class_name"] as? String ?? "?"
-        let config = object["config"] as? [String: Any] ?? [:]
+    public static func from(kerasObject object: JSONValue) -> (CosineDecay?, String?) {
+        let name = object["class_name"]?.string ?? "?"
+        let config = object["config"]?.object ?? [:]
         guard name == "CosineDecay" else {
             return (nil, "learning-rate schedule \(name) is not supported (supported: CosineDecay)")
         }
-        guard let initial = (config["initial_learning_rate"] as? NSNumber)?.floatValue,
-              let steps = (config["decay_steps"] as? NSNumber)?.intValue, steps > 0 else {
+        guard let initial = config["initial_learning_rate"]?.number.map(Float.init),
+              let steps = config["decay_steps"]?.number.map({ Int(exactly: $0.rounded(.towardZero)) ?? 0 }), steps > 0 else {
             return (nil, "CosineDecay needs a number initial_learning_rate and a positive decay_steps")
         }
-        if config["warmup_target"] is NSNumber, ((config["warmup_steps"] as? NSNumber)?.intValue ?? 0) > 0 {
+        if config["warmup_target"]?.number != nil, (config["warmup_steps"]?.number ?? 0) > 0 {
             return (nil, "CosineDecay with warm-up is not supported")
         }
         return (CosineDecay(initialLearningRate: initial, decaySteps: steps,
-                            alpha: (config["alpha"] as? NSNumber)?.floatValue ?? 0), nil)
+                            alpha: config["alpha"]?.number.map(Float.init) ?? 0), nil)
     }
 }

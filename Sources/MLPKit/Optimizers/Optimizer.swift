@@ -23,7 +23,7 @@ public protocol Optimizer: AnyObject {
     func update(value: UnsafeMutablePointer<Float>, gradient: UnsafePointer<Float>, count: Int, index: Int, step: Int,
                 threads: Int)
     /// The settings Keras stores in `training_config.optimizer_config.config`.
-    func kerasConfig() -> [String: Any]
+    func kerasConfig() -> [String: JSONValue]
 }
 
 extension Optimizer {
@@ -73,15 +73,9 @@ extension Optimizer {
     }
 
     /// Keras's base optimizer settings that both Keras 2 and Keras 3 accept.
-    func baseConfig() -> [String: Any] {
-        ["name": kerasName, "learning_rate": schedule?.kerasObject() ?? learningRate.decimalDouble]
+    func baseConfig() -> [String: JSONValue] {
+        ["name": .string(kerasName), "learning_rate": schedule?.kerasObject() ?? JSONValue(learningRate)]
     }
-}
-
-extension Float {
-    /// The double nearest this float's shortest decimal form (0.9, not 0.8999999761581421), so
-    /// configs read as they were written.
-    public var decimalDouble: Double { Double(description) ?? Double(self) }
 }
 
 extension String {
@@ -100,7 +94,7 @@ public protocol KerasOptimizer: Optimizer {
     /// The optimizer an `optimizer_config` of class `className` (lowercased, without a module
     /// prefix) describes; nil when the class is not this type's; a reason for a setting it
     /// does not run.
-    static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)?
+    static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)?
 }
 
 /// The optimizers, found at build time from the types conforming to `KerasOptimizer`.
@@ -114,7 +108,7 @@ public enum Optimizers {
     }
 
     /// The optimizer of a config's class, or why there is none.
-    static func make(className: String, config: [String: Any]) -> (Optimizer?, String?) {
+    static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?) {
         for type in registered { if let made = type.make(className: className.lowercased(), config: config) { return made } }
         return (nil, "optimizer \(className) is not supported (supported: \(names.joined(separator: ", ")))")
     }

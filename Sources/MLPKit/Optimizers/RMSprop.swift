@@ -9,11 +9,11 @@
 public final class RMSprop: KerasOptimizer {
     public static let names = ["rmsprop"]
     public static func make(name: String) -> Optimizer { RMSprop() }
-    public static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)? {
+    public static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)? {
         guard className == "rmsprop" else { return nil }
         return (RMSprop(learningRate: config.number("learning_rate", 0.001), rho: config.number("rho", 0.9),
                         momentum: config.number("momentum", 0), epsilon: config.number("epsilon", 1e-7),
-                        centered: config["centered"] as? Bool ?? false), nil)
+                        centered: config["centered"]?.bool ?? false), nil)
     }
 
     public var learningRate: Float
@@ -74,12 +74,12 @@ public final class RMSprop: KerasOptimizer {
         }
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        config["rho"] = rho.decimalDouble
-        config["momentum"] = momentum.decimalDouble
-        config["epsilon"] = epsilon.decimalDouble
-        config["centered"] = centered
+        config["rho"] = JSONValue(rho)
+        config["momentum"] = JSONValue(momentum)
+        config["epsilon"] = JSONValue(epsilon)
+        config["centered"] = .bool(centered)
         return config
     }
 }

@@ -5,10 +5,10 @@
 public final class SGD: KerasOptimizer {
     public static let names = ["sgd"]
     public static func make(name: String) -> Optimizer { SGD() }
-    public static func make(className: String, config: [String: Any]) -> (Optimizer?, String?)? {
+    public static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)? {
         guard className == "sgd" else { return nil }
         return (SGD(learningRate: config.number("learning_rate", 0.01), momentum: config.number("momentum", 0),
-                    nesterov: config["nesterov"] as? Bool ?? false), nil)
+                    nesterov: config["nesterov"]?.bool ?? false), nil)
     }
 
     public var learningRate: Float
@@ -41,12 +41,11 @@ public final class SGD: KerasOptimizer {
         }
     }
 
-    public func kerasConfig() -> [String: Any] {
+    public func kerasConfig() -> [String: JSONValue] {
         var config = baseConfig()
-        // Keras 3 insists on a float momentum, and JSON writes 0.0 as the integer 0: leave the
-        // default out.
-        if momentum != 0 { config["momentum"] = momentum.decimalDouble }
-        config["nesterov"] = nesterov
+        // The default is left out, as files written before leave it out.
+        if momentum != 0 { config["momentum"] = JSONValue(momentum) }
+        config["nesterov"] = .bool(nesterov)
         return config
     }
 }

@@ -14,7 +14,7 @@ public struct ModelCard {
 
     /// - Throws: when `evaluation` is of a model with other classes.
     public init(saved: CompiledModel, path: String, evaluation: EvaluationRecord?, evaluationPath: String = "") throws {
-        let input = InputRecord(provenance: saved.provenance)
+        let input = saved.record.input
         if let evaluation {
             let classes = saved.model.outputWidth
             guard evaluation.perClass.count == classes else {
@@ -29,16 +29,14 @@ public struct ModelCard {
         self.path = path
         self.evaluation = evaluation
         self.input = input
-        options = saved.provenance["options"].flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] } ?? [:]
     }
 
-    /// What the file records of its inputs, and of the options it was trained with.
+    /// What the file records of its inputs.
     let input: InputRecord?
-    let options: [String: Any]
 
     var name: String { URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent }
     var isImageModel: Bool { input?.isImage ?? (saved.model.inputShape.count > 1) }
-    var datasetName: String? { saved.provenance["dataset"] ?? evaluation?.dataset }
+    var datasetName: String? { saved.record.datasetName ?? evaluation?.dataset }
     var hubDataset: String? { datasetName.flatMap { DatasetSources.source(ofRecordedName: $0)?.hubDataset } }
 
     /// The card's text: front matter, then Markdown.
@@ -93,7 +91,7 @@ public struct ModelCard {
         let what = input.map { $0.isImage ? "\($0.shapeText) images" : "samples of \($0.shapeText) features" }
             ?? "inputs of shape \(ModelSummary.shapeText(model.inputShape))"
         var out = ["# \(name)", ""]
-        let trainedBy = saved.provenance["version"].map { "trained by mlp \($0)" } ?? "written by Keras \(saved.kerasVersion ?? "?")"
+        let trainedBy = saved.record.version.map { "trained by mlp \($0)" } ?? "written by Keras \(saved.kerasVersion ?? "?")"
         out.append("A Keras `Sequential` classifier of \(what) into \(model.outputWidth) classes: \(model.layers.count) layers, "
                    + "\(ModelSummary.grouped(parameters)) parameters, \(trainedBy)"
                    + (datasetName.map { " on \($0)" } ?? "") + ".")
@@ -105,33 +103,35 @@ public struct ModelCard {
     }
 
     var training: [String] {
-        let p = saved.provenance
-        guard !p.isEmpty else {
+        let record = saved.record
+        guard !record.isEmpty else {
             return ["## Training", "", "The file records no training run (a model saved by Keras).", ""]
         }
         var rows: [(String, String)] = []
-        if let dataset = p["dataset"] { rows.append(("data", dataset + (p["dataset_file"].map { ", `\(URL(fileURLWithPath: $0).lastPathComponent)`" } ?? ""))) }
-        if let digest = p["dataset_sha256"] { rows.append(("data SHA-256", "`\(digest)`")) }
+        if let dataset = record.datasetName {
+            rows.append(("data", dataset + (record.datasetFile.map { ", `\(URL(fileURLWithPath: $0).lastPathComponent)`" } ?? "")))
+        }
+        if let digest = record.datasetSHA256 { rows.append(("data SHA-256", "`\(digest)`")) }
         if let input { rows.append(("input", input.description)) }
         if let loss = saved.loss { rows.append(("loss", loss)) }
-        if let optimizer = saved.trainingConfig?["optimizer_config"] as? [String: Any], let kind = optimizer["class_name"] as? String {
-            let rate = (optimizer["config"] as? [String: Any])?["learning_rate"].map { " (learning rate \($0))" } ?? ""
+        if let optimizer = saved.trainingConfig?["optimizer_config"], let kind = optimizer["class_name"]?.string {
+            let rate = optimizer["config"]?["learning_rate"].map { " (learning rate \($0.displayText))" } ?? ""
             rows.append(("optimizer", kind + rate))
         }
         // The optimizer and its learning rate are in the row above, as the file's optimizer config has them.
-        for key in options.keys.sorted() where !["metrics", "optimizer", "learning_rate"].contains(key) {
-            rows.append((key.replacingOccurrences(of: "_", with: " "), "\(options[key] ?? "")"))
+        for (key, value) in record.options?.rows ?? [] where !["metrics", "optimizer", "learning_rate"].contains(key) {
+            rows.append((key.replacingOccurrences(of: "_", with: " "), value))
         }
-        for key in ["epochs_completed", "best_epoch", "seed", "created"] {
-            if let value = p[key] { rows.append((key.replacingOccurrences(of: "_", with: " "), value)) }
-        }
-        if let temperature = p["temperature"] {
-            rows.append(("temperature", "\(temperature): the last Dense layer divided by it"
-                         + (p["calibrated_on"].map { ", fitted on \($0)" } ?? "")))
+        let counts = [("epochs completed", record.epochsCompleted.map { String($0) }), ("best epoch", record.bestEpoch.map { String($0) }),
+                      ("seed", record.seed.map { String($0) }), ("created", record.created)]
+        rows += counts.compactMap { label, value in value.map { (label, $0) } }
+        if let temperature = record.temperature {
+            rows.append(("temperature", "\(pythonFloat(temperature)): the last Dense layer divided by it"
+                         + (record.calibratedOn.map { ", fitted on \($0)" } ?? "")))
         }
         var out = ["## Training", "", "| | |", "|---|---|"]
         out += rows.map { "| \($0.0) | \(cell($0.1)) |" }
-        if let command = p["command"] {
+        if let command = record.command {
             // The program by its name, not where it lay on the machine that trained.
             let words = command.split(separator: " ", maxSplits: 1).map(String.init)
             let program = words.first.map { URL(fileURLWithPath: $0).lastPathComponent } ?? ""
@@ -173,8 +173,8 @@ public struct ModelCard {
             out += e.mostConfused.prefix(5).map { "- \($0.actual) taken for \($0.predicted): \($0.count) times" }
             out.append("")
         }
-        if let ece = e.expectedCalibrationError, ece > 0.05, saved.provenance["temperature"] == nil {
-            let split = ((options["validation_split"] as? NSNumber)?.doubleValue ?? 0) > 0
+        if let ece = e.expectedCalibrationError, ece > 0.05, saved.record.temperature == nil {
+            let split = (saved.record.validationSplit ?? 0) > 0
             let command = "mlp-eval \(URL(fileURLWithPath: path).lastPathComponent) --temperature-scale" + (split ? "" : " --calibration-data DATA")
                 + " -o calibrated.h5"
             out += ["The probabilities are off by \(f(ece)) on average (ECE): `\(command)` fits a temperature on validation data "

@@ -309,11 +309,10 @@ extension Tuner {
         let outcome = try recipe.run(data: { data }, callbacks: callbacks, log: log)
         guard outcome.interruption == nil else { return .interrupted }
         var result = outcome
-        let tuning = TuningProvenance(trial: best.number, objective: settings.objective.name, score: best.score,
-                                      folder: storage.folder.path)
-        result.provenance["tuning"] = try JSONRecords.text(tuning)
+        result.record.tuning = TuningProvenance(trial: best.number, objective: settings.objective.name, score: best.score,
+                                                folder: storage.folder.path)
         let path = storage.folder.final(settings.modelFormat)
-        try settings.modelFormat.save(CompiledModel(model: result.model, optimizer: result.optimizer, provenance: result.provenance), to: path)
+        try settings.modelFormat.save(CompiledModel(model: result.model, optimizer: result.optimizer, record: result.record), to: path)
         return .saved(path: path, epochs: epochs)
     }
 }

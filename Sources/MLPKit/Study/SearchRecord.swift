@@ -152,21 +152,17 @@ public struct BestTrialRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// What a retrained model records of the search that chose its values (its provenance's `tuning`).
-public struct TuningProvenance: Codable, Equatable, Sendable {
-    public var trial: Int
-    public var objective: String
-    public var score: Double?
-    public var folder: String
-}
-
-extension RecordedRun {
-    /// What a search's record says of its data: its name, file, image size, colour mode and
-    /// shuffle seed.
-    public init(data: DataRecord) {
-        self.init(provenance: ["dataset": data.name, "dataset_file": data.file])
-        imageSize = data.imageSize
-        colorMode = data.colorMode.flatMap(ColorMode.init(rawValue:))
-        shuffleSeed = data.shuffleSeed
+extension DataRecord {
+    /// What the search records of its data, as the defaults for reading it again.
+    ///
+    /// - Parameter source: the search's `best.json` or folder, as messages name it.
+    public func defaults(source: String) -> DataDefaults {
+        var defaults = DataDefaults(source: source)
+        defaults.file = file
+        defaults.labelMode = LabelMode(rawValue: labelMode)
+        defaults.imageSize = imageSize?.count == 2 ? imageSize : nil
+        defaults.colorMode = colorMode.flatMap(ColorMode.init(rawValue:))
+        defaults.shuffleSeed = shuffleSeed
+        return defaults
     }
 }

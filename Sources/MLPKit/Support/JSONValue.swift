@@ -1,7 +1,8 @@
 import Foundation
 
-/// A JSON value of any shape, for the parts of a file whose schema is open (a search space file,
-/// Optuna's attributes); this toolchain's own records are `Codable` types.
+/// A JSON value of any shape, for the parts of a file whose schema is open (Keras's configs, a
+/// search space file, Optuna's attributes, the reports printed as JSON); this toolchain's own
+/// records are `Codable` types.
 ///
 /// Numbers written without a fraction read as `int` (JSON does not tell 9 from 9.0).
 public enum JSONValue: Codable, Hashable, Sendable {
@@ -36,20 +37,50 @@ public enum JSONValue: Codable, Hashable, Sendable {
         }
     }
 
-    /// A value JSONSerialization reads or writes (NSNull, NSNumber, String, arrays and
-    /// dictionaries of them); anything else becomes null.
-    public init(foundation value: Any) {
-        switch value {
-        case let number as NSNumber:
-            switch String(cString: number.objCType) {
-            case "c", "B": self = .bool(number.boolValue)
-            case "d", "f": self = .double(number.doubleValue)
-            default: self = .int(number.intValue)
-            }
-        case let text as String: self = .string(text)
-        case let list as [Any]: self = .array(list.map(JSONValue.init(foundation:)))
-        case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(foundation:)))
-        default: self = .null
+    /// The JSON in `data`; nil when it is not JSON.
+    public init?(parsing data: Data) {
+        guard let value = try? JSONRecords.decoder().decode(JSONValue.self, from: data) else { return nil }
+        self = value
+    }
+
+    /// The JSON in `text`; nil when it is not JSON.
+    public init?(parsing text: String) { self.init(parsing: Data(text.utf8)) }
+
+    /// A float as its shortest decimal form reads (0.9, not 0.8999999761581421), so that a
+    /// config reads as it was written.
+    public init(_ value: Float) { self = .double(value.decimalDouble) }
+
+    /// `value` as a JSON value, through its `Encodable` form.
+    public init<T: Encodable>(encoding value: T) throws { self = try JSONRecords.value(value) }
+
+    /// The member `key` of an object; nil for a missing member or another kind of value.
+    public subscript(key: String) -> JSONValue? {
+        if case .object(let members) = self { return members[key] }
+        return nil
+    }
+
+    public var string: String? { if case .string(let value) = self { return value } else { return nil } }
+    public var bool: Bool? { if case .bool(let value) = self { return value } else { return nil } }
+    public var array: [JSONValue]? { if case .array(let value) = self { return value } else { return nil } }
+    public var object: [String: JSONValue]? { if case .object(let value) = self { return value } else { return nil } }
+    public var isNull: Bool { self == .null }
+
+    /// The whole number, for an `int` or a `double` without a fraction.
+    public var int: Int? {
+        switch self {
+        case .int(let value): return value
+        case .double(let value): return Int(exactly: value)
+        default: return nil
+        }
+    }
+
+    /// The value as a message shows it: a string without quotes, a float as Python prints it,
+    /// anything else as its JSON.
+    public var displayText: String {
+        switch self {
+        case .string(let value): return value
+        case .double(let value): return pythonFloat(value)
+        default: return text
         }
     }
 
@@ -150,4 +181,26 @@ public enum JSONRecords {
     public static func value<T: Encodable>(_ value: T) throws -> JSONValue {
         try decoder().decode(JSONValue.self, from: try encoder().encode(value))
     }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral,
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral
+{
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .int(value) }
+    public init(floatLiteral value: Double) { self = .double(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(dictionaryLiteral elements: (String, JSONValue)...) { self = .object(Dictionary(elements) { _, last in last }) }
+}
+
+extension JSONValue {
+    /// An optional as a member: the value, or JSON null.
+    public init(_ value: String?) { self = value.map(JSONValue.string) ?? .null }
+    public init(_ value: Int) { self = .int(value) }
+    public init(_ value: Double) { self = .double(value) }
+    public init(_ value: [Int]) { self = .array(value.map(JSONValue.int)) }
+    public init(_ value: [String]) { self = .array(value.map(JSONValue.string)) }
+    /// A finite number, or null (JSON has no NaN).
+    public init(finite value: Double) { self = value.isFinite ? .double(value) : .null }
 }

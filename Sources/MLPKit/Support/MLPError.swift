@@ -31,3 +31,14 @@ public enum MLPError: Error, CustomStringConvertible, Equatable {
         }
     }
 }
+
+extension MLPError {
+    /// Runs `body`, a problem of the model's (`model`) becoming one of the file at `path`.
+    public static func naming<T>(file path: String, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch MLPError.model(let problem) {
+            throw MLPError.format(path: path, problem: problem)
+        }
+    }
+}

@@ -33,3 +33,9 @@ public func pythonFloat(_ x: Double) -> String {
     if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) + ".0" }
     return sign + String(digits[..<point]) + "." + String(digits[point...])
 }
+
+extension Float {
+    /// The double nearest this float's shortest decimal form (0.9, not 0.8999999761581421), so
+    /// configs read as they were written.
+    public var decimalDouble: Double { Double(description) ?? Double(self) }
+}

@@ -47,10 +47,10 @@ public final class HistoryFile: Callback {
     /// This toolchain's JSON history: each metric's values by epoch, the epochs counted from 0
     /// as Keras's `History.epoch` and CSVLogger count them, with the seconds each took.
     public static func json(epochs: [Int], logs: [Logs], seconds: [Double]) -> String {
-        var object: [String: Any] = ["epoch": epochs, "seconds": seconds]
+        var object: [String: JSONValue] = ["epoch": JSONValue(epochs), "seconds": .array(seconds.map(JSONValue.double))]
         var names: [String] = []
         for entry in logs { for name in entry.names where !names.contains(name) { names.append(name) } }
-        for name in names { object[name] = logs.map { $0[name].map { $0.isFinite ? $0 as Any : NSNull() } ?? NSNull() } }
-        return jsonText(object)
+        for name in names { object[name] = .array(logs.map { $0[name].map { JSONValue(finite: $0) } ?? .null }) }
+        return JSONValue.object(object).text
     }
 }

@@ -123,7 +123,7 @@ public struct TrainingOutcome {
     public var optimizer: Optimizer
     public var history: History
     /// What the saved file records about how the model was made.
-    public var provenance: [String: String]
+    public var record: RunRecord
     /// The epoch early stopping stopped at and the best epoch it restored, counted from 0.
     public var stoppedEpoch: Int?
     public var bestEpoch: Int?
@@ -131,9 +131,9 @@ public struct TrainingOutcome {
     /// Where Ctrl-C stopped the run, if it did.
     public var interruption: Interruption? { history.interruption }
 
-    /// Saves the model with its optimizer, its state and the provenance, atomically.
+    /// Saves the model with its optimizer, its state and its record, atomically.
     public func save(to path: String) throws {
-        try ModelFile.save(CompiledModel(model: model, optimizer: optimizer, provenance: provenance), to: path)
+        try ModelFile.save(CompiledModel(model: model, optimizer: optimizer, record: record), to: path)
     }
 }
 
@@ -155,11 +155,11 @@ extension TrainingRecipe {
         let steps = (train.count + min(batchSize, train.count) - 1) / min(batchSize, train.count)
         let optimizer = try buildOptimizer(saved: saved, steps: steps, log: log)
         // A resumed run goes on from the epochs the file records (or its optimizer's steps).
-        let done = saved.map { RecordedRun(provenance: $0.provenance).epochsCompleted ?? $0.optimizer.map { $0.iterations / steps } ?? 0 } ?? 0
+        let done = saved.map { $0.record.epochsCompleted ?? $0.optimizer.map { $0.iterations / steps } ?? 0 } ?? 0
         let options = TrainingOptions(endEpoch: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
                                       validationAUC: validationAUC, compute: compute)
-        var provenance = provenanceBase(data: data, optimizer: optimizer, seed: seed)
-        let (own, early) = ownCallbacks(provenance: provenance, log: log)
+        var record = runRecord(data: data, optimizer: optimizer, seed: seed)
+        let (own, early) = ownCallbacks(record: record, log: log)
 
         let result: History
         do {
@@ -171,13 +171,13 @@ extension TrainingRecipe {
             throw MLPError.format(path: path, problem: "going on from this model, \(problem)")
         }
         let completed = result.interruption?.epoch ?? (result.epochs.last.map { $0 + 1 } ?? done)
-        provenance["epochs_completed"] = String(completed)
-        if let interruption = result.interruption { provenance["interrupted"] = interruption.description }
-        var outcome = TrainingOutcome(model: network, optimizer: optimizer, history: result, provenance: provenance)
+        record.epochsCompleted = completed
+        record.interrupted = result.interruption?.description
+        var outcome = TrainingOutcome(model: network, optimizer: optimizer, history: result, record: record)
         if let early, result.interruption == nil {
             outcome.bestEpoch = early.bestEpoch
             outcome.stoppedEpoch = early.stoppedEpoch > 0 ? early.stoppedEpoch : nil
-            outcome.provenance["best_epoch"] = String(early.bestEpoch + 1)
+            outcome.record.bestEpoch = early.bestEpoch + 1
         }
         if let plot {
             let svg = LearningCurves.svg(history: result, monitor: monitor, bestEpoch: outcome.bestEpoch,
@@ -210,8 +210,8 @@ extension TrainingRecipe {
     /// them, whose best epoch the outcome reports.
     ///
     /// - Parameters:
-    ///   - provenance: what each checkpoint records, with its epoch added.
-    func ownCallbacks(provenance: [String: String], log: @escaping (String) -> Void) -> ([Callback], EarlyStopping?) {
+    ///   - record: what each checkpoint records, with its epoch added.
+    func ownCallbacks(record: RunRecord, log: @escaping (String) -> Void) -> ([Callback], EarlyStopping?) {
         var own: [Callback] = []
         let early = earlyStoppingPatience.map { EarlyStopping(monitor: monitor, patience: $0, log: log) }
         if let early { own.append(early) }
@@ -221,10 +221,10 @@ extension TrainingRecipe {
         }
         if let checkpoint {
             let write = { (context: TrainingContext, epoch: Int) throws in
-                var record = provenance
-                record["epochs_completed"] = String(epoch + 1)
-                record["checkpoint_of_epoch"] = String(epoch + 1)
-                try ModelFile.save(CompiledModel(model: context.model, optimizer: context.optimizer, provenance: record), to: checkpoint)
+                var record = record
+                record.epochsCompleted = epoch + 1
+                record.checkpointOfEpoch = epoch + 1
+                try ModelFile.save(CompiledModel(model: context.model, optimizer: context.optimizer, record: record), to: checkpoint)
             }
             if checkpointWrittenAtEnd {
                 let kept = KeptCheckpoint(write: write)
@@ -248,7 +248,7 @@ extension TrainingRecipe {
         case .continuing(let model, let path):
             saved = model
             network = model.model
-            if self.seed == nil, let recorded = RecordedRun(provenance: model.provenance).seed { seed = recorded }
+            if self.seed == nil, let recorded = model.record.seed { seed = recorded }
             // A diverged run's file cannot be trained further: say so now, not as a NaN loss.
             let weights = network.parameters.reduce(0) { $0 + $1.value.nonFiniteCount }
             let state = model.optimizer?.orderedSlots.reduce(0) { $0 + $1.nonFiniteCount } ?? 0
@@ -266,7 +266,7 @@ extension TrainingRecipe {
             network.setGlobalPolicy(dtypePolicy)
         }
         if let source = start.source { try Self.checkPrecision(of: network, compute: compute, source: source) }
-        if case .continuing(let model, let path) = start, let input = RecordedRun(provenance: model.provenance).input {
+        if case .continuing(let model, let path) = start, let input = model.record.input {
             try input.checkFits(train, model: path)
         }
         do {
@@ -328,40 +328,43 @@ extension TrainingRecipe {
     /// - Parameters:
     ///   - optimizer: the optimizer as the run starts, whose kind and rate are recorded.
     ///   - seed: the run's seed, given or resolved.
-    func provenanceBase(data: DatasetPair, optimizer: Optimizer, seed: UInt64) -> [String: String] {
-        var options: [String: Any] = [
-            "epochs": epochs, "batch_size": batchSize, "optimizer": optimizer.kerasClassName.lowercased(),
-            "validation_split": validationSplit, "metrics": validationAUC ? ["accuracy", "auc"] : ["accuracy"],
-        ]
-        options["learning_rate"] = optimizer.learningRate.decimalDouble
-        if dtypePolicy != .float32 { options["dtype_policy"] = dtypePolicy.rawValue }
-        if optimizer.schedule is CosineDecay { options["lr_schedule"] = "cosine" }
+    func runRecord(data: DatasetPair, optimizer: Optimizer, seed: UInt64) -> RunRecord {
+        var record = RunRecord()
+        (record.version, record.datasetName, record.datasetFile, record.datasetSHA256) = (mlpVersion, data.name, data.source, data.checksum)
+        record.options = optionsRecord(optimizer: optimizer)
+        record.seed = seed
+        record.created = ISO8601DateFormatter().string(from: Date())
+        if data.test.count > 0 { record.holdoutSHA256 = data.test.contentDigest }
+        record.command = command
+        record.input = InputRecord(data: data)
+        record.shuffleSeed = data.shuffleSeed
+        return record
+    }
+
+    /// The options as the run uses them, with the optimizer and rate it starts with.
+    func optionsRecord(optimizer: Optimizer) -> TrainingOptionsRecord {
+        var options = TrainingOptionsRecord()
+        (options.epochs, options.batchSize, options.optimizer) = (epochs, batchSize, optimizer.kerasClassName.lowercased())
+        (options.learningRate, options.validationSplit) = (optimizer.learningRate.decimalDouble, validationSplit)
+        options.metrics = validationAUC ? ["accuracy", "auc"] : ["accuracy"]
+        if dtypePolicy != .float32 { options.dtypePolicy = dtypePolicy.rawValue }
+        if optimizer.schedule is CosineDecay { options.lrSchedule = "cosine" }
         switch start {
         case .fresh(.layers(let hidden, let dropout, let l2, let batchNorm)):
-            options["layers"] = hidden.map { "\($0.units):\($0.activation.rawValue)" }.joined(separator: ",")
-            options["dropout"] = dropout.decimalDouble
-            if l2 > 0 { options["l2"] = l2.decimalDouble }
-            if batchNorm { options["batch_norm"] = true }
-        case .fresh(.config(let file)): options["model"] = file.path
-        case .continuing(_, let path): options["resume"] = path
+            options.layers = hidden.map { "\($0.units):\($0.activation.rawValue)" }.joined(separator: ",")
+            options.dropout = dropout.decimalDouble
+            if l2 > 0 { options.l2 = l2.decimalDouble }
+            if batchNorm { options.batchNorm = true }
+        case .fresh(.config(let file)): options.model = file.path
+        case .continuing(_, let path): options.resume = path
         }
-        if let earlyStoppingPatience { options["early_stopping"] = earlyStoppingPatience }
-        if let reduceLROnPlateau {
-            options["reduce_lr_on_plateau"] = reduceLROnPlateau.patience
-            options["reduce_lr_factor"] = reduceLROnPlateau.factor
-        }
+        options.earlyStopping = earlyStoppingPatience
+        options.reduceLROnPlateau = reduceLROnPlateau?.patience
+        options.reduceLRFactor = reduceLROnPlateau?.factor
         if earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil {
-            options["monitor"] = monitor.name
-            if monitor.minDelta > 0 { options["min_delta"] = monitor.minDelta }
+            options.monitor = monitor.name
+            if monitor.minDelta > 0 { options.minDelta = monitor.minDelta }
         }
-        var record = [
-            "version": mlpVersion, "dataset": data.name, "dataset_file": data.source, "dataset_sha256": data.checksum,
-            "options": jsonText(options), "seed": String(seed), "created": ISO8601DateFormatter().string(from: Date()),
-        ]
-        if data.test.count > 0 { record["holdout_sha256"] = data.test.contentDigest }
-        if let command { record["command"] = command }
-        record.merge(InputRecord(data: data).provenance) { own, _ in own }
-        if let seed = data.shuffleSeed { record["shuffle_seed"] = String(seed) }
-        return record
+        return options
     }
 }

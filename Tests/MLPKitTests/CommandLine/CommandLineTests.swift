@@ -111,7 +111,7 @@ import Testing
                                                "-o", model], interruptOn: "Epoch 3/")
         #expect(result.status == 130, "\(result.stderr)")
         let saved = try ModelFile.load(path: model)
-        let interrupted = try #require(saved.provenance["interrupted"])
+        let interrupted = try #require(saved.record.entries["interrupted"])
         // "epoch E, step S of 19": 300 training images in steps of 16 make 19 steps an epoch.
         // The signal lands in epoch 3 or, on a fast machine, a little later.
         let words = interrupted.split(separator: " ")

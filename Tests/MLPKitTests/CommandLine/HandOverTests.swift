@@ -34,7 +34,7 @@ import Testing
         #expect(train.stdout.contains("batch size \(batch), \(bestEpoch) epoch") && train.stdout.contains("seed 2 and the data from best.json"),
                 "\(train.stdout)")
         let x = try ModelFile.load(path: elsewhere.appendingPathComponent("x.h5").path)
-        #expect(x.provenance["epochs_completed"] == String(bestEpoch) && x.provenance["seed"] == "2")
+        #expect(x.record.entries["epochs_completed"] == String(bestEpoch) && x.record.entries["seed"] == "2")
         var predictions: [Data] = []
         for model in [elsewhere.appendingPathComponent("x.h5").path, search + "/final.h5"] {
             let npy = folder.appendingPathComponent(UUID().uuidString + ".npy").path

@@ -10,7 +10,7 @@ import Testing
     func weights(_ path: String) throws -> [Float] { try ModelFile.load(path: path).model.parameters.flatMap(\.value.array) }
 
     func options(_ path: String) throws -> [String: Any] {
-        let text = try #require(try ModelFile.load(path: path).provenance["options"])
+        let text = try #require(try ModelFile.load(path: path).record.entries["options"])
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
@@ -67,7 +67,7 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(resumed.stdout.contains("; seed 7"), "\(resumed.stdout)")
         #expect(try weights(path("resumed.h5")) == weights(path("once.h5")))
-        #expect(try ModelFile.load(path: path("resumed.h5")).provenance["seed"] == "7")
+        #expect(try ModelFile.load(path: path("resumed.h5")).record.entries["seed"] == "7")
 
         let slower = try runTool("mlp-train", ["--data", archive, "--epochs", "1", "--resume", path("first.h5"), "-o", path("slower.h5"),
                                                "--learning-rate", "0.0001"])

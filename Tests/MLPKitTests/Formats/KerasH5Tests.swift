@@ -63,11 +63,11 @@ import Testing
         _ = model.computeGradients(x, labels: [0, 1, 2, 3, 0, 1, 2, 3], rows: 8)
         optimizer.apply(to: model.trainableParameters)
         let path = folder.appendingPathComponent("m.h5").path
-        try KerasH5.save(CompiledModel(model: model, optimizer: optimizer, provenance: ["seed": "3"]), to: path)
+        try KerasH5.save(CompiledModel(model: model, optimizer: optimizer, record: RunRecord(entries: ["seed": "3"])), to: path)
         let loaded = try ModelFile.load(path: path)
         #expect(loaded.model.predict(x) == model.predict(x))
         #expect(loaded.model.layers.map(\.name) == ["dense", "dropout", "dense_1"])
-        #expect(loaded.provenance["seed"] == "3")
+        #expect(loaded.record.entries["seed"] == "3")
         let restored = try #require(loaded.optimizer as? Adam)
         #expect(restored.iterations == 1 && restored.learningRate == 0.003)
         #expect(zip(restored.orderedSlots, optimizer.orderedSlots).allSatisfy { $0.array == $1.array })

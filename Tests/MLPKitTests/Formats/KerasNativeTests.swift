@@ -70,14 +70,14 @@ import Testing
         _ = model.computeGradients(x, labels: [0, 1, 2, 3, 0, 1, 2, 3], rows: 8)
         optimizer.apply(to: model.trainableParameters)
         let path = folder.appendingPathComponent("m.keras").path
-        try ModelFile.save(CompiledModel(model: model, optimizer: optimizer, provenance: ["seed": "3"]), to: path)
+        try ModelFile.save(CompiledModel(model: model, optimizer: optimizer, record: RunRecord(entries: ["seed": "3"])), to: path)
         #expect(try ModelFile.format(ofFileAt: path).name == "keras")
         let renamed = folder.appendingPathComponent("really-a-keras-file.h5").path
         try FileManager.default.copyItem(atPath: path, toPath: renamed)
         for file in [path, renamed] {
             let loaded = try ModelFile.load(path: file)
             #expect(loaded.model.predict(x) == model.predict(x))
-            #expect(loaded.provenance["seed"] == "3")
+            #expect(loaded.record.entries["seed"] == "3")
             let restored = try #require(loaded.optimizer as? RMSprop)
             #expect(restored.iterations == 1 && restored.learningRate == 0.003 && restored.centered)
             #expect(restored.orderedSlots.count == optimizer.orderedSlots.count && !optimizer.orderedSlots.isEmpty)

@@ -49,7 +49,7 @@ import Testing
     @Test func rawInputTakesTheRecordedShape() throws {
         let model = Sequential(inputShape: [784], layers: [Dense(name: "dense", inputs: 784, units: 10, activation: .softmax)])
         let mnist = InputRecord(shape: [28, 28], preprocessing: .rescale255, classNames: (0..<10).map(String.init))
-        let shape = try ONNXExport.rawShape(for: model, input: InputRecord(provenance: mnist.provenance), source: "m.h5")
+        let shape = try ONNXExport.rawShape(for: model, input: InputRecord(entries: mnist.entries), source: "m.h5")
         #expect(shape == [28, 28])
         let description = try ONNXFile.describe(try ONNXExport.data(for: model, rawImages: shape, source: "m.h5"), path: "m.onnx")
         #expect(description.inputs.first?.shape == [nil, 28, 28])

@@ -46,7 +46,7 @@ import Testing
         let card = try ModelCard(saved: Self.model(), path: "m.h5", evaluation: record)
         #expect(card.markdown.contains("      value: 0.8\n      name: \"ROC AUC (one-vs-rest, macro)\""))
         var named = Self.model()
-        named.provenance = InputRecord(shape: [4], preprocessing: .none, classNames: ["a", "b", "x"]).provenance
+        named.record.input = InputRecord(shape: [4], preprocessing: .none, classNames: ["a", "b", "x"])
         #expect(throws: MLPError.self) { try ModelCard(saved: named, path: "m.h5", evaluation: record, evaluationPath: "e.json") }
         let four = try EvaluationRecord(json: try Self.evaluation(names: ["a", "b", "c", "d"], aucs: [0.5, 0.5, 0.5, 0.5]), path: "e.json")
         #expect(throws: MLPError.self) { try ModelCard(saved: Self.model(), path: "m.h5", evaluation: four, evaluationPath: "e.json") }
@@ -59,7 +59,7 @@ import Testing
         for (split, expected) in [("0.0", "mlp-eval m.h5 --temperature-scale --calibration-data DATA -o calibrated.h5"),
                                   ("0.2", "mlp-eval m.h5 --temperature-scale -o calibrated.h5")] {
             var saved = Self.model()
-            saved.provenance = ["options": "{\"epochs\": 5, \"validation_split\": \(split)}"]
+            saved.record = RunRecord(entries: ["options": "{\"epochs\": 5, \"validation_split\": \(split)}"])
             let text = try ModelCard(saved: saved, path: "dir/m.h5", evaluation: record).markdown
             #expect(text.contains("`\(expected)`"), "split \(split)")
         }

@@ -6,10 +6,10 @@ import Testing
 /// separators=(",", ":"))` writes it, floats keeping their fraction, numbers exact.
 @Suite struct JSONTests {
     @Test func spelledAsPythonWritesIt() {
-        let object: [String: Any] = ["learning_rate": 10.0, "name": "a\"b\n/c", "units": 3, "centered": true, "none": NSNull(),
-                                     "epsilon": 1e-7, "list": [0.5, 2, "x"]]
+        let object: JSONValue = ["learning_rate": 10.0, "name": "a\"b\n/c", "units": 3, "centered": true, "none": .null,
+                                 "epsilon": 1e-7, "list": [0.5, 2, "x"]]
         // json.dumps({...}, sort_keys=True, separators=(",", ":")) in Python 3.11:
-        #expect(jsonText(object) == #"{"centered":true,"epsilon":1e-07,"learning_rate":10.0,"list":[0.5,2,"x"],"name":"a\"b\n/c","none":null,"units":3}"#)
+        #expect(object.text == #"{"centered":true,"epsilon":1e-07,"learning_rate":10.0,"list":[0.5,2,"x"],"name":"a\"b\n/c","none":null,"units":3}"#)
     }
 
     /// Every double written reads back to itself.

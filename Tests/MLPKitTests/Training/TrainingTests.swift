@@ -106,9 +106,8 @@ import Testing
         let optimizer = Adam(learningRate: 0.01)
         optimizer.schedule = schedule
         let object = OptimizerConfig.object(for: optimizer)
-        let config = try #require(object["config"] as? [String: Any])
-        #expect((config["learning_rate"] as? [String: Any])?["class_name"] as? String == "CosineDecay")
-        let (restored, problem) = OptimizerConfig.optimizer(from: object)
+        #expect(object["config"]?["learning_rate"]?["class_name"] == "CosineDecay")
+        let (restored, problem) = OptimizerConfig.optimizer(from: .object(object))
         #expect(problem == nil)
         #expect((restored?.schedule as? CosineDecay) == schedule)
     }
@@ -390,11 +389,11 @@ import Testing
             return (try ModelFile.load(path: try #require(recipe.checkpoint)), outcome)
         }
         let along = try run(atEnd: false), end = try run(atEnd: true)
-        let keptText = try #require(along.file.provenance["checkpoint_of_epoch"])
+        let keptText = try #require(along.file.record.entries["checkpoint_of_epoch"])
         let keptEpoch = try #require(Int(keptText))
         #expect(keptEpoch < 4, "the lowest accuracy came last; the test needs it earlier")
-        #expect(end.file.provenance["checkpoint_of_epoch"] == String(keptEpoch))
-        #expect(end.file.provenance["epochs_completed"] == String(keptEpoch))
+        #expect(end.file.record.entries["checkpoint_of_epoch"] == String(keptEpoch))
+        #expect(end.file.record.entries["epochs_completed"] == String(keptEpoch))
         #expect(end.file.model.parameters.map(\.value.array) == along.file.model.parameters.map(\.value.array))
         let (a, b) = (try #require(along.file.optimizer), try #require(end.file.optimizer))
         #expect(a.iterations == b.iterations && a.iterations == keptEpoch * 10)

@@ -1,11 +1,8 @@
 import Foundation
-import MLPKit
 
 /// The formats an output's name may ask for: its extension decides the format, and a name
 /// whose format is not written here is refused before any work starts.
 public enum OutputName {
-    /// The model formats written here: Keras's HDF5 model file, Keras 3's native `.keras` zip.
-    public static var model: [String] { ModelFormats.writableExtensions }
     /// Keras CSVLogger's format, or JSON.
     public static let history = [".csv", ".json"]
     public static let chart = [".svg"]
