@@ -33,7 +33,7 @@ extension ParsableCommand {
             Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)
-            if code == .success { exit(withError: error) }
+            if code == .success { printHelp(for: error) }
             let problem = message(for: error).split(separator: "\n").first.map(String.init) ?? ""
             if !problem.isEmpty {
                 // "Did you mean '--epochs'?" ends a sentence: the hint starts its own.
@@ -43,5 +43,19 @@ extension ParsableCommand {
             }
             Foundation.exit(code.rawValue)
         }
+    }
+}
+
+extension ParsableCommand {
+    /// Prints the help (or version) `error` asks for, the extension options of an
+    /// `ExtensionOptionsCommand` listed with its own, and exits 0.
+    static func printHelp(for error: Error) -> Never {
+        var message = fullMessage(for: error)
+        if let command = Self.self as? any ExtensionOptionsCommand.Type, let help = message.range(of: "\n  -h, --help") {
+            let lines = ExtensionArguments.helpLines(command.extensionOptions)
+            if !lines.isEmpty { message.insert(contentsOf: "\n" + lines.joined(separator: "\n"), at: help.lowerBound) }
+        }
+        print(message)
+        Foundation.exit(0)
     }
 }

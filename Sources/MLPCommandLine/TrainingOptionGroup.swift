@@ -59,32 +59,11 @@ public struct TrainingOptionGroup: ParsableArguments {
     @Option(parsing: .upToNextOption, help: "Metrics beyond loss: accuracy (always), auc (one-vs-rest ROC AUC on the validation data, exact: val_auc).")
     public var metrics: [MetricName] = [.accuracy]
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("Stop when --monitor has not improved for PATIENCE epochs, and keep the best epoch's weights (Keras's EarlyStopping(restore_best_weights=True)).", valueName: "patience"))
-    public var earlyStopping: Int?
-
     @Option(help: "What early stopping, --checkpoint and --reduce-lr-on-plateau watch: val_loss, val_accuracy, val_auc, loss or accuracy.")
     public var monitor = "val_loss"
 
     @Option(parsing: .unconditional, help: "The least change of --monitor that counts as an improvement (0 or more).")
     public var minDelta: Double = 0
-
-    @Option(help: ArgumentHelp("Save the best model so far here (.keras or .h5) after each epoch that improves --monitor (Keras's ModelCheckpoint(save_best_only=True)).", valueName: "file"))
-    public var checkpoint: String?
-
-    @Option(parsing: .unconditional, help: ArgumentHelp("Multiply the learning rate by --reduce-lr-factor when --monitor has not improved for PATIENCE epochs (Keras's ReduceLROnPlateau).", valueName: "patience"))
-    public var reduceLrOnPlateau: Int?
-
-    @Option(parsing: .unconditional, help: "The factor of --reduce-lr-on-plateau (above 0, below 1).")
-    public var reduceLrFactor: Double = 0.1
-
-    @Option(help: ArgumentHelp("Write the per-epoch history after every epoch: Keras's CSVLogger format for a .csv name, JSON for a .json name.", valueName: "file"))
-    public var history: String?
-
-    @Option(help: ArgumentHelp("Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.", valueName: "file"))
-    public var plot: String?
-
-    @Option(name: .customLong("tensorboard"), help: ArgumentHelp("Log the epoch scalars for TensorBoard, as Keras's TensorBoard callback does: event files in DIR/train and DIR/validation.", valueName: "dir"))
-    public var tensorBoard: String?
 
     @Option(help: "Keras's dtype policy: float32, or mixed_bfloat16 (bfloat16 products, float32 weights; the output layer stays float32).")
     public var dtypePolicy: DTypePolicy?
@@ -107,21 +86,9 @@ public struct TrainingOptionGroup: ParsableArguments {
         guard validationSplit >= 0, validationSplit < 1 else {
             throw ValidationError("--validation-split must be 0 to below 1, got \(validationSplit)")
         }
-        if let earlyStopping, !(0...10_000).contains(earlyStopping) {
-            throw ValidationError("--early-stopping must be 0 to 10000 epochs, got \(earlyStopping)")
-        }
-        if let reduceLrOnPlateau, !(0...10_000).contains(reduceLrOnPlateau) {
-            throw ValidationError("--reduce-lr-on-plateau must be 0 to 10000 epochs, got \(reduceLrOnPlateau)")
-        }
-        guard reduceLrFactor > 0, reduceLrFactor < 1 else {
-            throw ValidationError("--reduce-lr-factor must be above 0 and below 1, got \(reduceLrFactor)")
-        }
         guard minDelta >= 0, minDelta.isFinite else { throw ValidationError("--min-delta must be 0 or more, got \(minDelta)") }
         guard Monitor.known.contains(monitor) else {
             throw ValidationError("--monitor must be one of \(Monitor.known.joined(separator: ", ")), got '\(monitor)'")
-        }
-        if reduceLrOnPlateau != nil, lrSchedule == .cosine {
-            throw ValidationError("--reduce-lr-on-plateau and --lr-schedule cosine both set the learning rate; use one")
         }
         if model != nil, resume != nil { throw ValidationError("--resume and --model both give the architecture; use one") }
         if model != nil || resume != nil, dtypePolicy != nil {
@@ -136,7 +103,9 @@ public struct TrainingOptionGroup: ParsableArguments {
     /// far as they can be without the data: a model to go on from is read (probed first in a
     /// child process), a model config parsed, and the outputs' names and folders checked.
     /// The recipe checks its own settings when it runs, before it loads the data.
-    public func recipe() throws -> TrainingRecipe {
+    ///
+    /// - Parameter callbacks: the options of the registered callbacks given (`Callbacks`).
+    public func recipe(callbacks: ExtensionValues = ExtensionValues()) throws -> TrainingRecipe {
         var recipe = TrainingRecipe()
         if let resume {
             try checkReadable(resume)
@@ -161,15 +130,7 @@ public struct TrainingOptionGroup: ParsableArguments {
         recipe.dtypePolicy = dtypePolicy ?? .float32
         recipe.validationAUC = metrics.contains(.auc)
         recipe.monitor = Monitor(monitor, minDelta: minDelta)
-        recipe.earlyStoppingPatience = earlyStopping
-        recipe.reduceLROnPlateau = reduceLrOnPlateau.map { TrainingRecipe.Plateau(patience: $0, factor: reduceLrFactor) }
-        recipe.checkpoint = checkpoint
-        recipe.history = history
-        recipe.plot = plot
-        recipe.tensorBoard = tensorBoard
-        if let checkpoint { try OutputName.check(checkpoint, flag: "checkpoint", formats: ModelFormats.writableExtensions) }
-        if let history { try OutputName.check(history, flag: "history", formats: OutputName.history) }
-        if let plot { try OutputName.check(plot, flag: "plot", formats: OutputName.chart) }
+        recipe.callbackValues = callbacks
         return recipe
     }
 

@@ -6,17 +6,20 @@ import Foundation
 //     RegistryGenerator OUTPUT.swift SOURCE.swift...
 //
 // A conformance counts where it is declared at the start of a line, on the declaration of the
-// type or of an extension: `public final class Dense: KerasLayer {` or `extension Dense: KerasLayer {`.
+// type or of an extension: `public final class Dense: RegisteredLayer {` or `extension Dense: RegisteredLayer {`.
 
 /// Each registry protocol and the registry (an enum of the library's) whose `registered` list it fills.
 let registries = [
-    ("KerasLayer", "KerasLayers"),
-    ("KerasOptimizer", "Optimizers"),
+    ("RegisteredLayer", "Layers"),
+    ("RegisteredOptimizer", "Optimizers"),
     ("RegisteredSampler", "Samplers"),
     ("RegisteredPruner", "Pruners"),
-    ("RegisteredTrialStorage", "TrialStorages"),
+    ("RegisteredStorage", "Storages"),
     ("RegisteredDatasetSource", "DatasetSources"),
     ("RegisteredModelFormat", "ModelFormats"),
+    ("RegisteredCallback", "Callbacks"),
+    ("RegisteredHyperparameter", "Hyperparameters"),
+    ("RegisteredMetric", "Metrics"),
 ]
 
 let arguments = CommandLine.arguments.dropFirst()
@@ -42,7 +45,7 @@ for path in arguments.dropFirst() {
     }
     for match in declaration.matches(in: text, range: range) {
         guard let name = Range(match.range(at: 1), in: text), let list = Range(match.range(at: 2), in: text) else { continue }
-        // "Layer, KerasLayer where ..." → ["Layer", "KerasLayer"]
+        // "Layer, RegisteredLayer where ..." → ["Layer", "RegisteredLayer"]
         let conformances = text[list].split(separator: "where").first.map {
             $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         } ?? []

@@ -4,7 +4,7 @@ import MLPCommandLine
 import MLPKit
 
 @main
-struct MLPTrain: ParsableCommand {
+struct MLPTrain: ExtensionOptionsCommand {
     static let configuration = CommandConfiguration(
         commandName: "mlp-train",
         abstract: "Train an MLP classifier on CIFAR-100 and save it as a Keras model (.keras or .h5).",
@@ -28,12 +28,22 @@ struct MLPTrain: ParsableCommand {
 
     @OptionGroup var training: TrainingOptionGroup
 
-    func validate() throws { try training.validate() }
+    @Argument(parsing: .allUnrecognized, help: .private)
+    var extensions: [String] = []
+
+    /// Keras's callbacks, each with its options.
+    static var extensionOptions: [ExtensionOption] { Callbacks.options }
+
+    func validate() throws {
+        try training.validate()
+        _ = try ExtensionArguments.parse(extensions, options: Self.extensionOptions, command: Self.self)
+    }
 
     func run() throws {
         // Every file is read and checked before any data is loaded.
         try OutputName.check(output, flag: "output", formats: ModelFormats.writableExtensions)
-        var recipe = try training.recipe()
+        let callbacks = try ExtensionArguments.parse(extensions, options: Self.extensionOptions, command: Self.self)
+        var recipe = try training.recipe(callbacks: callbacks.values)
         recipe.command = CommandLine.arguments.joined(separator: " ")
         let origin = try training.optimizerOrigin(of: recipe)
         // Going on from a file, or training a search's best.json: its label mode and (without

@@ -43,8 +43,8 @@ public struct DataSelection: Sendable, Equatable {
                 + (path == nil ? " (an archive or folder), or --data synthetic for the built-in synthetic set" : ""))
         }
         guard let defaults, let model = defaults.source else { return pair }
-        if let input = defaults.record?.input { try input.checkFits(pair.test.count > 0 ? pair.test : pair.train, model: model) }
-        if let note = defaults.record?.dataNote(path: model, data: pair) { log(note) }
+        if let input = defaults.input { try input.checkFits(pair.test.count > 0 ? pair.test : pair.train, model: model) }
+        if let note = defaults.note?(pair) { log(note) }
         return pair
     }
 }
@@ -59,21 +59,12 @@ public struct DataDefaults: Sendable {
     public var imageSize: [Int]?
     public var colorMode: ColorMode?
     public var shuffleSeed: UInt32?
-    /// A model's whole record: its inputs, which the data must fit, and its data's digests.
-    public var record: RunRecord?
+    /// A model's inputs, which the data must fit.
+    public var input: InputRecord?
+    /// A note when the data read is not the data recorded; nil when it is.
+    public var note: (@Sendable (DatasetPair) -> String?)?
 
     public init(source: String?) { self.source = source }
-
-    /// What the model file at `path` records.
-    public init(record: RunRecord, model path: String) {
-        source = path
-        file = record.datasetFile
-        labelMode = record.labelMode
-        imageSize = record.imageSize
-        colorMode = record.colorMode
-        shuffleSeed = record.shuffleSeed
-        self.record = record
-    }
 
     /// The recorded data file, if it is still there.
     public var availableFile: String? {

@@ -73,13 +73,16 @@ public enum DatasetSources {
     /// Every source, by title.
     public static var all: [any RegisteredDatasetSource.Type] { registered.sorted { $0.title < $1.title } }
 
+    /// The source `--data NAME` reads.
+    public static func named(_ name: String) -> (any RegisteredDatasetSource.Type)? { all.first { $0.names.contains(name) } }
+
     /// Every name `--data` takes, in alphabetical order.
     public static var names: [String] { all.flatMap { $0.names }.sorted() }
 
     /// Loads `data`: a source's name, a path, or nil for `defaultName`.
     public static func load(_ data: String?, request: DataRequest, log: (String) -> Void) throws -> DatasetPair {
         let name = data ?? defaultName
-        if let source = all.first(where: { $0.names.contains(name) }) {
+        if let source = named(name) {
             return try source.load(name: name, request: request, log: log)
         }
         var isFolder: ObjCBool = false

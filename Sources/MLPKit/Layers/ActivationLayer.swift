@@ -1,7 +1,7 @@
 import Foundation
 
 /// Keras's `Activation` layer: an activation function on its own.
-public final class ActivationLayer: KerasLayer, ActivatedLayer {
+public final class ActivationLayer: RegisteredLayer, ActivatedLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     /// The function applied element-wise.

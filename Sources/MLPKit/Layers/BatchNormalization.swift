@@ -11,7 +11,7 @@ import Foundation
 /// moving_variance; the last two are not trainable.
 ///
 /// x and y are (rows, features); a wider input is (rows · groups, features).
-public final class BatchNormalization: KerasLayer {
+public final class BatchNormalization: RegisteredLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let epsilon: Float

@@ -3,7 +3,7 @@ import Foundation
 /// Keras's `Dense`: `a = activation(x · kernel + bias)`.
 ///
 /// x is (rows, inputs), kernel is (inputs, units), bias is (units), a is (rows, units).
-public final class Dense: KerasLayer, ActivatedLayer {
+public final class Dense: RegisteredLayer, ActivatedLayer {
     public var name: String
     /// Under `mixedBFloat16` the products take the input, the kernel and dL/dz rounded to
     /// bfloat16 and sum in float32; the bias, the activation and every gradient stay float32,

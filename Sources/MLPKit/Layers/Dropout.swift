@@ -2,7 +2,7 @@ import Foundation
 
 /// Keras's `Dropout`: while training, zero each value with probability `rate` and scale the
 /// survivors by 1 / (1 - rate) (inverted dropout); at inference, pass values through unchanged.
-public final class Dropout: KerasLayer {
+public final class Dropout: RegisteredLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let rate: Float

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Keras's `Flatten`: (h, w, c) to (h·w·c). Row-major storage makes it the identity on memory.
-public final class Flatten: KerasLayer {
+public final class Flatten: RegisteredLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let inputShape: [Int]

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Keras's `Rescaling`: `y = x · scale + offset`, with scalar scale and offset.
-public final class Rescaling: KerasLayer {
+public final class Rescaling: RegisteredLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let scale: Float

@@ -25,8 +25,10 @@ public struct EvaluationReport {
     public var samples: Int
     public var classNames: [String]
     public var accuracy: Double
+    /// The registered metrics (`Metrics`), in position order.
+    public var metrics: [MetricValue]
     /// The fraction of samples whose class is among the five most probable.
-    public var top5Accuracy: Double
+    public var top5Accuracy: Double { metrics.first { $0.key == TopFiveAccuracy.key }?.value ?? .nan }
     /// One-vs-rest ROC AUC averaged over classes: unweighted (macro), by support (weighted), and over all
     /// (sample, class) pairs at once (micro), as scikit-learn's `roc_auc_score`.
     public var rocAUCMacro: Double
@@ -162,7 +164,9 @@ public enum Evaluation {
         var report = EvaluationReport(
             samples: labels.count, classNames: classNames,
             accuracy: Classification.accuracy(predicted: predicted, labels: labels),
-            top5Accuracy: Classification.topKAccuracy(probabilities, labels: labels, classes: classes, k: min(5, classes)),
+            metrics: Metrics.all.map {
+                MetricValue(key: $0.key, label: $0.label, value: $0.value(probabilities: probabilities, labels: labels, classes: classes))
+            },
             rocAUCMacro: ROCAUC.macro(perClassAUC),
             rocAUCWeighted: ROCAUC.weighted(perClassAUC, support: scores.map(\.support)),
             rocAUCMicro: auc.micro(),
@@ -197,7 +201,7 @@ extension EvaluationReport {
             title,
             "samples         \(samples) in \(classNames.count) classes, \(low == high ? "\(low) per class (balanced)" : "\(low) to \(high) per class")",
             "accuracy        \(f(accuracy))\(interval(intervals?.accuracy))",
-            "top-5 accuracy  \(f(top5Accuracy))",
+        ] + metrics.map { $0.label.padding(toLength: 16, withPad: " ", startingAt: 0) + f($0.value) } + [
             "ROC AUC (OvR)   macro \(f(rocAUCMacro))\(interval(intervals?.macroAUC))",
             "                weighted \(f(rocAUCWeighted))   micro \(f(rocAUCMicro))",
             "log loss        \(f(logLoss))",
@@ -228,7 +232,7 @@ extension EvaluationReport {
             ["precision": .double(a.precision), "recall": .double(a.recall), "f1": .double(a.f1)]
         }
         var object: [String: JSONValue] = [
-            "samples": .int(samples), "accuracy": .double(accuracy), "top5_accuracy": .double(top5Accuracy),
+            "samples": .int(samples), "accuracy": .double(accuracy),
             "roc_auc_ovr_macro": number(rocAUCMacro), "roc_auc_ovr_weighted": number(rocAUCWeighted),
             "roc_auc_ovr_micro": number(rocAUCMicro), "log_loss": .double(logLoss), "notes": JSONValue(notes),
             "expected_calibration_error": number(expectedCalibrationError), "brier_score": number(brierScore),
@@ -241,6 +245,7 @@ extension EvaluationReport {
                  "precision": .double($0.precision), "recall": .double($0.recall), "f1": .double($0.f1)]
             }),
         ]
+        for metric in metrics { object[metric.key] = JSONValue(finite: metric.value) }
         if let i = intervals {
             func pair(_ interval: Bootstrap.Interval) -> JSONValue { [number(interval.low), number(interval.high)] }
             object["confidence_intervals"] = [

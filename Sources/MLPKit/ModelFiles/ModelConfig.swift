@@ -48,7 +48,7 @@ public enum ModelConfig {
 
     /// One layer of a config, read and sized, its weights not yet allocated.
     private struct PlannedLayer {
-        let type: any KerasLayer.Type
+        let type: any RegisteredLayer.Type
         let config: LayerConfig
         let input: [Int]
     }
@@ -76,9 +76,9 @@ public enum ModelConfig {
             guard let input = current else {
                 throw MLPError.format(path: source, problem: "model config gives no input shape before layer '\(name)'")
             }
-            guard let layerType = KerasLayers.type(named: type) else {
+            guard let layerType = Layers.named(type) else {
                 throw MLPError.format(path: source, problem:
-                    "layer '\(name)' has type \(type), which is not supported (supported: \(KerasLayers.classNames.joined(separator: ", ")))")
+                    "layer '\(name)' has type \(type), which is not supported (supported: \(Layers.classNames.joined(separator: ", ")))")
             }
             try checkWidth(input, layer: name, source: source)
             let layerConfig = LayerConfig(className: type, name: name, values: config, source: source)

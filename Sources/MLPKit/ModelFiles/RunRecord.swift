@@ -163,18 +163,15 @@ public struct TrainingOptionsRecord: Codable, Equatable, Sendable {
     /// The model config file, or the model the run went on from.
     public var model: String?
     public var resume: String?
-    public var earlyStopping: Int?
-    public var reduceLROnPlateau: Int?
-    public var reduceLRFactor: Double?
     public var monitor: String?
     public var minDelta: Double?
-    /// Options this version does not know.
-    public var other: [String: JSONValue] = [:]
+    /// The options of the registered callbacks the run took (`early_stopping`), and any this
+    /// version does not know.
+    public var extra: [String: JSONValue] = [:]
 
     private enum Key: String, CaseIterable {
         case epochs, batchSize = "batch_size", optimizer, learningRate = "learning_rate", validationSplit = "validation_split", metrics
         case dtypePolicy = "dtype_policy", lrSchedule = "lr_schedule", layers, dropout, l2, batchNorm = "batch_norm", model, resume
-        case earlyStopping = "early_stopping", reduceLROnPlateau = "reduce_lr_on_plateau", reduceLRFactor = "reduce_lr_factor"
         case monitor, minDelta = "min_delta"
     }
 
@@ -189,24 +186,23 @@ public struct TrainingOptionsRecord: Codable, Equatable, Sendable {
             object[key.rawValue] = nil
             return read
         }
-        (epochs, batchSize, earlyStopping, reduceLROnPlateau) = (take(.epochs, \.int), take(.batchSize, \.int),
-                                                               take(.earlyStopping, \.int), take(.reduceLROnPlateau, \.int))
+        (epochs, batchSize) = (take(.epochs, \.int), take(.batchSize, \.int))
         (learningRate, validationSplit, dropout, l2) = (take(.learningRate, \.number), take(.validationSplit, \.number),
                                                         take(.dropout, \.number), take(.l2, \.number))
-        (reduceLRFactor, minDelta) = (take(.reduceLRFactor, \.number), take(.minDelta, \.number))
+        minDelta = take(.minDelta, \.number)
         (optimizer, dtypePolicy, lrSchedule, layers) = (take(.optimizer, \.string), take(.dtypePolicy, \.string),
                                                         take(.lrSchedule, \.string), take(.layers, \.string))
         (model, resume, monitor) = (take(.model, \.string), take(.resume, \.string), take(.monitor, \.string))
         batchNorm = take(.batchNorm, \.bool)
         metrics = take(.metrics) { value in value.array.map { $0.compactMap(\.string) } }
-        other = object
+        extra = object
     }
 
     public func encode(to encoder: Encoder) throws { try json.encode(to: encoder) }
 
     /// The record as JSON, floats written as floats ("0.0"), as Python's `json.dumps` writes them.
     public var json: JSONValue {
-        var object = other
+        var object = extra
         func put(_ key: Key, _ value: JSONValue?) { if let value { object[key.rawValue] = value } }
         put(.epochs, epochs.map(JSONValue.int))
         put(.batchSize, batchSize.map(JSONValue.int))
@@ -222,9 +218,6 @@ public struct TrainingOptionsRecord: Codable, Equatable, Sendable {
         put(.batchNorm, batchNorm.map(JSONValue.bool))
         put(.model, model.map(JSONValue.string))
         put(.resume, resume.map(JSONValue.string))
-        put(.earlyStopping, earlyStopping.map(JSONValue.int))
-        put(.reduceLROnPlateau, reduceLROnPlateau.map(JSONValue.int))
-        put(.reduceLRFactor, reduceLRFactor.map(JSONValue.double))
         put(.monitor, monitor.map(JSONValue.string))
         put(.minDelta, minDelta.map(JSONValue.double))
         return .object(object)
@@ -295,5 +288,16 @@ extension RunRecord {
     /// "cifar100-fine (python)" → "cifar100-fine".
     static func baseName(_ name: String) -> String {
         name.range(of: " (").map { String(name[..<$0.lowerBound]) } ?? name
+    }
+}
+
+extension DataDefaults {
+    /// What the model file at `path` records of its data.
+    public init(record: RunRecord, model path: String) {
+        self.init(source: path)
+        (file, labelMode, imageSize, colorMode, shuffleSeed) = (record.datasetFile, record.labelMode, record.imageSize, record.colorMode,
+                                                                record.shuffleSeed)
+        input = record.input
+        note = { record.dataNote(path: path, data: $0) }
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 ///     alpha = lr · sqrt(1 - beta_2^t) / (1 - beta_1^t)
 ///     m += (g - m) · (1 - beta_1);  v += (g² - v) · (1 - beta_2)
 ///     variable -= alpha · m / (sqrt(v) + epsilon)
-public final class Adam: KerasOptimizer {
+public final class Adam: RegisteredOptimizer {
     /// Adam, and AdamW (Adam with Keras's default decoupled weight decay, 0.004).
     public static let names = ["adam", "adamw"]
     public static func make(name: String) -> Optimizer { name == "adamw" ? Adam(weightDecay: 0.004) : Adam() }

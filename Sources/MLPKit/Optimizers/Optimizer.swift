@@ -85,7 +85,7 @@ extension String {
 /// An optimizer that Keras knows by name: `--optimizer` makes it with Keras's defaults, and a
 /// saved model's `optimizer_config` rebuilds it. A new optimizer is one file with a type
 /// conforming here; `Optimizers` finds it.
-public protocol KerasOptimizer: Optimizer {
+public protocol RegisteredOptimizer: Optimizer {
     /// The names `--optimizer` takes for it, as Keras's `compile(optimizer=...)` does: "adam",
     /// "adamw" (one class may serve variants with their own defaults).
     static var names: [String] { get }
@@ -97,19 +97,23 @@ public protocol KerasOptimizer: Optimizer {
     static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)?
 }
 
-/// The optimizers, found at build time from the types conforming to `KerasOptimizer`.
+/// The optimizers, found at build time from the types conforming to `RegisteredOptimizer`.
 public enum Optimizers {
+    /// Every optimizer type, by its first name.
+    public static var all: [any RegisteredOptimizer.Type] { registered.sorted { $0.names[0] < $1.names[0] } }
+
+    /// The optimizer type `--optimizer NAME` makes.
+    public static func named(_ name: String) -> (any RegisteredOptimizer.Type)? { all.first { $0.names.contains(name) } }
+
     /// Every name `--optimizer` takes, in alphabetical order.
-    public static var names: [String] { registered.flatMap { $0.names }.sorted() }
+    public static var names: [String] { all.flatMap { $0.names }.sorted() }
 
     /// A fresh optimizer called `name`, with Keras's defaults; nil for an unknown name.
-    public static func make(_ name: String) -> Optimizer? {
-        registered.first { $0.names.contains(name) }?.make(name: name)
-    }
+    public static func make(_ name: String) -> Optimizer? { named(name)?.make(name: name) }
 
     /// The optimizer of a config's class, or why there is none.
     static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?) {
-        for type in registered { if let made = type.make(className: className.lowercased(), config: config) { return made } }
+        for type in all { if let made = type.make(className: className.lowercased(), config: config) { return made } }
         return (nil, "optimizer \(className) is not supported (supported: \(names.joined(separator: ", ")))")
     }
 }

@@ -6,7 +6,7 @@
 ///     variable -= increment, or with momentum m = momentum · m + increment; variable -= m
 ///
 /// centered subtracts the square of a running mean of g inside the root.
-public final class RMSprop: KerasOptimizer {
+public final class RMSprop: RegisteredOptimizer {
     public static let names = ["rmsprop"]
     public static func make(name: String) -> Optimizer { RMSprop() }
     public static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)? {

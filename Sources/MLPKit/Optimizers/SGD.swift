@@ -2,7 +2,7 @@
 ///
 ///     m = momentum · m - lr · g
 ///     variable += m, or with Nesterov variable += momentum · m - lr · g
-public final class SGD: KerasOptimizer {
+public final class SGD: RegisteredOptimizer {
     public static let names = ["sgd"]
     public static func make(name: String) -> Optimizer { SGD() }
     public static func make(className: String, config: [String: JSONValue]) -> (Optimizer?, String?)? {

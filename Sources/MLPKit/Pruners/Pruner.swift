@@ -68,18 +68,37 @@ public protocol RegisteredPruner: Pruner {
     init()
 }
 
+/// A pruner as a search carries it: its name, what it is, and how to make one (each worker
+/// makes its own, as Optuna's pruners keep their estimates per process).
+public struct PrunerDescription: Sendable {
+    public let name: String
+    public let summary: String
+    /// Whether it ever stops a trial (`none` does not).
+    public let prunes: Bool
+    public let make: @Sendable () -> Pruner
+
+    init<P: RegisteredPruner>(_ type: P.Type) {
+        name = P.name
+        summary = P.summary
+        prunes = P.self != NopPruner.self
+        make = { P() }
+    }
+}
+
 /// The pruners, found at build time from the types conforming to `RegisteredPruner`.
 public enum Pruners {
-    /// Every pruner's name, "none" first.
-    public static var names: [String] { registered.map { $0.name }.sorted { ($0 != "none" ? 1 : 0, $0) < ($1 != "none" ? 1 : 0, $1) } }
-
-    /// "name (summary)" for each, in `names`' order.
-    public static var summaries: [String] {
-        names.compactMap { name in registered.first { $0.name == name }.map { "\(name) (\($0.summary))" } }
+    /// Every pruner, "none" first, then by name.
+    public static var all: [PrunerDescription] {
+        registered.map { describe($0) }.sorted { ($0.prunes ? 1 : 0, $0.name) < ($1.prunes ? 1 : 0, $1.name) }
     }
 
-    /// A new pruner called `name`, with Optuna's defaults.
-    public static func make(_ name: String) -> Pruner? { registered.first { $0.name == name }.map { $0.init() } }
+    /// The pruner called `name`.
+    public static func named(_ name: String) -> PrunerDescription? { all.first { $0.name == name } }
+
+    /// The pruner that never prunes.
+    public static var none: PrunerDescription { PrunerDescription(NopPruner.self) }
+
+    private static func describe(_ type: any RegisteredPruner.Type) -> PrunerDescription { PrunerDescription(type) }
 }
 
 /// numpy's `nanpercentile(values, percentile)` with its default linear method: NaNs dropped,

@@ -43,13 +43,13 @@ public struct BayesianSampler: RegisteredSampler {
         initialPoints = Self.randomStart(space: space)
     }
 
-    public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {
+    public func propose(number: Int, index: Int, records: [TrialRecord]) -> HyperparameterValues? {
         optimize(number: number, records: records)
             ?? RandomSampler(space: space, seed: seed).firstUntaken(from: index, records: records)
     }
 
     /// The Gaussian process's proposal; nil while drawing the initial points at random.
-    func optimize(number: Int, records: [TrialRecord]) -> Hyperparameters? {
+    func optimize(number: Int, records: [TrialRecord]) -> HyperparameterValues? {
         let completed = records.filter { $0.status == .completed && $0.score.map(\.isFinite) == true }
         guard completed.count >= initialPoints else { return nil }
         // Scores as the GP sees them: higher is better.
@@ -81,7 +81,7 @@ public struct BayesianSampler: RegisteredSampler {
     }
 
     /// KerasTuner's `value_to_prob` for each dimension.
-    func encode(_ values: Hyperparameters) -> [Double] {
+    func encode(_ values: HyperparameterValues) -> [Double] {
         space.entries.map { key, distribution in
             guard let value = values[key] else { return 0.5 }
             switch distribution {
@@ -94,8 +94,8 @@ public struct BayesianSampler: RegisteredSampler {
     }
 
     /// KerasTuner's `prob_to_value` for each dimension.
-    func decode(_ point: [Double]) -> Hyperparameters {
-        Hyperparameters(values: Dictionary(uniqueKeysWithValues: zip(space.entries, point).map { entry, p in
+    func decode(_ point: [Double]) -> HyperparameterValues {
+        HyperparameterValues(values: Dictionary(uniqueKeysWithValues: zip(space.entries, point).map { entry, p in
             (entry.key, entry.distribution.value(atProbability: min(max(p, 0), 0.999_999_999)))
         }))
     }

@@ -26,13 +26,13 @@ public struct RandomSampler: RegisteredSampler {
 
     /// The `index`-th draw, or the first draw after it that no trial has had (a trial folder
     /// removed by hand leaves the count of draws behind the draws made).
-    public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {
+    public func propose(number: Int, index: Int, records: [TrialRecord]) -> HyperparameterValues? {
         firstUntaken(from: index, records: records)
     }
 
     /// The first of the random draws from the `index`-th on whose values no trial has had: what
     /// a learning sampler proposes while it starts up, or when its own proposals repeat trials.
-    public func firstUntaken(from index: Int, records: [TrialRecord]) -> Hyperparameters? {
+    public func firstUntaken(from index: Int, records: [TrialRecord]) -> HyperparameterValues? {
         let taken = Set(records.map(\.hyperparameters))
         for k in index..<(index + 64) {
             guard let values = sample(index: k) else { return nil }
@@ -43,14 +43,14 @@ public struct RandomSampler: RegisteredSampler {
 
     /// The values of the `index`-th drawn trial; nil when, on the way to it, more than
     /// `maxCollisions` draws in a row repeated earlier trials: the space is exhausted.
-    public func sample(index: Int) -> Hyperparameters? {
+    public func sample(index: Int) -> HyperparameterValues? {
         let drawn = samples(count: index + 1)
         return drawn.count == index + 1 ? drawn.last : nil
     }
 
     /// The first `count` trials' values, fewer when the space runs out.
-    public func samples(count: Int) -> [Hyperparameters] {
-        var drawn: [Hyperparameters] = [], taken = Set<Hyperparameters>(), offset: UInt64 = 0
+    public func samples(count: Int) -> [HyperparameterValues] {
+        var drawn: [HyperparameterValues] = [], taken = Set<HyperparameterValues>(), offset: UInt64 = 0
         while drawn.count < count {
             var collisions = 0
             while true {

@@ -3,7 +3,7 @@
 public protocol Sampler: Sendable {
     /// The values of trial `number`, the `index`-th new trial of the search (promoted trials
     /// do not count); nil when the space has no values left that no trial has had.
-    func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters?
+    func propose(number: Int, index: Int, records: [TrialRecord]) -> HyperparameterValues?
 }
 
 /// A sampler that `mlp-tune --algorithm NAME` chooses. A new way of choosing values is one file

@@ -54,7 +54,7 @@ public struct TPESampler: RegisteredSampler {
 
     /// Random values (KerasTuner's draws, as `RandomSampler`) while starting up, or when no
     /// proposal is new; the estimators' proposal after.
-    public func propose(number: Int, index: Int, records: [TrialRecord]) -> Hyperparameters? {
+    public func propose(number: Int, index: Int, records: [TrialRecord]) -> HyperparameterValues? {
         propose(number: number, records: records)
             ?? RandomSampler(space: space, seed: seed).firstUntaken(from: index, records: records)
     }
@@ -67,7 +67,7 @@ public struct TPESampler: RegisteredSampler {
 
     /// The values of trial `number`, from the trials so far; nil while starting up (the caller
     /// draws at random then) or when every proposal repeats a trial's values.
-    public func propose(number: Int, records: [TrialRecord]) -> Hyperparameters? {
+    public func propose(number: Int, records: [TrialRecord]) -> HyperparameterValues? {
         guard !isStartingUp(records) else { return nil }
         let (good, bad) = split(records)
         let taken = Set(records.map(\.hyperparameters))
@@ -78,7 +78,7 @@ public struct TPESampler: RegisteredSampler {
                 values[key] = propose(distribution, good: good.compactMap { $0.hyperparameters[key] },
                                       bad: bad.compactMap { $0.hyperparameters[key] }, random: &random)
             }
-            let proposal = Hyperparameters(values: values)
+            let proposal = HyperparameterValues(values: values)
             if !taken.contains(proposal) { return proposal }
         }
         return nil

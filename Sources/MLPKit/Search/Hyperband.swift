@@ -9,6 +9,10 @@ import Foundation
 /// promotion is made as soon as more of the previous round's trials have completed than
 /// will be left behind, as KerasTuner makes it.
 public struct Hyperband: Sendable, Equatable {
+    /// The name `--algorithm` takes and `search.json` records.
+    public static let name = "hyperband"
+    public static let summary = "KerasTuner's bracket schedule over random draws"
+
     /// KerasTuner's `max_epochs`: the epochs a trial of the last round trains to.
     public let maxEpochs: Int
     /// KerasTuner's `factor`: each round keeps 1/factor of the trials and trains them factor times longer.

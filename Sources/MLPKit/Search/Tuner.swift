@@ -40,10 +40,8 @@ public final class Tuner {
         self.data = data
         outputs = TuningOutputs(settings: settings, folder: storage.folder, worker: storage.worker)
         sampler = settings.sampler.make(settings.space, settings.seed, settings.objective)
-        pruner = settings.pruner == NopPruner.name ? nil : Pruners.make(settings.pruner)
-        if pruner == nil, settings.pruner != NopPruner.name {
-            throw MLPError.setting("pruner", problem: "'\(settings.pruner)' is not a pruner (known: \(Pruners.names.joined(separator: ", ")))")
-        }
+        pruner = settings.pruner.prunes ? settings.pruner.make() : nil
+        try storage.prepare()
         try storage.locked { try checkSettings() }
     }
 
@@ -54,12 +52,12 @@ public final class Tuner {
         if let recorded = theirs.data, let given = ours.data,
            recorded.trainingSHA256 != given.trainingSHA256 || recorded.labelMode != given.labelMode {
             throw MLPError.format(path: storage.settingsLocation, problem: "this search runs on \(recorded.description), "
-                + "\(recorded.labelMode) labels; this is \(given.description), \(given.labelMode) labels: use another folder")
+                + "\(recorded.labelMode) labels; this is \(given.description), \(given.labelMode) labels: \(storage.remedy)")
         }
         let differences = try theirs.differences(from: ours, ignoringTrials: settings.schedule.extendsWithMoreTrials)
         guard differences.isEmpty else {
             throw MLPError.format(path: storage.settingsLocation, problem:
-                "this folder holds a search with other settings (\(differences.joined(separator: "; "))); use another folder")
+                "\(storage.searchNoun) holds a search with other settings (\(differences.joined(separator: "; "))); \(storage.remedy)")
         }
         // A search extended with more trials records its new count, and keeps its data.
         if let more = ours.algorithm.trials, let before = theirs.algorithm.trials, more > before {
@@ -115,7 +113,7 @@ public final class Tuner {
         let drawn = records.filter { $0.pastTrial == nil }.count
         let number = (records.last?.number ?? -1) + 1
         let idle: Decision = records.contains { $0.status == .running || $0.status == .waiting } ? .wait : .done
-        func draw() -> Hyperparameters? {
+        func draw() -> HyperparameterValues? {
             let values = sampler.propose(number: number, index: drawn, records: records)
             if values == nil { log("note: the search space has no values left that no trial has had") }
             return values
@@ -126,7 +124,7 @@ public final class Tuner {
             let drawnValues = sampler.propose(number: waiting.number, index: drawn, records: records.filter { $0.number != waiting.number })
             var values = drawnValues?.values ?? [:]
             values.merge(waiting.hyperparameters.values) { $1 }
-            record = TrialRecord(number: waiting.number, hyperparameters: Hyperparameters(values: values), epochs: epochs, initialEpoch: 0,
+            record = TrialRecord(number: waiting.number, hyperparameters: HyperparameterValues(values: values), epochs: epochs, initialEpoch: 0,
                                  seed: trialSeed(waiting.number))
             record.runs = [TrialRecord.Run(worker: storage.worker, started: Date())]
             try storage.claim(.trial(record.number))
@@ -186,14 +184,14 @@ public final class Tuner {
         recipe.validationSplit = settings.validationSplit
         recipe.validationAUC = settings.objective.name == "val_auc"
         recipe.monitor = settings.objective
-        recipe.checkpoint = folder.model(record.number)
-        // Nothing reads a trial's model before it ends, and a trial whose worker died runs again
-        // from its start: the best epoch is written once, at the end.
-        recipe.checkpointWrittenAtEnd = true
-        recipe.history = folder.history(record.number)
-        recipe.earlyStoppingPatience = nil
-        recipe.reduceLROnPlateau = nil
-        recipe.plot = nil
+        // The user's callbacks that apply inside trials, then the trial's own: its best epoch as its
+        // model (written once, at the end: nothing reads it before, and a trial whose worker died
+        // runs again from its start), its history and its TensorBoard run.
+        recipe.callbackValues = Callbacks.forTrials(settings.base.callbackValues)
+        recipe.isTrial = true
+        recipe.callbackValues[ModelCheckpoint.flag] = .string(folder.model(record.number))
+        recipe.callbackValues[HistoryFile.flag] = .string(folder.history(record.number))
+        if let directory = tensorBoard?.trialDirectory(record.number) { recipe.callbackValues[TensorBoardLogger.flag] = .string(directory) }
         return recipe
     }
 
@@ -210,8 +208,7 @@ public final class Tuner {
                                                 studyName: URL(fileURLWithPath: storage.folder.path).lastPathComponent, record: record) }
         let session = try tensorBoard.map { try $0.sessionStart(record) }
         do {
-            var recipe = try recipe(for: record)
-            recipe.tensorBoard = tensorBoard?.trialDirectory(record.number)
+            let recipe = try recipe(for: record)
             let outcome = try recipe.run(data: { data }, callbacks: callbacks + (pruning.map { [$0] } ?? [])) { _ in }
             if let pruning {
                 record.intermediateValues = pruning.record.intermediateValues
@@ -304,8 +301,8 @@ extension Tuner {
         recipe.epochs = epochs
         recipe.seed = settings.seed
         recipe.validationSplit = 0
-        recipe.checkpoint = nil
-        recipe.history = storage.folder.finalHistory
+        recipe.callbackValues = Callbacks.forTrials(settings.base.callbackValues)
+        recipe.callbackValues[HistoryFile.flag] = .string(storage.folder.finalHistory)
         let outcome = try recipe.run(data: { data }, callbacks: callbacks, log: log)
         guard outcome.interruption == nil else { return .interrupted }
         var result = outcome

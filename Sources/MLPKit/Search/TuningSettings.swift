@@ -32,8 +32,8 @@ public struct TuningSettings {
     public var base: TrainingRecipe
     /// The data the search runs on, recorded so that a worker on other data is refused.
     public var data: DataRecord?
-    /// The pruner that stops hopeless trials early (`Pruners`' name; "none" by default).
-    public var pruner = NopPruner.name
+    /// The pruner that stops hopeless trials early (none by default).
+    public var pruner = Pruners.none
     /// The format of `best.*` and `final.*` (a worker's own choice, not part of the search).
     public var modelFormat: any RegisteredModelFormat.Type = KerasH5.self
 
@@ -48,38 +48,72 @@ public struct TuningSettings {
         self.base = base
     }
 
-    /// The name of the search's algorithm, as `search.json` and the command line spell it: the
-    /// sampler's, or "hyperband".
-    public var algorithmName: String {
-        if case .hyperband = schedule { return "hyperband" }
-        return sampler.name
+    /// The search's algorithm: the sampler, or Hyperband's schedule.
+    public var algorithm: SearchAlgorithm {
+        if case .hyperband = schedule { return .hyperband }
+        return .sampler(sampler)
     }
 
     /// The settings as `search.json` records them.
     public var record: SearchRecord {
-        var algorithm = SearchRecord.Algorithm(name: algorithmName)
+        var algorithm = SearchRecord.Algorithm(name: self.algorithm.name)
         switch schedule {
         case .trials(let count, let epochs): (algorithm.trials, algorithm.epochs) = (count, epochs)
         case .hyperband(let hyperband):
             (algorithm.maxEpochs, algorithm.factor, algorithm.iterations) = (hyperband.maxEpochs, hyperband.factor, hyperband.iterations)
         }
         // A search without pruning records none, as searches did before pruners.
-        if pruner != NopPruner.name { algorithm.pruner = pruner }
+        if pruner.prunes { algorithm.pruner = pruner.name }
         return SearchRecord(space: space.record, objective: objective.name, seed: String(seed), validationSplit: validationSplit,
                             batchSize: base.batchSize, algorithm: algorithm, data: data)
     }
 }
 
-extension SearchRecord {
-    /// Checks that the record's algorithm and pruner are ones this toolchain has; one error
-    /// naming `path` otherwise.
-    public func checkParts(path: String) throws {
-        let name = algorithm.name
-        guard name == "hyperband" || Samplers.named(name) != nil else {
-            throw MLPError.format(path: path, problem: "unknown algorithm '\(name)'")
+extension TuningSettings {
+    /// "tpe, 20 trials of 4 epochs (the first 10 at random), pruner median", or Hyperband's
+    /// brackets.
+    public var summary: String {
+        switch schedule {
+        case .trials(let trials, let epochs):
+            let start = sampler.randomStart(space)
+            return "\(sampler.name), \(counted(trials, "trial")) of \(counted(epochs, "epoch"))"
+                + (start > 0 ? " (the first \(start) at random)" : "")
+                + (pruner.prunes ? ", pruner \(pruner.name)" : "")
+        case .hyperband(let hyperband):
+            let brackets = hyperband.schedule.map { rounds in rounds.map { "\($0.trials)×\($0.epochs)" }.joined(separator: "→") }
+            return "\(Hyperband.name), max \(counted(hyperband.maxEpochs, "epoch")), factor \(hyperband.factor), "
+                + "\(counted(hyperband.iterations, "iteration")): brackets " + brackets.joined(separator: ", ") + " (trials×epochs)"
         }
-        if let pruner = algorithm.pruner, Pruners.make(pruner) == nil {
-            throw MLPError.format(path: path, problem: "unknown pruner '\(pruner)'")
+    }
+
+    /// A note when the sampler's own proposals would never start: every trial asked for is one
+    /// of its random start.
+    public var randomStartNote: String? {
+        guard case .trials(let count, _) = schedule else { return nil }
+        let start = sampler.randomStart(space)
+        guard start > 0, start >= count else { return nil }
+        return "note: \(sampler.name) draws its first \(start) trials at random: with \(counted(count, "trial")) its own "
+            + "proposals never start (give --trials \(start + 1) or more)"
+    }
+}
+
+extension TrialReport {
+    /// "trial 3: learning_rate=0.00312, layers=2, ... → val_accuracy 0.5123 at epoch 4 (12.3 s); best 0.5321 (trial 1)".
+    public func line(objective: Monitor) -> String {
+        var text = "trial \(record.number): \(record.hyperparameters.summary)"
+        if let past = record.pastTrial { text += " (from trial \(past), epochs \(record.initialEpoch + 1)-\(record.epochs))" }
+        switch record.status {
+        case .completed:
+            text += " → \(objective.name) " + String(format: "%.4f", record.score ?? .nan)
+                + " at epoch \(record.bestEpoch ?? 0) (" + String(format: "%.1f s)", record.seconds)
+        case .pruned:
+            let epochs = (record.intermediateValues.keys.max() ?? 0) + 1
+            text += " → pruned after epoch \(epochs): \(objective.name) " + String(format: "%.4f", record.score ?? .nan)
+                + " (" + String(format: "%.1f s)", record.seconds)
+        default:
+            text += " → failed: \(record.reason ?? "unknown")"
         }
+        if let best { text += "; best " + String(format: "%.4f", best.score ?? .nan) + " (trial \(best.number))" }
+        return text
     }
 }

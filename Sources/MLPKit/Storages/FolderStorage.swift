@@ -13,7 +13,7 @@ import Foundation
 ///   decides; a lock older than the timeout is broken, as its holder has died.
 ///
 /// Records are kept in memory and read again only when their file changed.
-public final class FolderStorage: TrialStorage, RegisteredTrialStorage, @unchecked Sendable {
+public final class FolderStorage: TrialStorage, RegisteredStorage, @unchecked Sendable {
     public static let scheme = "file"
 
     public let folder: SearchFolder
@@ -22,17 +22,19 @@ public final class FolderStorage: TrialStorage, RegisteredTrialStorage, @uncheck
     // Each record as last read or written, with the identity of its file then.
     private var cache: [Int: (file: FileIdentity, record: TrialRecord)] = [:]
 
-    /// Opens `folder` for a search, creating it (and its marker) when new; refuses a file, or a
-    /// folder holding files that are not a search's.
+    /// The search in `folder`; `prepare` makes the folder when new.
     ///
     /// - Parameters:
     ///   - timeout: seconds after which a claim or the lock that was not refreshed has expired.
-    public init(folder path: String, timeout: TimeInterval = 60) throws {
+    public init(folder path: String, timeout: TimeInterval = 60) {
         folder = SearchFolder(path)
         self.timeout = timeout
         worker = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
-        try Self.prepare(folder: path)
     }
+
+    /// Creates the folder (and its marker) when new; refuses a file, or a folder holding files
+    /// that are not a search's.
+    public func prepare() throws { try Self.prepare(folder: folder.path) }
 
     /// Makes `path` a search folder (its marker and its trials' folder), unless it is a file or
     /// a folder holding files that are not a search's.
@@ -68,25 +70,23 @@ public final class FolderStorage: TrialStorage, RegisteredTrialStorage, @uncheck
         try AtomicFile.makeFolder(folder.trials)
     }
 
-    /// The settings the search in `folder` began with, read before the folder is opened for
-    /// work; nil when there is no search there yet.
-    public static func recordedSettings(folder path: String) throws -> SearchRecord? {
-        let settings = SearchFolder(path).settings
-        guard let data = FileManager.default.contents(atPath: settings) else { return nil }
-        return try SearchRecord.read(data, path: settings)
-    }
-
-    /// `file:///path/to/folder`: the folder storage at that path; its trials' files live there too.
+    /// `file:///path/to/folder`, or the folder's path as given: the folder storage there; its
+    /// trials' files live there too.
     public static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage {
+        guard url.contains("://") else { return FolderStorage(folder: url, timeout: options.timeout) }
         guard let parsed = URL(string: url), parsed.isFileURL, !parsed.path.isEmpty else {
             throw MLPError.setting("storage", problem: "'\(url)' is not a file:// URL of a folder")
         }
-        return try FolderStorage(folder: parsed.path, timeout: options.timeout)
+        return FolderStorage(folder: parsed.path, timeout: options.timeout)
     }
 
     // MARK: Settings and seed
 
     public var settingsLocation: String { folder.settings }
+    public var searchNoun: String { "this folder" }
+    public var remedy: String { "use another folder" }
+    public func recorded(_ what: String) -> String { "the search in \(folder.path) has \(what) (its search.json)" }
+    public var resumesPastTrials: Bool { true }
 
     public var sharesOutputs: Bool { true }
 

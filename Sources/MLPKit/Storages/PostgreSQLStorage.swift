@@ -2,7 +2,7 @@ import Foundation
 
 /// `postgresql://user[:password]@host[:port]/db` (or SQLAlchemy's `postgresql+psycopg2://…`):
 /// a search in Optuna's tables on a PostgreSQL server, shared by workers on any machine.
-public enum PostgreSQLStorage: RegisteredTrialStorage {
+public enum PostgreSQLStorage: RegisteredStorage {
     public static let scheme = "postgresql"
 
     public static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage {

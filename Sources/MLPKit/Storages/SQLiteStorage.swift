@@ -2,7 +2,7 @@ import Foundation
 
 /// `sqlite:///relative.db` or `sqlite:////absolute/path.db`: a search in Optuna's tables in an
 /// SQLite file, shared by the workers of one machine (and Python's, through the same URL).
-public enum SQLiteStorage: RegisteredTrialStorage {
+public enum SQLiteStorage: RegisteredStorage {
     public static let scheme = "sqlite"
 
     public static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage {

@@ -22,8 +22,25 @@ public protocol TrialStorage: AnyObject {
     var timeout: TimeInterval { get }
     /// The folder of this worker's files: the trials' models and histories, the outputs.
     var folder: SearchFolder { get }
-    /// Where the settings are kept, as errors name it (a `search.json`'s path).
+    /// Where the settings are kept, as errors name it (a `search.json`'s path; "study 'q' in
+    /// sqlite:///q.db").
     var settingsLocation: String { get }
+    /// How messages speak of the search the storage holds ("this folder", "this study"), and
+    /// what a worker with other settings should do instead ("use another folder").
+    var searchNoun: String { get }
+    var remedy: String { get }
+    /// How a refusal names what the storage records: "the search in out has 2 epochs a trial
+    /// (its search.json)".
+    func recorded(_ what: String) -> String
+    /// Whether a trial's worker can go on from an earlier trial's model: the models are where
+    /// every worker reads them (one folder), not each on its own machine.
+    var resumesPastTrials: Bool { get }
+    /// A line on the storage's own cost, for the trials this worker ran (a database's time a
+    /// trial); nil when there is nothing to say.
+    func costLine(trials: Int) -> String?
+    /// Makes the storage ready for work (a new search's folder, a worker's own folder), once
+    /// the settings are known to agree.
+    func prepare() throws
     /// Whether the search's outputs (`trials.csv`, the journal, `best.h5`, ...) are one set in
     /// a folder every worker shares, and so written under the lock; false where each worker's
     /// folder is its own.
@@ -60,6 +77,7 @@ public protocol TrialStorage: AnyObject {
 
 extension TrialStorage {
     public func deciding<T>(_ body: () throws -> T) throws -> T { try locked(body) }
+    public func costLine(trials: Int) -> String? { nil }
 }
 
 /// How a worker opens a storage: its own folder, and what a database study needs.
@@ -79,18 +97,24 @@ public struct TrialStorageOptions: Sendable {
 
 /// A trial storage that a search opens by a URL's scheme (`file:///path/to/folder`,
 /// `postgresql://…`, `sqlite:///…`). A new storage is one file with a type conforming here;
-/// `TrialStorages` finds it.
-public protocol RegisteredTrialStorage {
+/// `Storages` finds it.
+public protocol RegisteredStorage {
     /// The URL scheme that names it: "file".
     static var scheme: String { get }
     /// Opens the storage `url` names, for a worker whose files go where `options` says.
     static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage
 }
 
-/// The trial storages, found at build time from the types conforming to `RegisteredTrialStorage`.
-public enum TrialStorages {
+/// The trial storages, found at build time from the types conforming to `RegisteredStorage`.
+public enum Storages {
+    /// Every storage, by scheme.
+    public static var all: [any RegisteredStorage.Type] { registered.sorted { $0.scheme < $1.scheme } }
+
+    /// The storage of `scheme` ("file", "postgresql", "sqlite").
+    public static func named(_ scheme: String) -> (any RegisteredStorage.Type)? { all.first { $0.scheme == scheme } }
+
     /// Every storage's scheme, in alphabetical order.
-    public static var schemes: [String] { registered.map { $0.scheme }.sorted() }
+    public static var schemes: [String] { all.map { $0.scheme } }
 
     /// The scheme of `url`, without SQLAlchemy's driver ("postgresql+psycopg2://" → "postgresql").
     public static func scheme(of url: String) -> String {
@@ -98,10 +122,11 @@ public enum TrialStorages {
         return scheme.split(separator: "+").first.map(String.init) ?? scheme
     }
 
-    /// Opens the storage that `url`'s scheme names.
+    /// Opens the storage that `url`'s scheme names; a path without a scheme is a folder
+    /// (`file://`).
     public static func open(url: String, options: TrialStorageOptions) throws -> TrialStorage {
-        let scheme = scheme(of: url)
-        guard url.contains("://"), let type = registered.first(where: { $0.scheme == scheme }) else {
+        let scheme = url.contains("://") ? scheme(of: url) : FolderStorage.scheme
+        guard let type = named(scheme) else {
             throw MLPError.setting("storage", problem: "'\(maskedURL(url))' is not a URL of a storage this toolchain opens "
                 + "(known: \(schemes.map { $0 + "://" }.joined(separator: ", ")))")
         }

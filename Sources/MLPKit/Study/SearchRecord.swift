@@ -117,7 +117,7 @@ public struct BestTrialRecord: Codable, Equatable, Sendable {
     public var trial: Int
     public var objective: String
     public var score: Double?
-    public var hyperparameters: Hyperparameters
+    public var hyperparameters: HyperparameterValues
     /// The epoch of the score, counted from 1: how long `--retrain` trains.
     public var bestEpoch: Int
     public var batchSize: Int
@@ -132,7 +132,7 @@ public struct BestTrialRecord: Codable, Equatable, Sendable {
         case trial, objective, score, hyperparameters, bestEpoch = "best_epoch", batchSize = "batch_size", seed, data, folder
     }
 
-    public init(trial: Int, objective: String, score: Double?, hyperparameters: Hyperparameters, bestEpoch: Int, batchSize: Int,
+    public init(trial: Int, objective: String, score: Double?, hyperparameters: HyperparameterValues, bestEpoch: Int, batchSize: Int,
                 seed: String?, data: DataRecord?, folder: String?) {
         (self.trial, self.objective, self.score, self.hyperparameters) = (trial, objective, score, hyperparameters)
         (self.bestEpoch, self.batchSize, self.seed, self.data, self.folder) = (bestEpoch, batchSize, seed, data, folder)

@@ -24,7 +24,7 @@ public struct TrialRecord: Sendable, Codable {
     /// The trial's number, from 0 in the order trials were decided (its folder's name).
     public var number: Int
     /// The trial's values, one per key of the space.
-    public var hyperparameters: Hyperparameters
+    public var hyperparameters: HyperparameterValues
     public var status: Status
     /// The best value of the objective over the trial's epochs.
     public var score: Double?
@@ -57,7 +57,7 @@ public struct TrialRecord: Sendable, Codable {
     /// - Parameters:
     ///   - initialEpoch: where a promoted trial starts (0 for a new one).
     ///   - seed: the trial's own seed for its weights, dropout and shuffling.
-    public init(number: Int, hyperparameters: Hyperparameters, epochs: Int, initialEpoch: Int, seed: UInt64) {
+    public init(number: Int, hyperparameters: HyperparameterValues, epochs: Int, initialEpoch: Int, seed: UInt64) {
         self.number = number
         self.hyperparameters = hyperparameters
         status = .running
@@ -75,7 +75,7 @@ public struct TrialRecord: Sendable, Codable {
     public init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         number = try container.decode(Int.self, forKey: .number)
-        hyperparameters = try container.decode(Hyperparameters.self, forKey: .hyperparameters)
+        hyperparameters = try container.decode(HyperparameterValues.self, forKey: .hyperparameters)
         status = try container.decode(Status.self, forKey: .status)
         score = try container.decodeIfPresent(Double.self, forKey: .score)
         bestEpoch = try container.decodeIfPresent(Int.self, forKey: .bestEpoch)
@@ -136,7 +136,7 @@ public struct TrialRecord: Sendable, Codable {
         }
         for (key, value) in record.hyperparameters.values.sorted(by: { $0.key < $1.key }) {
             do {
-                try SearchSpace.check(key, .choice([value]))
+                try Hyperparameters.named(key)?.check(.choice([Hyperparameters.named(key)?.normalized(value) ?? value]))
             } catch MLPError.setting(let key, let problem) {
                 throw fail("hyperparameter '\(key)': \(problem)")
             }

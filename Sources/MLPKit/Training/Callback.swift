@@ -95,6 +95,9 @@ public final class TrainingContext {
     public private(set) var interruption: Interruption?
     /// Steps of the current epoch done.
     var step = 0
+    /// What early stopping settled on at the end of an uninterrupted run: the epoch whose
+    /// weights it restored and the one it stopped at, counted from 0.
+    public internal(set) var earlyStopping: (bestEpoch: Int, stoppedEpoch: Int?)?
 
     /// A context for `fit`, or for driving callbacks by hand.
     public init(model: Sequential, optimizer: Optimizer, options: TrainingOptions, stepsPerEpoch: Int) {

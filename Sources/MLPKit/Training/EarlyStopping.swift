@@ -5,7 +5,7 @@
 ///
 /// Prints Keras's lines, "Epoch N: early stopping" and "Restoring model weights from the end
 /// of the best epoch: N.", epochs counted from 1.
-public final class EarlyStopping: Callback {
+public final class EarlyStopping: RegisteredCallback {
     public let monitor: Monitor
     /// Epochs without improvement after which training stops.
     public let patience: Int
@@ -56,10 +56,24 @@ public final class EarlyStopping: Callback {
 
     public func trainEnd(logs: Logs, _ context: TrainingContext) throws {
         if stoppedEpoch > 0 { log("Epoch \(stoppedEpoch + 1): early stopping") }
+        if context.interruption == nil { context.earlyStopping = (bestEpoch, stoppedEpoch > 0 ? stoppedEpoch : nil) }
         guard let bestWeights, context.interruption == nil else { return }
         log("Restoring model weights from the end of the best epoch: \(bestEpoch + 1).")
         for (parameter, values) in zip(context.model.parameters, bestWeights) { parameter.value.assign(values) }
     }
 
     static func weights(of model: Sequential) -> [[Float]] { model.parameters.map(\.value.array) }
+}
+
+extension EarlyStopping {
+    public static let options = [
+        ExtensionOption.integer("early-stopping", valueName: "patience", help: "Stop when --monitor has not improved for PATIENCE epochs, and keep "
+            + "the best epoch's weights (Keras's EarlyStopping(restore_best_weights=True)).", range: 0...10_000, unit: "epochs"),
+    ]
+    public static let phase = CallbackPhase.steers
+    public static let watching: String? = "early stopping"
+
+    public static func make(_ values: ExtensionValues, setup: CallbackSetup) throws -> Callback {
+        EarlyStopping(monitor: setup.monitor, patience: values["early-stopping"]?.int ?? 0, log: setup.log)
+    }
 }

@@ -9,6 +9,9 @@ public final class History: Callback {
     public internal(set) var seconds: [Double] = []
     /// Where training stopped, when it was interrupted in the middle of an epoch.
     public internal(set) var interruption: Interruption?
+    /// The epoch early stopping restored and the one it stopped at, counted from 0, when it ran
+    /// and training was not interrupted.
+    public internal(set) var earlyStopping: (bestEpoch: Int, stoppedEpoch: Int?)?
 
     public init() {}
 

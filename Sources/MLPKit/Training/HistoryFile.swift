@@ -4,7 +4,7 @@ import Foundation
 /// run's included (nothing waits to be written when an epoch ends): as Keras's `CSVLogger`
 /// writes it when the name ends in `.csv`, and as this toolchain's JSON otherwise. Each write
 /// replaces the whole file atomically, so the file is never half-written.
-public final class HistoryFile: Callback {
+public final class HistoryFile: RegisteredCallback {
     public let path: String
     private var epochs: [Int] = []
     private var logs: [Logs] = []
@@ -52,5 +52,19 @@ public final class HistoryFile: Callback {
         for entry in logs { for name in entry.names where !names.contains(name) { names.append(name) } }
         for name in names { object[name] = .array(logs.map { $0[name].map { JSONValue(finite: $0) } ?? .null }) }
         return JSONValue.object(object).text
+    }
+}
+
+extension HistoryFile {
+    public static let flag = "history"
+    public static let options = [
+        ExtensionOption.output(flag, help: "Write the per-epoch history after every epoch: Keras's CSVLogger format for a .csv name, JSON "
+            + "for a .json name.", formats: OutputName.history),
+    ]
+    public static let phase = CallbackPhase.records
+    public static let recordsOptions = false
+
+    public static func make(_ values: ExtensionValues, setup: CallbackSetup) throws -> Callback {
+        HistoryFile(path: values[flag]?.string ?? "")
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The learning curves of a run as an SVG chart: a panel per metric (loss, accuracy, and any
 /// other the run logged, such as val_auc), training against validation by epoch. It marks the epoch of the best monitored value (where
 /// overfitting begins, when validation is monitored) and the epoch early stopping stopped at.
@@ -53,4 +55,42 @@ public enum LearningCurves {
     }
 
     private static func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+/// Draws the learning curves when training ends (`--plot FILE.svg`), marking the epoch early
+/// stopping restored and the one it stopped at.
+public final class LearningCurvesPlot: RegisteredCallback {
+    public static let flag = "plot"
+    public static let options = [
+        ExtensionOption.output(flag, help: "Draw the learning curves (loss and accuracy, training against validation) as an SVG chart.",
+                               formats: OutputName.chart),
+    ]
+    public static let phase = CallbackPhase.records
+    public static let recordsOptions = false
+
+    public let path: String
+    public let monitor: Monitor
+    private var history = History()
+
+    public init(path: String, monitor: Monitor) {
+        self.path = path
+        self.monitor = monitor
+    }
+
+    public static func make(_ values: ExtensionValues, setup: CallbackSetup) throws -> Callback {
+        LearningCurvesPlot(path: values[flag]?.string ?? "", monitor: setup.monitor)
+    }
+
+    public func trainBegin(_ context: TrainingContext) throws { history = History() }
+
+    public func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
+        try history.epochEnd(epoch, logs: &logs, context)
+    }
+
+    public func trainEnd(logs: Logs, _ context: TrainingContext) throws {
+        history.interruption = context.interruption
+        let svg = LearningCurves.svg(history: history, monitor: monitor, bestEpoch: context.earlyStopping?.bestEpoch,
+                                     stoppedEpoch: context.earlyStopping?.stoppedEpoch)
+        try AtomicFile.write(Data(svg.utf8), to: path)
+    }
 }

@@ -2,7 +2,7 @@
 /// default): multiplies the learning rate by `factor` when the monitored metric has not
 /// improved for `patience` epochs, printing Keras's line "Epoch N: ReduceLROnPlateau reducing
 /// learning rate to X.", and logs `learning_rate` every epoch.
-public final class ReduceLROnPlateau: Callback {
+public final class ReduceLROnPlateau: RegisteredCallback {
     public let monitor: Monitor
     /// The rate is multiplied by this when the monitor has not improved for `patience` epochs, then left alone
     /// for `cooldown` epochs, never going below `minimumRate` (Keras's `min_lr`).
@@ -56,5 +56,29 @@ public final class ReduceLROnPlateau: Callback {
             cooldownCounter = cooldown
             wait = 0
         }
+    }
+}
+
+extension ReduceLROnPlateau {
+    public static let options = [
+        ExtensionOption.integer("reduce-lr-on-plateau", valueName: "patience", help: "Multiply the learning rate by --reduce-lr-factor when "
+            + "--monitor has not improved for PATIENCE epochs (Keras's ReduceLROnPlateau).", range: 0...10_000, unit: "epochs"),
+        ExtensionOption.fraction("reduce-lr-factor", valueName: "reduce-lr-factor", help: "The factor of --reduce-lr-on-plateau (above 0, below 1).",
+                                 above: 0, below: 1, defaultValue: 0.1),
+    ]
+    public static let phase = CallbackPhase.steers
+    public static let watching: String? = "ReduceLROnPlateau"
+
+    /// A schedule and the plateau would both set the rate.
+    public static func check(_ values: ExtensionValues, recipe: TrainingRecipe) throws {
+        if recipe.cosineDecay == true {
+            throw MLPError.usage("--reduce-lr-on-plateau and --lr-schedule cosine both set the learning rate; use one")
+        }
+    }
+
+    /// Keras's `ReduceLROnPlateau(monitor, factor, patience)`, its min_delta 1e-4.
+    public static func make(_ values: ExtensionValues, setup: CallbackSetup) throws -> Callback {
+        ReduceLROnPlateau(monitor: Monitor(setup.monitor.name, mode: setup.monitor.mode, minDelta: 1e-4),
+                          factor: values["reduce-lr-factor"]?.number ?? 0.1, patience: values["reduce-lr-on-plateau"]?.int ?? 0, log: setup.log)
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// `epoch_<name>` at step = epoch (from 0), the training metrics and `epoch_learning_rate` in
 /// `DIR/train`, the `val_` ones (without the prefix) in `DIR/validation`, each folder holding one
 /// event file of this run.
-public final class TensorBoardLogger: Callback {
+public final class TensorBoardLogger: RegisteredCallback {
     public let directory: String
     private var train: TensorBoardEventFile?
     private var validation: TensorBoardEventFile?
@@ -35,5 +35,19 @@ public final class TensorBoardLogger: Callback {
         for (tag, value) in validationScalars {
             try validation?.write(TensorBoardEvent.scalar(tag: tag, value: Float(value), step: epoch, wallTime: now))
         }
+    }
+}
+
+extension TensorBoardLogger {
+    public static let flag = "tensorboard"
+    public static let options = [
+        ExtensionOption.text(flag, valueName: "dir", help: "Log the epoch scalars for TensorBoard, as Keras's TensorBoard callback does: "
+            + "event files in DIR/train and DIR/validation."),
+    ]
+    public static let phase = CallbackPhase.records
+    public static let recordsOptions = false
+
+    public static func make(_ values: ExtensionValues, setup: CallbackSetup) throws -> Callback {
+        TensorBoardLogger(directory: values[flag]?.string ?? "")
     }
 }

@@ -79,6 +79,7 @@ public enum Trainer {
         }
         history.interruption = context.interruption
         for callback in all { try callback.trainEnd(logs: logs, context) }
+        history.earlyStopping = context.earlyStopping
         return history
     }
 

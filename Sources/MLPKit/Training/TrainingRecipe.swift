@@ -32,17 +32,6 @@ public struct TrainingRecipe {
         }
     }
 
-    /// Keras's `ReduceLROnPlateau(patience, factor)`.
-    public struct Plateau: Sendable, Equatable {
-        public var patience: Int
-        public var factor: Double
-
-        public init(patience: Int, factor: Double = 0.1) {
-            self.patience = patience
-            self.factor = factor
-        }
-    }
-
     public var start = Start.fresh(.layers([HiddenLayerSpec(units: 128, activation: .relu)]))
     /// nil for the optimizer a model config's `compile_config` names, else RMSprop; a resumed
     /// run goes on with the saved optimizer and refuses another.
@@ -70,22 +59,12 @@ public struct TrainingRecipe {
     public var validationAUC = false
     /// What early stopping, the checkpoint and ReduceLROnPlateau watch.
     public var monitor = Monitor("val_loss")
-    /// Keras's `EarlyStopping(patience, restore_best_weights=True)` when set.
-    public var earlyStoppingPatience: Int?
-    /// Keras's `ReduceLROnPlateau` on `monitor`, when set.
-    public var reduceLROnPlateau: Plateau?
-    /// Where Keras's `ModelCheckpoint(save_best_only=True)` saves the best model so far.
-    public var checkpoint: String?
-    /// Keeps the checkpoint's best epoch in memory and writes it once, when training ends (not
-    /// when interrupted), instead of after every improvement: for a run whose checkpoint nothing
-    /// reads before it ends (a tuning trial).
-    public var checkpointWrittenAtEnd = false
-    /// Where the history goes after each epoch: Keras CSVLogger's format for `.csv`, JSON otherwise.
-    public var history: String?
-    /// Where the learning curves go (SVG), at the end.
-    public var plot: String?
-    /// The folder Keras's `TensorBoard` callback would log to: `train/` and `validation/` event files.
-    public var tensorBoard: String?
+    /// The options of the registered callbacks the run takes (`Callbacks`): `--early-stopping 3`,
+    /// `--checkpoint best.h5`, `--history h.csv`, ...
+    public var callbackValues = ExtensionValues()
+    /// Whether the run is a search's trial: its checkpoint is kept in memory and written once,
+    /// when training ends (not when interrupted), since nothing reads it before.
+    public var isTrial = false
     /// The command line that asked for the run, recorded in every file it saves (checkpoints
     /// included).
     public var command: String?
@@ -95,11 +74,10 @@ public struct TrainingRecipe {
     /// Checks what can be checked without the data: settings that contradict each other, and a
     /// precision the engine cannot run.
     public func check() throws {
-        let hasValidation = validationSplit > 0
-        if !hasValidation, earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil,
-           monitor.name.hasPrefix("val_") {
-            let users = [earlyStoppingPatience.map { _ in "early stopping" }, reduceLROnPlateau.map { _ in "ReduceLROnPlateau" },
-                         checkpoint.map { _ in "the checkpoint" }].compactMap { $0 }
+        let callbacks = Callbacks.active(in: callbackValues)
+        for callback in callbacks { try callback.check(callbackValues, recipe: self) }
+        let users = callbacks.compactMap { $0.watching }
+        if validationSplit <= 0, !users.isEmpty, monitor.name.hasPrefix("val_") {
             throw MLPError.setting("monitor", problem: "\(users.joined(separator: ", ")) watches \(monitor.name), which needs validation "
                 + "data: hold out a validation split, or monitor loss")
         }
@@ -159,8 +137,7 @@ extension TrainingRecipe {
         let options = TrainingOptions(endEpoch: done + epochs, initialEpoch: done, batchSize: batchSize, seed: seed,
                                       validationAUC: validationAUC, compute: compute)
         var record = runRecord(data: data, optimizer: optimizer, seed: seed)
-        let (own, early) = ownCallbacks(record: record, log: log)
-
+        let own = try Callbacks.make(callbackValues, setup: CallbackSetup(monitor: monitor, record: record, inTrial: isTrial, log: log))
         let result: History
         do {
             result = try Trainer.fit(model: network, optimizer: optimizer, train: train, validation: validation,
@@ -174,15 +151,9 @@ extension TrainingRecipe {
         record.epochsCompleted = completed
         record.interrupted = result.interruption?.description
         var outcome = TrainingOutcome(model: network, optimizer: optimizer, history: result, record: record)
-        if let early, result.interruption == nil {
-            outcome.bestEpoch = early.bestEpoch
-            outcome.stoppedEpoch = early.stoppedEpoch > 0 ? early.stoppedEpoch : nil
+        if let early = result.earlyStopping {
+            (outcome.bestEpoch, outcome.stoppedEpoch) = (early.bestEpoch, early.stoppedEpoch)
             outcome.record.bestEpoch = early.bestEpoch + 1
-        }
-        if let plot {
-            let svg = LearningCurves.svg(history: result, monitor: monitor, bestEpoch: outcome.bestEpoch,
-                                         stoppedEpoch: outcome.stoppedEpoch)
-            try AtomicFile.write(Data(svg.utf8), to: plot)
         }
         return outcome
     }
@@ -203,39 +174,6 @@ extension TrainingRecipe {
                 + "as Keras's image_dataset_from_directory(shuffle=False) gives it); its accuracy speaks for those classes only")
         }
         return (split.train, split.validation)
-    }
-
-    /// The callbacks the recipe's own settings ask for (Keras's EarlyStopping,
-    /// ReduceLROnPlateau, ModelCheckpoint and the history file), and the early stopping among
-    /// them, whose best epoch the outcome reports.
-    ///
-    /// - Parameters:
-    ///   - record: what each checkpoint records, with its epoch added.
-    func ownCallbacks(record: RunRecord, log: @escaping (String) -> Void) -> ([Callback], EarlyStopping?) {
-        var own: [Callback] = []
-        let early = earlyStoppingPatience.map { EarlyStopping(monitor: monitor, patience: $0, log: log) }
-        if let early { own.append(early) }
-        if let reduceLROnPlateau {
-            own.append(ReduceLROnPlateau(monitor: Monitor(monitor.name, mode: monitor.mode, minDelta: 1e-4),
-                                         factor: reduceLROnPlateau.factor, patience: reduceLROnPlateau.patience, log: log))
-        }
-        if let checkpoint {
-            let write = { (context: TrainingContext, epoch: Int) throws in
-                var record = record
-                record.epochsCompleted = epoch + 1
-                record.checkpointOfEpoch = epoch + 1
-                try ModelFile.save(CompiledModel(model: context.model, optimizer: context.optimizer, record: record), to: checkpoint)
-            }
-            if checkpointWrittenAtEnd {
-                let kept = KeptCheckpoint(write: write)
-                own += [ModelCheckpoint(path: checkpoint, monitor: monitor, log: log) { context, epoch in kept.keep(context, epoch) }, kept]
-            } else {
-                own.append(ModelCheckpoint(path: checkpoint, monitor: monitor, log: log, save: write))
-            }
-        }
-        if let history { own.append(HistoryFile(path: history)) }
-        if let tensorBoard { own.append(TensorBoardLogger(directory: tensorBoard)) }
-        return (own, early)
     }
 
     /// The network the recipe names, fitted to the data's shapes, with the saved model it
@@ -358,10 +296,8 @@ extension TrainingRecipe {
         case .fresh(.config(let file)): options.model = file.path
         case .continuing(_, let path): options.resume = path
         }
-        options.earlyStopping = earlyStoppingPatience
-        options.reduceLROnPlateau = reduceLROnPlateau?.patience
-        options.reduceLRFactor = reduceLROnPlateau?.factor
-        if earlyStoppingPatience != nil || reduceLROnPlateau != nil || checkpoint != nil {
+        options.extra.merge(Callbacks.recordedValues(callbackValues)) { $1 }
+        if Callbacks.active(in: callbackValues).contains(where: { $0.watching != nil }) {
             options.monitor = monitor.name
             if monitor.minDelta > 0 { options.minDelta = monitor.minDelta }
         }

@@ -29,7 +29,7 @@ import Testing
             let trials = try #require(scenario["trials"] as? [[String: Any]])
             var records: [TrialRecord] = []
             for (n, trial) in trials.enumerated() {
-                var record = TrialRecord(number: n, hyperparameters: Hyperparameters(values: ["x": .double(Double(n))]),
+                var record = TrialRecord(number: n, hyperparameters: HyperparameterValues(values: ["x": .double(Double(n))]),
                                          epochs: 5, initialEpoch: 0, seed: 0)
                 record.status = try #require(["COMPLETE": .completed, "PRUNED": .pruned, "RUNNING": .running][trial["state"] as? String ?? ""])
                 for (step, value) in try #require(trial["intermediate_values"] as? [String: Any]) {
@@ -53,7 +53,7 @@ import Testing
         ("dropout", .uniform(0, 0.5)), ("optimizer", .choice([.string("adam"), .string("rmsprop")])),
     ])
 
-    static func score(_ values: Hyperparameters) -> Double {
+    static func score(_ values: HyperparameterValues) -> Double {
         let rate = log10(values["learning_rate"]!.number!) + 2.5
         let dropout = values["dropout"]!.number! - 0.1
         return 1 - rate * rate / 4 - dropout * dropout * 2 - (values["units"] == .int(256) ? 0 : 0.2)
@@ -129,7 +129,7 @@ import Testing
         var sampler = TPESampler(space: small, seed: 1, objective: Monitor("val_accuracy"))
         sampler.startupTrials = 2
         var records: [TrialRecord] = []
-        var seen = Set<Hyperparameters>()
+        var seen = Set<HyperparameterValues>()
         for number in 0..<6 {
             let values = try #require(sampler.propose(number: number, index: number, records: records))
             #expect(seen.insert(values).inserted, "trial \(number) repeats \(values)")

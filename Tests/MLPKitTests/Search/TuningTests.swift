@@ -98,7 +98,7 @@ import Testing
         let space = try SearchSpace(json: text, source: "space.json")
         #expect(space.entries.map(\.key) == ["learning_rate", "layers", "units", "dropout", "optimizer", "batch_size", "batch_norm"])
         let sampler = RandomSampler(space: space, seed: 5)
-        var seen = Set<Hyperparameters>()
+        var seen = Set<HyperparameterValues>()
         let drawn = sampler.samples(count: 400)
         #expect(drawn.count == 400)
         #expect(drawn[7] == sampler.sample(index: 7) && drawn[199] == sampler.sample(index: 199))
@@ -358,9 +358,10 @@ import Testing
     @Test func trialValuesReadBackExactly() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let store = try FolderStorage(folder: folder.appendingPathComponent("search").path)
+        let store = FolderStorage(folder: folder.appendingPathComponent("search").path)
+        try store.prepare()
         let rate = try #require(Double("0.0005285006792644589")), dropout = try #require(Double("0.33856291340013517"))
-        let values = Hyperparameters(values: ["learning_rate": .double(rate), "dropout": .double(dropout), "layers": .int(1),
+        let values = HyperparameterValues(values: ["learning_rate": .double(rate), "dropout": .double(dropout), "layers": .int(1),
                                               "optimizer": .string("adam"), "batch_norm": .bool(true)])
         try store.write(TrialRecord(number: 0, hyperparameters: values, epochs: 2, initialEpoch: 0, seed: 1))
         let text = try String(contentsOfFile: store.folder.record(0), encoding: .utf8)
@@ -408,7 +409,7 @@ import Testing
         let settings = TuningSettings(space: try SearchSpace(entries: [("learning_rate", .choice(rates)), ("units", .choice([.int(8)]))]),
                                       schedule: .trials(5, epochs: 4), objective: Monitor("val_accuracy"), seed: 1,
                                       validationSplit: 0.25)
-        let store = try FolderStorage(folder: folder.path)
+        let store = FolderStorage(folder: folder.path)
         let tuner = try Tuner(settings: settings, storage: store, data: pair)
         tuner.log = { _ in }
         var bests: [Int] = []
@@ -442,7 +443,7 @@ import Testing
                                       schedule: .trials(2, epochs: 1), objective: Monitor("val_accuracy"), seed: 1,
                                       validationSplit: 0.25)
         // The dead worker: it claimed trial 0 and stopped.
-        let dead = try FolderStorage(folder: folder.path, timeout: 0.5)
+        let dead = FolderStorage(folder: folder.path, timeout: 0.5)
         let deadTuner = try Tuner(settings: settings, storage: dead, data: pair)
         _ = deadTuner
         try dead.locked {
@@ -453,7 +454,7 @@ import Testing
         #expect(dead.isClaimed(.trial(0)))
         Thread.sleep(forTimeInterval: 0.7)
         #expect(!dead.isClaimed(.trial(0)))
-        let store = try FolderStorage(folder: folder.path, timeout: 0.5)
+        let store = FolderStorage(folder: folder.path, timeout: 0.5)
         let tuner = try Tuner(settings: settings, storage: store, data: pair)
         tuner.log = { _ in }
         #expect(try tuner.run())

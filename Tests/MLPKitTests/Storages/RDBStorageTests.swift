@@ -24,7 +24,7 @@ import Testing
         var options = TrialStorageOptions(folder: folder.appendingPathComponent(worker).path)
         options.studyName = "study"
         options.heartbeatInterval = heartbeat
-        return try TrialStorages.open(url: url, options: options)
+        return try Storages.open(url: url, options: options)
     }
 
     func settings(epochs: Int = 2) -> SearchRecord {
@@ -49,7 +49,7 @@ import Testing
             let a = try open(url, folder, worker: "a"), b = try open(url, folder, worker: "b")
             try a.locked { try a.saveSettings(settings()) }
             #expect(try b.settings() == settings(), "\(url)")
-            let values = Hyperparameters(values: ["learning_rate": .double(0.001), "layers": .int(1), "units": .int(64),
+            let values = HyperparameterValues(values: ["learning_rate": .double(0.001), "layers": .int(1), "units": .int(64),
                                                   "dropout": .double(0.1), "optimizer": .string("adam")])
             for (storage, number) in [(a, 0), (b, 1), (a, 2)] {
                 try storage.locked {

@@ -24,7 +24,7 @@ import Testing
         recipe.start = .fresh(.layers([HiddenLayerSpec(units: 8, activation: .relu)]))
         recipe.epochs = 4
         recipe.seed = 1
-        recipe.history = path
+        recipe.callbackValues[HistoryFile.flag] = .string(path)
         let data = SyntheticCIFAR.make(trainCount: 64, testCount: 16)
         _ = try recipe.run(data: { data }, callbacks: [reader], log: { _ in })
         #expect(reader.rows == [1, 2, 3, 4])

@@ -383,10 +383,11 @@ import Testing
             recipe.validationSplit = 0.25
             recipe.compute = ComputeOptions(threads: 1)
             recipe.monitor = Monitor("val_accuracy", mode: .min)
-            recipe.checkpoint = folder.appendingPathComponent(atEnd ? "end.h5" : "along.h5").path
-            recipe.checkpointWrittenAtEnd = atEnd
+            let checkpoint = folder.appendingPathComponent(atEnd ? "end.h5" : "along.h5").path
+            recipe.callbackValues[ModelCheckpoint.flag] = .string(checkpoint)
+            recipe.isTrial = atEnd
             let outcome = try recipe.run(data: { data }, log: { _ in })
-            return (try ModelFile.load(path: try #require(recipe.checkpoint)), outcome)
+            return (try ModelFile.load(path: checkpoint), outcome)
         }
         let along = try run(atEnd: false), end = try run(atEnd: true)
         let keptText = try #require(along.file.record.entries["checkpoint_of_epoch"])

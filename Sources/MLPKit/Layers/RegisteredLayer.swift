@@ -1,9 +1,9 @@
 import Foundation
 
 /// A layer that Keras knows by its class name: it reads itself from a model config, sizes itself
-/// before any weight is allocated, and is found by `KerasLayers` (Keras's `from_config` and
+/// before any weight is allocated, and is found by `Layers` (Keras's `from_config` and
 /// object registration). A new layer is one file with a type conforming here.
-public protocol KerasLayer: Layer {
+public protocol RegisteredLayer: Layer {
     /// The class name Keras uses in a model config: "Dense".
     static var kerasClassName: String { get }
     /// What the layer its config describes makes of `input` (one sample's shape): its output
@@ -13,7 +13,7 @@ public protocol KerasLayer: Layer {
     static func make(_ config: LayerConfig, input: [Int]) throws -> Layer
 }
 
-extension KerasLayer {
+extension RegisteredLayer {
     public var kerasClassName: String { Self.kerasClassName }
     /// By default a layer keeps its input's shape and has no weights.
     public static func plan(_ config: LayerConfig, input: [Int]) throws -> LayerPlan { LayerPlan(output: input, parameters: 0) }
@@ -31,12 +31,13 @@ public struct LayerPlan: Sendable, Equatable {
 }
 
 /// The layers model configs may hold, found by Keras class name. The list is made at build
-/// time from the types that conform to `KerasLayer`.
-public enum KerasLayers {
+/// time from the types that conform to `RegisteredLayer`.
+public enum Layers {
+    /// Every layer type, by Keras class name.
+    public static var all: [any RegisteredLayer.Type] { registered.sorted { $0.kerasClassName < $1.kerasClassName } }
+
     /// The layer type Keras calls `className`, if this toolchain has it.
-    public static func type(named className: String) -> (any KerasLayer.Type)? {
-        registered.first { $0.kerasClassName == className }
-    }
+    public static func named(_ className: String) -> (any RegisteredLayer.Type)? { all.first { $0.kerasClassName == className } }
 
     /// Every Keras class name a config may use, `InputLayer` included, in alphabetical order.
     public static var classNames: [String] { (["InputLayer"] + registered.map { $0.kerasClassName }).sorted() }

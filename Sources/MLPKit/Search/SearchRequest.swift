@@ -1,0 +1,297 @@
+import Foundation
+
+/// A search as `mlp-tune` was asked for it: every option as given, each optional. `resolve`
+/// decides the search from them, over what its storage records, over the defaults.
+public struct SearchRequest {
+    /// The search's folder: its trials' models and the outputs (with a database, this worker's).
+    public var folder: String
+    /// A database URL (`postgresql://`, `sqlite:///`) and the study's name in it.
+    public var storage: String?
+    public var studyName: String?
+    public var algorithm: String?
+    public var trials: Int?
+    public var epochs: Int?
+    public var maxEpochs: Int?
+    public var factor: Int?
+    public var hyperbandIterations: Int?
+    public var pruner: String?
+    public var objective: String?
+    public var validationSplit: Double?
+    public var seed: UInt64?
+    /// `--space FILE`: the whole space as JSON.
+    public var spaceFile: String?
+    /// The hyperparameters' flags given, by key, with the flag's name as typed and its text.
+    public var spaceFlags: [(key: String, flag: String, text: String)] = []
+    public var compute = ComputeOptions()
+    /// The format of `best.*` and `final.*`: a worker's own choice, not part of the search.
+    public var saveFormat = KerasH5.name
+    public var claimTimeout: TimeInterval = 60
+    public var heartbeatInterval: TimeInterval = 60
+    public var data = DataSelection()
+
+    /// The objectives a search may judge trials by: validation metrics only.
+    public static let objectives = ["val_accuracy", "val_auc", "val_loss"]
+
+    public init(folder: String) { self.folder = folder }
+
+    /// Opens the storage the request names: the database study, or the folder itself.
+    public func openStorage() throws -> TrialStorage {
+        var options = TrialStorageOptions(folder: folder)
+        (options.studyName, options.timeout, options.heartbeatInterval) = (studyName, claimTimeout, heartbeatInterval)
+        return try Storages.open(url: storage ?? folder, options: options)
+    }
+
+    /// Refuses options that contradict each other before anything is opened.
+    public func check() throws {
+        if let storage {
+            guard Storages.schemes.contains(Storages.scheme(of: storage)), storage.contains("://") else {
+                throw MLPError.setting("storage", problem: "must be a postgresql:// or sqlite:/// URL, got '\(maskedURL(storage))'")
+            }
+            guard let studyName, !studyName.isEmpty else { throw MLPError.setting("storage", problem: "needs --study-name NAME") }
+        } else if studyName != nil {
+            throw MLPError.setting("study_name", problem: "names a study in a --storage database; give --storage URL too")
+        }
+        guard ModelFormats.writable.contains(where: { $0.name == saveFormat }) else {
+            throw MLPError.setting("save_format", problem: "must be \(ModelFormats.writable.map { $0.name }.joined(separator: " or ")), got '\(saveFormat)'")
+        }
+        if let pruner, Pruners.named(pruner) == nil {
+            throw MLPError.setting("pruner", problem: "must be one of \(Pruners.all.map(\.name).joined(separator: ", ")), got '\(pruner)'")
+        }
+        if let algorithm, SearchAlgorithm.named(algorithm) == nil {
+            throw MLPError.setting("algorithm", problem: "must be one of \(SearchAlgorithm.all.map(\.name).joined(separator: ", ")), got '\(algorithm)'")
+        }
+        if let objective, !Self.objectives.contains(objective) {
+            throw MLPError.setting("objective", problem: "must be one of \(Self.objectives.joined(separator: ", ")), got '\(objective)'")
+        }
+        if spaceFile != nil, let first = spaceFlags.first { throw MLPError.setting("space", problem: "gives the whole space; leave out --\(first.flag)") }
+    }
+
+    /// The format `saveFormat` names.
+    var modelFormat: any RegisteredModelFormat.Type { ModelFormats.writable.first { $0.name == saveFormat } ?? KerasH5.self }
+}
+
+extension SearchRequest {
+    /// Each searchable hyperparameter's flag (`--units 64,128`): a range, a choice or one value.
+    /// A booleans' flag alone (`--batch-norm`) means true, as `mlp-train`'s switch does.
+    public static var spaceOptions: [ExtensionOption] {
+        Hyperparameters.all.map { (type: any RegisteredHyperparameter.Type) -> ExtensionOption in
+            guard type.kind == .booleans else {
+                return ExtensionOption.text(type.flag, valueName: "values", help: type.help, formerNames: type.formerFlags)
+            }
+            let isBooleans: @Sendable (String) -> Bool = { text in text.split(separator: ",").allSatisfy { $0 == "true" || $0 == "false" } }
+            return ExtensionOption.text(type.flag, valueName: "true,false", help: type.help, formerNames: type.formerFlags, takesValue: isBooleans)
+        }
+    }
+
+    /// The hyperparameters' flags among `values`, by key, each with its text (`true` for a switch).
+    public static func spaceFlags(_ values: ExtensionValues) -> [(key: String, flag: String, text: String)] {
+        Hyperparameters.all.compactMap { (type: any RegisteredHyperparameter.Type) -> (key: String, flag: String, text: String)? in
+            guard let value = values[type.flag] else { return nil }
+            return (type.key, type.flag, value.string ?? value.text)
+        }
+    }
+
+    /// The search's settings: each option given, over what the storage records (`recorded`), over
+    /// the defaults. An option that differs from the record is refused, naming it; so is one
+    /// that does not apply to the algorithm.
+    public func resolve(over recorded: SearchRecord?, storage: TrialStorage) throws -> TuningSettings {
+        try check()
+        let refuse = Refusal(recorded: recorded, storage: storage)
+        let algorithm = try resolveAlgorithm(recorded, refuse)
+        let pruner = try resolvePruner(recorded, refuse, algorithm: algorithm, storage: storage)
+        let schedule = try resolveSchedule(recorded, refuse, algorithm: algorithm)
+        let objective = objective ?? recorded?.objective ?? Self.objectives[0]
+        if let given = self.objective, let there = recorded?.objective, given != there { throw refuse("objective", given, there) }
+        let split = validationSplit ?? recorded?.validationSplit ?? 0.2
+        if let given = validationSplit, let there = recorded?.validationSplit, given != there {
+            throw refuse("validation_split", pythonFloat(given), pythonFloat(there))
+        }
+        if let seed, let there = recorded?.seed, String(seed) != there { throw refuse("seed", String(seed), "seed \(there)") }
+        let space = try resolveSpace(recorded, refuse)
+        if space.mayBeMixedPrecision, let problem = compute.engine.bfloat16Problem {
+            throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")
+        }
+        var base = TrainingRecipe()
+        base.compute = compute
+        var settings = TuningSettings(space: space, sampler: algorithm.sampler, schedule: schedule, objective: Monitor(objective),
+                                      seed: seed ?? recorded.flatMap { UInt64($0.seed) } ?? 0, validationSplit: split, base: base)
+        settings.modelFormat = modelFormat
+        settings.pruner = pruner
+        return settings
+    }
+
+    /// Refuses an option that differs from the search's record, naming the option, the record
+    /// and what to do instead.
+    struct Refusal {
+        let recorded: SearchRecord?
+        let storage: TrialStorage
+
+        func callAsFunction(_ flag: String, _ given: String, _ there: String) -> MLPError {
+            .setting(flag, problem: "\(given): \(storage.recorded(there)); leave the option out, or \(storage.remedy)")
+        }
+
+        /// The record's part called `name` does not exist here: the record is damaged or newer.
+        func unknown(_ what: String, _ name: String) -> MLPError {
+            .format(path: storage.settingsLocation, problem: "unknown \(what) '\(name)'")
+        }
+    }
+
+    func resolveAlgorithm(_ recorded: SearchRecord?, _ refuse: Refusal) throws -> SearchAlgorithm {
+        if let there = recorded?.algorithm.name, SearchAlgorithm.named(there) == nil { throw refuse.unknown("algorithm", there) }
+        if let algorithm, let there = recorded?.algorithm.name, algorithm != there { throw refuse("algorithm", algorithm, there) }
+        return SearchAlgorithm.named(algorithm ?? recorded?.algorithm.name ?? RandomSampler.name)!
+    }
+
+    func resolvePruner(_ recorded: SearchRecord?, _ refuse: Refusal, algorithm: SearchAlgorithm, storage: TrialStorage) throws
+        -> PrunerDescription
+    {
+        if let there = recorded?.algorithm.pruner, Pruners.named(there) == nil { throw refuse.unknown("pruner", there) }
+        let recordedPruner = recorded.map { $0.algorithm.pruner ?? Pruners.none.name }
+        if let pruner, let there = recordedPruner, pruner != there {
+            throw refuse("pruner", pruner, recorded?.algorithm.pruner ?? "no pruner")
+        }
+        let chosen = Pruners.named(pruner ?? recordedPruner ?? Pruners.none.name)!
+        if algorithm.resumesPastTrials, !storage.resumesPastTrials {
+            throw MLPError.setting("algorithm", problem: "\(algorithm.name) resumes a past trial's model from one disk; with --storage, use "
+                + "--pruner hyperband over a random, tpe or bayesian search")
+        }
+        if case .hyperband = algorithm, chosen.prunes {
+            throw MLPError.setting("pruner", problem: "\(chosen.name) with --algorithm hyperband: KerasTuner's schedule already stops "
+                + "trials early; use one or the other (--pruner hyperband is Optuna's Hyperband over a random, tpe or bayesian search)")
+        }
+        return chosen
+    }
+
+    func resolveSchedule(_ recorded: SearchRecord?, _ refuse: Refusal, algorithm: SearchAlgorithm) throws -> TuningSettings.Schedule {
+        let there = recorded?.algorithm
+        guard case .hyperband = algorithm else {
+            if let flag = [("max_epochs", maxEpochs), ("factor", factor), ("hyperband_iterations", hyperbandIterations)].first(where: { $0.1 != nil })?.0 {
+                throw MLPError.setting(flag, problem: "sets Hyperband's schedule; a \(algorithm.name) search takes --trials and --epochs")
+            }
+            if let epochs, let recorded = there?.epochs, epochs != recorded { throw refuse("epochs", String(epochs), "\(recorded) epochs a trial") }
+            if let trials, let recorded = there?.trials, trials < recorded {
+                throw refuse("trials", String(trials), "\(recorded) trials (a larger number goes on with more)")
+            }
+            return .trials(trials ?? there?.trials ?? 10, epochs: epochs ?? there?.epochs ?? 5)
+        }
+        if let flag = [("trials", trials), ("epochs", epochs)].first(where: { $0.1 != nil })?.0 {
+            throw MLPError.setting(flag, problem: "sets a random, tpe or bayesian search; Hyperband's schedule is --max-epochs, --factor and --hyperband-iterations")
+        }
+        func value(_ given: Int?, _ recorded: Int?, _ fallback: Int, _ flag: String) throws -> Int {
+            if let given, let recorded, given != recorded { throw refuse(flag, String(given), String(recorded)) }
+            return given ?? recorded ?? fallback
+        }
+        return .hyperband(Hyperband(maxEpochs: try value(maxEpochs, there?.maxEpochs, 6, "max_epochs"), factor: try value(factor, there?.factor, 3, "factor"),
+                                    iterations: try value(hyperbandIterations, there?.iterations, 1, "hyperband_iterations")))
+    }
+
+    func resolveSpace(_ recorded: SearchRecord?, _ refuse: Refusal) throws -> SearchSpace {
+        guard let recorded else { return try givenSpace(base: .standard) }
+        let space = try SearchSpace(entries: recorded.space.map { ($0.key, $0.value) })
+        let given = try givenSpace(base: space)
+        if let file = spaceFile, given != space { throw refuse("space", file, "another space") }
+        for (key, flag, text) in spaceFlags where given.distribution(of: key) != space.distribution(of: key) {
+            throw refuse(flag.replacingOccurrences(of: "-", with: "_"), text, "\(key) \(space.distribution(of: key).map { $0.description } ?? "not searched")")
+        }
+        return space
+    }
+
+    /// The space the options give, on top of `base`: the space file, or each flag replacing its key.
+    func givenSpace(base: SearchSpace) throws -> SearchSpace {
+        if let file = spaceFile {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw MLPError.io(path: file, problem: "cannot read file") }
+            return try SearchSpace(json: text, source: file)
+        }
+        var result = base
+        for (key, flag, text) in spaceFlags {
+            do {
+                result = try result.replacing(key, with: try SearchSpace.distribution(key: key, flag: text))
+            } catch MLPError.setting(_, let problem) {
+                throw MLPError.setting(flag.replacingOccurrences(of: "-", with: "_"), problem: problem)
+            }
+        }
+        return result
+    }
+}
+
+extension Distribution: CustomStringConvertible {
+    /// "0.0001 to 0.01 (log)", "1 to 3", "adam|rmsprop".
+    public var description: String {
+        switch self {
+        case .logUniform(let a, let b): return "\(pythonFloat(a)) to \(pythonFloat(b)) (log)"
+        case .uniform(let a, let b): return "\(pythonFloat(a)) to \(pythonFloat(b))"
+        case .int(let a, let b): return "\(a) to \(b)"
+        case .choice(let values): return values.map(\.description).joined(separator: "|")
+        }
+    }
+}
+
+/// A search ready to run on this worker: its settings, its storage, its data and its tuner,
+/// with the lines that announce it.
+public struct SearchSession {
+    public let settings: TuningSettings
+    public let storage: TrialStorage
+    public let data: DatasetPair
+    public let tuner: Tuner
+    /// "search: …" and "space: …".
+    public let header: [String]
+    let folder: String
+}
+
+extension SearchRequest {
+    /// Opens the storage, decides the settings against its record, agrees on the seed, loads
+    /// the training data (never the holdout set) and makes this worker's tuner.
+    ///
+    /// - Parameters:
+    ///   - tensorBoard: where each trial's TensorBoard run and hparams session go, if anywhere.
+    ///   - log: where notes and the data's lines go.
+    public func start(tensorBoard: String? = nil, log: (String) -> Void) throws -> SearchSession {
+        let storage = try openStorage()
+        let recorded = try storage.settings()
+        var settings = try resolve(over: recorded, storage: storage)
+        try storage.prepare()
+        // A new search's seed is drawn once and kept, so that workers started together agree on it.
+        settings.seed = try storage.agreedSeed(seed ?? recorded.flatMap { UInt64($0.seed) })
+        if let note = settings.randomStartNote { log(note) }
+        let pair = try data.load(splits: .trainingOnly, defaults: recorded?.data?.defaults(source: storage.settingsLocation), log: log)
+        settings.data = DataRecord(pair, labelMode: data.labelMode ?? recorded?.data.flatMap { LabelMode(rawValue: $0.labelMode) } ?? .fine)
+        let tuner = try Tuner(settings: settings, storage: storage, data: pair)
+        if let tensorBoard {
+            tuner.tensorBoard = try TensorBoardSearchLog(directory: tensorBoard, space: settings.space, objective: settings.objective)
+        }
+        let held = pair.train.splitValidation(fraction: settings.validationSplit).validation.count
+        let done = try storage.records().filter { $0.status != .running && $0.status != .waiting }.count
+        let header = ["search: \(settings.summary), objective \(settings.objective.name) on the last \(held) of \(pair.train.count) "
+                      + "training images (the holdout set is not read); seed \(settings.seed); folder \(folder)"
+                      + (self.storage != nil ? "; \(storage.settingsLocation)" : "") + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""),
+                      "space: " + settings.space.entries.map { "\($0.key) \($0.distribution)" }.joined(separator: ", ")]
+        return SearchSession(settings: settings, storage: storage, data: pair, tuner: tuner, header: header, folder: folder)
+    }
+}
+
+extension SearchSession {
+    /// What the search reached, once it is done: the storage's cost for the trials this worker
+    /// ran, the best trial, and the files written; an error when no trial completed.
+    public func summary(trialsRunHere: Int) throws -> [String] {
+        var lines = storage.costLine(trials: trialsRunHere).map { [$0] } ?? []
+        guard let best = try tuner.best() else {
+            let failed = try storage.records().last { $0.status == .failed }
+            throw MLPError.model("no trial of the search in \(folder) completed"
+                + (failed.flatMap { record in record.reason.map { "; trial \(record.number): \($0)" } } ?? " (see trials.csv for why)"))
+        }
+        lines.append("best: trial \(best.number), \(settings.objective.name) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
+                     + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
+        lines.append("wrote \(folder)/trials.csv, trials.svg, optuna-journal.log, best.\(settings.modelFormat.name), best.json")
+        return lines
+    }
+
+    /// The line after `--retrain`; nil when it was interrupted.
+    public func retrainLine(_ result: Tuner.Retraining) throws -> String? {
+        switch result {
+        case .saved(let path, let epochs): return "saved \(path) (\(counted(epochs, "epoch"))); compare it with mlp-eval --compare"
+        case .anotherWorker: return "another worker is retraining; its final.\(settings.modelFormat.name) will be in \(folder)"
+        case .noCompletedTrial: throw MLPError.model("no trial of the search in \(folder) has a best epoch to retrain")
+        case .interrupted: return nil
+        }
+    }
+}
