@@ -23,11 +23,7 @@ public struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where to download a dataset named by --data from, when it is not in Keras's cache (also $\(CIFAR100.urlVariable) for CIFAR-100).", valueName: "url"))
     public var downloadURL: String?
 
-    @Option(help: ArgumentHelp("For an image folder: resize every image to HEIGHT,WIDTH as tf.image.resize does (bilinear). Default: the model file's size, else no resizing (the images must then have one size).", valueName: "height,width"))
-    public var imageSize: String?
-
-    @Option(help: "For an image folder: rgb, or grayscale (one channel). Default: what the model file records, else rgb.")
-    public var colorMode: ColorMode?
+    @OptionGroup public var image: ImageOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp("For an image folder without train/ and test/ subfolders: the last fraction of each class's files held out (above 0, below 1).", valueName: "fraction"))
     public var holdoutSplit: Double?
@@ -38,30 +34,17 @@ public struct DataOptions: ParsableArguments {
     public init() {}
 
     public func validate() throws {
-        _ = try size()
         if let holdoutSplit, !(holdoutSplit > 0 && holdoutSplit < 1) {
             throw ValidationError("--holdout-split must be above 0 and below 1, got \(holdoutSplit)")
         }
-    }
-
-    /// `--image-size HEIGHT,WIDTH`, checked.
-    func size() throws -> [Int]? { try imageSize.map(Self.imageSize) }
-
-    /// An `--image-size` value, HEIGHT,WIDTH, each 1 to 4096.
-    public static func imageSize(_ text: String) throws -> [Int] {
-        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.count == 2, let height = parts[0], let width = parts[1], (1...4096).contains(height), (1...4096).contains(width) else {
-            throw ValidationError("--image-size must be HEIGHT,WIDTH, each 1 to 4096, got '\(text)'")
-        }
-        return [height, width]
     }
 
     /// The selection these options make, checked.
     public func selection() throws -> DataSelection {
         var selection = DataSelection(data: data, labelMode: labelMode)
         selection.downloadURL = downloadURL
-        selection.imageSize = try size()
-        selection.colorMode = colorMode
+        selection.imageSize = try image.size()
+        selection.colorMode = image.colorMode
         selection.holdoutSplit = holdoutSplit
         selection.shuffleSeed = shuffleSeed
         return selection

@@ -184,24 +184,32 @@ struct Runner {
         let figures = ModelFigures(name: name, model: trained.model, epoch: trained.epoch, denseEpoch: dense.epoch, mixedEpoch: mixedEpoch,
                                    peakMB: trained.peakMB, oneDNNFloat32: oneDNN, oneDNNBFloat16: oneDNNHalf,
                                    gflopPerEpoch: shapes.flops * steps / 1e9)
+        report(figures, name: name, widths: widths, extra: extra, steps: trained.steps, kernels: Set(before.kernels + after.kernels),
+               products: min(before.training, after.training) * steps)
+        return figures
+    }
+
+    /// Prints a model's figures: its work, oneDNN's own rate, the rate of its products as mlp-train
+    /// runs them, and its epochs.
+    func report(_ figures: ModelFigures, name: String, widths: [Int], extra: [String], steps: Int, kernels: Set<String>, products: Double) {
+        let cores = ProcessInfo.processInfo.activeProcessorCount, oneDNN = figures.oneDNNFloat32
         let widthsText = widths.map(String.init).joined(separator: "-")
         print("\(name) \(widthsText)\(extra.isEmpty ? "" : " (" + extra.joined(separator: " ") + ")"): "
-              + String(format: "%.1f GFLOP of products an epoch (%d steps)", figures.gflopPerEpoch, trained.steps))
+              + String(format: "%.1f GFLOP of products an epoch (%d steps)", figures.gflopPerEpoch, steps))
         print(String(format: "  oneDNN's own rate at its shapes (%@, %d threads): float32 %.1f GFLOP/s = %.3f s an epoch%@",
-                     Set(before.kernels + after.kernels).sorted().joined(separator: ", "), cores, figures.gflopPerEpoch / oneDNN, oneDNN,
-                     oneDNNHalf.map { String(format: "; bfloat16 %.1f GFLOP/s = %.3f s", figures.gflopPerEpoch / $0, $0) } ?? "; bfloat16: none on this CPU"))
-        let products = min(before.training, after.training) * steps
+                     kernels.sorted().joined(separator: ", "), cores, figures.gflopPerEpoch / oneDNN, oneDNN,
+                     figures.oneDNNBFloat16.map { String(format: "; bfloat16 %.1f GFLOP/s = %.3f s", figures.gflopPerEpoch / $0, $0) }
+                        ?? "; bfloat16: none on this CPU"))
         print(String(format: "  the same products as mlp-train runs them (engine %@, split over %d cores): %.1f GFLOP/s = %.3f s an epoch",
                      MatrixEngine.preferred.rawValue, cores, figures.gflopPerEpoch / products, products))
         print(String(format: "  epoch: median %.3f s (%.0f%% of oneDNN's float32 rate, dense-equivalent); peak memory %.0f MB",
                      figures.epoch, 100 * oneDNN / figures.epoch, figures.peakMB))
         print(String(format: "  epoch, every product computed: median %.3f s (%.0f%% of oneDNN's float32 rate)",
                      figures.denseEpoch, 100 * oneDNN / figures.denseEpoch))
-        if let mixedEpoch {
+        if let mixedEpoch = figures.mixedEpoch {
             print(String(format: "  epoch, mixed_bfloat16: median %.3f s, %.2f times faster than float32 (%.0f%% of oneDNN's bfloat16 rate)",
-                         mixedEpoch, figures.epoch / mixedEpoch, 100 * (oneDNNHalf ?? .nan) / mixedEpoch))
+                         mixedEpoch, figures.epoch / mixedEpoch, 100 * (figures.oneDNNBFloat16 ?? .nan) / mixedEpoch))
         }
-        return figures
     }
 
     /// mlp-eval's median time over 3 runs, loading included.

@@ -31,8 +31,9 @@ struct MLPEval: ParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Flag(help: "Print one JSON object instead of the report.")
-    var json = false
+    @OptionGroup var output: JSONOption
+
+    @OptionGroup var compute: ComputeOptionGroup
 
     @Option(name: .customLong("ci"), parsing: .unconditional, help: "Add 95% bootstrap intervals for accuracy, macro AUC, expected calibration error and Brier score from N resamples (0 to 100000).")
     var resamples = 0
@@ -58,8 +59,8 @@ struct MLPEval: ParsableCommand {
     @Option(help: ArgumentHelp("With --temperature-scale: labelled data to fit the temperature on, in any form --data takes (its training split), in place of the model's recorded validation split.", valueName: "path"))
     var calibrationData: String?
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("With --temperature-scale: where to write the calibrated model (.h5 or .keras), its last Dense kernel and bias divided by the temperature.", valueName: "file"))
-    var output: String?
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --temperature-scale: where to write the calibrated model (.h5 or .keras), its last Dense kernel and bias divided by the temperature.", valueName: "file"))
+    var calibrated: String?
 
     @Option(parsing: .unconditional, help: "Samples per prediction batch (1 to 65536).")
     var batchSize = 500
@@ -78,40 +79,47 @@ struct MLPEval: ParsableCommand {
         }
         if temperatureScale {
             guard compare.isEmpty else { throw ValidationError("--temperature-scale calibrates one model; leave out --compare") }
-            guard output != nil else { throw ValidationError("--temperature-scale needs -o FILE for the calibrated model") }
+            guard calibrated != nil else { throw ValidationError("--temperature-scale needs -o FILE for the calibrated model") }
         } else {
-            guard output == nil, calibrationData == nil else { throw ValidationError("-o and --calibration-data go with --temperature-scale") }
+            guard calibrated == nil, calibrationData == nil else { throw ValidationError("-o and --calibration-data go with --temperature-scale") }
         }
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
     }
 
     /// Lines about the data: on standard error with --json, so that standard output stays one JSON object.
     func log(_ line: String) {
-        if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+        if output.json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
     }
 
     func run() throws {
         if compare.count == 2 {
-            var request = ComparisonRequest(a: (try ModelProbe.load(compare[0]), compare[0]), b: (try ModelProbe.load(compare[1]), compare[1]))
+            var request = ComparisonRequest(a: (try load(compare[0]), compare[0]), b: (try load(compare[1]), compare[1]))
             (request.data, request.resamples, request.seed) = (try data.selection(), resamples, seed)
             (request.batchSize, request.resamplesFile) = (batchSize, saveResamples)
             let result = try request.run(log: log)
-            return print(json ? result.json.text : result.text)
+            return print(output.json ? result.json.text : result.text)
         }
         guard let model else { return }
-        if temperatureScale, let output {
-            var request = CalibrationRequest(model: try ModelProbe.load(model), path: model, output: output)
+        if temperatureScale, let calibrated {
+            var request = CalibrationRequest(model: try load(model), path: model, output: calibrated)
             (request.data, request.calibrationData, request.resamples, request.seed) = (try data.selection(), calibrationData, resamples, seed)
             (request.batchSize, request.resamplesFile) = (batchSize, saveResamples)
             let result = try request.run(log: log)
-            return print(json ? result.json.text : result.text)
+            return print(output.json ? result.json.text : result.text)
         }
-        var request = EvaluationRequest(model: try ModelProbe.load(model), path: model)
+        var request = EvaluationRequest(model: try load(model), path: model)
         (request.data, request.resamples, request.seed, request.batchSize) = (try data.selection(), resamples, seed, batchSize)
         request.outputs.rocPlot = plot
         (request.outputs.confusion, request.outputs.reliability) = (confusion, reliability)
         (request.outputs.predictions, request.outputs.resamples) = (predictions, saveResamples)
         let result = try request.run(log: log)
-        print(json ? result.json.text : result.text)
+        print(output.json ? result.json.text : result.text)
+    }
+
+    /// The model at `path`, read (probed first in a child process) to run as the compute options say.
+    func load(_ path: String) throws -> CompiledModel {
+        let saved = try ModelProbe.load(path)
+        saved.model.compute = compute.options()
+        return saved
     }
 }

@@ -17,8 +17,7 @@ struct MLPInspect: ParsableCommand {
     @Flag(help: "Add per-weight statistics: shape, min, max, mean, standard deviation, NaN and infinite counts.")
     var weights = false
 
-    @Flag(help: "Print one JSON object instead of text.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
     @Option(help: ArgumentHelp("Write a Hugging Face model card (README.md of a model repository): YAML front matter with library_name, datasets, metrics and model-index results, then the model, its training and, with --eval, its evaluation.", valueName: "file.md"))
     var modelCard: String?
@@ -28,7 +27,7 @@ struct MLPInspect: ParsableCommand {
 
     func validate() throws {
         if evaluation != nil, modelCard == nil { throw ValidationError("--eval goes with --model-card") }
-        if modelCard != nil, json || weights { throw ValidationError("--model-card writes a card; leave out --json and --weights") }
+        if modelCard != nil, output.json || weights { throw ValidationError("--model-card writes a card; leave out --json and --weights") }
     }
 
     func run() throws {
@@ -43,7 +42,7 @@ struct MLPInspect: ParsableCommand {
                 FileHandle.standardError.write(Data("mlp-inspect: note: --weights describes a .keras or .h5 model's weights; an ONNX file's are counted below\n".utf8))
             }
             let description = try ONNXFile.describe(bytes, path: model)
-            return print(json ? description.json(path: model).text : description.text(path: model))
+            return print(output.json ? description.json(path: model).text : description.text(path: model))
         }
         _ = try ModelFormats.identify(bytes, path: model)
         // libhdf5 reads a damaged file in a child process first; this process then reads the
@@ -56,6 +55,6 @@ struct MLPInspect: ParsableCommand {
             return print("wrote \(modelCard): a model card of \(model)" + (evaluation.map { " with the evaluation in \($0)" } ?? ""))
         }
         let inspection = ModelInspection(saved: saved, path: model, weights: weights)
-        print(json ? inspection.json.text : inspection.text)
+        print(output.json ? inspection.json.text : inspection.text)
     }
 }

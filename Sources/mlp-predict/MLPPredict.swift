@@ -27,29 +27,26 @@ struct MLPPredict: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many of the likeliest classes to show per image (1 to the number of classes).")
     var top = 5
 
-    @Flag(help: "Write JSON Lines: one object per image with its file, top classes and every class's probability.")
-    var json = false
+    @OptionGroup var output: JSONOption
 
-    @Option(help: ArgumentHelp("Resize every image to HEIGHT,WIDTH as tf.image.resize does. Default: the size the model file records.", valueName: "height,width"))
-    var imageSize: String?
+    @OptionGroup var image: ImageOptions
 
-    @Option(help: "Decode to rgb or grayscale. Default: what the model file records.")
-    var colorMode: ColorMode?
+    @OptionGroup var compute: ComputeOptionGroup
 
     @Option(help: ArgumentHelp("The class names, one per line (or a JSON list), in class order. Default: the ones the model file records, else the class numbers.", valueName: "file"))
     var classNames: String?
 
     func validate() throws {
-        if let imageSize { _ = try DataOptions.imageSize(imageSize) }
         guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
         guard !images.isEmpty else { throw ValidationError("give at least one image file or folder") }
     }
 
     func run() throws {
         let saved = try ModelProbe.load(model)
+        saved.model.compute = compute.options()
         let names = try classNames.map(Self.readClassNames)
         let predictor = try ImagePredictor(model: saved.model, input: saved.record.input,
-                                           imageSize: try imageSize.map(DataOptions.imageSize), colorMode: colorMode,
+                                           imageSize: try image.size(), colorMode: image.colorMode,
                                            classNames: names, source: model)
         for note in predictor.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
         var failed = false
@@ -72,7 +69,7 @@ struct MLPPredict: ParsableCommand {
             for (row, item) in ready.enumerated() {
                 let values = probabilities[(row * classes)..<((row + 1) * classes)]
                 let best = predictor.top(min(top, classes), of: values)
-                if json {
+                if output.json {
                     print(Self.jsonLine(file: item.file, top: best, probabilities: Array(values)))
                 } else {
                     print("\(item.file): " + best.map { "\($0.name) \(String(format: "%.4f", $0.probability))" }.joined(separator: ", "))

@@ -71,59 +71,77 @@ struct PickleReader {
             case 0x2E:  // STOP
                 guard let value = stack.popLast() else { throw fail("STOP with an empty stack") }
                 return value
-            case 0x28: marks.append(stack.count)  // MARK
-            case 0x7D: stack.append(.dict([]))  // EMPTY_DICT
-            case 0x5D: stack.append(.list([]))  // EMPTY_LIST
-            case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
-            case 0x4E: stack.append(.none)
-            case 0x88: stack.append(.bool(true))
-            case 0x89: stack.append(.bool(false))
-            case 0x4B: stack.append(.int(Int(try byte())))  // BININT1
-            case 0x4D: stack.append(.int(try integer(2, signed: false)))  // BININT2
-            case 0x4A: stack.append(.int(try integer(4, signed: true)))  // BININT
-            case 0x8A: stack.append(.int(try integer(Int(try byte()), signed: true)))  // LONG1
-            case 0x47: stack.append(.float(Double(bitPattern: UInt64(truncatingIfNeeded: try integer(8, signed: false, bigEndian: true)))))
-            case 0x55, 0x43: stack.append(.bytes(try take(Int(try byte()))))  // SHORT_BINSTRING, SHORT_BINBYTES
-            case 0x54, 0x42: stack.append(try byteString(try integer(4, signed: false)))  // BINSTRING, BINBYTES
-            case 0x8E: stack.append(try byteString(try integer(8, signed: false)))  // BINBYTES8
-            case 0x8C: stack.append(.string(text(try take(Int(try byte())))))  // SHORT_BINUNICODE
-            case 0x58: stack.append(.string(text(try take(try integer(4, signed: false)))))  // BINUNICODE
-            case 0x8D: stack.append(.string(text(try take(try integer(8, signed: false)))))  // BINUNICODE8
-            case 0x71: memo[Int(try byte())] = try top()  // BINPUT
-            case 0x72: memo[try integer(4, signed: false)] = try top()  // LONG_BINPUT
-            case 0x94: memo[memo.count] = try top()  // MEMOIZE
-            case 0x68: stack.append(try recall(Int(try byte())))  // BINGET
-            case 0x6A: stack.append(try recall(try integer(4, signed: false)))  // LONG_BINGET
-            case 0x85: try tuple(1)
-            case 0x86: try tuple(2)
-            case 0x87: try tuple(3)
-            case 0x74: stack.append(.tuple(try popMark()))  // TUPLE
-            case 0x6C: stack.append(.list(try popMark()))  // LIST
-            case 0x64: stack.append(.dict(try pairs(try popMark())))  // DICT
-            case 0x61:  // APPEND
-                let item = try pop()
-                try appendItems([item])
-            case 0x65: try appendItems(try popMark())  // APPENDS
-            case 0x73:  // SETITEM
-                let value = try pop(), key = try pop()
-                try setItems([(key, value)])
-            case 0x75: try setItems(try pairs(try popMark()))  // SETITEMS
-            case 0x63:  // GLOBAL
-                let module = try line(), name = try line()
-                stack.append(.global(module: module, name: name))
-            case 0x93:  // STACK_GLOBAL
-                let name = try pop(), module = try pop()
-                guard case .string(let n) = name, case .string(let m) = module else { throw fail("STACK_GLOBAL needs two strings") }
-                stack.append(.global(module: m, name: n))
-            case 0x52:  // REDUCE
-                let arguments = try pop(), callable = try pop()
-                stack.append(try reduce(callable, arguments))
-            case 0x62:  // BUILD
-                let state = try pop(), object = try pop()
-                stack.append(try build(object, state))
             default:
-                throw fail(String(format: "unsupported opcode 0x%02x (this reader knows the numpy, dict, list and string subset)", opcode))
+                if try !push(opcode) { try combine(opcode) }
             }
+        }
+    }
+
+    /// Runs an opcode that pushes a value (a constant, a number, a string, a memo's) or marks
+    /// the stack; false for any other.
+    private mutating func push(_ opcode: UInt8) throws -> Bool {
+        switch opcode {
+        case 0x28: marks.append(stack.count)  // MARK
+        case 0x7D: stack.append(.dict([]))  // EMPTY_DICT
+        case 0x5D: stack.append(.list([]))  // EMPTY_LIST
+        case 0x29: stack.append(.tuple([]))  // EMPTY_TUPLE
+        case 0x4E: stack.append(.none)
+        case 0x88: stack.append(.bool(true))
+        case 0x89: stack.append(.bool(false))
+        case 0x4B: stack.append(.int(Int(try byte())))  // BININT1
+        case 0x4D: stack.append(.int(try integer(2, signed: false)))  // BININT2
+        case 0x4A: stack.append(.int(try integer(4, signed: true)))  // BININT
+        case 0x8A: stack.append(.int(try integer(Int(try byte()), signed: true)))  // LONG1
+        case 0x47: stack.append(.float(Double(bitPattern: UInt64(truncatingIfNeeded: try integer(8, signed: false, bigEndian: true)))))
+        case 0x55, 0x43: stack.append(.bytes(try take(Int(try byte()))))  // SHORT_BINSTRING, SHORT_BINBYTES
+        case 0x54, 0x42: stack.append(try byteString(try integer(4, signed: false)))  // BINSTRING, BINBYTES
+        case 0x8E: stack.append(try byteString(try integer(8, signed: false)))  // BINBYTES8
+        case 0x8C: stack.append(.string(text(try take(Int(try byte())))))  // SHORT_BINUNICODE
+        case 0x58: stack.append(.string(text(try take(try integer(4, signed: false)))))  // BINUNICODE
+        case 0x8D: stack.append(.string(text(try take(try integer(8, signed: false)))))  // BINUNICODE8
+        case 0x71: memo[Int(try byte())] = try top()  // BINPUT
+        case 0x72: memo[try integer(4, signed: false)] = try top()  // LONG_BINPUT
+        case 0x94: memo[memo.count] = try top()  // MEMOIZE
+        case 0x68: stack.append(try recall(Int(try byte())))  // BINGET
+        case 0x6A: stack.append(try recall(try integer(4, signed: false)))  // LONG_BINGET
+        default: return false
+        }
+        return true
+    }
+
+    /// Runs an opcode that builds from what is on the stack: tuples, lists, dicts, globals,
+    /// reductions and builds; any other is refused.
+    private mutating func combine(_ opcode: UInt8) throws {
+        switch opcode {
+        case 0x85: try tuple(1)
+        case 0x86: try tuple(2)
+        case 0x87: try tuple(3)
+        case 0x74: stack.append(.tuple(try popMark()))  // TUPLE
+        case 0x6C: stack.append(.list(try popMark()))  // LIST
+        case 0x64: stack.append(.dict(try pairs(try popMark())))  // DICT
+        case 0x61:  // APPEND
+            let item = try pop()
+            try appendItems([item])
+        case 0x65: try appendItems(try popMark())  // APPENDS
+        case 0x73:  // SETITEM
+            let value = try pop(), key = try pop()
+            try setItems([(key, value)])
+        case 0x75: try setItems(try pairs(try popMark()))  // SETITEMS
+        case 0x63:  // GLOBAL
+            let module = try line(), name = try line()
+            stack.append(.global(module: module, name: name))
+        case 0x93:  // STACK_GLOBAL
+            let name = try pop(), module = try pop()
+            guard case .string(let n) = name, case .string(let m) = module else { throw fail("STACK_GLOBAL needs two strings") }
+            stack.append(.global(module: m, name: n))
+        case 0x52:  // REDUCE
+            let arguments = try pop(), callable = try pop()
+            stack.append(try reduce(callable, arguments))
+        case 0x62:  // BUILD
+            let state = try pop(), object = try pop()
+            stack.append(try build(object, state))
+        default:
+            throw fail(String(format: "unsupported opcode 0x%02x (this reader knows the numpy, dict, list and string subset)", opcode))
         }
     }
 

@@ -9,62 +9,20 @@ enum TrialsChart {
         let objective = settings.objective.name
         // The best trial, marked in every panel.
         let bestTrial = settings.objective.best(scored.sorted { $0.number < $1.number }) { $0.score }
-        let bestLabel = bestTrial.map { "best: trial \($0.number)" } ?? ""
         // The scores' range, within what the objective can be (0 to 1 for accuracy and AUC, 0 up for loss).
         let scores = scored.compactMap(\.score)
         let padded = Chart.paddedRange(scores.min() ?? 0, scores.max() ?? 1, padding: 0.05)
         let ceiling = objective.hasSuffix("loss") ? Double.infinity : 1
         let yRange = max(padded.lowerBound, 0)...max(min(padded.upperBound, ceiling), padded.lowerBound + 1e-9)
-        var panels: [ChartPanel] = []
-        for (key, distribution) in settings.space.entries {
-            var labels: [Double: String] = [:]
-            var categories: [HyperValue] = []
-            if case .choice(let values) = distribution, values.contains(where: { $0.number == nil }) { categories = values }
-            func point(_ record: TrialRecord) -> (x: Double, y: Double)? {
-                guard let value = record.hyperparameters[key], let score = record.score else { return nil }
-                if !categories.isEmpty { return categories.firstIndex(of: value).map { (Double($0), score) } }
-                guard let number = value.number else { return nil }
-                return (distribution.isLogarithmic ? log10(number) : number, score)
-            }
-            let points = scored.compactMap(point)
-            var xRange: ClosedRange<Double>? = nil
-            if !categories.isEmpty {
-                for (index, value) in categories.enumerated() { labels[Double(index)] = value.description }
-                xRange = -0.5...(Double(categories.count) - 0.5)
-            }
-            var panel = ChartPanel(title: "\(objective) by \(key)", xLabel: key + (distribution.isLogarithmic ? " (log scale)" : ""),
-                                   yLabel: objective, series: [ChartPanel.Series(label: "trials", points: points, color: "#1f77b4", dots: true),
-                                                               ChartPanel.Series(label: bestLabel, points: bestTrial.flatMap(point).map { [$0] } ?? [],
-                                                                                 color: "#d62728", dots: true)],
-                                   xRange: xRange ?? bounds(distribution), yRange: yRange)
-            if !categories.isEmpty {
-                panel.xTicks = categories.indices.map(Double.init)
-            } else if case .choice(let values) = distribution {
-                panel.xTicks = values.compactMap(\.number)
-            } else if case .int = distribution {
-                panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
-            } else if distribution.isLogarithmic {
-                panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
-                for tick in panel.xTicks { labels[tick] = "1e\(Int(tick))" }
-            }
-            panel.xTickLabels = labels
-            panels.append(panel)
+        var panels = settings.space.entries.map {
+            panel(key: $0.key, distribution: $0.distribution, scored: scored, best: bestTrial, objective: objective, yRange: yRange)
         }
-        // The best score so far, a step at each improvement, by the minutes since the first
-        // trial started.
-        let start = records.compactMap { $0.runs.first?.started }.min() ?? Date()
-        var best: Double?, progress: [(x: Double, y: Double)] = []
-        for record in scored.sorted(by: { finish($0) < finish($1) }) {
-            guard let score = record.score else { continue }
-            let minutes = finish(record).timeIntervalSince(start) / 60
-            if let previous = best { progress.append((minutes, previous)) }
-            if best == nil || settings.objective.isBetter(score, than: best!) { best = score }
-            progress.append((minutes, best!))
-        }
+        let (progress, best) = bestSoFar(records: records, scored: scored, objective: settings.objective)
         // From the search's start to a little past its last trial, so every improvement is inside the frame.
         let lastMinute = max(progress.map(\.x).max() ?? 0, 0.001)
         panels.append(ChartPanel(title: "best \(objective) so far", xLabel: "minutes since the search began", yLabel: objective,
-                                 series: [ChartPanel.Series(label: bestLabel, points: progress, color: "#d62728", dots: progress.count == 1)],
+                                 series: [ChartPanel.Series(label: bestTrial.map { "best: trial \($0.number)" } ?? "", points: progress,
+                                                            color: "#d62728", dots: progress.count == 1)],
                                  xRange: (-lastMinute * 0.03)...(lastMinute * 1.08), yRange: yRange))
         let failed = records.filter { $0.status == .failed }.count
         let pruned = records.filter { $0.status == .pruned }.count
@@ -72,6 +30,58 @@ enum TrialsChart {
             + (failed > 0 ? ", \(failed) failed" : "")
             + (best.map { "; best \(objective) " + String(format: "%.4f", $0) } ?? "")
         return Chart.svg(title: title, panels: panels, columns: 3, panelWidth: 320, panelHeight: 220)
+    }
+
+    /// The scores against one hyperparameter's values: a log axis for a log-uniform one,
+    /// categories side by side for a choice of names; the best trial marked.
+    private static func panel(key: String, distribution: Distribution, scored: [TrialRecord], best bestTrial: TrialRecord?,
+                              objective: String, yRange: ClosedRange<Double>) -> ChartPanel {
+        var labels: [Double: String] = [:]
+        var categories: [HyperValue] = []
+        if case .choice(let values) = distribution, values.contains(where: { $0.number == nil }) { categories = values }
+        func point(_ record: TrialRecord) -> (x: Double, y: Double)? {
+            guard let value = record.hyperparameters[key], let score = record.score else { return nil }
+            if !categories.isEmpty { return categories.firstIndex(of: value).map { (Double($0), score) } }
+            guard let number = value.number else { return nil }
+            return (distribution.isLogarithmic ? log10(number) : number, score)
+        }
+        var xRange: ClosedRange<Double>? = nil
+        if !categories.isEmpty {
+            for (index, value) in categories.enumerated() { labels[Double(index)] = value.description }
+            xRange = -0.5...(Double(categories.count) - 0.5)
+        }
+        let series = [ChartPanel.Series(label: "trials", points: scored.compactMap(point), color: "#1f77b4", dots: true),
+                      ChartPanel.Series(label: bestTrial.map { "best: trial \($0.number)" } ?? "",
+                                        points: bestTrial.flatMap(point).map { [$0] } ?? [], color: "#d62728", dots: true)]
+        var panel = ChartPanel(title: "\(objective) by \(key)", xLabel: key + (distribution.isLogarithmic ? " (log scale)" : ""),
+                               yLabel: objective, series: series, xRange: xRange ?? bounds(distribution), yRange: yRange)
+        if !categories.isEmpty {
+            panel.xTicks = categories.indices.map(Double.init)
+        } else if case .choice(let values) = distribution {
+            panel.xTicks = values.compactMap(\.number)
+        } else if case .int = distribution {
+            panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
+        } else if distribution.isLogarithmic {
+            panel.xTicks = panel.xTicks.filter { $0 == $0.rounded() }
+            for tick in panel.xTicks { labels[tick] = "1e\(Int(tick))" }
+        }
+        panel.xTickLabels = labels
+        return panel
+    }
+
+    /// The best score so far, a step at each improvement, by the minutes since the first trial
+    /// started; and the best score.
+    private static func bestSoFar(records: [TrialRecord], scored: [TrialRecord], objective: Monitor) -> ([(x: Double, y: Double)], Double?) {
+        let start = records.compactMap { $0.runs.first?.started }.min() ?? Date()
+        var best: Double?, progress: [(x: Double, y: Double)] = []
+        for record in scored.sorted(by: { finish($0) < finish($1) }) {
+            guard let score = record.score else { continue }
+            let minutes = finish(record).timeIntervalSince(start) / 60
+            if let previous = best { progress.append((minutes, previous)) }
+            if best == nil || objective.isBetter(score, than: best!) { best = score }
+            progress.append((minutes, best!))
+        }
+        return (progress, best)
     }
 
     private static func finish(_ record: TrialRecord) -> Date { record.runs.last?.finished ?? record.runs.last?.started ?? Date() }

@@ -100,8 +100,8 @@ public final class Tuner {
         }
     }
 
-    /// As one decision (`TrialStorage.deciding`): takes over a trial whose worker died, or the
-    /// schedule's next trial.
+    /// As one decision (`TrialStorage.deciding`): takes over a trial whose worker died, or an
+    /// enqueued trial, or the schedule's next trial.
     func decide() throws -> Decision {
         let records = try storage.records()
         if var orphan = records.first(where: { $0.status == .running && !storage.isClaimed(.trial($0.number)) }) {
@@ -110,51 +110,14 @@ public final class Tuner {
             try storage.write(orphan)
             return .run(orphan)
         }
-        let drawn = records.filter { $0.pastTrial == nil }.count
-        let number = (records.last?.number ?? -1) + 1
-        let idle: Decision = records.contains { $0.status == .running || $0.status == .waiting } ? .wait : .done
-        func draw() -> HyperparameterValues? {
-            let values = sampler.propose(number: number, index: drawn, records: records)
-            if values == nil { log("note: the search space has no values left that no trial has had") }
-            return values
-        }
-        var record: TrialRecord
-        if let waiting = records.first(where: { $0.status == .waiting }), case .trials(_, let epochs) = settings.schedule {
-            // A trial asked for (Optuna's enqueue_trial): its values, and drawn ones for the keys it leaves out.
-            let drawnValues = sampler.propose(number: waiting.number, index: drawn, records: records.filter { $0.number != waiting.number })
-            var values = drawnValues?.values ?? [:]
-            values.merge(waiting.hyperparameters.values) { $1 }
-            record = TrialRecord(number: waiting.number, hyperparameters: HyperparameterValues(values: values), epochs: epochs, initialEpoch: 0,
-                                 seed: trialSeed(waiting.number))
+        if let waiting = records.first(where: { $0.status == .waiting }), var record = enqueued(waiting, records: records) {
             record.runs = [TrialRecord.Run(worker: storage.worker, started: Date())]
             try storage.claim(.trial(record.number))
             try storage.write(record)
             return .run(record)
         }
-        switch settings.schedule {
-        case .trials(let trials, let epochs):
-            guard drawn < trials, let values = draw() else { return idle }
-            record = TrialRecord(number: number, hyperparameters: values, epochs: epochs, initialEpoch: 0, seed: trialSeed(number))
-        case .hyperband(let hyperband):
-            let entries = records.compactMap { r in
-                r.slot.map { Hyperband.Entry(number: r.number, slot: $0, pastTrial: r.pastTrial, score: r.score, finished: r.status != .running) }
-            }
-            switch hyperband.next(after: entries, objective: settings.objective) {
-            case .done: return .done
-            case .wait: return .wait
-            case .new(let slot):
-                guard let values = draw() else { return idle }
-                record = TrialRecord(number: number, hyperparameters: values, epochs: hyperband.epochs(bracket: slot.bracket, round: 0),
-                                     initialEpoch: 0, seed: trialSeed(number))
-                record.slot = slot
-            case .promote(let past, let slot):
-                guard let pastRecord = records.first(where: { $0.number == past }) else { return .wait }
-                record = TrialRecord(number: number, hyperparameters: pastRecord.hyperparameters,
-                                     epochs: hyperband.epochs(bracket: slot.bracket, round: slot.round),
-                                     initialEpoch: hyperband.epochs(bracket: slot.bracket, round: slot.round - 1), seed: trialSeed(number))
-                record.slot = slot
-                record.pastTrial = past
-            }
+        guard var record = try next(after: records) else {
+            return records.contains { $0.status == .running || $0.status == .waiting } ? .wait : .done
         }
         record.runs = [TrialRecord.Run(worker: storage.worker, started: Date())]
         try storage.claim(.trial(record.number))
@@ -162,6 +125,62 @@ public final class Tuner {
         // The journal shows the trial running at once, for optuna-dashboard.
         if storage.sharesOutputs { try outputs.journal.sync(records + [record]) }
         return .run(record)
+    }
+
+    /// A trial asked for (Optuna's `enqueue_trial`): its values, and drawn ones for the keys it
+    /// leaves out; nil where the schedule does not take such trials (Hyperband's).
+    func enqueued(_ waiting: TrialRecord, records: [TrialRecord]) -> TrialRecord? {
+        guard case .trials(_, let epochs) = settings.schedule else { return nil }
+        let drawn = records.filter { $0.pastTrial == nil }.count
+        let proposal = sampler.propose(number: waiting.number, index: drawn, records: records.filter { $0.number != waiting.number })
+        var values = proposal?.values ?? [:]
+        values.merge(waiting.hyperparameters.values) { $1 }
+        return TrialRecord(number: waiting.number, hyperparameters: HyperparameterValues(values: values), epochs: epochs, initialEpoch: 0,
+                           seed: trialSeed(waiting.number))
+    }
+
+    /// The schedule's next new trial after `records`; nil when there is none to start now (the
+    /// search waits for running trials, or is done).
+    func next(after records: [TrialRecord]) throws -> TrialRecord? {
+        let drawn = records.filter { $0.pastTrial == nil }.count
+        let number = (records.last?.number ?? -1) + 1
+        func draw() -> HyperparameterValues? {
+            let values = sampler.propose(number: number, index: drawn, records: records)
+            if values == nil { log("note: the search space has no values left that no trial has had") }
+            return values
+        }
+        switch settings.schedule {
+        case .trials(let trials, let epochs):
+            guard drawn < trials, let values = draw() else { return nil }
+            return TrialRecord(number: number, hyperparameters: values, epochs: epochs, initialEpoch: 0, seed: trialSeed(number))
+        case .hyperband(let hyperband):
+            return hyperbandTrial(hyperband, number: number, records: records, draw: draw)
+        }
+    }
+
+    /// Hyperband's next trial: a new one in the bracket's first round, or the best of a round
+    /// promoted to the next.
+    func hyperbandTrial(_ hyperband: Hyperband, number: Int, records: [TrialRecord], draw: () -> HyperparameterValues?) -> TrialRecord? {
+        let entries = records.compactMap { r in
+            r.slot.map { Hyperband.Entry(number: r.number, slot: $0, pastTrial: r.pastTrial, score: r.score, finished: r.status != .running) }
+        }
+        var record: TrialRecord
+        switch hyperband.next(after: entries, objective: settings.objective) {
+        case .done, .wait: return nil
+        case .new(let slot):
+            guard let values = draw() else { return nil }
+            record = TrialRecord(number: number, hyperparameters: values, epochs: hyperband.epochs(bracket: slot.bracket, round: 0),
+                                 initialEpoch: 0, seed: trialSeed(number))
+            record.slot = slot
+        case .promote(let past, let slot):
+            guard let pastRecord = records.first(where: { $0.number == past }) else { return nil }
+            record = TrialRecord(number: number, hyperparameters: pastRecord.hyperparameters,
+                                 epochs: hyperband.epochs(bracket: slot.bracket, round: slot.round),
+                                 initialEpoch: hyperband.epochs(bracket: slot.bracket, round: slot.round - 1), seed: trialSeed(number))
+            record.slot = slot
+            record.pastTrial = past
+        }
+        return record
     }
 
     func trialSeed(_ number: Int) -> UInt64 { settings.seed &+ UInt64(number + 1) &* 0x9E37_79B9_7F4A_7C15 }
