@@ -59,18 +59,21 @@ struct MLPBench: ParsableCommand {
               + "bfloat16 products: \(MatrixEngine.supportsBFloat16 ? "yes" : "no (oneDNN needs AVX-512)")")
         print("data: \(data), batch 128, \(counted(epochs, "epoch")) per run; engine \(MatrixEngine.preferred.rawValue)")
 
-        let runner = Runner(data: data, epochs: epochs, folder: folder)
-        let baseline = try runner.model(name: "baseline", widths: [3072, 128, 100], layers: "128:relu")
-        var report = Report(baseline: baseline)
-        report.evalSeconds = try runner.evaluate(baseline.model)
+        let rate = MemoryRate.copy(threads: cores)
+        print(String(format: "memory: %.1f GB/s (a 256 MB copy split over %d cores, bytes read and written counted, as STREAM's copy)", rate, cores))
+        let runner = Runner(data: data, epochs: epochs, folder: folder, memoryRate: rate)
+        var models = [try runner.model(name: "baseline", widths: [3072, 128, 100], layers: "128:relu")]
+        var report = BenchmarkReport(models: models)
+        report.evalSeconds = try runner.evaluate(models[0].model)
         print(String(format: "mlp-eval on the holdout set, loading included: median %.3f s of 3 runs", report.evalSeconds))
         if !skipWide {
-            report.wide = try runner.model(name: "wide", widths: [3072, 1024, 512, 100], layers: "1024:relu,512:relu")
-            report.tuning = try runner.model(name: "tuning", widths: [3072, 512, 512, 100], layers: "512:relu,512:relu",
-                                             extra: ["--optimizer", "adam", "--dropout", "0.2"], mixed: true)
+            models.append(try runner.model(name: "tuning", widths: [3072, 512, 512, 100], layers: "512:relu,512:relu",
+                                           extra: ["--optimizer", "adam", "--dropout", "0.2"], mixed: true))
+            models.append(try runner.model(name: "wide", widths: [3072, 1024, 512, 100], layers: "1024:relu,512:relu"))
         }
+        report.models = models
         if compareKeras { report.keras = try runner.keras(python: python, script: Self.kerasScript, tuning: !skipWide) }
-        report.printTargets()
+        report.targetLines.forEach { print($0) }
     }
 
     static var cpuName: String {
@@ -79,26 +82,13 @@ struct MLPBench: ParsableCommand {
     }
 }
 
-/// One model's figures: its epochs (default, every product computed, mixed_bfloat16) against
-/// oneDNN's own rates at its shapes.
-struct ModelFigures {
-    var name: String
-    var model: String
-    var epoch: Double
-    var denseEpoch: Double
-    var mixedEpoch: Double?
-    var peakMB: Double
-    /// Seconds per epoch of the step's products at oneDNN's own float32 and bfloat16 rates.
-    var oneDNNFloat32: Double
-    var oneDNNBFloat16: Double?
-    var gflopPerEpoch: Double
-}
-
 /// Runs mlp-train, mlp-eval and Keras as a user does, and measures the engines in between.
 struct Runner {
     var data: String
     var epochs: Int
     var folder: URL
+    /// The memory's copy rate, GB/s, for the step breakdown's traffic.
+    var memoryRate: Double
 
     struct Measured {
         var status: Int32
@@ -140,13 +130,16 @@ struct Runner {
         return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    /// Trains with mlp-train; returns the median epoch, the peak memory, the model file and the
-    /// steps per epoch it reported.
-    func train(layers: String, name: String, extra: [String]) throws -> (epoch: Double, peakMB: Double, model: String, steps: Int) {
+    /// Trains with mlp-train; returns the median epoch, the peak memory, the model file, the
+    /// steps per epoch it reported, and with `profiled` the breakdown of its steps.
+    func train(layers: String, name: String, extra: [String], profiled: Bool = false) throws
+        -> (epoch: Double, peakMB: Double, model: String, steps: Int, breakdown: StepBreakdown?)
+    {
         let model = folder.appendingPathComponent(name + ".h5").path, history = folder.appendingPathComponent(name + ".json").path
+        let profile = folder.appendingPathComponent(name + "-steps.json").path
         let run = try measure(MLPBench.tools.appendingPathComponent("mlp-train").path,
                               ["--data", data, "--layers", layers, "--epochs", String(epochs), "--seed", "1", "-o", model,
-                               "--history", history] + extra)
+                               "--history", history] + (profiled ? ["--profile-steps", profile] : []) + extra)
         guard run.status == 0 else { throw MLPError.usage("mlp-train failed:\n\(run.output)") }
         let seconds = JSONValue(parsing: try Data(contentsOf: URL(fileURLWithPath: history)))?["seconds"]?.array?.compactMap(\.number) ?? []
         // "train: 50000 images, ..." gives the steps of an epoch.
@@ -154,13 +147,15 @@ struct Runner {
               let images = Int(line.split(separator: " ")[1])
         else { throw MLPError.usage("mlp-train did not say how many images it trained on:\n\(run.output)") }
         let steps = (images + 127) / 128
+        let breakdown = profiled ? (try? Data(contentsOf: URL(fileURLWithPath: profile))).flatMap { JSONValue(parsing: $0) }
+            .flatMap(StepBreakdown.init(json:)) : nil
         // The first epoch warms caches and page tables; the median is over all of them.
-        return (Self.median(seconds), run.peakMB, model, steps)
+        return (Self.median(seconds), run.peakMB, model, steps, breakdown)
     }
 
     /// A model's epochs and oneDNN's rates at its shapes, measured before and after the runs
     /// (the faster counts: the machine has slow spells).
-    func model(name: String, widths: [Int], layers: String, extra: [String] = [], mixed: Bool = false) throws -> ModelFigures {
+    func model(name: String, widths: [Int], layers: String, extra: [String] = [], mixed: Bool = false) throws -> BenchmarkFigures {
         let shapes = ProductBenchmark(widths: widths, batch: 128)
         let cores = ProcessInfo.processInfo.activeProcessorCount, repeats = widths[1] > 256 ? 10 : 40
         func rates() -> (float32: Double, bfloat16: Double?, training: Double, kernels: [String]) {
@@ -172,44 +167,23 @@ struct Runner {
         }
         let before = rates()
         let trained = try train(layers: layers, name: name, extra: extra)
-        let dense = try train(layers: layers, name: name + "-dense", extra: extra + ["--dense-backward"])
+        let dense = try train(layers: layers, name: name + "-dense", extra: extra + ["--dense-backward"], profiled: true)
         var mixedEpoch: Double?
         if mixed, MatrixEngine.supportsBFloat16 {
             mixedEpoch = try train(layers: layers, name: name + "-bf16", extra: extra + ["--dtype-policy", "mixed_bfloat16"]).epoch
         }
         let after = rates()
         let steps = Double(trained.steps)
-        let oneDNN = min(before.float32, after.float32) * steps
-        let oneDNNHalf = [before.bfloat16, after.bfloat16].compactMap { $0 }.min().map { $0 * steps }
-        let figures = ModelFigures(name: name, model: trained.model, epoch: trained.epoch, denseEpoch: dense.epoch, mixedEpoch: mixedEpoch,
-                                   peakMB: trained.peakMB, oneDNNFloat32: oneDNN, oneDNNBFloat16: oneDNNHalf,
-                                   gflopPerEpoch: shapes.flops * steps / 1e9)
-        report(figures, name: name, widths: widths, extra: extra, steps: trained.steps, kernels: Set(before.kernels + after.kernels),
-               products: min(before.training, after.training) * steps)
+        var figures = BenchmarkFigures(name: name, model: trained.model,
+                                       shape: widths.map(String.init).joined(separator: "-") + (extra.isEmpty ? "" : " (" + extra.joined(separator: " ") + ")"),
+                                       steps: trained.steps, epoch: trained.epoch, denseEpoch: dense.epoch, peakMB: trained.peakMB,
+                                       oneDNNFloat32: min(before.float32, after.float32) * steps, products: min(before.training, after.training) * steps,
+                                       kernels: Set(before.kernels + after.kernels).sorted(), gflopPerEpoch: shapes.flops * steps / 1e9)
+        figures.oneDNNBFloat16 = [before.bfloat16, after.bfloat16].compactMap { $0 }.min().map { $0 * steps }
+        figures.mixedEpoch = mixedEpoch
+        figures.breakdown = dense.breakdown
+        figures.lines(cores: cores, memoryRate: memoryRate).forEach { print($0) }
         return figures
-    }
-
-    /// Prints a model's figures: its work, oneDNN's own rate, the rate of its products as mlp-train
-    /// runs them, and its epochs.
-    func report(_ figures: ModelFigures, name: String, widths: [Int], extra: [String], steps: Int, kernels: Set<String>, products: Double) {
-        let cores = ProcessInfo.processInfo.activeProcessorCount, oneDNN = figures.oneDNNFloat32
-        let widthsText = widths.map(String.init).joined(separator: "-")
-        print("\(name) \(widthsText)\(extra.isEmpty ? "" : " (" + extra.joined(separator: " ") + ")"): "
-              + String(format: "%.1f GFLOP of products an epoch (%d steps)", figures.gflopPerEpoch, steps))
-        print(String(format: "  oneDNN's own rate at its shapes (%@, %d threads): float32 %.1f GFLOP/s = %.3f s an epoch%@",
-                     kernels.sorted().joined(separator: ", "), cores, figures.gflopPerEpoch / oneDNN, oneDNN,
-                     figures.oneDNNBFloat16.map { String(format: "; bfloat16 %.1f GFLOP/s = %.3f s", figures.gflopPerEpoch / $0, $0) }
-                        ?? "; bfloat16: none on this CPU"))
-        print(String(format: "  the same products as mlp-train runs them (engine %@, split over %d cores): %.1f GFLOP/s = %.3f s an epoch",
-                     MatrixEngine.preferred.rawValue, cores, figures.gflopPerEpoch / products, products))
-        print(String(format: "  epoch: median %.3f s (%.0f%% of oneDNN's float32 rate, dense-equivalent); peak memory %.0f MB",
-                     figures.epoch, 100 * oneDNN / figures.epoch, figures.peakMB))
-        print(String(format: "  epoch, every product computed: median %.3f s (%.0f%% of oneDNN's float32 rate)",
-                     figures.denseEpoch, 100 * oneDNN / figures.denseEpoch))
-        if let mixedEpoch = figures.mixedEpoch {
-            print(String(format: "  epoch, mixed_bfloat16: median %.3f s, %.2f times faster than float32 (%.0f%% of oneDNN's bfloat16 rate)",
-                         mixedEpoch, figures.epoch / mixedEpoch, 100 * (figures.oneDNNBFloat16 ?? .nan) / mixedEpoch))
-        }
     }
 
     /// mlp-eval's median time over 3 runs, loading included.
@@ -243,52 +217,5 @@ struct Runner {
             }
         }
         return result
-    }
-}
-
-struct KerasRun: Hashable {
-    var model: String
-    var backend: String
-    var policy: DTypePolicy
-}
-
-/// Everything measured, and the targets it is judged by.
-struct Report {
-    var baseline: ModelFigures
-    var wide: ModelFigures?
-    var tuning: ModelFigures?
-    var evalSeconds = 0.0
-    var keras: [KerasRun: Double]?
-
-    func verdict(_ met: Bool) -> String { met ? "met" : "NOT met" }
-
-    func printTargets() {
-        print("targets:")
-        if let keras {
-            let faster = ["tensorflow", "jax"].compactMap { backend in
-                keras[KerasRun(model: "baseline", backend: backend, policy: .float32)].map { (backend, $0) }
-            }.min { $0.1 < $1.1 }
-            if let (backend, seconds) = faster {
-                let ratio = seconds / baseline.epoch
-                print(String(format: "  baseline float32 epoch >= 4 times faster than Keras 3's faster backend (%@, %.3f s): %.2f, %@",
-                             backend, seconds, ratio, verdict(ratio >= 4)))
-            }
-        }
-        for figures in [baseline, wide, tuning].compactMap({ $0 }) {
-            let fraction = figures.oneDNNFloat32 / figures.denseEpoch
-            print(String(format: "  %@, every product computed, >= 80%% of oneDNN's float32 rate: %.0f%%, %@",
-                         figures.name, 100 * fraction, verdict(fraction >= 0.8)))
-        }
-        if let tuning {
-            if let mixed = tuning.mixedEpoch {
-                let ratio = tuning.epoch / mixed
-                print(String(format: "  mixed_bfloat16 >= 1.7 times faster than float32 (512-512, Adam, dropout 0.2): %.2f, %@",
-                             ratio, verdict(ratio >= 1.7)))
-            } else {
-                print("  mixed_bfloat16 >= 1.7 times faster than float32: not measurable here (no bfloat16 products on this CPU)")
-            }
-        }
-        print(String(format: "  mlp-train peak memory <= 450 MB: %.0f MB, %@", baseline.peakMB, verdict(baseline.peakMB <= 450)))
-        print(String(format: "  mlp-eval <= 1 s: %.3f s, %@", evalSeconds, verdict(evalSeconds <= 1)))
     }
 }

@@ -4,6 +4,10 @@ import Foundation
 /// a process-wide switch, so that runs side by side (tests in parallel, tuning workers) cannot
 /// disturb each other.
 public struct ComputeOptions: Sendable, Equatable {
+    public static func == (a: ComputeOptions, b: ComputeOptions) -> Bool {
+        (a.threads, a.skipsInactiveUnits, a.engine) == (b.threads, b.skipsInactiveUnits, b.engine) && a.profile === b.profile
+    }
+
     /// Cores to split products and element-wise passes over (at least 1).
     public var threads: Int
     /// Whether Dense skips the backward products of ReLU units that are off for a whole batch.
@@ -12,6 +16,8 @@ public struct ComputeOptions: Sendable, Equatable {
     public var skipsInactiveUnits: Bool
     /// The library that multiplies the matrices.
     public var engine: MatrixEngine
+    /// Where training steps' time goes, when it is being measured.
+    public var profile: StepProfile?
 
     /// - Parameters:
     ///   - threads: cores to use; nil for all of the machine's.

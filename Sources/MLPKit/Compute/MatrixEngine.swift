@@ -65,6 +65,9 @@ final class MatrixProducts: @unchecked Sendable {
     // bfloat16 operands widened to float32, where oneDNN cannot multiply them (see `multiply`).
     private let widenedA = FloatBuffer(count: 0), widenedB = FloatBuffer(count: 0)
 
+    /// Where training steps' time goes, when it is being measured.
+    var profile: StepProfile?
+
     public init(engine: MatrixEngine) { self.engine = engine }
 
     deinit {
@@ -106,6 +109,8 @@ final class MatrixProducts: @unchecked Sendable {
         bias: UnsafePointer<Float>? = nil, bfloat16: Bool = false, reusedShape: Bool = true,
         threads: Int
     ) {
+        let mark = profile?.start()
+        defer { profile?.add(transposeA || transposeB ? .backwardProducts : .forwardProducts, since: mark) }
         if bfloat16, engine == .openBLAS || !MatrixEngine.supportsBFloat16 {
             let aCount = transposeA ? k * lda : m * lda, bCount = transposeB ? n * ldb : k * ldb
             widenedA.reserve(aCount)

@@ -14,6 +14,7 @@ final class WorkerPool: @unchecked Sendable {
     private let generation = Atomic<Int>(0)
     private let remaining = Atomic<Int>(0)
     private let busy = Atomic<Bool>(false)
+    private let callerWait = Atomic<UInt64>(0)
     private let condition = NSCondition()
     // Written by the caller before `generation` is released, read by workers after acquiring it.
     private var job: ((Int) -> Void)?
@@ -29,6 +30,10 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
+    /// Nanoseconds the callers of `run` have spent handing pieces out and waiting for the
+    /// workers to finish theirs (`StepProfile`'s hand-offs).
+    var callerWaitNanoseconds: UInt64 { callerWait.load(ordering: .relaxed) }
+
     /// Runs `body(0)` ..< `body(pieces - 1)`, piece 0 on the calling thread, and returns true
     /// when all are done; returns false at once, running nothing, when the pool is in use by
     /// another thread or has too few workers, so that the caller can do the work its own way.
@@ -39,6 +44,7 @@ final class WorkerPool: @unchecked Sendable {
         else { return false }
         defer { busy.store(false, ordering: .releasing) }
         withoutActuallyEscaping(body) { body in
+            let started = StepProfile.now()
             condition.lock()
             job = body
             self.pieces = count
@@ -46,9 +52,12 @@ final class WorkerPool: @unchecked Sendable {
             generation.add(1, ordering: .releasing)
             condition.broadcast()
             condition.unlock()
+            let handedOut = StepProfile.now()
             body(0)
+            let finished = StepProfile.now()
             while remaining.load(ordering: .acquiring) > 0 {}
             job = nil
+            callerWait.add((handedOut &- started) &+ (StepProfile.now() &- finished), ordering: .relaxed)
         }
         return true
     }

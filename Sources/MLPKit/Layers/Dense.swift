@@ -105,6 +105,7 @@ public final class Dense: RegisteredLayer, ActivatedLayer {
     public func configure(compute: ComputeOptions) {
         self.compute = compute
         if products.engine != compute.engine { products = MatrixProducts(engine: compute.engine) }
+        products.profile = compute.profile
     }
 
     /// The oneDNN implementations this layer's products have used so far, e.g. "brg:avx512_core".

@@ -59,7 +59,12 @@ public final class Sequential {
     public func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool) -> UnsafePointer<Float> {
         reserve(rows: rows, training: training)
         var activations = x
-        for layer in layers { activations = layer.forward(activations, rows: rows, training: training) }
+        let profile = compute.profile
+        for layer in layers {
+            let mark = profile?.start()
+            activations = layer.forward(activations, rows: rows, training: training)
+            profile?.add(.activations, since: mark)
+        }
         return activations
     }
 
@@ -78,8 +83,9 @@ public final class Sequential {
     public func computeGradients(_ x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int)
         -> (loss: Double, correct: Int)
     {
-        let classes = outputWidth
+        let classes = outputWidth, profile = compute.profile
         let output = forward(x, rows: rows, training: true)
+        var mark = profile?.start()
         var result = CategoricalCrossentropy.loss(probabilities: output, labels: labels, rows: rows, classes: classes)
         if isRegularized { result.loss += regularizationPenalty * Double(rows) }
         var gradient: UnsafeMutablePointer<Float>?
@@ -88,15 +94,21 @@ public final class Sequential {
             // The output buffer is the last layer's own and is not read again until next forward.
             let dz = UnsafeMutablePointer(mutating: output)
             CategoricalCrossentropy.softmaxGradient(probabilities: dz, labels: labels, rows: rows, classes: classes)
+            profile?.add(.loss, since: mark)
+            mark = profile?.start()
             gradient = last.backward(preActivationGradient: dz, rows: rows, needInputGradient: layers.count > 1)
+            profile?.add(.activations, since: mark)
             next -= 1
         } else {
             CategoricalCrossentropy.probabilityGradient(
                 probabilities: output, labels: labels, rows: rows, classes: classes, into: lossGradient.pointer)
+            profile?.add(.loss, since: mark)
             gradient = lossGradient.pointer
         }
         while next >= 0, let g = gradient {
+            mark = profile?.start()
             gradient = layers[next].backward(g, rows: rows, needInputGradient: next > 0)
+            profile?.add(.activations, since: mark)
             next -= 1
         }
         return result

@@ -111,16 +111,22 @@ public enum Trainer {
         /// returns its mean loss and accuracy over the samples seen, as Keras logs them.
         func run(epoch: Int, order: [Int], started: Date) throws -> Logs {
             var lossSum = 0.0, correct = 0, seen = 0
+            let profile = model.compute.profile
             for step in 0..<steps {
+                let stepStart = StepProfile.now()
                 let range = (step * batch)..<min((step + 1) * batch, train.count)
+                var mark = profile?.start()
                 train.fill(order[range], into: x.pointer, labels: labels, threads: threads)
+                profile?.add(.gather, since: mark)
                 let result = model.computeGradients(x.pointer, labels: labels, rows: range.count)
                 guard result.loss.isFinite else {
                     let loss = result.loss.isNaN ? "NaN" : "\(result.loss / Double(range.count))"
                     throw MLPError.diverged("training diverged in epoch \(epoch + 1), step \(step + 1) of \(steps): the loss is "
                         + "\(loss); the learning rate was \(optimizer.learningRate), try a lower one")
                 }
+                mark = profile?.start()
                 optimizer.apply(to: parameters, threads: threads)
+                profile?.add(.optimizer, since: mark)
                 lossSum += result.loss
                 correct += result.correct
                 seen += range.count
@@ -128,6 +134,7 @@ public enum Trainer {
                 let batchLogs = BatchLogs(loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
                                           seconds: Date().timeIntervalSince(started))
                 for callback in callbacks { try callback.batchEnd(step, logs: batchLogs, context) }
+                profile?.countStep(StepProfile.now() &- stepStart)
                 if context.stopTraining || context.interruption != nil { break }
             }
             return Logs(["accuracy": Double(correct) / Double(max(seen, 1)), "loss": lossSum / Double(max(seen, 1))])
