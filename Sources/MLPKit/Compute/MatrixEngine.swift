@@ -27,6 +27,20 @@ public enum MatrixEngine: String, CaseIterable, Sendable {
     /// Whether oneDNN runs bfloat16 products on this CPU (it needs AVX-512).
     public static let supportsBFloat16 = mlp_engine_has_bf16() != 0
 
+    /// Whether the CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX); elsewhere oneDNN
+    /// emulates the bfloat16 products with float32 instructions.
+    public static let hasNativeBFloat16 = instructionSet.contains("bf16") || instructionSet.contains("amx")
+
+    /// The speed of mixed_bfloat16's products against float32's on this CPU, at `widths` (a
+    /// Dense stack's, input first), both on oneDNN's threads; nil where there are no bfloat16
+    /// products. Measured in a fraction of a second.
+    public static func bfloat16SpeedRatio(widths: [Int], threads: Int) -> Double? {
+        let products = ProductBenchmark(widths: widths, batch: 128)
+        guard let half = products.oneDNNRate(threads: threads, bfloat16: true, repeats: 5),
+              let single = products.oneDNNRate(threads: threads, bfloat16: false, repeats: 5) else { return nil }
+        return single.seconds / half.seconds
+    }
+
     /// oneDNN's version, e.g. "2.6.3".
     public static let oneDNNVersion = String(cString: mlp_engine_version())
 
@@ -148,7 +162,7 @@ final class MatrixProducts: @unchecked Sendable {
             precondition(status == 0, "oneDNN's product failed with status \(status)")
         }
         // Below about 2 MFLOP the hand-off to the spinning worker costs more than the second core gives.
-        guard threads > 1, 2 * m * n * k >= 2_000_000 else { return piece(0..<m) }
+        guard threads > 1, 2 * m * n * k >= 16_000_000 else { return piece(0..<m) }
         parallelRanges(m, pieces: min(threads, m / 16), alignment: 8, piece)
     }
 

@@ -78,14 +78,19 @@ public enum CIFAR100: RegisteredDatasetSource {
 
     /// Loads from an archive or a folder in either official layout.
     /// With `.holdoutOnly`, for evaluation, only the holdout split and the class names are read:
-    /// an archive is read only as far as they lie, and no checksum is computed. With
+    /// from the user's cache when an earlier read of the same archive kept them there
+    /// (`HoldoutCache`), else from the archive, only as far as they lie; no checksum is computed. With
     /// `.trainingOnly` the holdout split is never read into images (the returned one is empty),
     /// and an archive or folder without it loads.
     ///
     /// Files stream from disk (through the inflater for an archive) straight into the images,
     /// so the 60,000 images, 184 MB as bytes, are all the memory loading takes; the SHA-256 of
     /// the files is computed in the same pass.
-    public static func load(path: String, labelMode: LabelMode = .fine, splits: Splits = .both) throws -> DatasetPair {
+    ///
+    /// - Parameter cache: the holdout cache's folder (`HoldoutCache.folder`, nil for none).
+    public static func load(path: String, labelMode: LabelMode = .fine, splits: Splits = .both, cache: String? = HoldoutCache.folder)
+        throws -> DatasetPair
+    {
         let includeTrain = splits.train
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -108,6 +113,7 @@ public enum CIFAR100: RegisteredDatasetSource {
             }
             checksum = digest.joined(separator: " ")
         } else {
+            if splits == .holdoutOnly, let cached = HoldoutCache.load(archive: path, labelMode: labelMode, in: cache) { return cached }
             let reader = try CompressedFileReader(path: path, hashing: includeTrain)
             var tar = TarReader(reader)
             while let entry = try tar.next() {
@@ -122,7 +128,9 @@ public enum CIFAR100: RegisteredDatasetSource {
                 checksum = reader.sha256 ?? ""
             }
         }
-        return try parts.finish(path: path, checksum: checksum)
+        let pair = try parts.finish(path: path, checksum: checksum)
+        if !isFolder.boolValue, splits.test { HoldoutCache.store(pair, archive: path, labelMode: labelMode, in: cache) }
+        return pair
     }
 
     /// Extracts the dataset's files from `archive` into `folder` (which must not exist yet), as

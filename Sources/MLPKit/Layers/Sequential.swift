@@ -76,18 +76,24 @@ public final class Sequential {
 
     /// Forward, categorical cross-entropy and backward for one batch, leaving each parameter's
     /// gradient of the batch-mean loss (its regularization penalty included) in
-    /// `Parameter.gradient`.
+    /// `Parameter.gradient`. A loss that is not finite stops it after the forward pass: there
+    /// is no backward pass, and the model is as the batch found it.
     ///
+    /// - Parameters:
+    ///   - finished: called with each layer once its backward pass is done, last layer first:
+    ///     its gradients are final and its weights no longer needed by this step, so an
+    ///     optimizer may update them at once, while they are still in the cache.
     /// - Returns: the summed loss over the batch (each sample's with the penalty of the weights
     ///   before this step, as Keras reports it) and the count of correct argmax predictions.
-    public func computeGradients(_ x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int)
-        -> (loss: Double, correct: Int)
+    public func computeGradients(_ x: UnsafePointer<Float>, labels: UnsafePointer<Int32>, rows: Int,
+                                 finished: ((Layer) -> Void)? = nil) -> (loss: Double, correct: Int)
     {
         let classes = outputWidth, profile = compute.profile
         let output = forward(x, rows: rows, training: true)
         var mark = profile?.start()
         var result = CategoricalCrossentropy.loss(probabilities: output, labels: labels, rows: rows, classes: classes)
         if isRegularized { result.loss += regularizationPenalty * Double(rows) }
+        guard result.loss.isFinite else { return result }
         var gradient: UnsafeMutablePointer<Float>?
         var next = layers.count - 1
         if let last = layers.last as? any ActivatedLayer, last.activation == .softmax {
@@ -98,6 +104,7 @@ public final class Sequential {
             mark = profile?.start()
             gradient = last.backward(preActivationGradient: dz, rows: rows, needInputGradient: layers.count > 1)
             profile?.add(.activations, since: mark)
+            finished?(last)
             next -= 1
         } else {
             CategoricalCrossentropy.probabilityGradient(
@@ -109,6 +116,7 @@ public final class Sequential {
             mark = profile?.start()
             gradient = layers[next].backward(g, rows: rows, needInputGradient: next > 0)
             profile?.add(.activations, since: mark)
+            finished?(layers[next])
             next -= 1
         }
         return result

@@ -40,12 +40,24 @@ extension Optimizer {
 
     /// One training step over every trainable parameter, split over `threads` cores.
     public func apply(to parameters: [Parameter], threads: Int = 1) {
+        beginStep()
+        for (index, p) in parameters.enumerated() { update(p, index: index, threads: threads) }
+    }
+
+    /// Starts a training step: the schedule's rate for it, and the step counted. The step's
+    /// `update`s follow, each parameter's once, in any order (each is its own).
+    public func beginStep() {
         if let schedule { learningRate = schedule.rate(at: iterations) }
         iterations += 1
-        for (index, p) in parameters.enumerated() where p.trainable {
-            update(value: p.value.pointer, gradient: p.gradient.pointer, count: p.count, index: index, step: iterations,
-                   threads: threads)
-        }
+    }
+
+    /// Updates `parameter`, the `index`-th of those the slots were built for, from its gradient,
+    /// for the step `beginStep` started; split over `threads` cores.
+    @inline(__always)
+    public func update(_ parameter: Parameter, index: Int, threads: Int) {
+        guard parameter.trainable else { return }
+        update(value: parameter.value.pointer, gradient: parameter.gradient.pointer, count: parameter.count, index: index, step: iterations,
+               threads: threads)
     }
 
     /// The optimizer's variables in Keras's order, with Keras 3's names: iteration and

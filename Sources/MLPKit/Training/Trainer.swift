@@ -90,6 +90,9 @@ public enum Trainer {
         let batch: Int, steps: Int, threads: Int
         let context: TrainingContext, callbacks: [Callback]
         let parameters: [Parameter]
+        /// Each layer's trainable parameters with their indices among `parameters` (the
+        /// optimizer's slots), by the layer's identity.
+        let layerParameters: [ObjectIdentifier: [(Parameter, Int)]]
         let x: FloatBuffer
         let labels: UnsafeMutablePointer<Int32>
 
@@ -102,6 +105,10 @@ public enum Trainer {
             labels = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
             model.reserve(rows: batch)
             parameters = model.trainableParameters
+            let indices = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+            layerParameters = Dictionary(uniqueKeysWithValues: model.layers.map { layer in
+                (ObjectIdentifier(layer), layer.parameters.compactMap { p in indices[ObjectIdentifier(p)].map { (p, $0) } })
+            })
             optimizer.build(for: parameters)
         }
 
@@ -115,18 +122,35 @@ public enum Trainer {
             for step in 0..<steps {
                 let stepStart = StepProfile.now()
                 let range = (step * batch)..<min((step + 1) * batch, train.count)
-                var mark = profile?.start()
+                let mark = profile?.start()
                 train.fill(order[range], into: x.pointer, labels: labels, threads: threads)
                 profile?.add(.gather, since: mark)
-                let result = model.computeGradients(x.pointer, labels: labels, rows: range.count)
+                // Each layer's parameters are updated as soon as its backward pass is done, while
+                // their gradients are still in the cache: the same updates, of the same step.
+                var updated = 0
+                let result = model.computeGradients(x.pointer, labels: labels, rows: range.count) { [self] layer in
+                    let mark = profile?.start()
+                    if updated == 0 { optimizer.beginStep() }
+                    updated += 1
+                    for (parameter, index) in layerParameters[ObjectIdentifier(layer)] ?? [] {
+                        optimizer.update(parameter, index: index, threads: threads)
+                    }
+                    profile?.add(.optimizer, since: mark)
+                }
                 guard result.loss.isFinite else {
                     let loss = result.loss.isNaN ? "NaN" : "\(result.loss / Double(range.count))"
                     throw MLPError.diverged("training diverged in epoch \(epoch + 1), step \(step + 1) of \(steps): the loss is "
                         + "\(loss); the learning rate was \(optimizer.learningRate), try a lower one")
                 }
-                mark = profile?.start()
-                optimizer.apply(to: parameters, threads: threads)
-                profile?.add(.optimizer, since: mark)
+                if updated < model.layers.count {
+                    // Layers the backward pass stopped before (no layer does) take the step too, as Keras's apply does.
+                    if updated == 0 { optimizer.beginStep() }
+                    for layer in model.layers.dropLast(updated) {
+                        for (parameter, index) in layerParameters[ObjectIdentifier(layer)] ?? [] {
+                            optimizer.update(parameter, index: index, threads: threads)
+                        }
+                    }
+                }
                 lossSum += result.loss
                 correct += result.correct
                 seen += range.count

@@ -151,3 +151,21 @@ import Testing
         #expect(svg.contains(String(format: "macro average (AUC %.4f)", report.rocAUCMacro)))
     }
 }
+
+/// The ROC's radix sort gives the order the standard library's sort gives: by key, ties by the
+/// index below it.
+@Suite struct RadixSortTests {
+    @Test func sameOrderAsSort() {
+        var generator = SeededGenerator(seed: 11)
+        for (count, distinct) in [(0, 1), (1, 1), (7, 3), (1000, 5), (10_000, 1 << 32), (100_000, 256), (50_000, 1)] {
+            // Keys as ROCAUC.orderKey makes them from probabilities: few distinct ones (ties), or many.
+            var values = (0..<count).map { i -> UInt64 in
+                let key = distinct == 1 << 32 ? generator.next() & 0xFFFF_FFFF : generator.next() % UInt64(distinct) * 0x0101_0101
+                return key << 32 | UInt64(i)
+            }
+            let expected = values.sorted()
+            values.withUnsafeMutableBufferPointer { sortByKey($0) }
+            #expect(values == expected, "\(count) values of \(distinct) keys")
+        }
+    }
+}
