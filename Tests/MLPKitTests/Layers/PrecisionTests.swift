@@ -158,3 +158,26 @@ import Testing
         #expect(maxDifference(results[0], results[1]) < 1e-5)
     }
 }
+
+/// mixed_bfloat16 on a CPU without bfloat16 in hardware trains with one note saying it is
+/// slower, and how much, as measured here; where the CPU has it, no note. oneDNN's kernels
+/// capped at AVX-512 without bfloat16 (`ONEDNN_MAX_CPU_ISA`) stand in for such a CPU.
+@Suite struct BFloat16NoteTests {
+    @Test(.enabled(if: MatrixEngine.instructionSet.hasPrefix("avx512"), "needs a CPU with AVX-512: oneDNN has bfloat16 products only there"))
+    func noteWhereBFloat16IsEmulated() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let arguments = ["--data", fixture("cifar/cifar-100-python.tar.gz"), "-o", folder.appendingPathComponent("m.h5").path,
+                         "--epochs", "1", "--dtype-policy", "mixed_bfloat16", "--layers", "32:relu", "--seed", "1"]
+        let emulated = try runTool("mlp-train", arguments, environment: ["ONEDNN_MAX_CPU_ISA": "AVX512_CORE"])
+        #expect(emulated.status == 0, "\(emulated.stderr)")
+        let notes = emulated.stdout.split(separator: "\n").filter { $0.hasPrefix("note: this CPU has no bfloat16 in hardware") }
+        #expect(notes.count == 1, "\(emulated.stdout)")
+        // "at 0.25× the speed of float32's": a measured factor below 1.
+        let factor = notes.first.flatMap { line in line.range(of: "at ").flatMap { Double(line[$0.upperBound...].prefix { $0 != "×" }) } }
+        #expect(factor.map { $0 > 0 && $0 < 1 } == true, "\(notes)")
+        let native = try runTool("mlp-train", arguments)
+        #expect(native.status == 0, "\(native.stderr)")
+        #expect(native.stdout.contains("no bfloat16 in hardware") == !MatrixEngine.hasNativeBFloat16, "\(native.stdout)")
+    }
+}
