@@ -21,10 +21,10 @@ public final class Dropout: RegisteredLayer {
     private var masked = false
     private var threads = 1
 
-    /// A mask for the next training batch in place of a drawn one: per value 0 or
-    /// 1 / (1 - rate), as another framework drew it, so that one step can be compared with
-    /// that framework's. Used once; the stream does not advance for it.
-    public var replayedMask: [Float]?
+    /// Masks for the next training batches in place of drawn ones, first to last: per value 0
+    /// or 1 / (1 - rate), as another framework drew them, so that its steps can be replayed and
+    /// compared. Each is used once, by a batch of its size; the stream does not advance for them.
+    public var replayedMasks: [[Float]] = []
 
     public init(name: String, shape: [Int], rate: Float, seed: UInt64 = 0) {
         self.name = name
@@ -70,8 +70,8 @@ public final class Dropout: RegisteredLayer {
         guard masked else { return input }
         let n = rows * outputWidth, keep = 1 - rate, scale = 1 / keep
         let m = mask.pointer, y = output.pointer
-        if let replayed = replayedMask, replayed.count == n {
-            replayedMask = nil
+        if let replayed = replayedMasks.first, replayed.count == n {
+            replayedMasks.removeFirst()
             for i in 0..<n {
                 m[i] = replayed[i]
                 y[i] = input[i] * replayed[i]

@@ -11,16 +11,20 @@ public struct TrainingOptions: Sendable {
     /// Seeds the per-epoch shuffle: epoch N's order depends only on the seed and N (the
     /// model's initial weights have their own seed).
     public var seed: UInt64
+    /// Shuffle the samples before each epoch, as Keras's `fit(shuffle=True)`; false takes them
+    /// in the dataset's order every epoch.
+    public var shuffle: Bool
     /// Also measure one-vs-rest ROC AUC (macro, exact) on the validation data: `val_auc`.
     public var validationAUC: Bool
     public var compute: ComputeOptions
 
     public init(endEpoch: Int = 5, initialEpoch: Int = 0, batchSize: Int = 128, seed: UInt64 = 0,
-                validationAUC: Bool = false, compute: ComputeOptions = ComputeOptions()) {
+                shuffle: Bool = true, validationAUC: Bool = false, compute: ComputeOptions = ComputeOptions()) {
         self.endEpoch = endEpoch
         self.initialEpoch = initialEpoch
         self.batchSize = batchSize
         self.seed = seed
+        self.shuffle = shuffle
         self.validationAUC = validationAUC
         self.compute = compute
     }
@@ -64,7 +68,7 @@ public enum Trainer {
             context.step = 0
             for callback in all { try callback.epochBegin(epoch, context) }
             let started = Date()
-            shuffle(&order, seed: options.seed, epoch: epoch)
+            if options.shuffle { shuffle(&order, seed: options.seed, epoch: epoch) }
             logs = try epochs.run(epoch: epoch, order: order, started: started)
             if context.interruption != nil { break }
             if let validation, validation.count > 0 {

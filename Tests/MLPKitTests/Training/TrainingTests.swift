@@ -173,7 +173,7 @@ import Testing
             #expect(model.layers.map(\.kerasClassName) == ["Dense", "BatchNormalization", "Dropout", "Dense"])
             let before = try #require(step["before"] as? [Any])
             for (parameter, values) in checkedZip(model.parameters, before) { try fill(parameter.value, from: values) }
-            try #require(model.layers[2] as? Dropout).replayedMask = mask
+            try #require(model.layers[2] as? Dropout).replayedMasks = [mask]
             return model
         }
 
