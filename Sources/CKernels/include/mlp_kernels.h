@@ -3,8 +3,8 @@
 
 #include <stdint.h>
 
-// Element-wise passes of the training loop, in C so that they can use AVX2 where the CPU has
-// it (checked at run time) and SSE2 otherwise. Both give the same floats: every
+// Element-wise passes of the training loop, in C so that they can use AVX2 or AVX-512 where
+// the CPU has it (checked at run time) and SSE2 otherwise. Both give the same floats: every
 // operation is IEEE single precision, in the same order, with no fused multiply-add.
 
 // dst[i] = src[i] / 255 (correctly rounded), for n bytes.
@@ -20,6 +20,12 @@ void mlp_rmsprop_step(float *w, float *v, const float *g, long n, float lr, floa
 void mlp_adam_step(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2, float epsilon,
                    float decay);
 
+// Inverted dropout over values [begin, end) of a batch (begin even): pair p = i / 2 takes
+// 64 bits = splitmix64's finaliser of key + p * 0x9E3779B97F4A7C15; value 2p keeps if its low
+// 32 bits are below threshold, value 2p + 1 if its high 32 bits are. m[i] = kept ? scale : 0,
+// y[i] = x[i] * m[i]. A value's draw depends on its position alone, not on how the range is split.
+void mlp_dropout(const float *x, float *y, float *m, long begin, long end, uint64_t key, uint64_t threshold, float scale);
+
 // Makes standard output line-buffered, so that progress shows line by line in a file or a
 // pipe too (Swift cannot touch C's `stdout` under strict concurrency checking).
 void mlp_line_buffer_stdout(void);
@@ -29,5 +35,11 @@ void mlp_bytes_to_unit_portable(const uint8_t *src, float *dst, long n);
 void mlp_rmsprop_step_portable(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon);
 void mlp_adam_step_portable(float *w, float *m, float *v, const float *g, long n, float alpha, float beta1, float beta2,
                             float epsilon, float decay);
+void mlp_dropout_portable(const float *x, float *y, float *m, long begin, long end, uint64_t key, uint64_t threshold,
+                          float scale);
+// The AVX2 pass alone (4 pairs a step, 64-bit products from 32-bit ones), for tests on CPUs
+// where mlp_dropout takes the AVX-512 pass; the portable one where the CPU has no AVX2.
+void mlp_dropout_avx2_or_portable(const float *x, float *y, float *m, long begin, long end, uint64_t key,
+                                  uint64_t threshold, float scale);
 
 #endif

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Keras's `Dropout`: while training, zero each value with probability `rate` and scale the
@@ -87,40 +88,13 @@ public final class Dropout: RegisteredLayer {
         let key = Self.mix(streamSeed &+ batches &* 0xD1B5_4A32_D192_ED03)
         batches &+= 1
         parallelChunks(n, threads: threads, minimumChunk: 1 << 14) { range in
-            Self.drop(input, y, m, range, key: key, threshold: threshold, scale: scale)
+            mlp_dropout(input, y, m, range.lowerBound, range.upperBound, key, threshold, scale)
         }
         return UnsafePointer(y)
     }
 
-    /// y = x · mask over `range`, where the mask is 0 or `scale` by the bits of each pair.
-    /// Without branches: a value's 32 bits minus the threshold borrows (sets bit 63) exactly
-    /// when it is kept, and that bit selects `scale`'s bits. A branch here was mispredicted
-    /// for every dropped value.
-    private static func drop(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                             _ range: Range<Int>, key: UInt64, threshold: UInt64, scale: Float) {
-        let scaleBits = UInt64(scale.bitPattern)
-        @inline(__always) func factor(_ bits: UInt64) -> Float {
-            let kept = (bits &- threshold) >> 63
-            return Float(bitPattern: UInt32(truncatingIfNeeded: scaleBits & (0 &- kept)))
-        }
-        var i = range.lowerBound
-        while i + 1 < range.upperBound {
-            let bits = mix(key &+ UInt64(i >> 1) &* 0x9E37_79B9_7F4A_7C15)
-            let first = factor(bits & 0xFFFF_FFFF), second = factor(bits >> 32)
-            m[i] = first
-            m[i + 1] = second
-            y[i] = x[i] * first
-            y[i + 1] = x[i + 1] * second
-            i += 2
-        }
-        if i < range.upperBound {
-            let value = factor(mix(key &+ UInt64(i >> 1) &* 0x9E37_79B9_7F4A_7C15) & 0xFFFF_FFFF)
-            m[i] = value
-            y[i] = x[i] * value
-        }
-    }
-
-    /// SplitMix64's finaliser: 64 well-mixed bits from a counter.
+    /// SplitMix64's finaliser: 64 well-mixed bits from a counter (the batch's key; the values'
+    /// bits come from the same finaliser in `mlp_dropout`).
     @inline(__always)
     private static func mix(_ value: UInt64) -> UInt64 {
         var z = value

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 @testable import MLPKit
@@ -117,6 +118,43 @@ import Testing
         #expect(one[0] != one[1])
         let kept = Double(one[0].filter { $0 != 0 }.count) / Double(x.count)
         #expect(abs(kept - 0.75) < 0.01, "kept \(kept)")
+    }
+
+    /// The dropout pass, sixteen values at a time (AVX-512), eight (AVX2) and one by one,
+    /// gives the same bits for every value, from any even start, as SplitMix64's finaliser
+    /// written out here: value 2p kept when the low 32 bits of pair p's draw are below the
+    /// threshold, 2p + 1 by the high 32 bits. Zeros, infinities and NaN are multiplied as such.
+    @Test func dropoutPassesAgreeWithTheDefinition() {
+        func finalise(_ value: UInt64) -> UInt64 {
+            var z = value
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        let n = 16 * 9 + 7, key: UInt64 = 0x0123_4567_89AB_CDEF, scale = Float(1) / 0.7
+        var x = (0..<n).map { Float($0) * 0.37 - 20 }
+        x[3] = .infinity
+        x[20] = -.infinity
+        x[33] = .nan
+        x[40] = -0.0
+        for threshold in [UInt64(0), UInt64(0.7 * 4_294_967_296), UInt64(1) << 32] {
+            var expected = [Float](repeating: 0, count: n), mask = expected
+            for i in 0..<n {
+                let bits = finalise(key &+ UInt64(i >> 1) &* 0x9E37_79B9_7F4A_7C15)
+                mask[i] = (i % 2 == 0 ? bits & 0xFFFF_FFFF : bits >> 32) < threshold ? scale : 0
+                expected[i] = x[i] * mask[i]
+            }
+            for begin in [0, 2, 18, 30] {
+                for pass in [mlp_dropout, mlp_dropout_avx2_or_portable, mlp_dropout_portable] {
+                    var y = [Float](repeating: 7, count: n), m = [Float](repeating: 7, count: n)
+                    pass(x, &y, &m, begin, n, key, threshold, scale)
+                    #expect(y[..<begin].allSatisfy { $0 == 7 } && m[..<begin].allSatisfy { $0 == 7 })
+                    #expect(zip(y[begin...], expected[begin...]).allSatisfy { $0.bitPattern == $1.bitPattern },
+                            "threshold \(threshold), from \(begin)")
+                    #expect(m[begin...] == mask[begin...], "threshold \(threshold), from \(begin)")
+                }
+            }
+        }
     }
 
     /// ReLU's backward, eight values at a time and the tail one by one, against its definition:
