@@ -4,7 +4,9 @@
 # kinds of --data and mlp-predict against Keras's own readers); the interchange check
 # (.keras both ways, ONNX export against onnx and ONNX Runtime, Optuna reading our journals); the
 # fuzz suite; the reports check (TensorBoard's reader on our event files, Keras on calibrated models); the kill check (SIGKILL while saving, and a killed tuning worker); and the README's
-# examples run as written; and the rooms check (no cycle between the library's folders).
+# examples run as written; and the rooms check (no cycle between the library's folders); and,
+# last and alone, the resilience check (searches riding through database outages and start-up
+# races), which restarts the PostgreSQL server the others share.
 #
 # Two lanes share the two cores: one sets up the Python environment, then runs the interop, data
 # and kill checks; the other builds everything with the tests (release mode, with testable imports,
@@ -84,6 +86,8 @@ run_check interchange .venv/bin/python Tests/Harness/interchange_check.py "$bin"
 run_check readme .venv/bin/python Tests/Harness/readme_check.py "$bin" || failed=1
 run_check fuzz .venv/bin/python Tests/Harness/fuzz.py "$bin" || failed=1
 wait "$lane" || failed=1
+# Alone at the end: it stops and starts the PostgreSQL server the other checks use.
+run_check resilience .venv/bin/python Tests/Harness/resilience_check.py "$bin" || failed=1
 if [ "$failed" -ne 0 ]; then
   echo "test.sh: failed after $((SECONDS - started)) s; the failing checks are named above" >&2
   exit 1

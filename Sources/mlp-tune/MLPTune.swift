@@ -90,6 +90,9 @@ struct MLPTune: ExtensionOptionsCommand {
     @Option(parsing: .unconditional, help: "Seconds between a running trial's heartbeats in a --storage database; a trial silent for twice this is failed by the next worker that looks (1 to 86400; default 60).")
     var heartbeatInterval: Double = 60
 
+    @Option(parsing: .unconditional, help: "Seconds to wait for a --storage database that was lost (a server restarting, an SQLite file locked or unreachable) before this worker stops; training goes on meanwhile (0 to 86400; default 60).")
+    var storageTimeout: Double = 60
+
     @Option(name: .customLong("tensorboard"), help: ArgumentHelp("Log the search for TensorBoard: each trial's epoch scalars in DIR/<trial>/train and "
                                + "DIR/<trial>/validation, and the hparams plugin's experiment and sessions, for its HPARAMS tab.", valueName: "dir"))
     var tensorBoard: String?
@@ -111,6 +114,7 @@ struct MLPTune: ExtensionOptionsCommand {
         try range(hyperbandIterations, 1...100, "hyperband-iterations")
         try range(claimTimeout, 5...86_400, "claim-timeout")
         try range(heartbeatInterval, 1...86_400, "heartbeat-interval")
+        try range(storageTimeout, 0...86_400, "storage-timeout")
         if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
             throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
         }
@@ -128,7 +132,7 @@ struct MLPTune: ExtensionOptionsCommand {
         (request.trials, request.epochs, request.maxEpochs, request.factor) = (trials, epochs, maxEpochs, factor)
         (request.hyperbandIterations, request.validationSplit, request.seed) = (hyperbandIterations, validationSplit, seed)
         (request.compute, request.saveFormat, request.claimTimeout) = (compute.options(), saveFormat, claimTimeout)
-        (request.heartbeatInterval, request.data) = (heartbeatInterval, try data.selection())
+        (request.heartbeatInterval, request.storageTimeout, request.data) = (heartbeatInterval, storageTimeout, try data.selection())
         let given = try ExtensionArguments.parse(extensions, options: Self.extensionOptions, command: Self.self)
         request.spaceFlags = SearchRequest.spaceFlags(given.values)
         request.spaceFile = space
@@ -157,7 +161,8 @@ struct MLPTune: ExtensionOptionsCommand {
     }
 
     func interrupted() -> Error {
-        FileHandle.standardError.write(Data("mlp-tune: interrupted; the finished trials are kept in \(outputDir): run the same command again to go on\n".utf8))
+        let place = storage.map { "study '\(studyName ?? "")' in \(maskedURL($0))" } ?? outputDir
+        FileHandle.standardError.write(Data("mlp-tune: interrupted; the finished trials are kept in \(place): run the same command again to go on\n".utf8))
         return ExitCode(130)
     }
 }

@@ -27,6 +27,8 @@ public struct SearchRequest {
     public var saveFormat = KerasH5.name
     public var claimTimeout: TimeInterval = 60
     public var heartbeatInterval: TimeInterval = 60
+    /// Seconds a lost database is waited for before the worker stops.
+    public var storageTimeout: TimeInterval = 60
     public var data = DataSelection()
 
     /// The objectives a search may judge trials by: validation metrics only.
@@ -35,9 +37,10 @@ public struct SearchRequest {
     public init(folder: String) { self.folder = folder }
 
     /// Opens the storage the request names: the database study, or the folder itself.
-    public func openStorage() throws -> TrialStorage {
+    public func openStorage(note: @escaping @Sendable (String) -> Void = { print($0) }) throws -> TrialStorage {
         var options = TrialStorageOptions(folder: folder)
         (options.studyName, options.timeout, options.heartbeatInterval) = (studyName, claimTimeout, heartbeatInterval)
+        (options.storageTimeout, options.note) = (storageTimeout, note)
         return try Storages.open(url: storage ?? folder, options: options)
     }
 
@@ -245,8 +248,8 @@ extension SearchRequest {
     /// - Parameters:
     ///   - tensorBoard: where each trial's TensorBoard run and hparams session go, if anywhere.
     ///   - log: where notes and the data's lines go.
-    public func start(tensorBoard: String? = nil, log: (String) -> Void) throws -> SearchSession {
-        let storage = try openStorage()
+    public func start(tensorBoard: String? = nil, log: @escaping @Sendable (String) -> Void) throws -> SearchSession {
+        let storage = try openStorage(note: log)
         let recorded = try storage.settings()
         var settings = try resolve(over: recorded, storage: storage)
         try storage.prepare()
@@ -255,7 +258,14 @@ extension SearchRequest {
         if let note = settings.randomStartNote { log(note) }
         let pair = try data.load(splits: .trainingOnly, defaults: recorded?.data?.defaults(source: storage.settingsLocation), log: log)
         settings.data = DataRecord(pair, labelMode: data.labelMode ?? recorded?.data.flatMap { LabelMode(rawValue: $0.labelMode) } ?? .fine)
-        let tuner = try Tuner(settings: settings, storage: storage, data: pair)
+        let agreed = settings
+        // A search another worker made while this one loaded its data: decided again over its record.
+        let tuner = try Tuner(settings: settings, storage: storage, data: pair) { record in
+            var again = try resolve(over: record, storage: storage)
+            (again.seed, again.data) = (agreed.seed, agreed.data)
+            return again
+        }
+        settings = tuner.settings
         if let tensorBoard {
             tuner.tensorBoard = try TensorBoardSearchLog(directory: tensorBoard, space: settings.space, objective: settings.objective)
         }

@@ -4,7 +4,9 @@ import Foundation
 /// `trial.report(value, step=epoch)` and `trial.should_prune()` do: the value and what the
 /// pruner records are written to the trial's record as one decision with reading the others
 /// (`TrialStorage.deciding`), where every worker's pruner reads them, and a trial the pruner
-/// stops ends after this epoch.
+/// stops ends after this epoch. While the storage cannot be reached, the trial trains on
+/// unpruned and its values wait in `record` for the next write; a trial that another worker
+/// failed meanwhile stops.
 final class TrialPruning: Callback {
     let pruner: Pruner
     let storage: TrialStorage
@@ -15,6 +17,8 @@ final class TrialPruning: Callback {
     private(set) var record: TrialRecord
     /// The epoch (from 0) after which the pruner stopped the trial.
     private(set) var prunedAfter: Int?
+    /// Another worker failed the trial while this one could not reach the storage: it stopped.
+    private(set) var abandoned = false
 
     init(pruner: Pruner, storage: TrialStorage, objective: Monitor, studyName: String, record: TrialRecord) {
         self.pruner = pruner
@@ -26,14 +30,24 @@ final class TrialPruning: Callback {
 
     func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
         record.intermediateValues[epoch] = logs[objective.name] ?? .nan
-        let decision = try storage.deciding { () -> PruneDecision in
-            let others = try storage.records().filter { $0.number != record.number }.map(\.prunerTrial)
-            let study = PrunerStudy(name: studyName, maximize: objective.mode == .max,
-                                    trials: (others + [record.prunerTrial]).sorted { $0.number < $1.number })
-            let decision = pruner.prune(study: study, trial: record.prunerTrial)
-            record.prunerAttributes.merge(decision.systemAttributes) { $1 }
-            try storage.write(record)
-            return decision
+        let reached = try storage.duringTraining {
+            try storage.deciding { () -> PruneDecision? in
+                let others = try storage.records().filter { $0.number != record.number }.map(\.prunerTrial)
+                let study = PrunerStudy(name: studyName, maximize: objective.mode == .max,
+                                        trials: (others + [record.prunerTrial]).sorted { $0.number < $1.number })
+                let decision = pruner.prune(study: study, trial: record.prunerTrial)
+                var decided = record
+                decided.prunerAttributes.merge(decision.systemAttributes) { $1 }
+                guard try storage.write(decided) else { return nil }
+                record = decided
+                return decision
+            }
+        }
+        guard let reached else { return }
+        guard let decision = reached else {
+            abandoned = true
+            context.stopTraining = true
+            return
         }
         if decision.prune {
             prunedAfter = epoch

@@ -34,37 +34,55 @@ public final class Tuner {
     /// This worker's pruner (Optuna's pruners keep their estimates per process); nil for none.
     private let pruner: Pruner?
 
-    public init(settings: TuningSettings, storage: TrialStorage, data: DatasetPair) throws {
+    /// A worker of the search `settings` describe, in `storage`. A new search records them; a
+    /// search under way must have been made with the same. `rejoin`, where given, decides the
+    /// settings again over a record that appeared after this worker read the storage (a worker
+    /// started at the same moment made the search first): the options left out take the
+    /// record's values instead of conflicting with them.
+    public init(settings: TuningSettings, storage: TrialStorage, data: DatasetPair,
+                rejoin: ((SearchRecord) throws -> TuningSettings)? = nil) throws {
+        try storage.prepare()
+        let settings = try storage.locked { try Self.joining(settings, storage: storage, rejoin: rejoin) }
         self.settings = settings
         self.storage = storage
         self.data = data
         outputs = TuningOutputs(settings: settings, folder: storage.folder, worker: storage.worker)
         sampler = settings.sampler.make(settings.space, settings.seed, settings.objective)
         pruner = settings.pruner.prunes ? settings.pruner.make() : nil
-        try storage.prepare()
-        try storage.locked { try checkSettings() }
     }
 
-    /// Records the settings of a new search, or checks that the search's are these.
-    func checkSettings() throws {
-        let ours = settings.record
-        guard let theirs = try storage.settings() else { return try storage.saveSettings(ours) }
-        if let recorded = theirs.data, let given = ours.data,
+    /// Records the settings of a new search, or checks that the search's are these; the
+    /// settings the worker runs.
+    static func joining(_ settings: TuningSettings, storage: TrialStorage, rejoin: ((SearchRecord) throws -> TuningSettings)?) throws
+        -> TuningSettings
+    {
+        var settings = settings
+        guard let theirs = try storage.settings() else {
+            try storage.saveSettings(settings.record)
+            return settings
+        }
+        if let recorded = theirs.data, let given = settings.record.data,
            recorded.trainingSHA256 != given.trainingSHA256 || recorded.labelMode != given.labelMode {
             throw MLPError.format(path: storage.settingsLocation, problem: "this search runs on \(recorded.description), "
                 + "\(recorded.labelMode) labels; this is \(given.description), \(given.labelMode) labels: \(storage.remedy)")
         }
-        let differences = try theirs.differences(from: ours, ignoringTrials: settings.schedule.extendsWithMoreTrials)
+        let extending = settings.schedule.extendsWithMoreTrials
+        var differences = try theirs.differences(from: settings.record, ignoringTrials: extending)
+        if !differences.isEmpty, let rejoin {
+            let again = try rejoin(theirs)
+            if try theirs.differences(from: again.record, ignoringTrials: extending).isEmpty { (settings, differences) = (again, []) }
+        }
         guard differences.isEmpty else {
             throw MLPError.format(path: storage.settingsLocation, problem:
                 "\(storage.searchNoun) holds a search with other settings (\(differences.joined(separator: "; "))); \(storage.remedy)")
         }
         // A search extended with more trials records its new count, and keeps its data.
-        if let more = ours.algorithm.trials, let before = theirs.algorithm.trials, more > before {
+        if let more = settings.record.algorithm.trials, let before = theirs.algorithm.trials, more > before {
             var extended = theirs
             extended.algorithm.trials = more
             try storage.saveSettings(extended)
         }
+        return settings
     }
 
     /// What to run next.
@@ -265,13 +283,19 @@ public final class Tuner {
         let finished = record
         if let tensorBoard, let session { try tensorBoard.sessionEnd(session, status: finished.status) }
         var best: TrialRecord?
+        var kept = pruning?.abandoned != true
         try withOutputs({
-            try storage.write(finished)
+            if kept { kept = try storage.write(finished) }
             storage.release(.trial(finished.number))
             return try storage.records()
         }) { records in
-            try outputs.write(records, finished: trained.map { (finished.number, $0) })
+            try outputs.write(records, finished: kept ? trained.map { (finished.number, $0) } : nil)
             best = TuningOutputs.best(records, objective: settings.objective)
+        }
+        guard kept else {
+            log("note: trial \(finished.number) was failed by another worker while this one could not reach \(storage.settingsLocation) "
+                + "(no heartbeat for over \(Int(storage.timeout.rounded())) s); it stays failed, and this worker goes on")
+            return true
         }
         report(TrialReport(record: finished, best: best))
         return true

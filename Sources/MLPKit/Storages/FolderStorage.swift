@@ -101,15 +101,18 @@ public final class FolderStorage: TrialStorage, RegisteredStorage, @unchecked Se
 
     public func agreedSeed(_ given: UInt64?) throws -> UInt64 {
         try locked {
-            if let given { return given }
-            if let recorded = try settings().flatMap({ UInt64($0.seed) }) { return recorded }
-            if let text = FileManager.default.contents(atPath: folder.seed) {
+            var recorded = try settings().flatMap { UInt64($0.seed) }
+            if recorded == nil, let text = FileManager.default.contents(atPath: folder.seed) {
                 guard let seed = UInt64(String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
                     throw MLPError.format(path: folder.seed, problem: "not a seed (a whole number)")
                 }
-                return seed
+                recorded = seed
             }
-            let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+            if let recorded {
+                if let given, given != recorded { throw seedRefusal(given: given, recorded: recorded) }
+                return recorded
+            }
+            let seed = given ?? UInt64.random(in: 0...UInt64(UInt32.max))
             try AtomicFile.write(Data("\(seed)\n".utf8), to: folder.seed)
             return seed
         }
@@ -182,11 +185,15 @@ public final class FolderStorage: TrialStorage, RegisteredStorage, @unchecked Se
         return records.sorted { $0.number < $1.number }
     }
 
-    public func write(_ record: TrialRecord) throws {
+    /// Always recorded: a trial whose claim expired is run again by another worker, and the
+    /// later record of the two stands.
+    @discardableResult
+    public func write(_ record: TrialRecord) throws -> Bool {
         try AtomicFile.makeFolder(folder.trial(record.number))
         let path = folder.record(record.number)
         try AtomicFile.write(Data(try JSONRecords.text(record).utf8), to: path)
         if let identity = FileIdentity(path: path) { cache[record.number] = (identity, record) }
+        return true
     }
 
     // MARK: Claims

@@ -13,16 +13,34 @@ enum OptunaSchema {
 
     /// Creates the tables when absent; refuses a database of another schema version, naming it.
     static func prepare(_ connection: SQLConnection, postgres: Bool) throws {
-        let exists = postgres
-            ? try connection.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'alembic_version'")
-            : try connection.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
-        if exists.isEmpty {
-            try connection.execute(script: postgres ? Self.postgres : Self.sqlite)
-        }
-        let versions = try connection.query("SELECT version_num FROM alembic_version").compactMap { $0.first?.text }
-        guard versions == [alembicVersion] else {
-            throw SQLError(message: "holds Optuna tables of schema version \(versions.isEmpty ? "none" : versions.joined(separator: ", ")), "
-                + "not \(alembicVersion) (Optuna 3.2 to 5.x): upgrade it with `optuna storage upgrade`, or use another database")
+        // Another process may be making the tables at this moment without our lock (Optuna's
+        // own create_all): what it has made shows as an object that already exists, or as
+        // tables without their version row yet. Both are looked at again for up to 10 s.
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                let exists = postgres
+                    ? try connection.query("SELECT 1 FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = 'alembic_version'")
+                    : try connection.query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'")
+                if exists.isEmpty {
+                    try connection.execute(script: postgres ? Self.postgres : Self.sqlite)
+                }
+                let versions = try connection.query("SELECT version_num FROM alembic_version").compactMap { $0.first?.text }
+                if versions.isEmpty, attempt < 50 {
+                    usleep(200_000)
+                    continue
+                }
+                guard versions == [alembicVersion] else {
+                    throw SQLError(message: "holds Optuna tables of schema version \(versions.isEmpty ? "none" : versions.joined(separator: ", ")), "
+                        + "not \(alembicVersion) (Optuna 3.2 to 5.x): upgrade it with `optuna storage upgrade`, or use another database")
+                }
+                return
+            } catch let error as SQLError where ["42710", "42P07", "23505"].contains(error.state ?? "") && attempt < 50 {
+                // 42710 a type, 42P07 a table, 23505 a catalog row: made by another process just now.
+                connection.rollback()
+                usleep(200_000)
+            }
         }
     }
 

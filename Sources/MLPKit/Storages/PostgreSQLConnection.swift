@@ -22,6 +22,9 @@ public final class PostgreSQLConnection: SQLConnection {
         if let plus = url.range(of: "+"), let scheme = url.range(of: "://"), plus.lowerBound < scheme.lowerBound {
             libpqURL = String(url[..<plus.lowerBound]) + String(url[scheme.lowerBound...])
         }
+        // A server that does not answer is given up on after 10 s rather than the system's TCP
+        // timeout, so that a worker waiting out an outage tries again on time.
+        if !libpqURL.contains("connect_timeout=") { libpqURL += (libpqURL.contains("?") ? "&" : "?") + "connect_timeout=10" }
         connection = PQconnectdb(libpqURL)
         guard PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { String(cString: PQerrorMessage($0)) } ?? "out of memory"
@@ -39,7 +42,7 @@ public final class PostgreSQLConnection: SQLConnection {
 
     public func secondsAgo(parameter n: Int) -> String { "LOCALTIMESTAMP - make_interval(secs => $\(n)::double precision)" }
 
-    /// Reconnects a connection the server dropped while idle (servers close idle connections).
+    /// Reconnects a connection the server dropped (servers close idle connections, and restart).
     private func ensureConnected() throws {
         guard PQstatus(connection) != CONNECTION_OK else { return }
         guard !inTransaction else { throw lost() }
@@ -48,8 +51,12 @@ public final class PostgreSQLConnection: SQLConnection {
         guard PQstatus(connection) == CONNECTION_OK else { throw lost() }
     }
 
+    /// The server went away: its first line of explanation ("FATAL: terminating connection due
+    /// to administrator command", "Connection refused").
     private func lost() -> SQLError {
-        SQLError(message: "the server went away (\(String(cString: PQerrorMessage(connection))))", connectionLost: true)
+        let reason = String(cString: PQerrorMessage(connection)).split(separator: "\n").first
+            .map { $0.replacingOccurrences(of: "  ", with: " ").trimmingCharacters(in: .whitespaces) } ?? ""
+        return SQLError(message: "the server went away" + (reason.isEmpty ? "" : " (\(reason))"), connectionLost: true)
     }
 
     public func enqueue(_ sql: String, _ parameters: [SQLValue]) throws {

@@ -18,6 +18,11 @@ import Foundation
 ///   (Optuna's `fail_stale_trials`), and the search goes on without it.
 /// - Transactions are short and never span training; deadlocks and serialization failures are
 ///   run again.
+/// - A lost database (a server restarting, an SQLite file locked or unreadable for a while) is
+///   waited for, up to `storageTimeout` seconds from the loss, with one note when it is lost and
+///   one when it is back. A trial training meanwhile goes on: its heartbeat and its pruner's
+///   writes are tried again at their next turn, and what they could not write is written, in
+///   order, once the database is back.
 ///
 /// Each worker's models, histories and outputs stay in its own folder.
 public final class RDBStorage: TrialStorage, @unchecked Sendable {
@@ -39,6 +44,17 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 
     let connection: SQLConnection
     let studyID: Int
+    /// Seconds a lost database is waited for before the worker gives up.
+    public let storageTimeout: TimeInterval
+    /// Where the notes of a lost and a restored database go.
+    private let note: @Sendable (String) -> Void
+    /// When the database was lost and why, while it is.
+    private var lostAt: (Date, String)?
+    private let outageLock = NSLock()
+    /// Set while a trial trains: a lost database fails at once, with `Unreachable`.
+    private var training = false
+    /// The trials whose heartbeat this worker keeps: alive, whatever their last heartbeat says.
+    var beating: Set<Int> = []
     /// One statement at a time on the connection, from the worker's thread or a heartbeat's.
     private let mutex = NSRecursiveLock()
     var depth = 0
@@ -69,6 +85,8 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         self.connection = connection
         studyName = name
         heartbeatInterval = options.heartbeatInterval
+        storageTimeout = options.storageTimeout
+        note = options.note
         folder = SearchFolder(options.folder)
         worker = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         let location = connection.location
@@ -100,17 +118,104 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     // MARK: Transactions
 
     /// Runs `body` on the connection, as one statement's or one transaction's worth of work;
-    /// a database failure becomes one error naming the database.
-    func using<T>(_ body: () throws -> T) throws -> T {
-        let started = DispatchTime.now().uptimeNanoseconds
+    /// a database failure becomes one error naming the database. A lost database is waited for
+    /// (`ridingOut`), unless `waiting` is false or a trial is training. Inside a transaction,
+    /// failures go to the transaction as they are.
+    func using<T>(waiting: Bool? = nil, _ body: () throws -> T) throws -> T {
+        if isNested { return try body() }
+        return try ridingOut(waiting: waiting ?? !training) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            mutex.lock()
+            defer { mutex.unlock() }
+            let counted = Thread.isMainThread
+            defer { if counted { databaseSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 } }
+            do {
+                return try body()
+            } catch let error as SQLError where !error.connectionLost {
+                throw failure(error)
+            }
+        }
+    }
+
+    /// Whether this thread is inside one of this storage's transactions.
+    private var isNested: Bool {
         mutex.lock()
         defer { mutex.unlock() }
-        let counted = Thread.isMainThread && depth == 0
-        defer { if counted { databaseSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 } }
+        return depth > 0
+    }
+
+    /// The database could not be reached while a trial trains: what was to be written waits
+    /// for the next turn.
+    struct Unreachable: Error {}
+
+    /// Runs `attempt` until it no longer fails by losing the database. A loss is tried again
+    /// after 0.25 s, then twice as long each time up to 2 s, until `storageTimeout` has passed
+    /// since the database was lost; then its error ends the worker, as one line. Without
+    /// `waiting`, a loss fails at once with `Unreachable`.
+    func ridingOut<T>(waiting: Bool, _ attempt: () throws -> T) throws -> T {
+        var delay = 0.25
+        while true {
+            do {
+                let result = try attempt()
+                reached()
+                return result
+            } catch let error as SQLError where error.connectionLost {
+                let (since, first) = lost(error)
+                guard waiting else { throw Unreachable() }
+                let waited = Date().timeIntervalSince(since)
+                guard waited + delay <= storageTimeout else {
+                    throw MLPError.io(path: connection.location, problem: "\(first); waited \(Int(waited.rounded())) s for it "
+                        + "(--storage-timeout \(Self.seconds(storageTimeout)))")
+                }
+                Thread.sleep(forTimeInterval: delay)
+                delay = min(delay * 2, 2)
+            }
+        }
+    }
+
+    /// Notes the loss of the database, once an outage; when it was lost, and why.
+    private func lost(_ error: SQLError) -> (Date, String) {
+        outageLock.lock()
+        defer { outageLock.unlock() }
+        if let lostAt { return lostAt }
+        let now = Date()
+        lostAt = (now, error.message)
+        note("note: the connection to \(connection.location) was lost at \(Self.clock(now)) (\(error.message)); training goes on, "
+             + "and what is to be written waits, up to \(Self.seconds(storageTimeout)) s")
+        return (now, error.message)
+    }
+
+    /// Notes the database's return after an outage.
+    private func reached() {
+        outageLock.lock()
+        defer { outageLock.unlock() }
+        guard let since = lostAt?.0 else { return }
+        lostAt = nil
+        let now = Date()
+        note("note: the connection to \(connection.location) is back at \(Self.clock(now)), after "
+             + String(format: "%.1f", now.timeIntervalSince(since)) + " s")
+    }
+
+    /// "60", "2.5": seconds as given.
+    static func seconds(_ value: TimeInterval) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+
+    /// "14:03:27", local time.
+    static func clock(_ date: Date) -> String {
+        var whole = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&whole, &parts)
+        return String(format: "%02d:%02d:%02d", Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+    }
+
+    /// Runs `body` (a trial's writes while it trains) without waiting for a lost database: nil
+    /// when it could not be reached, and what `body` was to write is written at its next turn.
+    public func duringTraining<T>(_ body: () throws -> T) throws -> T? {
+        training = true
+        defer { training = false }
         do {
             return try body()
-        } catch let error as SQLError {
-            throw failure(error)
+        } catch is Unreachable {
+            return nil
         }
     }
 
@@ -128,40 +233,45 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 
     /// Runs `body` in one transaction, holding the study row's lock when `lockingStudy` (needed
     /// only to number a new trial; reading the trials and changing a running one need no more
-    /// than their own rows); inside another transaction, in that one.
+    /// than their own rows); inside another transaction, in that one. A transaction cut by a
+    /// lost database is run again from the start once it is back (`ridingOut`).
     func transaction<T>(lockingStudy: Bool, _ body: () throws -> T) throws -> T {
-        let started = DispatchTime.now().uptimeNanoseconds
-        mutex.lock()
-        defer { mutex.unlock() }
-        if depth > 0 { return try body() }
-        defer { databaseSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                try connection.beginLocked(study: lockingStudy ? studyID : nil)
-                depth += 1
-                defer { depth -= 1 }
-                // What this worker remembers of the database, as it was before the transaction.
-                let remembered = (trialIDs, written)
+        if isNested { return try body() }
+        return try ridingOut(waiting: !training) {
+            let started = DispatchTime.now().uptimeNanoseconds
+            mutex.lock()
+            defer { mutex.unlock() }
+            defer { databaseSeconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
+            var attempt = 0
+            while true {
+                attempt += 1
                 do {
-                    let result = try body()
-                    try connection.commit()
-                    return result
-                } catch {
-                    connection.rollback()
-                    (trialIDs, written) = remembered
+                    try connection.beginLocked(study: lockingStudy ? studyID : nil)
+                    depth += 1
+                    defer { depth -= 1 }
+                    // What this worker remembers of the database, as it was before the transaction.
+                    let remembered = (trialIDs, written)
+                    do {
+                        let result = try body()
+                        try connection.commit()
+                        return result
+                    } catch {
+                        connection.rollback()
+                        (trialIDs, written) = remembered
+                        throw error
+                    }
+                } catch let error as SQLError where error.connectionLost {
                     throw error
+                } catch let error as SQLError where error.isRetryable && undecided {
+                    // Part of a decision taken without the lock: the decision is taken again.
+                    throw error
+                } catch let error as SQLError where error.isRetryable && attempt < 20 {
+                    // A deadlock or serialization failure: the whole decision is taken again.
+                    finished.removeAll()
+                    usleep(UInt32.random(in: 10_000...(20_000 * UInt32(attempt))))
+                } catch let error as SQLError {
+                    throw failure(error)
                 }
-            } catch let error as SQLError where error.isRetryable && undecided {
-                // Part of a decision taken without the lock: the decision is taken again.
-                throw error
-            } catch let error as SQLError where error.isRetryable && attempt < 20 {
-                // A deadlock or serialization failure: the whole decision is taken again.
-                finished.removeAll()
-                usleep(UInt32.random(in: 10_000...(20_000 * UInt32(attempt))))
-            } catch let error as SQLError {
-                throw failure(error)
             }
         }
     }
@@ -232,15 +342,18 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 
     public func agreedSeed(_ given: UInt64?) throws -> UInt64 {
         try locked {
-            if let given { return given }
-            if let recorded = try settings().flatMap({ UInt64($0.seed) }) { return recorded }
-            if let text = try studyAttribute(Self.seedKey) {
+            var recorded = try settings().flatMap { UInt64($0.seed) }
+            if recorded == nil, let text = try studyAttribute(Self.seedKey) {
                 guard let seed = UInt64(text.trimmingCharacters(in: CharacterSet(charactersIn: "\" "))) else {
                     throw MLPError.format(path: settingsLocation, problem: "\(Self.seedKey) is not a seed (a whole number)")
                 }
-                return seed
+                recorded = seed
             }
-            let seed = UInt64.random(in: 0...UInt64(UInt32.max))
+            if let recorded {
+                if let given, given != recorded { throw seedRefusal(given: given, recorded: recorded) }
+                return recorded
+            }
+            let seed = given ?? UInt64.random(in: 0...UInt64(UInt32.max))
             try setStudyAttribute(Self.seedKey, "\"\(seed)\"")
             return seed
         }
@@ -287,12 +400,23 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         }
     }
 
+    /// Refreshes the trial's heartbeat every `heartbeatInterval` seconds; while the database
+    /// is lost, each turn tries once, so that the heartbeat resumes when the database does.
     public func heartbeat(_ claim: Claim) -> Heartbeat {
         guard case .trial(let number) = claim, let id = trialIDs[number] else { return NoHeartbeat() }
-        return RepeatingHeartbeat(interval: heartbeatInterval, first: false) { [self] in
-            _ = try? using {
+        mutex.lock()
+        beating.insert(id)
+        mutex.unlock()
+        let beat = RepeatingHeartbeat(interval: heartbeatInterval, first: false) { [self] in
+            _ = try? using(waiting: false) {
                 try connection.query("UPDATE trial_heartbeats SET heartbeat = \(connection.now) WHERE trial_id = $1", .integer(Int64(id)))
             }
+        }
+        return StoppingHeartbeat { [self] in
+            beat.stop()
+            mutex.lock()
+            beating.remove(id)
+            mutex.unlock()
         }
     }
 
@@ -301,4 +425,11 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 /// Nothing to keep alive.
 final class NoHeartbeat: Heartbeat {
     func stop() {}
+}
+
+/// A heartbeat that also runs `stopped` when stopped.
+final class StoppingHeartbeat: Heartbeat {
+    private let stopped: () -> Void
+    init(_ stopped: @escaping () -> Void) { self.stopped = stopped }
+    func stop() { stopped() }
 }

@@ -5,15 +5,17 @@ import Foundation
 extension RDBStorage {
 
     /// Fails the study's running trials whose heartbeat is older than the grace, as Optuna's
-    /// `fail_stale_trials` does.
+    /// `fail_stale_trials` does; not those whose heartbeat this worker keeps (after an outage
+    /// every heartbeat is old, and this worker knows its own trials are alive).
     func failStaleTrials() throws {
         // Once per half heartbeat interval is enough: a trial is stale only after two.
         let now = Date()
         if let last = lastSweep, now.timeIntervalSince(last) < heartbeatInterval / 2 { return }
         lastSweep = now
+        let own = beating.isEmpty ? "" : " AND trial_id NOT IN (\(beating.sorted().map(String.init).joined(separator: ",")))"
         try connection.query("""
             UPDATE trials SET state = 'FAIL', datetime_complete = $3
-            WHERE study_id = $1 AND state = 'RUNNING' AND trial_id IN (
+            WHERE study_id = $1 AND state = 'RUNNING'\(own) AND trial_id IN (
               SELECT trial_id FROM trial_heartbeats WHERE heartbeat < \(connection.secondsAgo(parameter: 2)))
             """, .integer(Int64(studyID)), .double(timeout), .text(Self.timestamp(Date())))
     }
@@ -169,7 +171,8 @@ extension RDBStorage {
         }
     }
 
-    public func write(_ record: TrialRecord) throws {
+    @discardableResult
+    public func write(_ record: TrialRecord) throws -> Bool {
         try transaction(lockingStudy: trialIDs[record.number] == nil) {
             let id: Int
             if let known = trialIDs[record.number] {
@@ -177,10 +180,16 @@ extension RDBStorage {
                 // A finished trial is never changed again (Python workers cache it for good): one
                 // failed as stale while its worker was cut off stays failed.
                 let lock = connection is PostgreSQLConnection ? " FOR UPDATE" : ""
-                let state = try connection.query("SELECT state FROM trials WHERE trial_id = $1\(lock)", .integer(Int64(id))).first?.first?.text
+                let row = try connection.query("SELECT state, datetime_complete FROM trials WHERE trial_id = $1\(lock)",
+                                               .integer(Int64(id))).first
+                let state = row?.first?.text
                 guard state == "RUNNING" || state == "WAITING" else {
                     written[record.number] = nil
-                    return
+                    // This worker's own end, committed just before the database was lost.
+                    let end = row.flatMap { $0.count == 2 ? $0[1].text.flatMap(Self.date) : nil }
+                    if let end, let finished = record.runs.last?.finished, record.status != .running, record.status != .waiting,
+                       abs(end.timeIntervalSince(finished)) < 2e-6 { return true }
+                    return false
                 }
             } else {
                 id = try createTrial(number: record.number, started: record.runs.last?.started ?? Date())
@@ -210,6 +219,7 @@ extension RDBStorage {
             }
             written[record.number] = record
             if record.status != .running, record.status != .waiting { try finish(record, id: id) }
+            return true
         }
     }
 

@@ -40,7 +40,9 @@ public enum SQLValue: Sendable, Equatable {
 public struct SQLError: Error, CustomStringConvertible {
     public var state: String?
     public var message: String
-    /// The connection itself failed (the server went away, or never answered).
+    /// The database could not be reached: the server went away or never answered, or an
+    /// SQLite file could not be read or written, or stayed locked past its busy timeout. A
+    /// worker waits such an outage out (`TrialStorageOptions.storageTimeout`).
     public var connectionLost: Bool
 
     public init(state: String? = nil, message: String, connectionLost: Bool = false) {

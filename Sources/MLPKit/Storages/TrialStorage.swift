@@ -58,13 +58,21 @@ public protocol TrialStorage: AnyObject {
     func settings() throws -> SearchRecord?
     /// Records the settings of a new search.
     func saveSettings(_ settings: SearchRecord) throws
-    /// The search's seed: `given`, or the one it began with, or for a new search one drawn at
-    /// random and kept, so that workers started together on a new search agree on it.
+    /// The search's seed, decided once under the lock: the one it began with (a worker that
+    /// gives another is refused, naming it), or for a new search `given` or one drawn at
+    /// random, kept at once, so that workers started together on a new search agree on it
+    /// whichever comes first.
     func agreedSeed(_ given: UInt64?) throws -> UInt64
     /// Every trial's record, by number.
     func records() throws -> [TrialRecord]
-    /// Records `record`, replacing the trial's earlier record.
-    func write(_ record: TrialRecord) throws
+    /// Records `record`, replacing the trial's earlier record; false when the trial had ended
+    /// meanwhile (failed by another worker while this one was away), which is left as it is.
+    @discardableResult
+    func write(_ record: TrialRecord) throws -> Bool
+    /// Runs `body`, the writes of a trial that is training: where the storage can be lost for
+    /// a while (a database), nil when it cannot be reached now, so that training goes on and
+    /// what `body` was to write is written at its next turn.
+    func duringTraining<T>(_ body: () throws -> T) throws -> T?
     /// Whether a worker holds `claim` and has refreshed it within the timeout.
     func isClaimed(_ claim: Claim) -> Bool
     /// Takes `claim` for this worker (under the lock).
@@ -78,6 +86,12 @@ public protocol TrialStorage: AnyObject {
 extension TrialStorage {
     public func deciding<T>(_ body: () throws -> T) throws -> T { try locked(body) }
     public func costLine(trials: Int) -> String? { nil }
+    public func duringTraining<T>(_ body: () throws -> T) throws -> T? { try body() }
+
+    /// A worker's `--seed` that is not the search's.
+    func seedRefusal(given: UInt64, recorded: UInt64) -> MLPError {
+        .setting("seed", problem: "\(given): \(self.recorded("seed \(recorded)")); leave --seed out to join it, or \(remedy)")
+    }
 }
 
 /// How a worker opens a storage: its own folder, and what a database study needs.
@@ -91,6 +105,11 @@ public struct TrialStorageOptions: Sendable {
     /// Seconds between a running trial's heartbeats in a database; a trial whose heartbeat is
     /// older than twice this is failed by the next worker that looks (Optuna's grace).
     public var heartbeatInterval: TimeInterval = 60
+    /// Seconds a lost database (a server restarting, an SQLite file locked or unreadable) is
+    /// waited for before the worker stops.
+    public var storageTimeout: TimeInterval = 60
+    /// Where a database storage's notes go (a lost and a restored connection).
+    public var note: @Sendable (String) -> Void = { print($0) }
 
     public init(folder: String) { self.folder = folder }
 }
