@@ -99,13 +99,31 @@ def wait_for(condition, timeout=60):
     return False
 
 
+def study_exists(url, study):
+    """Whether the workers have made the study: Optuna is not asked before (its load_study makes
+    the tables when they are missing, racing the workers that are making them)."""
+    if url.startswith("sqlite:///"):
+        connection = sqlite3.connect(url[len("sqlite:///"):])
+    else:
+        import psycopg2
+        connection = psycopg2.connect(url)
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT 1 FROM studies WHERE study_name = %s" if not url.startswith("sqlite") else
+                       "SELECT 1 FROM studies WHERE study_name = ?", (study,))
+        return cursor.fetchone() is not None
+    except Exception:
+        return False
+    finally:
+        connection.close()
+
+
 def trials(url, study):
     """The study's trials as Optuna loads them; none while the study is not made yet."""
-    storage = url.replace("postgresql://", "postgresql+psycopg2://", 1)
-    try:
-        return optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
-    except KeyError:
+    if not study_exists(url, study):
         return []
+    storage = url.replace("postgresql://", "postgresql+psycopg2://", 1)
+    return optuna.load_study(study_name=study, storage=storage).get_trials(deepcopy=False)
 
 
 def states(url, study):
@@ -246,7 +264,9 @@ def swept_check(tmp):
     check(f"swept while away: trial {away} stays FAIL, without the away worker's value", away in loaded
           and loaded[away].state.name == "FAIL" and loaded[away].value is None, f"{loaded[away].state.name if away in loaded else None}")
     said = [line for line in b_out.splitlines() if f"trial {away} was failed by another worker" in line]
-    check("swept while away: the returning worker says so in one line and goes on", len(said) == 1, said[0] if said else b_out.strip()[-400:])
+    after = b_out[b_out.index(said[0]):] if said else ""
+    check("swept while away: the returning worker says so in one line and goes on with a new trial",
+          len(said) == 1 and "\ntrial " in after, said[0] if said else b_out.strip()[-400:])
     ok, numbers = contiguous(direct, "s")
     check("swept while away: numbers 0..N-1 once, none RUNNING", ok and len(numbers) == 10, f"{numbers} {states(direct, 's')}")
 

@@ -109,7 +109,9 @@ extension SearchRequest {
         if let given = validationSplit, let there = recorded?.validationSplit, given != there {
             throw refuse("validation_split", pythonFloat(given), pythonFloat(there))
         }
-        if let seed, let there = recorded?.seed, String(seed) != there { throw refuse("seed", String(seed), "seed \(there)") }
+        if let seed, let text = recorded?.seed, let there = UInt64(text), seed != there {
+            throw storage.seedRefusal(given: seed, recorded: there)
+        }
         let space = try resolveSpace(recorded, refuse)
         if space.mayBeMixedPrecision, let problem = compute.engine.bfloat16Problem {
             throw MLPError.setting("dtype_policy", problem: "mixed_bfloat16: \(problem)")

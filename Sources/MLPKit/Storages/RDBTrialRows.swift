@@ -185,10 +185,11 @@ extension RDBStorage {
                 let state = row?.first?.text
                 guard state == "RUNNING" || state == "WAITING" else {
                     written[record.number] = nil
-                    // This worker's own end, committed just before the database was lost.
+                    // This worker's own end, committed just before the database was lost: the
+                    // same state, at the same microsecond.
                     let end = row.flatMap { $0.count == 2 ? $0[1].text.flatMap(Self.date) : nil }
                     if let end, let finished = record.runs.last?.finished, record.status != .running, record.status != .waiting,
-                       abs(end.timeIntervalSince(finished)) < 2e-6 { return true }
+                       state == Self.finalState(of: record), abs(end.timeIntervalSince(finished)) < 2e-6 { return true }
                     return false
                 }
             } else {
@@ -266,32 +267,30 @@ extension RDBStorage {
         return id
     }
 
-    /// Ends a running trial (`write` checked that it still runs) with its state and value.
-    func finish(_ record: TrialRecord, id: Int) throws {
-        var state = switch record.status {
-        case .completed: "COMPLETE"
-        case .pruned: "PRUNED"
+    /// The state a finished trial's record ends in: a completed trial without a value, or with
+    /// NaN, fails, as in Optuna.
+    static func finalState(of record: TrialRecord) -> String {
+        switch record.status {
+        case .completed: record.score.map { !$0.isNaN } == true ? "COMPLETE" : "FAIL"
+        case .pruned: record.score?.isNaN == true ? "FAIL" : "PRUNED"
         default: "FAIL"
         }
+    }
+
+    /// Ends a running trial (`write` checked that it still runs) with its state and value.
+    func finish(_ record: TrialRecord, id: Int) throws {
+        let state = Self.finalState(of: record)
         if let score = record.score, state != "FAIL" {
-            if score.isNaN {
-                state = "FAIL"
-            } else {
-                let type = score == .infinity ? "INF_POS" : score == -.infinity ? "INF_NEG" : "FINITE"
-                try connection.enqueue("""
-                    INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, '\(type)')
-                    ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type
-                    """, [.integer(Int64(id)), score.isFinite ? .double(score) : .null])
-            }
-        } else if state == "COMPLETE" {
-            state = "FAIL"
+            let type = score == .infinity ? "INF_POS" : score == -.infinity ? "INF_NEG" : "FINITE"
+            try connection.enqueue("""
+                INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, '\(type)')
+                ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type
+                """, [.integer(Int64(id)), score.isFinite ? .double(score) : .null])
         }
         try connection.enqueue("UPDATE trials SET state = '\(state)', datetime_complete = $2 WHERE trial_id = $1 AND state = 'RUNNING'",
                                [.integer(Int64(id)), .text(Self.timestamp(record.runs.last?.finished ?? Date()))])
         written[record.number] = nil
     }
-
-
 
     /// "2026-12-02 18:32:45.142767", UTC without a zone, as Optuna 5 stores times.
     static func timestamp(_ date: Date) -> String {

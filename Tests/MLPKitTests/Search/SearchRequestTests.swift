@@ -84,6 +84,35 @@ import Testing
         }
     }
 
+    /// A search another worker made while this one was starting: the options this worker left
+    /// out take the record's values (its settings are decided again over the record), while
+    /// one it gave that differs is refused by name.
+    @Test func joiningASearchMadeMeanwhile() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let request = SearchRequest(folder: folder.path)
+        let storage = try request.openStorage()
+        // Read before the other worker recorded its search: the defaults.
+        let early = try request.resolve(over: nil, storage: storage)
+        #expect(early.schedule == .trials(10, epochs: 5))
+        let (_, recorded) = try recordedSearch(folder)
+        let images = ImageDataset(images: [UInt8](repeating: 7, count: 16 * 4), labels: [Int32](repeating: 0, count: 16), shape: [4],
+                                  classNames: ["a", "b"])
+        let data = DatasetPair(train: images, test: images.slice(0..<0), name: "tiny", source: "tiny", checksum: "")
+        let rejoin = { (record: SearchRecord) in try request.resolve(over: record, storage: storage) }
+        let tuner = try Tuner(settings: early, storage: storage, data: data, rejoin: rejoin)
+        #expect(tuner.settings.schedule == .trials(7, epochs: 3) && tuner.settings.objective.name == "val_loss")
+        #expect(try storage.settings() == recorded)
+        // Without rejoining, the same start is refused as a search with other settings.
+        #expect(throws: MLPError.self) { _ = try Tuner(settings: early, storage: storage, data: data) }
+        var given = request
+        given.epochs = 4
+        let refused = problem { _ = try Tuner(settings: try given.resolve(over: nil, storage: storage), storage: storage, data: data) {
+            try given.resolve(over: $0, storage: storage)
+        } }
+        #expect(refused?.name == "epochs", "\(String(describing: refused))")
+    }
+
     /// Options that do not apply to the algorithm or the storage are refused by name.
     @Test func flagsThatDoNotApply() throws {
         let folder = try temporaryFolder()

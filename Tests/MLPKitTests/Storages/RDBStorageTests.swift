@@ -72,9 +72,39 @@ import Testing
             // The worker of a failed trial cannot complete it afterwards.
             var late = after[0]
             (late.status, late.score) = (.completed, 1.0)
-            try a.write(late)
+            #expect(try a.write(late) == false, "\(url): the write of a failed trial said it was recorded")
             #expect(try b.records()[0].status == .failed && b.records()[0].score == nil, "\(url)")
         }
+    }
+
+    /// The study's seed is decided once: the first worker's (given or drawn) is kept at once;
+    /// a worker without --seed takes it; one with another is refused in one line naming the
+    /// study and its seed.
+    @Test func seedIsAgreedInSQLite() throws { try seedIsAgreed("sqlite") }
+
+    @Test(.enabled(if: postgres != nil, "needs MLP_TEST_POSTGRES, a PostgreSQL server (Scripts/postgres.sh)"))
+    func seedIsAgreedInPostgreSQL() throws { try seedIsAgreed("postgresql") }
+
+    func seedIsAgreed(_ engine: String) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let url = try Self.database(engine, folder)
+        let a = try open(url, folder, worker: "a"), b = try open(url, folder, worker: "b")
+        let drawn = try a.agreedSeed(nil)
+        #expect(try b.agreedSeed(nil) == drawn && b.agreedSeed(drawn) == drawn)
+        do {
+            _ = try b.agreedSeed(drawn &+ 1)
+            Issue.record("another seed was taken")
+        } catch MLPError.setting(let name, let problem) {
+            #expect(name == "seed" && problem.contains("study 'study'") && problem.contains("seed \(drawn)")
+                    && problem.contains("leave --seed out"), "\(problem)")
+        }
+        // Given first, the given seed is the study's.
+        let otherFolder = folder.appendingPathComponent("other")
+        try FileManager.default.createDirectory(at: otherFolder, withIntermediateDirectories: true)
+        let other = try Self.database(engine, otherFolder)
+        let c = try open(other, folder, worker: "c"), d = try open(other, folder, worker: "d")
+        #expect(try c.agreedSeed(4) == 4 && d.agreedSeed(nil) == 4)
     }
 
     /// A database holding Optuna's tables of another schema version is refused, naming it.
