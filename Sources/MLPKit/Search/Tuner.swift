@@ -280,10 +280,17 @@ public final class Tuner {
         }
         record.seconds = Date().timeIntervalSince(started)
         if !record.runs.isEmpty { record.runs[record.runs.count - 1].finished = Date() }
-        let finished = record
-        if let tensorBoard, let session { try tensorBoard.sessionEnd(session, status: finished.status) }
+        if let tensorBoard, let session { try tensorBoard.sessionEnd(session, status: record.status) }
+        try recordFinished(record, trained: trained, abandoned: pruning?.abandoned == true)
+        return true
+    }
+
+    /// Records a trial this worker ended, refreshes the outputs and reports it; unless another
+    /// worker failed it while this one could not reach the storage (`abandoned`, or found so
+    /// when writing), which leaves it failed and says so.
+    func recordFinished(_ finished: TrialRecord, trained: TrainingOutcome?, abandoned: Bool) throws {
         var best: TrialRecord?
-        var kept = pruning?.abandoned != true
+        var kept = !abandoned
         try withOutputs({
             if kept { kept = try storage.write(finished) }
             storage.release(.trial(finished.number))
@@ -293,12 +300,11 @@ public final class Tuner {
             best = TuningOutputs.best(records, objective: settings.objective)
         }
         guard kept else {
-            log("note: trial \(finished.number) was failed by another worker while this one could not reach \(storage.settingsLocation) "
-                + "(no heartbeat for over \(Int(storage.timeout.rounded())) s); it stays failed, and this worker goes on")
-            return true
+            return log("note: trial \(finished.number) was failed by another worker while this one could not reach "
+                       + "\(storage.settingsLocation) (no heartbeat for over \(Int(storage.timeout.rounded())) s); it stays failed, "
+                       + "and this worker goes on")
         }
         report(TrialReport(record: finished, best: best))
-        return true
     }
 }
 
