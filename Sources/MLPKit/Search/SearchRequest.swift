@@ -288,7 +288,7 @@ extension SearchSession {
         var lines = storage.costLine(trials: trialsRunHere).map { [$0] } ?? []
         guard let best = try tuner.best() else {
             let failed = try storage.records().last { $0.status == .failed }
-            throw MLPError.model("no trial of the search in \(folder) completed"
+            throw MLPError.model("no trial of \(storage.searchName) completed"
                 + (failed.flatMap { record in record.reason.map { "; trial \(record.number): \($0)" } } ?? " (see trials.csv for why)"))
         }
         lines.append("best: trial \(best.number), \(settings.objective.name) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
@@ -302,7 +302,7 @@ extension SearchSession {
         switch result {
         case .saved(let path, let epochs): return "saved \(path) (\(counted(epochs, "epoch"))); compare it with mlp-eval --compare"
         case .anotherWorker: return "another worker is retraining; its final.\(settings.modelFormat.name) will be in \(folder)"
-        case .noCompletedTrial: throw MLPError.model("no trial of the search in \(folder) has a best epoch to retrain")
+        case .noCompletedTrial: throw MLPError.model("no trial of \(storage.searchName) has a best epoch to retrain")
         case .interrupted: return nil
         }
     }

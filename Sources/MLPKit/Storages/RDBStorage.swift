@@ -35,6 +35,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     public var settingsLocation: String { "study '\(studyName)' in \(connection.location)" }
     public var searchNoun: String { "this study" }
     public var remedy: String { "use another --study-name" }
+    public var searchName: String { settingsLocation }
     public func recorded(_ what: String) -> String { "\(settingsLocation) has \(what)" }
     /// Each worker's models stay on its own machine.
     public var resumesPastTrials: Bool { false }

@@ -32,6 +32,8 @@ public protocol TrialStorage: AnyObject {
     /// How a refusal names what the storage records: "the search in out has 2 epochs a trial
     /// (its search.json)".
     func recorded(_ what: String) -> String
+    /// How messages name the search: "the search in out", "study 'q' in sqlite:///q.db".
+    var searchName: String { get }
     /// Whether a trial's worker can go on from an earlier trial's model: the models are where
     /// every worker reads them (one folder), not each on its own machine.
     var resumesPastTrials: Bool { get }
