@@ -16,4 +16,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y "${missing[@]}"
 fi
 swift build -c release
-echo "built: $(swift build -c release --show-bin-path)/{mlp-train,mlp-eval,mlp-inspect,mlp-tune,mlp-export,mlp-bench}"
+echo "built: $(swift build -c release --show-bin-path)/{mlp-train,mlp-eval,mlp-inspect,mlp-tune,mlp-export,mlp-predict,mlp-bench}"

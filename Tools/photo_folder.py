@@ -2,11 +2,15 @@
 and the data check: flowers/train/{daisy,rose,tulip} and flowers/test/..., PNG and JPEG files
 of three sizes, each class its own colour under noise.
 
+    pip install numpy pillow
     python Tools/photo_folder.py OUT_FOLDER [--seed 0]     (writes OUT_FOLDER/flowers and new-photo.jpg)
 """
-import argparse, os
-import numpy as np
-from PIL import Image
+import argparse, os, sys
+try:
+    import numpy as np
+    from PIL import Image
+except ImportError as missing:
+    sys.exit(f"photo_folder.py: needs numpy and Pillow ({missing.name} is missing): pip install numpy pillow")
 
 CLASSES = ["daisy", "rose", "tulip"]
 COLOURS = np.array([[60, 120, 200], [200, 60, 90], [230, 200, 40]])

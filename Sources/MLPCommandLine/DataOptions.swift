@@ -13,7 +13,7 @@ extension ColorMode: ExpressibleByArgument {}
 public struct DataOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "A dataset by name (\(DatasetSources.names.joined(separator: ", "))) or by path: Keras's files for those, an .npz of x_train, y_train, x_test, y_test, or a folder of images with one subfolder per class.",
-        discussion: "Default: CIFAR-100 from Keras's cache (~/.keras/datasets). A dataset named is read from there, and downloaded there when missing.",
+        discussion: "Default: the data the model file or search folder records (found where it was, or beside the file that records it), else CIFAR-100 from Keras's cache (~/.keras/datasets). A dataset named is read from there, and downloaded there when missing.",
         valueName: "path"))
     public var data: String?
 
@@ -28,7 +28,7 @@ public struct DataOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: ArgumentHelp("For an image folder without train/ and test/ subfolders: the last fraction of each class's files held out (above 0, below 1).", valueName: "fraction"))
     public var holdoutSplit: Double?
 
-    @Option(help: ArgumentHelp("For an image folder: put the training images in the order image_dataset_from_directory(shuffle=True, seed=N) gives them, so that a validation split draws from every class; the holdout images stay sorted. Default: what the search or model file records, else 0.", valueName: "n"))
+    @Option(help: ArgumentHelp("Shuffle the training images before the validation split is taken, so that it draws from every class: an image folder's files in the order image_dataset_from_directory(shuffle=True, seed=N) gives them, other data's samples as numpy.random.RandomState(N).shuffle orders their indices. The holdout images keep their order. Default: what the search or model file records; else 0 for an image folder, and the stored order for other data.", valueName: "n"))
     public var shuffleSeed: UInt32?
 
     public init() {}

@@ -38,11 +38,22 @@ struct MLPEval: ParsableCommand {
     @Option(name: .customLong("ci"), parsing: .unconditional, help: "Add 95% bootstrap intervals for accuracy, macro AUC, expected calibration error and Brier score from N resamples (0 to 100000).")
     var resamples = 0
 
-    @Option(help: "Seed for the bootstrap resamples.")
-    var seed: UInt64 = 0
+    @Option(help: "Seed for the bootstrap resamples of --ci and --compare (default 0).")
+    var bootstrapSeed: UInt64?
+
+    @Option(name: .customLong("seed"), help: .private)
+    var formerSeed: UInt64?
 
     @Option(help: ArgumentHelp("Write the ROC curves (micro, macro, best and worst class) as an SVG chart (.svg).", valueName: "file"))
-    var plot: String?
+    var rocPlot: String?
+
+    @Option(name: .customLong("plot"), help: .private)
+    var formerPlot: String?
+
+    /// The seed and the chart, under their names or their former ones (mlp-train's --seed and
+    /// --plot mean the training's seed and its learning curves).
+    var seed: UInt64 { bootstrapSeed ?? formerSeed ?? 0 }
+    var plot: String? { rocPlot ?? formerPlot }
 
     @Option(help: ArgumentHelp("Write the confusion matrix as CSV (.csv; rows: true class, columns: predicted) or as an SVG heat map (.svg).", valueName: "file"))
     var confusion: String?
@@ -74,7 +85,7 @@ struct MLPEval: ParsableCommand {
             guard compare.count == 2 else { throw ValidationError("--compare takes two model files, got \(compare.count)") }
             guard model == nil else { throw ValidationError("give the model files after --compare, not before") }
             guard plot == nil, confusion == nil, predictions == nil, reliability == nil else {
-                throw ValidationError("--plot, --confusion, --reliability and --predictions describe one model; leave them out with --compare")
+                throw ValidationError("--roc-plot, --confusion, --reliability and --predictions describe one model; leave them out with --compare")
             }
         }
         if temperatureScale {
@@ -82,6 +93,10 @@ struct MLPEval: ParsableCommand {
             guard calibrated != nil else { throw ValidationError("--temperature-scale needs -o FILE for the calibrated model") }
         } else {
             guard calibrated == nil, calibrationData == nil else { throw ValidationError("-o and --calibration-data go with --temperature-scale") }
+        }
+        for (former, name, both) in [("seed", "bootstrap-seed", formerSeed != nil && bootstrapSeed != nil),
+                                     ("plot", "roc-plot", formerPlot != nil && rocPlot != nil)] where both {
+            throw ValidationError("--\(former) is the former name of --\(name); give one")
         }
         guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be 1 to 65536, got \(batchSize)") }
     }
@@ -92,12 +107,16 @@ struct MLPEval: ParsableCommand {
     }
 
     func run() throws {
+        for (former, name, given) in [("seed", "bootstrap-seed", formerSeed != nil), ("plot", "roc-plot", formerPlot != nil)] where given {
+            FileHandle.standardError.write(Data("mlp-eval: note: --\(former) is now --\(name); the old name still works\n".utf8))
+        }
         if compare.count == 2 {
             var request = ComparisonRequest(a: (try load(compare[0]), compare[0]), b: (try load(compare[1]), compare[1]))
             (request.data, request.resamples, request.seed) = (try data.selection(), resamples, seed)
             (request.batchSize, request.resamplesFile) = (batchSize, saveResamples)
             let result = try request.run(log: log)
-            return print(output.json ? result.json.text : result.text)
+            print(output.json ? result.json.text : result.text)
+            return wrote([saveResamples])
         }
         guard let model else { return }
         if temperatureScale, let calibrated {
@@ -105,7 +124,8 @@ struct MLPEval: ParsableCommand {
             (request.data, request.calibrationData, request.resamples, request.seed) = (try data.selection(), calibrationData, resamples, seed)
             (request.batchSize, request.resamplesFile) = (batchSize, saveResamples)
             let result = try request.run(log: log)
-            return print(output.json ? result.json.text : result.text)
+            print(output.json ? result.json.text : result.text)
+            return wrote([saveResamples])
         }
         var request = EvaluationRequest(model: try load(model), path: model)
         (request.data, request.resamples, request.seed, request.batchSize) = (try data.selection(), resamples, seed, batchSize)
@@ -114,6 +134,14 @@ struct MLPEval: ParsableCommand {
         (request.outputs.predictions, request.outputs.resamples) = (predictions, saveResamples)
         let result = try request.run(log: log)
         print(output.json ? result.json.text : result.text)
+        wrote([plot, confusion, reliability, predictions, saveResamples])
+    }
+
+    /// Names the files written, after the report.
+    func wrote(_ files: [String?]) {
+        let written = files.compactMap { $0 }
+        guard !written.isEmpty else { return }
+        log("wrote " + written.joined(separator: ", "))
     }
 
     /// The model at `path`, read (probed first in a child process) to run as the compute options say.

@@ -56,13 +56,29 @@ struct MLPPredict: ParsableCommand {
         }
         var files: [String] = []
         for path in images {
-            do { files += try ImagePredictor.files(at: path) } catch { complain(error) }
+            do {
+                let found = try ImagePredictor.files(at: path)
+                if found.isEmpty {
+                    complain(MLPError.format(path: path, problem: "holds no images (\(ImageFolder.extensions.joined(separator: " ")))"))
+                }
+                files += found
+            } catch { complain(error) }
         }
+        var resizeNoted = false
         // In batches: a large folder is never held in memory whole.
         for start in stride(from: 0, to: files.count, by: 256) {
             var ready: [(file: String, inputs: [Float])] = []
             for file in files[start..<min(start + 256, files.count)] {
-                do { ready.append((file, try predictor.inputs(path: file))) } catch { complain(error) }
+                do {
+                    let (values, resizedFrom) = try predictor.inputs(path: file)
+                    if let size = resizedFrom, !resizeNoted {
+                        resizeNoted = true
+                        FileHandle.standardError.write(Data(("note: \(file) is \(size[0])×\(size[1]) pixels; it and every other image not "
+                            + "\(predictor.shape[0])×\(predictor.shape[1]) are resized to the \(predictor.shape[0])×\(predictor.shape[1]) "
+                            + "\(model) takes, as tf.image.resize does (bilinear)\n").utf8))
+                    }
+                    ready.append((file, values))
+                } catch { complain(error) }
             }
             let probabilities = predictor.probabilities(ready.map(\.inputs))
             let classes = predictor.classNames.count

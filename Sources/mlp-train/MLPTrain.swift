@@ -72,7 +72,8 @@ struct MLPTrain: ExtensionOptionsCommand {
         // scikit-learn's log_loss, as mlp-eval reports it: no regularization penalty, unlike the epochs' loss.
         print(String(format: "holdout: accuracy %.4f, log loss %.4f on %d images", holdout.accuracy, holdout.logLoss, pair.test.count))
         try outcome.save(to: output)
-        print("saved \(output)")
+        let written = ExtensionOption.written(by: Self.extensionOptions, in: callbacks.values)
+        print("saved \(output)" + (written.isEmpty ? "" : "; wrote " + written.joined(separator: ", ")))
     }
 }
 
@@ -96,5 +97,10 @@ final class ModelLine: Callback {
               + (optimizer.schedule == nil ? "" : ", cosine decay to 0") + ")"
               + (optimizerOrigin.map { " \($0)" } ?? "") + "; seed \(context.options.seed)"
               + (fileSettings.map { "; \($0)" } ?? ""))
+        let (done, end) = (context.options.initialEpoch, context.options.endEpoch)
+        // Keras's fit(epochs=) names the last epoch; --epochs with --resume counts the epochs added.
+        if done > 0 {
+            print("going on from epoch \(done): \(counted(end - done, "more epoch")) (--epochs counts those added), to epoch \(end)")
+        }
     }
 }

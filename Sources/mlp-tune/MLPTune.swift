@@ -93,6 +93,9 @@ struct MLPTune: ExtensionOptionsCommand {
     @Option(parsing: .unconditional, help: "Seconds to wait for a --storage database that was lost (a server restarting, an SQLite file locked or unreachable) before this worker stops; training goes on meanwhile (0 to 86400; default 60).")
     var storageTimeout: Double = 60
 
+    @Flag(help: "Go on with the search --output-dir (or --study-name) holds, and refuse to start a new one: a mistyped name stops here instead of starting a search of its own.")
+    var resumeOnly = false
+
     @Option(name: .customLong("tensorboard"), help: ArgumentHelp("Log the search for TensorBoard: each trial's epoch scalars in DIR/<trial>/train and "
                                + "DIR/<trial>/validation, and the hparams plugin's experiment and sessions, for its HPARAMS tab.", valueName: "dir"))
     var tensorBoard: String?
@@ -133,6 +136,7 @@ struct MLPTune: ExtensionOptionsCommand {
         (request.hyperbandIterations, request.validationSplit, request.seed) = (hyperbandIterations, validationSplit, seed)
         (request.compute, request.saveFormat, request.claimTimeout) = (compute.options(), saveFormat, claimTimeout)
         (request.heartbeatInterval, request.storageTimeout, request.data) = (heartbeatInterval, storageTimeout, try data.selection())
+        request.resumeOnly = resumeOnly
         let given = try ExtensionArguments.parse(extensions, options: Self.extensionOptions, command: Self.self)
         request.spaceFlags = SearchRequest.spaceFlags(given.values)
         request.spaceFile = space

@@ -13,6 +13,14 @@ a file the README names under another format than its extension says.
     python Tests/Harness/readme_check.py BIN_FOLDER [--keep FOLDER]
 
 --keep copies the charts the examples drew (SVG) into FOLDER, to be looked at.
+
+Then the sample outputs: each plain ``` block of the README made of `$ mlp-…` lines and what they
+printed is run again, its commands in order in a fresh folder of the same data, and what they
+print now is compared with the block line by line, leaving out what depends on the machine, the
+clock or the data: progress bars, numbers, absolute paths, dates, digests, and a plural after a
+number. A line `...` or `…` in a block stands for any lines. A line printed now that the README
+lacks, or one the README shows that is no longer printed, fails the check: the README's samples
+are the tools' current output.
 """
 import os, re, shutil, subprocess, sys, tempfile
 
@@ -50,6 +58,81 @@ def study_url(work):
     return admin.rsplit("/", 1)[0] + "/" + name
 
 
+def samples(readme):
+    """The README's sample outputs: (command, the lines it printed) for each `$ mlp-…` line of a
+    plain ``` block, in README order."""
+    found = []
+    for block in re.findall(r"```\n(.*?)```", readme, flags=re.S):
+        lines = block.splitlines()
+        if not lines or not lines[0].startswith("$ mlp-"):
+            continue
+        for line in lines:
+            if line.startswith("$ "):
+                found.append((line[2:], []))
+            else:
+                found[-1][1].append(line)
+    return found
+
+
+ELIDED = {"...", "…"}
+
+
+def skeleton(line):
+    """A line without what depends on the machine, the clock or the data."""
+    line = re.sub(r"(?<![\w.])/[^\s,;:()]+", "<path>", line)
+    line = re.sub(r"\b[0-9a-f]{16,}\b…?", "<digest>", line)
+    line = re.sub(r"\d{4}-\d\d-\d\dT[\d:]+Z", "<date>", line)
+    line = re.sub(r"[-+]?(\d[\d,]*(\.\d*)?|\.\d+)(e[-+]?\d+)?", "#", line)
+    line = re.sub(r"(#[^\w#]*\w+?)(es|s)\b", r"\1", line)
+    return re.sub(r"\s+", " ", line).strip()
+
+
+def shown(lines):
+    """The lines compared: neither blank nor a progress bar."""
+    return [line for line in lines if line.strip() and "━" not in line]
+
+
+def matches(expected, actual):
+    """Whether `actual` (skeletons) is `expected` (skeletons, ELIDED for any lines); else the
+    first expected line that has no match."""
+    def walk(i, j):
+        if i == len(expected):
+            return None if j == len(actual) else f"printed now, not in the README: {actual[j]!r}"
+        if expected[i] in ELIDED:
+            best = None
+            for k in range(j, len(actual) + 1):
+                miss = walk(i + 1, k)
+                if miss is None:
+                    return None
+                best = best or miss
+            return best
+        if j < len(actual) and expected[i] == actual[j]:
+            return walk(i + 1, j + 1)
+        return f"in the README, not printed now: {expected[i]!r}" + (f" (printed: {actual[j]!r})" if j < len(actual) else "")
+    return walk(0, 0)
+
+
+def check_samples(readme, env, make_folder):
+    """Runs the README's sample commands in a fresh folder and compares their output."""
+    failures, compared = [], 0
+    work = make_folder()
+    for command, lines in samples(readme):
+        result = subprocess.run(["bash", "-c", command], cwd=work, env=env, capture_output=True, text=True, timeout=900)
+        if result.returncode != 0:
+            failures.append(f"sample {command}: exit {result.returncode}: {result.stderr.strip()[-300:]}")
+            print(f"FAIL sample {command}\n     {result.stderr.strip()[-300:]}")
+            continue
+        expected = [line.strip() if line.strip() in ELIDED else skeleton(line) for line in shown(lines)]
+        miss = matches(expected, [skeleton(line) for line in shown(result.stdout.splitlines())])
+        compared += 1
+        if miss:
+            failures.append(f"sample {command}: {miss}")
+            print(f"FAIL sample {command}\n     {miss}")
+        else:
+            print(f"ok   sample {command}: {len(expected)} lines as the README shows them")
+    return failures, compared
+
+
 def space_json(readme):
     match = re.search(r"`(\{\"learning_rate\".*?\})`", readme)
     assert match, "the README shows no space JSON"
@@ -66,16 +149,23 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         home, work = os.path.join(tmp, "home"), os.path.join(tmp, "work")
         os.makedirs(os.path.join(home, ".keras", "datasets"))
-        os.makedirs(work)
         shutil.copy(os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz"), os.path.join(home, ".keras", "datasets"))
-        for name in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz"):
-            shutil.copy(os.path.join(FIXTURES, "cifar", name), work)
-        os.symlink(os.path.join(ROOT, "Models"), os.path.join(work, "Models"))
-        with open(os.path.join(work, "space.json"), "w") as f:
-            f.write(space_json(readme))
-        # The photo folder of the "Your own data" example, as Tools/photo_folder.py writes it,
-        # and a small mnist.npz where Keras keeps MNIST.
-        subprocess.run([sys.executable, os.path.join(ROOT, "Tools", "photo_folder.py"), work], check=True)
+
+        def make_folder(name="work"):
+            """A working folder with the README's data: the archives, Models/, space.json and the
+            photo folder of the "Your own data" example, as Tools/photo_folder.py writes it."""
+            folder = os.path.join(tmp, name)
+            os.makedirs(folder)
+            for archive in ("cifar-100-python.tar.gz", "cifar-100-binary.tar.gz"):
+                shutil.copy(os.path.join(FIXTURES, "cifar", archive), folder)
+            os.symlink(os.path.join(ROOT, "Models"), os.path.join(folder, "Models"))
+            with open(os.path.join(folder, "space.json"), "w") as f:
+                f.write(space_json(readme))
+            subprocess.run([sys.executable, os.path.join(ROOT, "Tools", "photo_folder.py"), folder], check=True)
+            return folder
+
+        make_folder()
+        # A small mnist.npz where Keras keeps MNIST.
         import numpy as np
         rng = np.random.default_rng(0)
         np.savez(os.path.join(home, ".keras", "datasets", "mnist.npz"),
@@ -117,9 +207,12 @@ def main():
                     if name.endswith(".svg"):
                         relative = os.path.relpath(os.path.join(root, name), work).replace(os.sep, "-")
                         shutil.copy(os.path.join(root, name), os.path.join(keep, relative))
+        sample_failures, compared = check_samples(readme, env, lambda: make_folder("samples"))
+        failures += sample_failures
+        assert compared >= 5, f"only {compared} sample outputs compared"
         for command in skipped:
             print(f"skip {command} (the benchmark: minutes on 50,000 images, with Keras beside it)")
-        print(f"README examples: {ran} ran, {len(failures)} failed, {len(skipped)} skipped")
+        print(f"README examples: {ran} ran, {len(failures)} failed, {len(skipped)} skipped; {compared} sample outputs compared")
         sys.exit(1 if failures else 0)
 
 

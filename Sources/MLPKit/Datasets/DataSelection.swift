@@ -27,22 +27,42 @@ public struct DataSelection: Sendable, Equatable {
     /// - Parameter log: where the lines about the data go (notes included).
     public func load(splits: Splits = .both, defaults: DataDefaults? = nil, log: (String) -> Void = { print($0) }) throws -> DatasetPair {
         var path = data
-        if path == nil, let file = defaults?.availableFile, let source = defaults?.source {
-            log("data: \(file), which \(source) records")
-            path = file
+        if path == nil, let defaults, let source = defaults.source, let file = defaults.file {
+            if let found = defaults.availableFile {
+                log("data: \(found), which \(source) records")
+                path = found
+            } else if let name = defaults.datasetName.flatMap({ DatasetSources.source(ofRecordedName: $0)?.names.first }) {
+                log("note: \(file), which \(source) records as its data, is not there; reading \(name) where Keras keeps it")
+                path = name
+            } else {
+                throw MLPError.io(path: file, problem: "is not there (\(source) records it as its data"
+                    + (defaults.relativeFile.map { ", and as \($0) from its folder" } ?? "") + "); give --data PATH")
+            }
         }
+        // A folder's files are listed shuffled (seed 0 unless given), as Keras lists them; other
+        // data keeps its stored order unless a seed is given.
+        let shuffle = shuffleSeed ?? defaults?.shuffleSeed
+        // A model of images takes a folder's images at its own size, whatever data it was trained on.
+        let modelSize = defaults?.input.flatMap { $0.isImage ? Array($0.shape.prefix(2)) : nil }
+        let size = imageSize ?? defaults?.imageSize ?? modelSize
         let request = DataRequest(labelMode: labelMode ?? defaults?.labelMode ?? .fine, splits: splits,
-                                  imageSize: imageSize ?? defaults?.imageSize, colorMode: colorMode ?? defaults?.colorMode ?? .rgb,
-                                  holdoutSplit: holdoutSplit, downloadURL: downloadURL,
-                                  shuffleSeed: shuffleSeed ?? defaults?.shuffleSeed ?? 0)
-        let pair: DatasetPair
+                                  imageSize: size, colorMode: colorMode ?? defaults?.colorMode ?? .rgb,
+                                  holdoutSplit: holdoutSplit, downloadURL: downloadURL, shuffleSeed: shuffle ?? 0)
+        var pair: DatasetPair
         do {
             pair = try DatasetSources.load(path, request: request, log: log)
+            if let shuffle, pair.shuffleSeed == nil, pair.train.count > 1 {
+                pair.train = pair.train.shuffled(seed: shuffle)
+                pair.shuffleSeed = shuffle
+            }
         } catch MLPError.download(let url, let problem) {
             throw MLPError.download(url: url, problem: problem + "; use --data PATH for a local copy"
                 + (path == nil ? " (an archive or folder), or --data synthetic for the built-in synthetic set" : ""))
         }
         guard let defaults, let model = defaults.source else { return pair }
+        if imageSize == nil, defaults.imageSize == nil, let modelSize, pair.imageSize == modelSize {
+            log("note: the images of \(pair.source) are resized to the \(modelSize[0])×\(modelSize[1]) \(model) takes, as tf.image.resize does")
+        }
         if let input = defaults.input { try input.checkFits(pair.test.count > 0 ? pair.test : pair.train, model: model) }
         if let note = defaults.note?(pair) { log(note) }
         return pair
@@ -59,6 +79,12 @@ public struct DataDefaults: Sendable {
     public var imageSize: [Int]?
     public var colorMode: ColorMode?
     public var shuffleSeed: UInt32?
+    /// The recorded file's path from `recordFolder`, the folder of the file that records it.
+    public var relativeFile: String?
+    public var recordFolder: String?
+    /// The recorded dataset's name ("cifar100-fine (python)"), which names the data to read when
+    /// the recorded file is gone and the data is one of the named datasets.
+    public var datasetName: String?
     /// A model's inputs, which the data must fit.
     public var input: InputRecord?
     /// A note when the data read is not the data recorded; nil when it is.
@@ -66,10 +92,13 @@ public struct DataDefaults: Sendable {
 
     public init(source: String?) { self.source = source }
 
-    /// The recorded data file, if it is still there.
+    /// The recorded data file, if it is still there: where it was, else where it is from the
+    /// recording file's folder (both moved together).
     public var availableFile: String? {
         guard let file else { return nil }
-        if file == "synthetic" || FileManager.default.fileExists(atPath: file) { return file }
-        return nil
+        if DatasetSources.named(file) != nil || FileManager.default.fileExists(atPath: file) { return file }
+        guard let recordFolder else { return nil }
+        return [relativeFile, file].compactMap { $0 }.filter { !$0.hasPrefix("/") }.map { FilePaths.resolve($0, in: recordFolder) }
+            .first { FileManager.default.fileExists(atPath: $0) }
     }
 }

@@ -104,6 +104,11 @@ public enum DatasetSources {
         return all.first { $0.names.contains(stem) }
     }
 
+    /// How a record keeps where data came from: a dataset's name as it is, a path made absolute.
+    public static func recordedPath(_ source: String) -> String {
+        named(source) == nil && FileManager.default.fileExists(atPath: source) ? FilePaths.absolute(source) : source
+    }
+
     /// Up to the first 512 bytes of the file at `path` (empty when it cannot be read).
     static func firstBytes(of path: String) -> Data {
         guard let handle = FileHandle(forReadingAtPath: path) else { return Data() }

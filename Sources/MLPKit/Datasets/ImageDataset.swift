@@ -89,6 +89,49 @@ public struct ImageDataset: Sendable {
         return (slice(0..<cut), slice(cut..<count))
     }
 
+    /// The samples in `order` (positions in this view), copied into storage of their own.
+    public func reordered(_ order: [Int]) -> ImageDataset {
+        let width = featureCount
+        let labels = order.map { storageLabels[start + $0] }
+        if isImages {
+            var bytes = [UInt8](repeating: 0, count: order.count * width)
+            bytes.withUnsafeMutableBufferPointer { target in
+                storage.withUnsafeBufferPointer { source in
+                    for (row, index) in order.enumerated() {
+                        (target.baseAddress! + row * width).update(from: source.baseAddress! + (start + index) * width, count: width)
+                    }
+                }
+            }
+            return ImageDataset(images: bytes, labels: labels, shape: shape, classNames: classNames)
+        }
+        var values = [Float](repeating: 0, count: order.count * width)
+        values.withUnsafeMutableBufferPointer { target in
+            features.withUnsafeBufferPointer { source in
+                for (row, index) in order.enumerated() {
+                    (target.baseAddress! + row * width).update(from: source.baseAddress! + (start + index) * width, count: width)
+                }
+            }
+        }
+        return ImageDataset(features: values, labels: labels, shape: shape, classNames: classNames, preprocessing: preprocessing)
+    }
+
+    /// The samples in the order `numpy.random.RandomState(seed).shuffle` puts their indices:
+    /// the order `image_dataset_from_directory(shuffle=True, seed=seed)` lists a folder's files.
+    public func shuffled(seed: UInt32) -> ImageDataset {
+        var order = Array(0..<count)
+        var generator = PythonRandom(numpySeed: seed)
+        generator.numpyShuffle(&order)
+        return reordered(order)
+    }
+
+    /// Classes of the last `fraction` (Keras's `validation_split`) that the samples before it
+    /// never show, and how many classes the last part holds.
+    public func classesOnlyInValidation(fraction: Double) -> (unseen: Int, held: Int) {
+        let split = splitValidation(fraction: fraction)
+        let held = Set(split.validation.labels), trained = Set(split.train.labels)
+        return (held.subtracting(trained).count, held.count)
+    }
+
     /// Writes samples `indices` (positions in this view) as floats `byte / 255` (features as
     /// they are) into `output`, (indices.count, featureCount), and their labels into `labels`.
     /// Large batches are converted on `threads` cores.
@@ -186,5 +229,19 @@ public struct DatasetPair: Sendable {
         self.checksum = checksum
         self.imageSize = imageSize
         self.colorMode = colorMode
+    }
+
+    /// Refuses a validation split whose validation part holds classes the training part never
+    /// shows: data stored in class order, whose last fraction is whole classes.
+    ///
+    /// - Parameter flag: how the split was given, as the refusal names it.
+    public func checkValidationSplit(_ fraction: Double, flag: String = "--validation-split") throws {
+        guard fraction > 0, fraction < 1 else { return }
+        let (unseen, _) = train.classesOnlyInValidation(fraction: fraction)
+        guard unseen > 0 else { return }
+        let held = train.splitValidation(fraction: fraction).validation.count
+        throw MLPError.format(path: source, problem: "\(flag) \(pythonFloat(fraction)): its validation part, the last \(held) of "
+            + "\(train.count) training images, holds \(unseen) class\(unseen == 1 ? "" : "es") that the training part never shows (the data is in "
+            + "class order); give --shuffle-seed N to shuffle the training images first")
     }
 }

@@ -40,6 +40,8 @@ public struct EvaluationRecord: Decodable {
 
     /// The model file and the data, as mlp-eval was given them.
     public var model: String
+    /// The SHA-256 of the model file evaluated.
+    public var modelSHA256: String
     public var dataset: String
     public var data: String
     public var samples: Int
@@ -58,6 +60,7 @@ public struct EvaluationRecord: Decodable {
 
     enum CodingKeys: String, CodingKey {
         case model, dataset, data, samples, accuracy
+        case modelSHA256 = "model_sha256"
         case top5Accuracy = "top5_accuracy"
         case rocAUCMacro = "roc_auc_ovr_macro"
         case rocAUCWeighted = "roc_auc_ovr_weighted"

@@ -27,7 +27,7 @@ public enum KerasH5: RegisteredModelFormat {
                 try root.setAttribute("keras_version", string: kerasVersion)
                 try root.setAttribute("backend", string: "tensorflow")
                 try root.setAttribute("model_config", string: ModelConfig.json(for: saved.model))
-                for (key, value) in saved.record.entries.sorted(by: { $0.key < $1.key }) {
+                for (key, value) in saved.record.saved(at: path).entries.sorted(by: { $0.key < $1.key }) {
                     try root.setAttribute(provenancePrefix + key, string: value)
                 }
                 try saveWeights(saved.model, to: try root.createGroup("model_weights"))

@@ -31,7 +31,7 @@ public enum KerasNative: RegisteredModelFormat {
             return try root.fileImage()
         }
         var metadata: [String: JSONValue] = ["keras_version": .string(KerasH5.kerasVersion), "date_saved": .string(dateSaved())]
-        let entries = saved.record.entries
+        let entries = saved.record.saved(at: path).entries
         if !entries.isEmpty { metadata[provenanceKey] = .object(entries.mapValues(JSONValue.string)) }
         var config = ModelConfig.object(for: saved.model)
         config["build_config"] = ["input_shape": ModelConfig.batchShape(saved.model.inputShape)]

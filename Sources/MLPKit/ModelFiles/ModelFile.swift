@@ -19,11 +19,30 @@ public struct CompiledModel {
     public var record = RunRecord()
     /// Things a user should know that did not stop the load, such as optimizer state skipped.
     public var warnings: [String] = []
+    /// The SHA-256 of the file it was read from (nil for a model not read from a file), which
+    /// an evaluation records so that what quotes it can tell which model it scored.
+    public var fileSHA256: String?
 
     public init(model: Sequential, optimizer: Optimizer? = nil, record: RunRecord = RunRecord()) {
         self.model = model
         self.optimizer = optimizer
         self.record = record
+    }
+
+    /// The tool that wrote the file: "mlp-train, mlp 0.1.0", "mlp-eval --temperature-scale, mlp
+    /// 0.1.0"; for a file this toolchain did not write, "Keras 3.5.0".
+    public var writer: String {
+        guard let version = record.version else { return "Keras \(kerasVersion ?? "(version not recorded)")" }
+        let tool = record.calibratedFrom != nil ? "mlp-eval --temperature-scale"
+            : record.command.flatMap { $0.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) } } ?? "mlp"
+        return "\(tool), mlp \(version)"
+    }
+
+    /// Who wrote the file and in which format: "mlp-train, mlp 0.1.0; in Keras 3.15.1's file
+    /// format"; "Keras 3.5.0 (backend jax)".
+    public var provenanceLine: String {
+        guard record.version != nil else { return writer + (backend.map { " (backend \($0))" } ?? "") }
+        return writer + (kerasVersion.map { "; in Keras \($0)'s file format" } ?? "")
     }
 
     /// The loss the file's training config names.
@@ -101,7 +120,9 @@ public enum ModelFile {
 
     /// Reads a model from a file's bytes; `path` names it in errors.
     public static func load(_ bytes: Data, path: String) throws -> CompiledModel {
-        try ModelFormats.identify(bytes, path: path).load(bytes, path: path)
+        var model = try ModelFormats.identify(bytes, path: path).load(bytes, path: path)
+        model.fileSHA256 = Digest.sha256(of: bytes)
+        return model
     }
 
     /// Writes `model` atomically in the format `path`'s name asks for (`.keras`, else `.h5`).

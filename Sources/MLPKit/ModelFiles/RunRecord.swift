@@ -28,7 +28,10 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var command: String?
     /// How the model's inputs were made from raw samples, and the class names.
     public var input: InputRecord?
-    /// The seed an image folder's training images were shuffled with.
+    /// The data file's path from the model file's folder, which finds the data when the two
+    /// were moved together; set as the model is saved.
+    public var datasetFileRelative: String?
+    /// The seed the training images were shuffled with before the validation split.
     public var shuffleSeed: UInt32?
     /// Epochs the saved model has trained, over all its runs.
     public var epochsCompleted: Int?
@@ -52,6 +55,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     private enum Key {
         static let version = "version", dataset = "dataset", datasetFile = "dataset_file", datasetSHA256 = "dataset_sha256"
+        static let datasetFileRelative = "dataset_file_relative"
         static let holdoutSHA256 = "holdout_sha256", options = "options", seed = "seed", created = "created", command = "command"
         static let shuffleSeed = "shuffle_seed", epochsCompleted = "epochs_completed", bestEpoch = "best_epoch"
         static let checkpointOfEpoch = "checkpoint_of_epoch", interrupted = "interrupted", temperature = "temperature"
@@ -70,6 +74,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         version = take(Key.version, text)
         datasetName = take(Key.dataset, text)
         datasetFile = take(Key.datasetFile, text)
+        datasetFileRelative = take(Key.datasetFileRelative, text)
         datasetSHA256 = take(Key.datasetSHA256, text)
         holdoutSHA256 = take(Key.holdoutSHA256, text)
         options = take(Key.options) { try? JSONRecords.decoder().decode(TrainingOptionsRecord.self, from: Data($0.utf8)) }
@@ -99,6 +104,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         put(Key.version, version)
         put(Key.dataset, datasetName)
         put(Key.datasetFile, datasetFile)
+        put(Key.datasetFileRelative, datasetFileRelative)
         put(Key.datasetSHA256, datasetSHA256)
         put(Key.holdoutSHA256, holdoutSHA256)
         put(Key.options, options?.json.text)
@@ -121,6 +127,16 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public init(from decoder: Decoder) throws { self.init(entries: try [String: String](from: decoder)) }
 
     public func encode(to encoder: Encoder) throws { try entries.encode(to: encoder) }
+
+    /// The record of a model saved at `path`: the data file's path from the model's folder, for
+    /// a data file recorded by its absolute path.
+    public func saved(at path: String) -> RunRecord {
+        var record = self
+        if let file = datasetFile, file.hasPrefix("/") {
+            record.datasetFileRelative = FilePaths.relative(file, from: FilePaths.absolute(path, folderOnly: true))
+        }
+        return record
+    }
 
     /// Whether the file records nothing (a file of Keras's).
     public var isEmpty: Bool { entries.isEmpty }
@@ -297,6 +313,7 @@ extension DataDefaults {
         self.init(source: path)
         (file, labelMode, imageSize, colorMode, shuffleSeed) = (record.datasetFile, record.labelMode, record.imageSize, record.colorMode,
                                                                 record.shuffleSeed)
+        (relativeFile, recordFolder, datasetName) = (record.datasetFileRelative, FilePaths.absolute(path, folderOnly: true), record.datasetName)
         input = record.input
         note = { record.dataNote(path: path, data: $0) }
     }

@@ -8,8 +8,8 @@ public struct ImagePredictor {
     /// One image's shape as the model takes it: [height, width, channels] or [height, width].
     public let shape: [Int]
     public let colorMode: ColorMode
-    /// The (height, width) every image is resized to, as `tf.image.resize` does; nil: images
-    /// must already be `shape`'s size.
+    /// The (height, width) every image is resized to, as `tf.image.resize` does; nil: images of
+    /// `shape`'s size go in as they are, and others are resized to it.
     public let imageSize: [Int]?
     /// Whether pixels are divided by 255 before the model sees them (false when the model
     /// starts with its own `Rescaling`).
@@ -77,16 +77,17 @@ public struct ImagePredictor {
         }
     }
 
-    /// The model's inputs for the image at `path`: decoded, resized and scaled, `shape` values.
-    public func inputs(path: String) throws -> [Float] {
+    /// The model's inputs for the image at `path`: decoded, resized and scaled, `shape` values;
+    /// with the image's own (height, width) when it was resized to the model's size without
+    /// `imageSize` asking for it, for the caller to note.
+    public func inputs(path: String) throws -> (values: [Float], resizedFrom: [Int]?) {
         let image = try DecodedImage(path: path, colorMode: colorMode)
         let scale: Float = rescales ? 255 : 1
-        if let imageSize { return image.resized(to: imageSize).map { $0 / scale } }
+        if let imageSize { return (image.resized(to: imageSize).map { $0 / scale }, nil) }
         guard image.height == shape[0], image.width == shape[1] else {
-            throw MLPError.format(path: path, problem: "is \(image.height)×\(image.width) pixels; the model takes \(shape[0])×\(shape[1]): "
-                + "give --image-size \(shape[0]),\(shape[1]) to resize")
+            return (image.resized(to: [shape[0], shape[1]]).map { $0 / scale }, [image.height, image.width])
         }
-        return image.pixels.map { Float($0) / scale }
+        return (image.pixels.map { Float($0) / scale }, nil)
     }
 
     /// Probabilities for the images whose `inputs` are given, (count, classes) row-major: the

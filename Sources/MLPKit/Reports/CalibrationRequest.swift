@@ -55,9 +55,10 @@ public struct CalibrationRequest {
         calibrated.calibratedFrom = path
         calibrated.calibratedOn = source
         try ModelFile.save(CompiledModel(model: model.model, record: calibrated), to: output)
+        let written = try fileBytes(atPath: output, what: "the calibrated model")
         let after = try Evaluation.evaluate(model: model.model, data: pair.test, batchSize: batchSize, bootstrap: resamples, seed: seed)
         return CalibrationResult(fit: fit, source: source, path: path, output: output, before: before, after: after,
-                                 dataset: pair.name, dataSource: pair.source)
+                                 dataset: pair.name, dataSource: pair.source, outputSHA256: Digest.sha256(of: written))
     }
 
     /// The data the temperature is fitted on, and how the result names it.
@@ -88,6 +89,8 @@ public struct CalibrationResult {
     public var after: EvaluationReport
     public var dataset: String
     public var dataSource: String
+    /// The SHA-256 of the calibrated model file, which the JSON's evaluation is of.
+    public var outputSHA256: String
 
     /// Predictions the temperature changed (ties only: it changes no argmax).
     public var changed: Int {
@@ -107,7 +110,8 @@ public struct CalibrationResult {
     }
 
     public var json: JSONValue {
-        var object = after.jsonObject(extra: ["model": .string(output), "dataset": .string(dataset), "data": .string(dataSource)])
+        var object = after.jsonObject(extra: ["model": .string(output), "model_sha256": .string(outputSHA256), "dataset": .string(dataset),
+                                              "data": .string(dataSource)])
         func pair(_ a: Double, _ b: Double) -> JSONValue { [.double(a), .double(b)] }
         object["temperature_scaling"] = [
             "temperature": .double(fit.temperature), "fitted_on": .string(source), "samples": .int(fit.samples), "from": .string(path),

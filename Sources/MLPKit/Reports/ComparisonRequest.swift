@@ -58,9 +58,9 @@ public struct ComparisonResult {
 
     public var text: String {
         func f(_ x: Double) -> String { String(format: "%.4f", x) }
-        func signed(_ x: Double) -> String { (x >= 0 ? "+" : "") + f(x) }
         func row(_ name: String, _ m: Bootstrap.Comparison.Metric) -> String {
             let verdict = m.excludesZero ? "excludes 0: \(m.difference > 0 ? "B" : "A") is better" : "includes 0: no difference shown"
+            let signed = Self.signedFormat([m.difference, m.interval.low, m.interval.high])
             return name.padding(toLength: 17, withPad: " ", startingAt: 0) + f(m.a) + "    " + f(m.b) + "    " + signed(m.difference)
                 + "    " + signed(m.interval.low) + " to " + signed(m.interval.high) + "   " + verdict
         }
@@ -72,6 +72,15 @@ public struct ComparisonResult {
                 "on the \(dataset) holdout set: \(samples) images; \(resamples) paired bootstrap resamples (seed \(seed))",
                 "                 A         B         B − A      95% CI of B − A",
                 row("accuracy", comparison.accuracy), row("ROC AUC (macro)", comparison.macroAUC), test].joined(separator: "\n")
+    }
+
+    /// Signed numbers written with the decimals (4 to 8) that give the smallest of `values` that
+    /// is not 0 two significant digits, and in scientific notation when 8 do not.
+    static func signedFormat(_ values: [Double]) -> (Double) -> String {
+        let smallest = values.filter { $0 != 0 && $0.isFinite }.map(abs).min() ?? 1
+        let digits = max(4, 1 - Int(log10(smallest).rounded(.down)))
+        let format = digits > 8 ? "%+.2e" : "%+.\(digits)f"
+        return { String(format: format, $0) }
     }
 
     public var json: JSONValue {

@@ -30,7 +30,8 @@ public struct EvaluationRequest {
                                     drawn: outputs.resamples == nil ? nil : { _, indices in drawn += indices.map { Int32($0) } })
         }
         if let file = outputs.resamples { try AtomicFile.write(NPY.encode(int32s: drawn, shape: [resamples, report.samples]), to: file) }
-        let result = EvaluationResult(report: report, path: path, kerasVersion: model.kerasVersion, dataset: pair.name, source: pair.source)
+        var result = EvaluationResult(report: report, path: path, writer: model.writer, dataset: pair.name, source: pair.source)
+        result.modelSHA256 = model.fileSHA256
         try outputs.write(result)
         return result
     }
@@ -89,19 +90,23 @@ public struct EvaluationResult {
     public var report: EvaluationReport
     /// The model file, as named.
     public var path: String
-    public var kerasVersion: String?
+    /// The tool that wrote the model file (`CompiledModel.writer`).
+    public var writer: String
     /// The data's name and where it was read from.
     public var dataset: String
     public var source: String
+    /// The SHA-256 of the model file, which a model card checks against the model it describes.
+    public var modelSHA256: String?
 
     /// The report, headed by the model and the data.
     public var text: String {
-        let version = kerasVersion.map { "Keras \($0)" } ?? "unknown writer"
-        return report.text(title: "\(path) (\(version)) on the \(dataset) holdout set")
+        return report.text(title: "\(path) (\(writer)) on the \(dataset) holdout set")
     }
 
     /// One JSON object with every number of the report.
     public var json: JSONValue {
-        .object(report.jsonObject(extra: ["model": .string(path), "dataset": .string(dataset), "data": .string(source)]))
+        var extra: [String: JSONValue] = ["model": .string(path), "dataset": .string(dataset), "data": .string(source)]
+        if let modelSHA256 { extra["model_sha256"] = .string(modelSHA256) }
+        return .object(report.jsonObject(extra: extra))
     }
 }

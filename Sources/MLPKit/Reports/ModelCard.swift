@@ -12,10 +12,15 @@ public struct ModelCard {
     public let path: String
     public let evaluation: EvaluationRecord?
 
-    /// - Throws: when `evaluation` is of a model with other classes.
+    /// - Throws: when `evaluation` is of another file than `saved` was read from, or of a model
+    ///   with other classes.
     public init(saved: CompiledModel, path: String, evaluation: EvaluationRecord?, evaluationPath: String = "") throws {
         let input = saved.record.input
         if let evaluation {
+            if let own = saved.fileSHA256, evaluation.modelSHA256 != own {
+                throw MLPError.format(path: evaluationPath, problem: "evaluates another model (\(evaluation.model), SHA-256 "
+                    + "\(evaluation.modelSHA256.prefix(12))…) than \(path) (SHA-256 \(own.prefix(12))…); give what mlp-eval \(path) --json prints")
+            }
             let classes = saved.model.outputWidth
             guard evaluation.perClass.count == classes else {
                 throw MLPError.format(path: evaluationPath, problem: "evaluates a model of \(evaluation.perClass.count) classes; \(path) has \(classes)")

@@ -78,8 +78,7 @@ public struct ModelInspection {
     var fields: [(String, String)] {
         let network = saved.model
         var rows: [(String, String)] = [("file", path)]
-        rows.append(("written by", "Keras \(saved.kerasVersion ?? "?")" + (saved.backend.map { " (backend \($0))" } ?? "")
-                     + (saved.record.version.map { ", mlp \($0)" } ?? "")))
+        rows.append(("written by", saved.provenanceLine))
         rows.append(("input shape", ModelSummary.shapeText(network.inputShape)))
         rows.append(("dtype policy", policies.map { "\($0.policy.rawValue) (\($0.layers.joined(separator: ", ")))" }.joined(separator: "; ")))
         let (engine, kernels) = engine()
@@ -99,9 +98,13 @@ public struct ModelInspection {
             rows.append(("classes", "\(names.count): " + names.prefix(10).joined(separator: ", ") + (names.count > 10 ? ", ..." : "")))
         }
         let entries = saved.record.entries
-        for key in ["dataset", "dataset_file", "dataset_sha256", "holdout_sha256", "options", "seed", "created", "command", "epochs_completed",
-                    "best_epoch", "checkpoint_of_epoch", "interrupted"] {
+        for key in ["dataset", "dataset_file", "dataset_file_relative", "shuffle_seed", "dataset_sha256", "holdout_sha256", "options", "seed",
+                    "created", "command", "epochs_completed", "best_epoch", "checkpoint_of_epoch", "interrupted"] {
             if let value = entries[key] { rows.append((key, value)) }
+        }
+        if let temperature = saved.record.temperature {
+            rows.append(("temperature", "\(pythonFloat(temperature)): the last Dense layer's kernel and bias divided by it"
+                + (saved.record.calibratedFrom.map { ", from \($0)" } ?? "") + (saved.record.calibratedOn.map { ", fitted on \($0)" } ?? "")))
         }
         return rows
     }
@@ -133,7 +136,7 @@ public struct ModelInspection {
             "file": .string(path), "name": .string(network.name), "layers": .array(network.layers.map(Self.layerJSON)),
             "input_shape": ModelConfig.batchShape(network.inputShape),
             "total_params": .int(total), "trainable_params": .int(trainable), "non_trainable_params": .int(total - trainable),
-            "keras_version": JSONValue(saved.kerasVersion), "backend": JSONValue(saved.backend), "loss": JSONValue(saved.loss),
+            "keras_version": JSONValue(saved.kerasVersion), "backend": JSONValue(saved.backend), "written_by": .string(saved.writer), "loss": JSONValue(saved.loss),
             "optimizer_state": .bool(saved.optimizerStateRestored), "provenance": saved.record.json, "notes": JSONValue(saved.warnings),
             "dtype_policies": .object(Dictionary(uniqueKeysWithValues: network.layers.map { ($0.name, .string($0.dtypePolicy.rawValue)) })),
             "regularizers": .array(regularizers.map { entry in

@@ -29,6 +29,8 @@ public struct SearchRequest {
     public var heartbeatInterval: TimeInterval = 60
     /// Seconds a lost database is waited for before the worker stops.
     public var storageTimeout: TimeInterval = 60
+    /// Whether to refuse to start a search: only one already recorded is gone on with.
+    public var resumeOnly = false
     public var data = DataSelection()
 
     /// The objectives a search may judge trials by: validation metrics only.
@@ -40,7 +42,7 @@ public struct SearchRequest {
     public func openStorage(note: @escaping @Sendable (String) -> Void = { print($0) }) throws -> TrialStorage {
         var options = TrialStorageOptions(folder: folder)
         (options.studyName, options.timeout, options.heartbeatInterval) = (studyName, claimTimeout, heartbeatInterval)
-        (options.storageTimeout, options.note) = (storageTimeout, note)
+        (options.storageTimeout, options.note, options.createsStudy) = (storageTimeout, note, !resumeOnly)
         return try Storages.open(url: storage ?? folder, options: options)
     }
 
@@ -253,12 +255,18 @@ extension SearchRequest {
     public func start(tensorBoard: String? = nil, log: @escaping @Sendable (String) -> Void) throws -> SearchSession {
         let storage = try openStorage(note: log)
         let recorded = try storage.settings()
+        if recorded == nil, resumeOnly {
+            throw MLPError.usage("--resume-only: \(storage.searchName) holds no search to go on with; leave out --resume-only to start one")
+        }
         var settings = try resolve(over: recorded, storage: storage)
+        if recorded == nil { log(storage.newSearchLine) }
+        // The data is read and checked before the search's folder or study is written to.
+        let pair = try data.load(splits: .trainingOnly, defaults: recorded?.data?.defaults(source: storage.settingsLocation), log: log)
+        try pair.checkValidationSplit(settings.validationSplit, flag: "validation split")
         try storage.prepare()
         // A new search's seed is drawn once and kept, so that workers started together agree on it.
         settings.seed = try storage.agreedSeed(seed ?? recorded.flatMap { UInt64($0.seed) })
         if let note = settings.randomStartNote { log(note) }
-        let pair = try data.load(splits: .trainingOnly, defaults: recorded?.data?.defaults(source: storage.settingsLocation), log: log)
         settings.data = DataRecord(pair, labelMode: data.labelMode ?? recorded?.data.flatMap { LabelMode(rawValue: $0.labelMode) } ?? .fine)
         let agreed = settings
         // A search another worker made while this one loaded its data: decided again over its record.

@@ -1,8 +1,9 @@
 import Foundation
 
 /// A search's chart: the score of every completed trial against each hyperparameter (a log
-/// axis for a log-uniform one, categories side by side for a choice of names), and the best
-/// score so far against the minutes since the search began.
+/// axis for a log-uniform one, categories side by side for a choice of names), pruned trials
+/// in grey at the score they were stopped with, and the best score so far against the minutes
+/// since the search began.
 enum TrialsChart {
     static func svg(records: [TrialRecord], settings: TuningSettings) -> String {
         let scored = records.filter { $0.status == .completed && $0.score.map(\.isFinite) == true }
@@ -10,12 +11,14 @@ enum TrialsChart {
         // The best trial, marked in every panel.
         let bestTrial = settings.objective.best(scored.sorted { $0.number < $1.number }) { $0.score }
         // The scores' range, within what the objective can be (0 to 1 for accuracy and AUC, 0 up for loss).
-        let scores = scored.compactMap(\.score)
+        let stopped = records.filter { $0.status == .pruned && $0.score.map(\.isFinite) == true }
+        let scores = (scored + stopped).compactMap(\.score)
         let padded = Chart.paddedRange(scores.min() ?? 0, scores.max() ?? 1, padding: 0.05)
         let ceiling = objective.hasSuffix("loss") ? Double.infinity : 1
         let yRange = max(padded.lowerBound, 0)...max(min(padded.upperBound, ceiling), padded.lowerBound + 1e-9)
         var panels = settings.space.entries.map {
-            panel(key: $0.key, distribution: $0.distribution, scored: scored, best: bestTrial, objective: objective, yRange: yRange)
+            panel(key: $0.key, distribution: $0.distribution, scored: scored, pruned: stopped, best: bestTrial, objective: objective,
+                  yRange: yRange)
         }
         let (progress, best) = bestSoFar(records: records, scored: scored, objective: settings.objective)
         // From the search's start to a little past its last trial, so every improvement is inside the frame.
@@ -34,8 +37,8 @@ enum TrialsChart {
 
     /// The scores against one hyperparameter's values: a log axis for a log-uniform one,
     /// categories side by side for a choice of names; the best trial marked.
-    private static func panel(key: String, distribution: Distribution, scored: [TrialRecord], best bestTrial: TrialRecord?,
-                              objective: String, yRange: ClosedRange<Double>) -> ChartPanel {
+    private static func panel(key: String, distribution: Distribution, scored: [TrialRecord], pruned: [TrialRecord],
+                              best bestTrial: TrialRecord?, objective: String, yRange: ClosedRange<Double>) -> ChartPanel {
         var labels: [Double: String] = [:]
         var categories: [HyperValue] = []
         if case .choice(let values) = distribution, values.contains(where: { $0.number == nil }) { categories = values }
@@ -50,7 +53,11 @@ enum TrialsChart {
             for (index, value) in categories.enumerated() { labels[Double(index)] = value.description }
             xRange = -0.5...(Double(categories.count) - 0.5)
         }
-        let series = [ChartPanel.Series(label: "trials", points: scored.compactMap(point), color: "#1f77b4", dots: true),
+        var series = [ChartPanel.Series(label: "trials", points: scored.compactMap(point), color: "#1f77b4", dots: true)]
+        if !pruned.isEmpty {
+            series.append(ChartPanel.Series(label: "pruned (when stopped)", points: pruned.compactMap(point), color: "#a0a0a0", dots: true))
+        }
+        series += [
                       ChartPanel.Series(label: bestTrial.map { "best: trial \($0.number)" } ?? "",
                                         points: bestTrial.flatMap(point).map { [$0] } ?? [], color: "#d62728", dots: true)]
         var panel = ChartPanel(title: "\(objective) by \(key)", xLabel: key + (distribution.isLogarithmic ? " (log scale)" : ""),

@@ -86,6 +86,7 @@ public final class FolderStorage: TrialStorage, RegisteredStorage, @unchecked Se
     public var searchNoun: String { "this folder" }
     public var remedy: String { "use another folder" }
     public var searchName: String { "the search in \(folder.path)" }
+    public var newSearchLine: String { "new search in \(folder.path.hasSuffix("/") ? folder.path : folder.path + "/")" }
     public func recorded(_ what: String) -> String { "the search in \(folder.path) has \(what) (its search.json)" }
     public var resumesPastTrials: Bool { true }
 

@@ -36,6 +36,7 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
     public var searchNoun: String { "this study" }
     public var remedy: String { "use another --study-name" }
     public var searchName: String { settingsLocation }
+    public var newSearchLine: String { "new study '\(studyName)' in \(connection.location)" }
     public func recorded(_ what: String) -> String { "\(settingsLocation) has \(what)" }
     /// Each worker's models stay on its own machine.
     public var resumesPastTrials: Bool { false }
@@ -93,19 +94,29 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
         let location = connection.location
         func open() throws -> Int {
             try OptunaSchema.prepare(connection, postgres: connection is PostgreSQLConnection)
-            try connection.query("INSERT INTO studies (study_name) VALUES ($1) ON CONFLICT (study_name) DO NOTHING", .text(name))
+            if options.createsStudy {
+                try connection.query("INSERT INTO studies (study_name) VALUES ($1) ON CONFLICT (study_name) DO NOTHING", .text(name))
+            }
             guard let id = try connection.query("SELECT study_id FROM studies WHERE study_name = $1", .text(name)).first?.first?.int else {
+                if !options.createsStudy { throw Absent() }
                 throw SQLError(message: "cannot create the study '\(name)'")
             }
             return id
         }
         do {
             studyID = try open()
+        } catch is Absent {
+            throw MLPError.usage("--resume-only: there is no study '\(name)' in \(location) to go on with (its studies: "
+                + ((try? connection.query("SELECT study_name FROM studies ORDER BY study_id").compactMap { $0.first?.text }) ?? [])
+                    .prefix(5).map { "'\($0)'" }.joined(separator: ", ") + "); leave out --resume-only to start it")
         } catch let error as SQLError {
             throw MLPError.io(path: location, problem: error.message)
         }
         workerFolder = options.folder
     }
+
+    /// A study that `--resume-only` asked for and the database does not hold.
+    private struct Absent: Error {}
 
     /// Makes this worker's folder, for its trials' models and the outputs.
     public func prepare() throws { try FolderStorage.prepare(folder: workerFolder) }

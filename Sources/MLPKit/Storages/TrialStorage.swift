@@ -34,6 +34,8 @@ public protocol TrialStorage: AnyObject {
     func recorded(_ what: String) -> String
     /// How messages name the search: "the search in out", "study 'q' in sqlite:///q.db".
     var searchName: String { get }
+    /// The line a worker prints when it starts a search here: "new search in out/".
+    var newSearchLine: String { get }
     /// Whether a trial's worker can go on from an earlier trial's model: the models are where
     /// every worker reads them (one folder), not each on its own machine.
     var resumesPastTrials: Bool { get }
@@ -112,6 +114,8 @@ public struct TrialStorageOptions: Sendable {
     public var storageTimeout: TimeInterval = 60
     /// Where a database storage's notes go (a lost and a restored connection).
     public var note: @Sendable (String) -> Void = { print($0) }
+    /// Whether opening a database may create the study; when false, an absent study is refused.
+    public var createsStudy = true
 
     public init(folder: String) { self.folder = folder }
 }

@@ -34,7 +34,7 @@ public struct DataRecord: Codable, Equatable, Sendable {
 
     /// The record of `data`'s training split, loaded with `labelMode`.
     public init(_ data: DatasetPair, labelMode: LabelMode) {
-        self.init(name: data.name, file: data.source, trainingSHA256: data.train.contentDigest, labelMode: labelMode.rawValue,
+        self.init(name: data.name, file: DatasetSources.recordedPath(data.source), trainingSHA256: data.train.contentDigest, labelMode: labelMode.rawValue,
                   imageSize: data.imageSize, colorMode: data.colorMode?.rawValue)
         shuffleSeed = data.shuffleSeed
     }
@@ -159,6 +159,7 @@ extension DataRecord {
     public func defaults(source: String) -> DataDefaults {
         var defaults = DataDefaults(source: source)
         defaults.file = file
+        defaults.datasetName = name
         defaults.labelMode = LabelMode(rawValue: labelMode)
         defaults.imageSize = imageSize?.count == 2 ? imageSize : nil
         defaults.colorMode = colorMode.flatMap(ColorMode.init(rawValue:))

@@ -20,6 +20,13 @@ final class Digest {
 
     deinit { EVP_MD_CTX_free(context) }
 
+    /// The SHA-256 of `bytes`, in hex.
+    static func sha256<Bytes: ContiguousBytes>(of bytes: Bytes) -> String {
+        let digest = Digest(.sha256)
+        digest.update(bytes)
+        return digest.hex
+    }
+
     public func update(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         EVP_DigestUpdate(context, base, bytes.count)

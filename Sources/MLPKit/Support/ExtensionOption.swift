@@ -19,11 +19,20 @@ public struct ExtensionOption: Sendable {
     public let read: @Sendable (String) throws -> JSONValue
     /// The value when the option is left out, if it has one.
     public let defaultValue: JSONValue?
+    /// Whether its value names a file or folder the part writes, which the tool then names
+    /// among what it wrote.
+    public let writes: Bool
 
     public init(name: String, valueName: String?, help: String, formerNames: [String] = [], defaultValue: JSONValue? = nil,
-                takesValue: (@Sendable (String) -> Bool)? = nil, read: @escaping @Sendable (String) throws -> JSONValue) {
+                takesValue: (@Sendable (String) -> Bool)? = nil, writes: Bool = false,
+                read: @escaping @Sendable (String) throws -> JSONValue) {
         (self.name, self.valueName, self.help, self.formerNames) = (name, valueName, help, formerNames)
-        (self.defaultValue, self.takesValue, self.read) = (defaultValue, takesValue, read)
+        (self.defaultValue, self.takesValue, self.writes, self.read) = (defaultValue, takesValue, writes, read)
+    }
+
+    /// The files and folders that `options` given in `values` write, as given.
+    public static func written(by options: [ExtensionOption], in values: ExtensionValues) -> [String] {
+        options.filter(\.writes).compactMap { values[$0.name]?.string }
     }
 
     /// The option as the help shows it: "--early-stopping <patience>".
@@ -55,7 +64,7 @@ public struct ExtensionOption: Sendable {
 
     /// A file to write, whose name must ask for one of `formats` (its extension).
     public static func output(_ name: String, valueName: String = "file", help: String, formats: [String]) -> ExtensionOption {
-        ExtensionOption(name: name, valueName: valueName, help: help) { text in
+        ExtensionOption(name: name, valueName: valueName, help: help, writes: true) { text in
             do {
                 try OutputName.check(text, flag: name, formats: formats)
             } catch MLPError.setting(_, let problem) {
@@ -67,8 +76,9 @@ public struct ExtensionOption: Sendable {
 
     /// Any text: a folder, a list the part reads itself.
     public static func text(_ name: String, valueName: String, help: String, formerNames: [String] = [],
-                            takesValue: (@Sendable (String) -> Bool)? = nil) -> ExtensionOption {
-        ExtensionOption(name: name, valueName: valueName, help: help, formerNames: formerNames, takesValue: takesValue) { .string($0) }
+                            takesValue: (@Sendable (String) -> Bool)? = nil, writes: Bool = false) -> ExtensionOption {
+        ExtensionOption(name: name, valueName: valueName, help: help, formerNames: formerNames, takesValue: takesValue,
+                        writes: writes) { .string($0) }
     }
 }
 

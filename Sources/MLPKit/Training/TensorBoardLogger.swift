@@ -42,7 +42,7 @@ extension TensorBoardLogger {
     public static let flag = "tensorboard"
     public static let options = [
         ExtensionOption.text(flag, valueName: "dir", help: "Log the epoch scalars for TensorBoard, as Keras's TensorBoard callback does: "
-            + "event files in DIR/train and DIR/validation."),
+            + "event files in DIR/train and DIR/validation.", writes: true),
     ]
     public static let phase = CallbackPhase.records
     public static let recordsOptions = false

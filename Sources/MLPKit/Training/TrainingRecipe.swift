@@ -128,7 +128,7 @@ extension TrainingRecipe {
     {
         try check()
         let data = try load()
-        let (train, validation) = try split(data.train, log: log)
+        let (train, validation) = try split(data, log: log)
         let (network, saved, seed) = try buildModel(for: train)
         if let note = Self.bfloat16Note(network, compute: compute) { log(note) }
         let steps = (train.count + min(batchSize, train.count) - 1) / min(batchSize, train.count)
@@ -159,20 +159,22 @@ extension TrainingRecipe {
         return outcome
     }
 
-    /// The training set and, with a validation split, its last fraction held out.
-    func split(_ data: ImageDataset, log: (String) -> Void) throws -> (train: ImageDataset, validation: ImageDataset?) {
-        guard validationSplit > 0 else { return (data, nil) }
-        let split = data.splitValidation(fraction: validationSplit)
+    /// The training set and, with a validation split, its last fraction held out; a split
+    /// whose validation part holds classes the training part lacks is refused.
+    func split(_ data: DatasetPair, log: (String) -> Void) throws -> (train: ImageDataset, validation: ImageDataset?) {
+        guard validationSplit > 0 else { return (data.train, nil) }
+        let split = data.train.splitValidation(fraction: validationSplit)
         guard split.train.count > 0, split.validation.count > 0 else {
-            throw MLPError.setting("validation_split", problem: "\(validationSplit) leaves an empty split of \(data.count) images")
+            throw MLPError.setting("validation_split", problem: "\(validationSplit) leaves an empty split of \(data.train.count) images")
         }
+        try data.checkValidationSplit(validationSplit)
         log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
-        // Keras's validation_split takes the last samples as they are: data sorted by class (an
-        // image folder, in Keras's order) leaves whole classes out of one side.
-        let seen = Set(split.validation.labels), trained = Set(split.train.labels)
-        if seen.count < Set(data.labels).count || !seen.isSubset(of: trained) {
-            log("note: the validation split holds \(seen.count) of the \(data.classCount) classes (the data is in class order, "
-                + "as Keras's image_dataset_from_directory(shuffle=False) gives it); its accuracy speaks for those classes only")
+        // Keras's validation_split takes the last samples as they are: data in class order
+        // leaves the validation part fewer classes.
+        let held = Set(split.validation.labels).count
+        if held < Set(data.train.labels).count {
+            log("note: the validation split holds \(held) of the \(data.train.classCount) classes (\(data.source) is in class order); "
+                + "its accuracy speaks for those classes only; --shuffle-seed N shuffles the training images first")
         }
         return (split.train, split.validation)
     }
@@ -282,7 +284,8 @@ extension TrainingRecipe {
     ///   - seed: the run's seed, given or resolved.
     func runRecord(data: DatasetPair, optimizer: Optimizer, seed: UInt64) -> RunRecord {
         var record = RunRecord()
-        (record.version, record.datasetName, record.datasetFile, record.datasetSHA256) = (mlpVersion, data.name, data.source, data.checksum)
+        (record.version, record.datasetName, record.datasetFile, record.datasetSHA256) = (mlpVersion, data.name,
+                                                                                 DatasetSources.recordedPath(data.source), data.checksum)
         record.options = optionsRecord(optimizer: optimizer)
         record.seed = seed
         record.created = ISO8601DateFormatter().string(from: Date())

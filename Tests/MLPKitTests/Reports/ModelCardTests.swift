@@ -15,7 +15,7 @@ import Testing
         }
         let averages = ["precision": 0.5, "recall": 0.5, "f1": 0.5]
         let object: [String: Any] = [
-            "model": "m.h5", "dataset": "own", "data": "own.npz", "samples": 6, "accuracy": 0.5, "top5_accuracy": 1.0,
+            "model": "m.h5", "model_sha256": String(repeating: "ab", count: 32), "dataset": "own", "data": "own.npz", "samples": 6, "accuracy": 0.5, "top5_accuracy": 1.0,
             "roc_auc_ovr_macro": 0.8, "roc_auc_ovr_weighted": 0.8, "log_loss": 0.9, "expected_calibration_error": 0.1, "brier_score": 0.6,
             "macro_avg": averages, "weighted_avg": averages, "per_class": perClass, "most_confused": [] as [Any],
         ]
@@ -50,6 +50,17 @@ import Testing
         #expect(throws: MLPError.self) { try ModelCard(saved: named, path: "m.h5", evaluation: record, evaluationPath: "e.json") }
         let four = try EvaluationRecord(json: try Self.evaluation(names: ["a", "b", "c", "d"], aucs: [0.5, 0.5, 0.5, 0.5]), path: "e.json")
         #expect(throws: MLPError.self) { try ModelCard(saved: Self.model(), path: "m.h5", evaluation: four, evaluationPath: "e.json") }
+    }
+
+    /// An evaluation records the SHA-256 of the file it scored; a card of another file refuses it.
+    @Test func evaluationOfAnotherFileIsRefused() throws {
+        let record = try EvaluationRecord(json: try Self.evaluation(), path: "e.json")
+        var same = Self.model()
+        same.fileSHA256 = record.modelSHA256
+        #expect(try ModelCard(saved: same, path: "m.h5", evaluation: record).evaluation != nil)
+        var other = Self.model()
+        other.fileSHA256 = String(repeating: "cd", count: 32)
+        #expect(throws: MLPError.self) { try ModelCard(saved: other, path: "m.h5", evaluation: record, evaluationPath: "e.json") }
     }
 
     /// A poorly calibrated model (ECE 0.1) gets the command that calibrates it: on its recorded
