@@ -11,9 +11,10 @@ struct MLPPredict: ParsableCommand {
         discussion: """
             Each image is decoded, resized and scaled as the model's training images were, from what its file \
             records: the image size, the colour mode, the 1/255 scaling and the class names. A model Keras saved \
-            records none of it: give --image-size (unless its input has image axes) and --class-names. A folder is \
-            walked in sorted order. An image that cannot be read is named on standard error and the rest go on; the \
-            exit status is then 1.
+            records none of it: give --image-size (unless its input has image axes) and --class-names. An image of \
+            another size than the model takes is resized to it, with a note. A folder is walked in sorted order. An \
+            image that cannot be read, or a folder that holds no image, is named on standard error and the rest go \
+            on; the exit status is then 1.
             """)
 
     static func main() { mainReportingOneLine() }

@@ -61,9 +61,18 @@ def study_url(work):
 def samples(readme):
     """The README's sample outputs: (command, the lines it printed) for each `$ mlp-…` line of a
     plain ``` block, in README order."""
+    blocks, current = [], None
+    for line in readme.splitlines():
+        if line.startswith("```"):
+            if current is None:
+                current = [] if line == "```" else ["(not plain)"]
+            else:
+                blocks.append(current)
+                current = None
+        elif current is not None:
+            current.append(line)
     found = []
-    for block in re.findall(r"```\n(.*?)```", readme, flags=re.S):
-        lines = block.splitlines()
+    for lines in blocks:
         if not lines or not lines[0].startswith("$ mlp-"):
             continue
         for line in lines:
@@ -79,6 +88,8 @@ ELIDED = {"...", "…"}
 
 def skeleton(line):
     """A line without what depends on the machine, the clock or the data."""
+    if re.match(r"engine\s", line):
+        return "engine (this machine's)"
     line = re.sub(r"(?<![\w.])/[^\s,;:()]+", "<path>", line)
     line = re.sub(r"\b[0-9a-f]{16,}\b…?", "<digest>", line)
     line = re.sub(r"\d{4}-\d\d-\d\dT[\d:]+Z", "<date>", line)

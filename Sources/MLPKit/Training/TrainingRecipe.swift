@@ -170,11 +170,11 @@ extension TrainingRecipe {
         try data.checkValidationSplit(validationSplit)
         log("validation: last \(split.validation.count) training images held out, training on \(split.train.count)")
         // Keras's validation_split takes the last samples as they are: data in class order
-        // leaves the validation part fewer classes.
+        // leaves the validation part far fewer classes than its size would draw.
         let held = Set(split.validation.labels).count
-        if held < Set(data.train.labels).count {
-            log("note: the validation split holds \(held) of the \(data.train.classCount) classes (\(data.source) is in class order); "
-                + "its accuracy speaks for those classes only; --shuffle-seed N shuffles the training images first")
+        if held * 2 < min(Set(data.train.labels).count, split.validation.count) {
+            log("note: the validation split holds \(held) of the \(data.train.classCount) classes (\(data.source) looks stored in "
+                + "class order); its accuracy speaks for those classes only; --shuffle-seed N shuffles the training images first")
         }
         return (split.train, split.validation)
     }

@@ -57,6 +57,12 @@ import Testing
         let train = try runTool("mlp-train", ["--data", "g.npz", "-o", "m.h5", "--validation-split", "0.2", "--epochs", "1"], in: folder)
         expectCleanFailure(train, naming: "g.npz", problem: "holds 1 class that the training part never shows")
         #expect(train.stderr.contains("--shuffle-seed"))
+        // A split of 0.1 cuts class 4 in two: nothing unseen, but one class of five held out, and
+        // the note names the data.
+        let partial = try runTool("mlp-train", ["--data", "g.npz", "-o", "m.h5", "--validation-split", "0.1", "--epochs", "1"], in: folder)
+        #expect(partial.status == 0, "\(partial.stderr)")
+        #expect(partial.stdout.contains("note: the validation split holds 1 of the 5 classes (g.npz looks stored in class order)"),
+                "\(partial.stdout)")
         let tune = try runTool("mlp-tune", ["--data", "g.npz", "--output-dir", "s", "--trials", "2", "--epochs", "1"], in: folder)
         expectCleanFailure(tune, naming: "g.npz", problem: "holds 1 class that the training part never shows")
         #expect(!tune.stdout.contains("trial 0"))
