@@ -43,10 +43,12 @@ public struct DataSelection: Sendable, Equatable {
         // data keeps its stored order unless a seed is given.
         let shuffle = shuffleSeed ?? defaults?.shuffleSeed
         // A model of images takes a folder's images at its own size, whatever data it was trained on.
-        let modelSize = defaults?.input.flatMap { $0.isImage ? Array($0.shape.prefix(2)) : nil }
+        let modelInput = defaults?.input.flatMap { $0.isImage ? $0.shape : nil }
+        let modelSize = modelInput.map { Array($0.prefix(2)) }
+        let modelColor = modelInput.map { $0.count == 2 || $0[2] == 1 ? ColorMode.grayscale : .rgb }
         let size = imageSize ?? defaults?.imageSize ?? modelSize
         let request = DataRequest(labelMode: labelMode ?? defaults?.labelMode ?? .fine, splits: splits,
-                                  imageSize: size, colorMode: colorMode ?? defaults?.colorMode ?? .rgb,
+                                  imageSize: size, colorMode: colorMode ?? defaults?.colorMode ?? modelColor ?? .rgb,
                                   holdoutSplit: holdoutSplit, downloadURL: downloadURL, shuffleSeed: shuffle ?? 0)
         var pair: DatasetPair
         do {

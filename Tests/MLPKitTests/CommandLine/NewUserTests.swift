@@ -174,6 +174,11 @@ import Testing
         let asked = try runTool("mlp-predict", [model, photo, "--json", "--image-size", "8,8"])
         #expect(asked.status == 0, "\(asked.stderr)")
         #expect(resized.stdout == asked.stdout && !asked.stdout.isEmpty)
+        // A folder of three classes of RGB images: decoded grey and sized as the model takes them.
+        let eval = try runTool("mlp-eval", [model, "--data", fixture("images/folder"), "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        #expect(eval.stderr.contains("are resized to the 8×8 \(model) takes"), "\(eval.stderr)")
+        #expect(try json(eval.stdout)["samples"] as? Int == 6)
     }
 
     /// 7. Every file a tool writes is named as it is written.

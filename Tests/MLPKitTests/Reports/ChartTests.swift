@@ -81,6 +81,28 @@ import Testing
         #expect(tickNumbers(svg).allSatisfy { $0 >= 0 }, "\(tickNumbers(svg).filter { $0 < 0 })")
     }
 
+    /// Pruned trials are drawn, in grey at the score they were stopped with, beside the
+    /// completed ones: two completed and one pruned trial give two blue dots and one grey dot
+    /// in the hyperparameter's panel, and the legend names them.
+    @Test func trialsChartShowsPrunedTrials() throws {
+        let space = try SearchSpace(entries: [("units", .choice([.int(8), .int(16), .int(32)]))])
+        let settings = TuningSettings(space: space, schedule: .trials(3, epochs: 2), objective: Monitor("val_accuracy"), seed: 0,
+                                      validationSplit: 0.2)
+        let records = [(8, TrialRecord.Status.completed, 0.5), (16, .completed, 0.6), (32, .pruned, 0.2)].enumerated().map { item in
+            var record = TrialRecord(number: item.offset, hyperparameters: HyperparameterValues(values: ["units": .int(item.element.0)]),
+                                     epochs: 2, initialEpoch: 0, seed: 0)
+            (record.status, record.score) = (item.element.1, item.element.2)
+            record.runs = [TrialRecord.Run(worker: "w", started: Date(timeIntervalSince1970: Double(item.offset)),
+                                           finished: Date(timeIntervalSince1970: Double(item.offset) + 1))]
+            return record
+        }
+        let svg = TrialsChart.svg(records: records, settings: settings)
+        #expect(svg.contains("3 trials, 2 completed, 1 pruned"))
+        #expect(svg.contains(">pruned (when stopped)</text>"))
+        // One grey dot in the units panel and one in the legend.
+        #expect(svg.components(separatedBy: "fill=\"#a0a0a0\"").count - 1 == 2)
+    }
+
     /// Two classes, [[2, 0], [1, 1]]: three filled cells shaded by their share of the row (1,
     /// 0.5, 0.5; the empty cell left blank), their counts written, each class named twice.
     @Test func confusionHeatmapShadesByRowShare() {
