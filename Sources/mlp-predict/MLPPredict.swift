@@ -57,13 +57,7 @@ struct MLPPredict: ParsableCommand {
         }
         var files: [String] = []
         for path in images {
-            do {
-                let found = try ImagePredictor.files(at: path)
-                if found.isEmpty {
-                    complain(MLPError.format(path: path, problem: "holds no images (\(ImageFolder.extensions.joined(separator: " ")))"))
-                }
-                files += found
-            } catch { complain(error) }
+            do { files += try ImagePredictor.files(at: path) } catch { complain(error) }
         }
         var resizeNoted = false
         // In batches: a large folder is never held in memory whole.
@@ -74,26 +68,29 @@ struct MLPPredict: ParsableCommand {
                     let (values, resizedFrom) = try predictor.inputs(path: file)
                     if let size = resizedFrom, !resizeNoted {
                         resizeNoted = true
-                        FileHandle.standardError.write(Data(("note: \(file) is \(size[0])×\(size[1]) pixels; it and every other image not "
-                            + "\(predictor.shape[0])×\(predictor.shape[1]) are resized to the \(predictor.shape[0])×\(predictor.shape[1]) "
-                            + "\(model) takes, as tf.image.resize does (bilinear)\n").utf8))
+                        FileHandle.standardError.write(Data((predictor.resizeNote(file: file, size: size, model: model) + "\n").utf8))
                     }
                     ready.append((file, values))
                 } catch { complain(error) }
             }
-            let probabilities = predictor.probabilities(ready.map(\.inputs))
-            let classes = predictor.classNames.count
-            for (row, item) in ready.enumerated() {
-                let values = probabilities[(row * classes)..<((row + 1) * classes)]
-                let best = predictor.top(min(top, classes), of: values)
-                if output.json {
-                    print(Self.jsonLine(file: item.file, top: best, probabilities: Array(values)))
-                } else {
-                    print("\(item.file): " + best.map { "\($0.name) \(String(format: "%.4f", $0.probability))" }.joined(separator: ", "))
-                }
-            }
+            report(ready, predictor: predictor)
         }
         if failed { throw ExitCode(1) }
+    }
+
+    /// Prints each image's likeliest classes: a line of text, or a JSON Lines object.
+    func report(_ ready: [(file: String, inputs: [Float])], predictor: ImagePredictor) {
+        let probabilities = predictor.probabilities(ready.map(\.inputs))
+        let classes = predictor.classNames.count
+        for (row, item) in ready.enumerated() {
+            let values = probabilities[(row * classes)..<((row + 1) * classes)]
+            let best = predictor.top(min(top, classes), of: values)
+            if output.json {
+                print(Self.jsonLine(file: item.file, top: best, probabilities: Array(values)))
+            } else {
+                print("\(item.file): " + best.map { "\($0.name) \(String(format: "%.4f", $0.probability))" }.joined(separator: ", "))
+            }
+        }
     }
 
     /// One JSON Lines object: `{"file": …, "top": [{"index", "name", "probability"}, …], "probabilities": […]}`,

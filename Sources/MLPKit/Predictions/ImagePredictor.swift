@@ -116,6 +116,17 @@ public struct ImagePredictor {
         let folder = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
         // Links back to the folder or above it are loops; the folder's parent stands as the root.
         let parent = URL(fileURLWithPath: ImageFolder.realPath(folder)).deletingLastPathComponent().path
-        return try ImageFolder.imageFiles(in: folder, rootReal: parent)
+        let files = try ImageFolder.imageFiles(in: folder, rootReal: parent)
+        guard !files.isEmpty else {
+            throw MLPError.format(path: path, problem: "holds no images (\(ImageFolder.extensions.joined(separator: " ")))")
+        }
+        return files
+    }
+
+    /// The note for the first image resized without `imageSize` asking for it.
+    public func resizeNote(file: String, size: [Int], model: String) -> String {
+        let own = "\(shape[0])×\(shape[1])"
+        return "note: \(file) is \(size[0])×\(size[1]) pixels; it and every other image not \(own) are resized to the \(own) "
+            + "\(model) takes, as tf.image.resize does (bilinear)"
     }
 }

@@ -129,7 +129,7 @@ import Testing
     /// The help says what the tools do now, in one vocabulary.
     @Test func helpSaysWhatTheToolsDo() throws {
         let eval = try runTool("mlp-eval", ["--help"]).stdout
-        #expect(!eval.contains("Keras's .h5) on the CIFAR-100") && eval.contains("--plot <file>") && eval.contains("--predictions <file>"))
+        #expect(!eval.contains("Keras's .h5) on the CIFAR-100") && eval.contains("--roc-plot <file>") && eval.contains("--predictions <file>"))
         let tune = try runTool("mlp-tune", ["--help"]).stdout
         #expect(!tune.contains("a given model file") && tune.contains("--output-dir <folder>"))
         let bench = try runTool("mlp-bench", ["--help"]).stdout

@@ -150,7 +150,7 @@ import Testing
         expectCleanFailure(try runTool("mlp-train", ["--data", "/nonexistent/x", "-o", folder.appendingPathComponent("m.h5").path,
                                                      "--plot", png]), naming: png, problem: ".svg")
         let roc = folder.appendingPathComponent("roc.png").path
-        expectCleanFailure(try runTool("mlp-eval", [fixture("keras/k3_mlp_adam.h5"), "--data", "/nonexistent/x", "--plot", roc]),
+        expectCleanFailure(try runTool("mlp-eval", [fixture("keras/k3_mlp_adam.h5"), "--data", "/nonexistent/x", "--roc-plot", roc]),
                            naming: roc, problem: ".svg")
         #expect(!FileManager.default.fileExists(atPath: pickle) && !FileManager.default.fileExists(atPath: png))
 
