@@ -67,10 +67,19 @@ struct MLPEval: ParsableCommand {
     @Flag(help: "Fit one temperature that divides the logits, minimizing the log loss on validation data (the validation split the model records, or --calibration-data; never the holdout set), and write the calibrated model to -o.")
     var temperatureScale = false
 
-    @Option(help: ArgumentHelp("With --temperature-scale: labelled data to fit the temperature on, in any form --data takes (its training split), in place of the model's recorded validation split.", valueName: "path"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Split conformal prediction sets that hold the true class with probability at least 1 − ALPHA (above 0, below 1), as MAPIE's SplitConformalClassifier makes them: the threshold fitted on validation data (the validation split the model records, or --calibration-data; never the holdout set), then coverage and set sizes on the holdout set. With -o, the threshold is recorded in a copy of the model, for mlp-predict --sets.", valueName: "alpha"))
+    var conformal: Double?
+
+    @Option(help: "With --conformal: the conformity score, lac (1 − the class's probability) or aps (adaptive: the probability mass ranked above the class). Default lac.")
+    var score: String?
+
+    @Option(help: "With --conformal --score aps: the seed of the uniform draws of APS's randomized score (MAPIE's random_state; default 0).")
+    var conformalSeed: UInt32?
+
+    @Option(help: ArgumentHelp("With --temperature-scale or --conformal: labelled data to calibrate on, in any form --data takes (its training split), in place of the model's recorded validation split.", valueName: "path"))
     var calibrationData: String?
 
-    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --temperature-scale: where to write the calibrated model (.h5 or .keras), its last Dense kernel and bias divided by the temperature.", valueName: "file"))
+    @Option(name: [.customShort("o"), .customLong("output")], help: ArgumentHelp("With --temperature-scale: where to write the calibrated model (.h5 or .keras), its last Dense kernel and bias divided by the temperature; with --conformal: where to write the model with its threshold recorded.", valueName: "file"))
     var calibrated: String?
 
     @Option(parsing: .unconditional, help: "Samples per prediction batch (1 to 65536).")
@@ -91,8 +100,20 @@ struct MLPEval: ParsableCommand {
         if temperatureScale {
             guard compare.isEmpty else { throw ValidationError("--temperature-scale calibrates one model; leave out --compare") }
             guard calibrated != nil else { throw ValidationError("--temperature-scale needs -o FILE for the calibrated model") }
+            guard conformal == nil else { throw ValidationError("--temperature-scale and --conformal are two calibrations; run one, then the other") }
+        } else if let conformal {
+            guard compare.isEmpty else { throw ValidationError("--conformal calibrates one model; leave out --compare") }
+            guard conformal > 0, conformal < 1 else { throw ValidationError("--conformal must be above 0 and below 1, got \(conformal)") }
         } else {
-            guard calibrated == nil, calibrationData == nil else { throw ValidationError("-o and --calibration-data go with --temperature-scale") }
+            guard calibrated == nil, calibrationData == nil else {
+                throw ValidationError("-o and --calibration-data go with --temperature-scale or --conformal")
+            }
+        }
+        if score != nil || conformalSeed != nil {
+            guard conformal != nil else { throw ValidationError("--score and --conformal-seed go with --conformal") }
+        }
+        if let score, ConformalPredictor.Score(rawValue: score) == nil {
+            throw ValidationError("--score must be \(ConformalPredictor.Score.allCases.map(\.rawValue).joined(separator: " or ")), got '\(score)'")
         }
         for (former, name, both) in [("seed", "bootstrap-seed", formerSeed != nil && bootstrapSeed != nil),
                                      ("plot", "roc-plot", formerPlot != nil && rocPlot != nil)] where both {
@@ -119,6 +140,7 @@ struct MLPEval: ParsableCommand {
             return wrote([saveResamples])
         }
         guard let model else { return }
+        if let conformal { return try runConformal(model, alpha: conformal) }
         if temperatureScale, let calibrated {
             var request = CalibrationRequest(model: try load(model), path: model, output: calibrated)
             (request.data, request.calibrationData, request.resamples, request.seed) = (try data.selection(), calibrationData, resamples, seed)
@@ -135,6 +157,16 @@ struct MLPEval: ParsableCommand {
         let result = try request.run(log: log)
         print(output.json ? result.json.text : result.text)
         wrote([plot, confusion, reliability, predictions, saveResamples])
+    }
+
+    /// Prediction sets: fitted, judged on the holdout set, and recorded with -o.
+    func runConformal(_ model: String, alpha: Double) throws {
+        var request = ConformalRequest(model: try load(model), path: model, alpha: alpha)
+        request.score = score.flatMap(ConformalPredictor.Score.init(rawValue:)) ?? .lac
+        (request.seed, request.data, request.calibrationData) = (conformalSeed ?? 0, try data.selection(), calibrationData)
+        (request.output, request.batchSize) = (calibrated, batchSize)
+        let result = try request.run(log: log)
+        print(output.json ? result.json.text : result.text)
     }
 
     /// Names the files written, after the report.

@@ -28,6 +28,9 @@ struct MLPPredict: ParsableCommand {
     @Option(parsing: .unconditional, help: "How many of the likeliest classes to show per image (1 to the number of classes).")
     var top = 5
 
+    @Flag(help: "Print each image's prediction set (names and probabilities) by the threshold mlp-eval MODEL --conformal ALPHA -o FILE recorded in the model; --json adds \"set\".")
+    var sets = false
+
     @OptionGroup var output: JSONOption
 
     @OptionGroup var image: ImageOptions
@@ -50,6 +53,7 @@ struct MLPPredict: ParsableCommand {
                                            imageSize: try image.size(), colorMode: image.colorMode,
                                            classNames: names, source: model)
         for note in predictor.notes { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+        let conformal = try sets ? ConformalPredictor.recorded(in: saved.record, model: model) : nil
         var failed = false
         func complain(_ error: Error) {
             FileHandle.standardError.write(Data("mlp-predict: \(error)\n".utf8))
@@ -73,32 +77,45 @@ struct MLPPredict: ParsableCommand {
                     ready.append((file, values))
                 } catch { complain(error) }
             }
-            report(ready, predictor: predictor)
+            report(ready, predictor: predictor, conformal: conformal)
         }
         if failed { throw ExitCode(1) }
     }
 
-    /// Prints each image's likeliest classes: a line of text, or a JSON Lines object.
-    func report(_ ready: [(file: String, inputs: [Float])], predictor: ImagePredictor) {
+    /// Prints each image's likeliest classes, or its prediction set: a line of text, or a JSON
+    /// Lines object.
+    func report(_ ready: [(file: String, inputs: [Float])], predictor: ImagePredictor, conformal: ConformalPredictor?) {
         let probabilities = predictor.probabilities(ready.map(\.inputs))
         let classes = predictor.classNames.count
         for (row, item) in ready.enumerated() {
             let values = probabilities[(row * classes)..<((row + 1) * classes)]
             let best = predictor.top(min(top, classes), of: values)
+            // A set, likeliest first, as the top classes are listed.
+            let set = conformal.map { sets -> [(index: Int, name: String, probability: Float)] in
+                let members = Set(sets.set(values))
+                return predictor.top(classes, of: values).filter { members.contains($0.index) }
+            }
             if output.json {
-                print(Self.jsonLine(file: item.file, top: best, probabilities: Array(values)))
+                print(Self.jsonLine(file: item.file, top: best, probabilities: Array(values), set: set))
             } else {
-                print("\(item.file): " + best.map { "\($0.name) \(String(format: "%.4f", $0.probability))" }.joined(separator: ", "))
+                let shown = set ?? best
+                print("\(item.file): " + (set == nil ? "" : "{") + shown.map { "\($0.name) \(String(format: "%.4f", $0.probability))" }
+                    .joined(separator: ", ") + (set == nil ? "" : "}"))
             }
         }
     }
 
     /// One JSON Lines object: `{"file": …, "top": [{"index", "name", "probability"}, …], "probabilities": […]}`,
     /// each probability the shortest decimal that reads back as its float32.
-    static func jsonLine(file: String, top: [(index: Int, name: String, probability: Float)], probabilities: [Float]) -> String {
+    static func jsonLine(file: String, top: [(index: Int, name: String, probability: Float)], probabilities: [Float],
+                         set: [(index: Int, name: String, probability: Float)]? = nil) -> String {
         func number(_ value: Float) -> String { value.isFinite ? "\(value)" : "null" }
-        let entries = top.map { "{\"index\": \($0.index), \"name\": \(JSONValue.string($0.name).text), \"probability\": \(number($0.probability))}" }
-        return "{\"file\": \(JSONValue.string(file).text), \"top\": [\(entries.joined(separator: ", "))], "
+        func entries(_ list: [(index: Int, name: String, probability: Float)]) -> String {
+            list.map { "{\"index\": \($0.index), \"name\": \(JSONValue.string($0.name).text), \"probability\": \(number($0.probability))}" }
+                .joined(separator: ", ")
+        }
+        return "{\"file\": \(JSONValue.string(file).text), \"top\": [\(entries(top))], "
+            + (set.map { "\"set\": [\(entries($0))], " } ?? "")
             + "\"probabilities\": [\(probabilities.map(number).joined(separator: ", "))]}"
     }
 

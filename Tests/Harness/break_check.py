@@ -43,6 +43,7 @@ FIXTURES = {
     "cifar/cifar_expected.json": "DatasetTests",
     "tuning/hyperband.json": r"TuningTests/hyperbandMatchesKerasTuner",
     "tuning/draws.json": r"TuningTests/drawsMatchKerasTuner",
+    "conformal/cases.json": r"ConformalTests/setsEqualMAPIEs",
 }
 
 

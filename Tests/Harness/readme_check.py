@@ -17,8 +17,8 @@ a file the README names under another format than its extension says.
 Then the sample outputs: each plain ``` block of the README made of `$ mlp-…` lines and what they
 printed is run again, its commands in order in a fresh folder of the same data, and what they
 print now is compared with the block line by line, leaving out what depends on the machine, the
-clock or the data: progress bars, numbers, absolute paths, dates, digests, and a plural after a
-number. A line `...` or `…` in a block stands for any lines. A line printed now that the README
+clock or the data: progress bars, numbers, absolute paths, dates, digests, a plural after a number,
+and how many items a list of like items holds. A line `...` or `…` in a block stands for any lines. A line printed now that the README
 lacks, or one the README shows that is no longer printed, fails the check: the README's samples
 are the tools' current output.
 """
@@ -93,8 +93,10 @@ def skeleton(line):
     line = re.sub(r"(?<![\w.])/[^\s,;:()]+", "<path>", line)
     line = re.sub(r"\b[0-9a-f]{16,}\b…?", "<digest>", line)
     line = re.sub(r"\d{4}-\d\d-\d\dT[\d:]+Z", "<date>", line)
-    line = re.sub(r"[-+]?(\d[\d,]*(\.\d*)?|\.\d+)(e[-+]?\d+)?", "#", line)
+    line = re.sub(r"[-+]?(\d+(,\d{3})*(\.\d*)?|\.\d+)(e[-+]?\d+)?", "#", line)
     line = re.sub(r"(#[^\w#]*\w+?)(es|s)\b", r"\1", line)
+    # A list whose length follows the data ("1: 40, 2: 12, 3: 5"; a set's classes): one item.
+    line = re.sub(r"([^,{}\[\]]+)(, \1)+", r"\1, …", line)
     return re.sub(r"\s+", " ", line).strip()
 
 

@@ -133,12 +133,12 @@ extension TemperatureScaling {
     public static func checkCalibrationData(_ data: DatasetPair, path: String, record: RunRecord, model: String,
                                             holdout: ImageDataset) throws {
         if let trained = record.datasetSHA256, data.checksum == trained {
-            throw MLPError.format(path: path, problem: "is the data \(model) was trained on; fit the temperature on data "
+            throw MLPError.format(path: path, problem: "is the data \(model) was trained on; calibrate on data "
                 + "it did not train on (without --calibration-data, on the validation split it records)")
         }
         let fitting = data.train
         if fitting.count > 0, fitting.contentDigest == holdout.contentDigest || fitting.contentDigest == record.holdoutSHA256 {
-            throw MLPError.format(path: path, problem: "holds the holdout set itself; fit the temperature on validation data")
+            throw MLPError.format(path: path, problem: "holds the holdout set itself; calibrate on validation data")
         }
     }
 }

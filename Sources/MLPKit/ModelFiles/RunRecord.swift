@@ -48,6 +48,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var calibratedOn: String?
     /// The search that chose the model's values, for a search's retrained model.
     public var tuning: TuningProvenance?
+    /// The threshold of its prediction sets (`mlp-eval --conformal ALPHA -o`).
+    public var conformal: ConformalRecord?
     /// Entries this version does not know, or could not read, kept as they are.
     public var other: [String: String] = [:]
 
@@ -59,7 +61,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         static let holdoutSHA256 = "holdout_sha256", options = "options", seed = "seed", created = "created", command = "command"
         static let shuffleSeed = "shuffle_seed", epochsCompleted = "epochs_completed", bestEpoch = "best_epoch"
         static let checkpointOfEpoch = "checkpoint_of_epoch", interrupted = "interrupted", temperature = "temperature"
-        static let calibratedFrom = "calibrated_from", calibratedOn = "calibrated_on", tuning = "tuning"
+        static let calibratedFrom = "calibrated_from", calibratedOn = "calibrated_on", tuning = "tuning", conformal = "conformal"
     }
 
     /// The record a file's entries hold; an empty record for a file of Keras's.
@@ -94,6 +96,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         calibratedFrom = take(Key.calibratedFrom, text)
         calibratedOn = take(Key.calibratedOn, text)
         tuning = take(Key.tuning) { try? JSONRecords.decoder().decode(TuningProvenance.self, from: Data($0.utf8)) }
+        conformal = take(Key.conformal) { try? JSONRecords.decoder().decode(ConformalRecord.self, from: Data($0.utf8)) }
         other = rest
     }
 
@@ -121,6 +124,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         put(Key.calibratedFrom, calibratedFrom)
         put(Key.calibratedOn, calibratedOn)
         put(Key.tuning, tuning.flatMap { try? JSONRecords.text($0) })
+        put(Key.conformal, conformal.flatMap { try? JSONRecords.text($0) })
         return entries
     }
 
@@ -150,7 +154,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
             if let text = entries[key], let number = Int(text) { object[key] = .int(number) }
         }
         if let temperature { object[Key.temperature] = .double(temperature) }
-        for key in [Key.options, Key.tuning] + InputRecord.Keys.json {
+        for key in [Key.options, Key.tuning, Key.conformal] + InputRecord.Keys.json {
             if let text = entries[key], let value = JSONValue(parsing: text) { object[key] = value }
         }
         return .object(object)
@@ -243,6 +247,21 @@ public struct TrainingOptionsRecord: Codable, Equatable, Sendable {
     public var rows: [(key: String, value: String)] {
         guard let object = json.object else { return [] }
         return object.keys.sorted().map { ($0, object[$0]!.displayText) }
+    }
+}
+
+/// The threshold of a model's prediction sets, as its record keeps it (`conformal`): the
+/// miscoverage level, the conformity score (`lac`, `aps`), the quantile, the seed of APS's
+/// draws and the calibration samples.
+public struct ConformalRecord: Codable, Equatable, Sendable {
+    public var alpha: Double
+    public var score: String
+    public var quantile: Double
+    public var seed: UInt32
+    public var samples: Int
+
+    public init(alpha: Double, score: String, quantile: Double, seed: UInt32, samples: Int) {
+        (self.alpha, self.score, self.quantile, self.seed, self.samples) = (alpha, score, quantile, seed, samples)
     }
 }
 

@@ -38,7 +38,8 @@ public struct CalibrationRequest {
         }
         let defaults = DataDefaults(record: record, model: path)
         let pair = try data.load(splits: ownSplit ? .both : .holdoutOnly, defaults: defaults, log: log)
-        let (fitting, source) = try calibrationSet(pair: pair, defaults: defaults, log: log)
+        let (fitting, source) = try Self.calibrationSet(model: model, path: path, data: data, calibrationData: calibrationData,
+                                                        pair: pair, defaults: defaults, log: log)
         let fit = try MLPError.naming(file: path) {
             let logits = try TemperatureScaling.logits(model: model.model, data: fitting, batchSize: batchSize)
             return try TemperatureScaling.fit(logits: logits, labels: fitting.labels.map(Int.init), classes: model.model.outputWidth)
@@ -61,8 +62,11 @@ public struct CalibrationRequest {
                                  dataset: pair.name, dataSource: pair.source, outputSHA256: Digest.sha256(of: written))
     }
 
-    /// The data the temperature is fitted on, and how the result names it.
-    func calibrationSet(pair: DatasetPair, defaults: DataDefaults, log: (String) -> Void) throws -> (ImageDataset, String) {
+    /// The labelled data a calibration is fitted on, and how the result names it: the validation
+    /// split `model` records (`pair` holding the training split), or the training split of
+    /// `calibrationData`, which may be neither the model's training data nor `pair`'s holdout set.
+    static func calibrationSet(model: CompiledModel, path: String, data: DataSelection, calibrationData: String?, pair: DatasetPair,
+                               defaults: DataDefaults, log: (String) -> Void) throws -> (ImageDataset, String) {
         guard let calibrationData else {
             let split = model.record.validationSplit ?? 0
             let fitting = pair.train.splitValidation(fraction: split).validation
