@@ -20,7 +20,7 @@ struct MLPEval: ParsableCommand {
 
     static func main() { mainReportingOneLine() }
 
-    @Argument(help: "The model file (.keras or .h5, this toolchain's or Keras's).")
+    @Argument(help: "The model file (.keras or .h5, this toolchain's or Keras's), or an ONNX file of the operators mlp-export writes.")
     var model: String?
 
     @Option(parsing: .upToNextOption, help: ArgumentHelp("Compare two models on the same holdout set, with paired bootstrap intervals of their differences.", valueName: "a.keras b.h5"))
@@ -178,7 +178,8 @@ struct MLPEval: ParsableCommand {
 
     /// The model at `path`, read (probed first in a child process) to run as the compute options say.
     func load(_ path: String) throws -> CompiledModel {
-        let saved = try ModelProbe.load(path)
+        let bytes = try ModelFile.bytes(atPath: path)
+        let saved = try ONNXFile.isONNX(bytes, path: path) ? ONNXImport.load(bytes, path: path) : ModelProbe.load(path)
         saved.model.compute = compute.options()
         return saved
     }

@@ -138,6 +138,10 @@ def onnx_export(tmp, raw, x, sources):
             diff = float(np.abs(theirs - ours).max())
             check(f"{name}: ONNX Runtime predicts what mlp-eval predicted{' from raw uint8 images' if raw_input else ''}",
                   theirs.shape == ours.shape and diff <= 1e-5, f"largest difference {diff:.2e}")
+            back = ours_predictions(exported, tmp)
+            diff = float(np.abs(back - theirs).max()) if back.shape == theirs.shape else float("inf")
+            check(f"{name}: mlp-eval on the ONNX file, on this toolchain's engine, gives ONNX Runtime's probabilities",
+                  diff <= 1e-5, f"largest difference {diff:.2e}")
             # A batch of one and a batch of 7: the batch dimension is dynamic.
             small = session.run(None, {session.get_inputs()[0].name: feed[:7]})[0]
             check(f"{name}: the batch dimension is dynamic", small.shape == (7, ours.shape[1]))
