@@ -245,4 +245,86 @@ public enum ONNXFile: RegisteredModelFormat {
                            parameters: parameters, initializers: graph.pointee.n_initializer, operators: operators,
                            nodeCount: graph.pointee.n_node, metadata: metadata)
     }
+
+    // MARK: Reading the graph
+
+    /// One node as read: its operator, inputs, outputs, and int and float attributes.
+    struct ReadNode {
+        var op: String
+        var inputs: [String]
+        var outputs: [String]
+        var ints: [String: Int] = [:]
+        var floats: [String: Float] = [:]
+    }
+
+    /// The nodes, the float constants by name, and the graph's one input.
+    static func read(_ data: Data, path: String) throws
+        -> ([ReadNode], [String: (shape: [Int], values: [Float])], (name: String, shape: [Int]))
+    {
+        let parsed = data.withUnsafeBytes { onnx__model_proto__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress) }
+        guard let model = parsed, let graph = model.pointee.graph?.pointee else {
+            throw MLPError.format(path: path, problem: "not an ONNX model (its protobuf does not parse as a ModelProto with a graph)")
+        }
+        defer { onnx__model_proto__free_unpacked(model, nil) }
+        func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
+        var constants: [String: (shape: [Int], values: [Float])] = [:]
+        for index in 0..<graph.n_initializer {
+            guard let tensor = graph.initializer[index]?.pointee else { continue }
+            constants[text(tensor.name)] = try values(of: tensor, path: path)
+        }
+        var nodes: [ReadNode] = []
+        for index in 0..<graph.n_node {
+            guard let node = graph.node[index]?.pointee else { continue }
+            var read = ReadNode(op: text(node.op_type), inputs: (0..<node.n_input).map { text(node.input[$0]) },
+                                outputs: (0..<node.n_output).map { text(node.output[$0]) })
+            for a in 0..<node.n_attribute {
+                guard let attribute = node.attribute[a]?.pointee else { continue }
+                if attribute.has_i != 0 { read.ints[text(attribute.name)] = Int(attribute.i) }
+                if attribute.has_f != 0 { read.floats[text(attribute.name)] = attribute.f }
+                if attribute.type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR, let t = attribute.t?.pointee,
+                   t.data_type == 1, t.n_float_data > 0 {
+                    constants[read.outputs.first ?? ""] = ((0..<t.n_dims).map { Int(t.dims[$0]) },
+                                                           Array(UnsafeBufferPointer(start: t.float_data, count: t.n_float_data)))
+                }
+            }
+            nodes.append(read)
+        }
+        let inputs = (0..<graph.n_input).compactMap { graph.input[$0]?.pointee }.filter { constants[text($0.name)] == nil }
+        guard inputs.count == 1, let info = inputs.first else {
+            throw MLPError.format(path: path, problem: "has \(inputs.count) graph inputs; a classifier of one input is read")
+        }
+        var shape: [Int] = []
+        if let tensor = info.type?.pointee.tensor_type?.pointee, let dims = tensor.shape?.pointee {
+            shape = (1..<max(dims.n_dim, 1)).map { d in dims.dim[d].map { Int($0.pointee.dim_value) } ?? 0 }
+        }
+        return (nodes, constants, (text(info.name), shape))
+    }
+
+    /// A float32 or int64 initializer's shape and values (as floats).
+    static func values(of tensor: Onnx__TensorProto, path: String) throws -> (shape: [Int], values: [Float]) {
+        let name = tensor.name.map { String(cString: $0) } ?? ""
+        let shape = (0..<tensor.n_dims).map { Int(tensor.dims[$0]) }
+        let count = shape.reduce(1, *)
+        guard shape.allSatisfy({ $0 >= 0 }), count < 1 << 32 else {
+            throw MLPError.format(path: path, problem: "initializer \(name) has shape \(shape)")
+        }
+        let raw = tensor.has_raw_data != 0
+        if tensor.data_type == 1, raw ? tensor.raw_data.len == count * 4 : tensor.n_float_data == count {
+            guard raw else { return (shape, Array(UnsafeBufferPointer(start: tensor.float_data, count: count))) }
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: tensor.raw_data.data, count: count * 4)) }
+            return (shape, values)
+        }
+        if tensor.data_type == 7, raw ? tensor.raw_data.len == count * 8 : tensor.n_int64_data == count {
+            var integers = [Int64](repeating: 0, count: count)
+            if raw {
+                integers.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: tensor.raw_data.data, count: count * 8)) }
+            } else {
+                integers = Array(UnsafeBufferPointer(start: tensor.int64_data, count: count))
+            }
+            return (shape, integers.map(Float.init))
+        }
+        throw MLPError.format(path: path, problem: "initializer \(name) is of ONNX type \(tensor.data_type), or holds other than "
+            + "\(count) values; float32 and int64 constants are read")
+    }
 }

@@ -1,4 +1,3 @@
-import CONNX
 import Foundation
 
 /// Reads an ONNX classifier back into layers that run on this toolchain's engine, for
@@ -8,20 +7,13 @@ import Foundation
 /// Identity, Dropout, and the uint8 prelude Cast, Div by 255, Reshape). The graph must be one
 /// chain from its input to its output; an operator outside that set is refused by name.
 public enum ONNXImport {
-    /// One node as read: its operator, inputs, outputs, and int and float attributes.
-    struct Node {
-        var op: String
-        var inputs: [String]
-        var outputs: [String]
-        var ints: [String: Int] = [:]
-        var floats: [String: Float] = [:]
-    }
+    typealias Node = ONNXFile.ReadNode
 
     /// The model in `data`, its record made from the file's metadata (`class_names`,
     /// `input_scale`, `dataset_sha256`) and, when the file it was exported from is beside it,
     /// from that file's record (its data).
     public static func load(_ data: Data, path: String) throws -> CompiledModel {
-        let (nodes, constants, input) = try parse(data, path: path)
+        let (nodes, constants, input) = try ONNXFile.read(data, path: path)
         var chain = Chain(nodes: nodes, constants: constants, path: path)
         let model = try chain.sequential(input: input.name, shape: input.shape)
         var saved = CompiledModel(model: model)
@@ -45,69 +37,6 @@ public enum ONNXImport {
         record.version = metadata["mlp_version"] ?? record.version
         record.command = "mlp-export"
         return record
-    }
-
-    /// The nodes, the float constants by name, and the graph's one input.
-    static func parse(_ data: Data, path: String) throws -> ([Node], [String: (shape: [Int], values: [Float])], (name: String, shape: [Int])) {
-        let parsed = data.withUnsafeBytes { onnx__model_proto__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress) }
-        guard let model = parsed, let graph = model.pointee.graph?.pointee else {
-            throw MLPError.format(path: path, problem: "not an ONNX model (its protobuf does not parse as a ModelProto with a graph)")
-        }
-        defer { onnx__model_proto__free_unpacked(model, nil) }
-        func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
-        var constants: [String: (shape: [Int], values: [Float])] = [:]
-        for index in 0..<graph.n_initializer {
-            guard let tensor = graph.initializer[index]?.pointee else { continue }
-            let shape = (0..<tensor.n_dims).map { Int(tensor.dims[$0]) }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), count < 1 << 32 else {
-                throw MLPError.format(path: path, problem: "initializer \(text(tensor.name)) has shape \(shape)")
-            }
-            var values: [Float] = []
-            if tensor.data_type == 1, tensor.n_float_data == count {
-                values = Array(UnsafeBufferPointer(start: tensor.float_data, count: count))
-            } else if tensor.data_type == 1, tensor.has_raw_data != 0, tensor.raw_data.len == count * 4 {
-                values = [Float](repeating: 0, count: count)
-                values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(start: tensor.raw_data.data, count: count * 4)) }
-            } else if tensor.data_type == 7 {
-                let raw = tensor.has_raw_data != 0 ? tensor.raw_data.len / 8 : tensor.n_int64_data
-                guard raw == count else { throw MLPError.format(path: path, problem: "initializer \(text(tensor.name)) holds \(raw) of \(count) values") }
-                values = (0..<count).map { index in
-                    tensor.has_raw_data != 0 ? Float(tensor.raw_data.data.withMemoryRebound(to: Int64.self, capacity: count) { $0[index] })
-                        : Float(tensor.int64_data[index])
-                }
-            } else {
-                throw MLPError.format(path: path, problem: "initializer \(text(tensor.name)) is of ONNX type \(tensor.data_type), "
-                    + "or holds other than \(count) values; float32 and int64 constants are read")
-            }
-            constants[text(tensor.name)] = (shape, values)
-        }
-        var nodes: [Node] = []
-        for index in 0..<graph.n_node {
-            guard let node = graph.node[index]?.pointee else { continue }
-            var read = Node(op: text(node.op_type), inputs: (0..<node.n_input).map { text(node.input[$0]) },
-                            outputs: (0..<node.n_output).map { text(node.output[$0]) })
-            for a in 0..<node.n_attribute {
-                guard let attribute = node.attribute[a]?.pointee else { continue }
-                if attribute.has_i != 0 { read.ints[text(attribute.name)] = Int(attribute.i) }
-                if attribute.has_f != 0 { read.floats[text(attribute.name)] = attribute.f }
-                if attribute.type == ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR, let t = attribute.t?.pointee,
-                   t.data_type == 1, t.n_float_data > 0 {
-                    constants[read.outputs.first ?? ""] = ((0..<t.n_dims).map { Int(t.dims[$0]) },
-                                                           Array(UnsafeBufferPointer(start: t.float_data, count: t.n_float_data)))
-                }
-            }
-            nodes.append(read)
-        }
-        let inputs = (0..<graph.n_input).compactMap { graph.input[$0]?.pointee }.filter { constants[text($0.name)] == nil }
-        guard inputs.count == 1, let info = inputs.first else {
-            throw MLPError.format(path: path, problem: "has \(inputs.count) graph inputs; a classifier of one input is read")
-        }
-        var shape: [Int] = []
-        if let tensor = info.type?.pointee.tensor_type?.pointee, let dims = tensor.shape?.pointee {
-            shape = (1..<max(dims.n_dim, 1)).map { d in dims.dim[d].map { Int($0.pointee.dim_value) } ?? 0 }
-        }
-        return (nodes, constants, (text(info.name), shape))
     }
 }
 
