@@ -256,7 +256,7 @@ extension SearchRequest {
         let storage = try openStorage(note: log)
         let recorded = try storage.settings()
         if recorded == nil, resumeOnly {
-            throw MLPError.usage("--resume-only: \(storage.searchName) holds no search to go on with; leave out --resume-only to start one")
+            throw MLPError.usage("--resume-only: no search is recorded at \(storage.settingsLocation); leave out --resume-only to start one")
         }
         var settings = try resolve(over: recorded, storage: storage)
         if recorded == nil { log(storage.newSearchLine) }
