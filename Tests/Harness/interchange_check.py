@@ -21,11 +21,11 @@ Prints one line per check and closes with "N passed, M failed".
 
     python Tests/Harness/interchange_check.py BIN_DIR
 """
-import json, os, sys, tempfile, zipfile
+import json, os, subprocess, sys, tempfile, zipfile
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ["KERAS_BACKEND"] = "tensorflow"
 import numpy as np
-from harness import ROOT, check, run, summary
+from harness import BIN, ROOT, check, run, summary
 
 FIXTURES = os.path.join(ROOT, "Fixtures")
 ARCHIVE = os.path.join(FIXTURES, "cifar", "cifar-100-python.tar.gz")
@@ -162,6 +162,48 @@ def onnx_export(tmp, raw, x, sources):
                   f"{got} vs {expected}")
 
 
+def helper_onnx(tmp, x):
+    """An MLP that neither this toolchain nor Keras wrote: built with onnx.helper from MatMul, Add,
+    Relu, Tanh and Softmax (opset 14, weights as raw data), as a converter writes one (neither
+    tf2onnx nor torch is installed for the checks). mlp-eval
+    computes ONNX Runtime's probabilities; an operator it does not read is refused by name."""
+    import onnx, onnxruntime
+    from onnx import helper, numpy_helper, TensorProto
+    rng = np.random.default_rng(5)
+    w1, b1 = rng.normal(0, 0.02, (3072, 32)).astype("float32"), rng.normal(0, 0.1, 32).astype("float32")
+    w2, b2 = rng.normal(0, 0.2, (32, 16)).astype("float32"), rng.normal(0, 0.1, 16).astype("float32")
+    w3, b3 = rng.normal(0, 0.3, (16, 100)).astype("float32"), rng.normal(0, 0.1, 100).astype("float32")
+    names = ["w1", "b1", "w2", "b2", "w3", "b3"]
+    initializers = [numpy_helper.from_array(a, n) for a, n in zip((w1, b1, w2, b2, w3, b3), names)]
+
+    def build(middle):
+        nodes = [helper.make_node("MatMul", ["x", "w1"], ["h1"]), helper.make_node("Add", ["h1", "b1"], ["a1"]),
+                 helper.make_node(middle, ["a1"], ["r1"]),
+                 helper.make_node("MatMul", ["r1", "w2"], ["h2"]), helper.make_node("Add", ["h2", "b2"], ["a2"]),
+                 helper.make_node("Tanh", ["a2"], ["r2"]),
+                 helper.make_node("MatMul", ["r2", "w3"], ["h3"]), helper.make_node("Add", ["h3", "b3"], ["logits"]),
+                 helper.make_node("Softmax", ["logits"], ["p"], axis=1)]
+        graph = helper.make_graph(nodes, "converted", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3072])],
+                                  [helper.make_tensor_value_info("p", TensorProto.FLOAT, ["n", 100])], initializers)
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)], producer_name="onnx.helper")
+        onnx.checker.check_model(model, full_check=True)
+        return model
+
+    path = os.path.join(tmp, "helper.onnx")
+    onnx.save(build("Relu"), path)
+    theirs = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    ours = ours_predictions(path, tmp)
+    diff = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else float("inf")
+    check("an onnx.helper MLP (MatMul, Add, Relu, Tanh, Softmax): mlp-eval computes ONNX Runtime's probabilities",
+          diff <= 1e-5, f"largest difference {diff:.2e}")
+    odd = os.path.join(tmp, "helper_odd.onnx")
+    onnx.save(build("HardSwish"), odd)
+    result = subprocess.run([os.path.join(BIN, "mlp-eval"), odd, "--data", ARCHIVE], capture_output=True, text=True)
+    lines = result.stderr.strip().splitlines()
+    check("an operator mlp-eval does not compute (HardSwish) is refused by name in one line",
+          result.returncode == 1 and len(lines) == 1 and "HardSwish" in lines[0], result.stderr.strip()[-300:])
+
+
 def optuna_journal(tmp):
     import csv, optuna
     from optuna.storages import JournalStorage
@@ -290,6 +332,7 @@ def main():
         sources = [(name, os.path.join(tmp, name + ".keras")) for name in OURS]
         sources += [(f"{label}_keras", path) for label, path, _ in made] + [("keras3_h5", h5)]
         onnx_export(tmp, raw, x, sources)
+        helper_onnx(tmp, x)
         optuna_journal(tmp)
         pruning(tmp)
         best_json(tmp)
