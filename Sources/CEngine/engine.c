@@ -130,6 +130,14 @@ int mlp_sgemm(int transpose_a, int transpose_b, long m, long n, long k, const fl
     return (int)dnnl_sgemm(transpose_a ? 'T' : 'N', transpose_b ? 'T' : 'N', m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc);
 }
 
+int mlp_gemm_u8s8s32(long m, long n, long k, const uint8_t *a, long lda, uint8_t a_zero, const int8_t *b, long ldb,
+                     int32_t *c, long ldc, const int32_t *column_offsets) {
+    start(1);
+    // oneDNN's convention: C = alpha · (A − a_offset) · (B − b_offset) + beta · C + C_offset; 'R'
+    // gives C_offset one value per column, added to every row.
+    return (int)dnnl_gemm_u8s8s32('N', 'N', 'R', m, n, k, 1.0f, a, lda, a_zero, b, ldb, 0, 0.0f, c, ldc, column_offsets);
+}
+
 const char *mlp_product_implementation(const mlp_product *product) {
     return product->implementation ? product->implementation : "?";
 }

@@ -23,6 +23,12 @@ mlp_product *mlp_product_create(int transpose_a, int transpose_b, long m, long n
 // oneDNN's status code.
 int mlp_product_run(const mlp_product *product, const void *a, const void *b, float *c, const float *bias, int threads);
 
+// dnnl_gemm_u8s8s32 on the calling thread alone, row-major: c = (a - a_zero) · b + column_offsets,
+// a uint8 (m, k), b int8 (k, n), c int32 (m, n), column_offsets one int32 per column of c; exact
+// integer sums (alpha 1, beta 0). Returns 0, or oneDNN's status code.
+int mlp_gemm_u8s8s32(long m, long n, long k, const uint8_t *a, long lda, uint8_t a_zero, const int8_t *b, long ldb,
+                     int32_t *c, long ldc, const int32_t *column_offsets);
+
 // The implementation oneDNN chose, e.g. "brg:avx512_core" or "gemm:jit".
 const char *mlp_product_implementation(const mlp_product *product);
 

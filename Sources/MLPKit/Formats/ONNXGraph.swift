@@ -5,12 +5,14 @@ import Foundation
 public struct ONNXGraph {
     /// ONNX's element types that this toolchain writes.
     public enum ElementType: Int32, Sendable {
-        case float = 1, uint8 = 2, int64 = 7
+        case float = 1, uint8 = 2, int8 = 3, int32 = 6, int64 = 7
 
         public var name: String {
             switch self {
             case .float: "float32"
             case .uint8: "uint8"
+            case .int8: "int8"
+            case .int32: "int32"
             case .int64: "int64"
             }
         }
@@ -24,12 +26,25 @@ public struct ONNXGraph {
         public var shape: [Int?]
     }
 
-    /// A constant: float32 weights or int64 shapes.
+    /// A constant: float32 weights, int64 shapes, or an int8 model's integers (int8 weights,
+    /// uint8 zero points, int32 biases). Exactly one of the arrays holds the values.
     public struct Tensor {
         public var name: String
         public var shape: [Int]
         public var floats: [Float] = []
         public var int64s: [Int64] = []
+        public var int8s: [Int8] = []
+        public var uint8s: [UInt8] = []
+        public var int32s: [Int32] = []
+
+        /// The element type of the array that holds the values.
+        public var type: ElementType {
+            if !int64s.isEmpty { return .int64 }
+            if !int8s.isEmpty { return .int8 }
+            if !uint8s.isEmpty { return .uint8 }
+            if !int32s.isEmpty { return .int32 }
+            return .float
+        }
     }
 
     /// One operator; attributes are ints or floats, which is all the operators here need.

@@ -72,6 +72,8 @@ public protocol Layer: AnyObject {
     var summarySetting: String { get }
     /// The oneDNN implementations the layer's products have used so far (none for most layers).
     var productImplementations: Set<String> { get }
+    /// The activation the layer ends in, if it ends in one.
+    var outputActivation: Activation? { get }
 }
 
 /// A layer that ends in an activation and takes the gradient of its pre-activation directly,

@@ -106,14 +106,23 @@ public enum ONNXFile: RegisteredModelFormat {
         proto.pointee.n_dims = tensor.shape.count
         proto.pointee.dims = arena.array(tensor.shape.map(Int64.init))
         proto.pointee.has_data_type = 1
-        if tensor.int64s.isEmpty {
-            proto.pointee.data_type = ONNXGraph.ElementType.float.rawValue
+        proto.pointee.data_type = tensor.type.rawValue
+        // Integers of an int8 model as raw little-endian bytes, as ONNX Runtime's quantizer writes them.
+        func raw<T>(_ values: [T]) {
+            let bytes = values.withUnsafeBytes { arena.array(Array($0)) }
+            proto.pointee.has_raw_data = 1
+            proto.pointee.raw_data = ProtobufCBinaryData(len: values.count * MemoryLayout<T>.stride, data: bytes)
+        }
+        switch tensor.type {
+        case .float:
             proto.pointee.n_float_data = tensor.floats.count
             proto.pointee.float_data = arena.array(tensor.floats)
-        } else {
-            proto.pointee.data_type = ONNXGraph.ElementType.int64.rawValue
+        case .int64:
             proto.pointee.n_int64_data = tensor.int64s.count
             proto.pointee.int64_data = arena.array(tensor.int64s)
+        case .int8: raw(tensor.int8s)
+        case .uint8: raw(tensor.uint8s)
+        case .int32: raw(tensor.int32s)
         }
         return proto
     }
@@ -257,9 +266,10 @@ public enum ONNXFile: RegisteredModelFormat {
         var floats: [String: Float] = [:]
     }
 
-    /// The nodes, the float constants by name, and the graph's one input.
+    /// The nodes, the constants by name (as floats, and the integer ones also exactly, with
+    /// their ONNX element type), and the graph's one input.
     static func read(_ data: Data, path: String) throws
-        -> ([ReadNode], [String: (shape: [Int], values: [Float])], (name: String, shape: [Int]))
+        -> ([ReadNode], [String: (shape: [Int], values: [Float])], [String: (type: Int32, values: [Int32])], (name: String, shape: [Int]))
     {
         let parsed = data.withUnsafeBytes { onnx__model_proto__unpack(nil, $0.count, $0.bindMemory(to: UInt8.self).baseAddress) }
         guard let model = parsed, let graph = model.pointee.graph?.pointee else {
@@ -268,9 +278,11 @@ public enum ONNXFile: RegisteredModelFormat {
         defer { onnx__model_proto__free_unpacked(model, nil) }
         func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "" }
         var constants: [String: (shape: [Int], values: [Float])] = [:]
+        var integerConstants: [String: (type: Int32, values: [Int32])] = [:]
         for index in 0..<graph.n_initializer {
             guard let tensor = graph.initializer[index]?.pointee else { continue }
             constants[text(tensor.name)] = try values(of: tensor, path: path)
+            if let exact = try integers(of: tensor, path: path) { integerConstants[text(tensor.name)] = (tensor.data_type, exact) }
         }
         var nodes: [ReadNode] = []
         for index in 0..<graph.n_node {
@@ -297,7 +309,7 @@ public enum ONNXFile: RegisteredModelFormat {
         if let tensor = info.type?.pointee.tensor_type?.pointee, let dims = tensor.shape?.pointee {
             shape = (1..<max(dims.n_dim, 1)).map { d in dims.dim[d].map { Int($0.pointee.dim_value) } ?? 0 }
         }
-        return (nodes, constants, (text(info.name), shape))
+        return (nodes, constants, integerConstants, (text(info.name), shape))
     }
 
     /// A float32 or int64 initializer's shape and values (as floats).
@@ -324,7 +336,27 @@ public enum ONNXFile: RegisteredModelFormat {
             }
             return (shape, integers.map(Float.init))
         }
+        if let size = [2: 1, 3: 1, 6: 4][tensor.data_type], raw ? tensor.raw_data.len == count * size : tensor.n_int32_data == count {
+            return (shape, (try integers(of: tensor, path: path) ?? []).map { Float($0) })
+        }
         throw MLPError.format(path: path, problem: "initializer \(name) is of ONNX type \(tensor.data_type), or holds other than "
-            + "\(count) values; float32 and int64 constants are read")
+            + "\(count) values; float32, int64, int32, int8 and uint8 constants are read")
+    }
+
+    /// An int8, uint8 or int32 initializer's values, exactly; nil for other types.
+    static func integers(of tensor: Onnx__TensorProto, path: String) throws -> [Int32]? {
+        let count = (0..<tensor.n_dims).map { Int(tensor.dims[$0]) }.reduce(1, *)
+        guard let size = [2: 1, 3: 1, 6: 4][tensor.data_type] else { return nil }
+        guard tensor.has_raw_data != 0 else {
+            guard tensor.n_int32_data == count else { return nil }
+            return Array(UnsafeBufferPointer(start: tensor.int32_data, count: count))
+        }
+        guard tensor.raw_data.len == count * size else { return nil }
+        let bytes = UnsafeRawBufferPointer(start: tensor.raw_data.data, count: count * size)
+        switch tensor.data_type {
+        case 2: return bytes.map { Int32($0) }
+        case 3: return bytes.map { Int32(Int8(bitPattern: $0)) }
+        default: return (0..<count).map { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)) }
+        }
     }
 }

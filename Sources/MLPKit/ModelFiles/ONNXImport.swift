@@ -4,8 +4,11 @@ import Foundation
 /// `mlp-eval MODEL.onnx`: this toolchain's float32 exports, and graphs of the same operators
 /// (Gemm, MatMul and Add, Relu, Sigmoid, Tanh, Softmax, Elu, Selu, swish and Keras's exact gelu
 /// as `mlp-export` writes them, BatchNormalization or its Mul and Add, Flatten, Reshape,
-/// Identity, Dropout, and the uint8 prelude Cast, Div by 255, Reshape). The graph must be one
-/// chain from its input to its output; an operator outside that set is refused by name.
+/// Identity, Dropout, and the uint8 prelude Cast, Div by 255, Reshape), and int8 QDQ graphs of
+/// them (QuantizeLinear and DequantizeLinear, as `mlp-export --quantize int8` and ONNX Runtime's
+/// `quantize_static` write them), computed as ONNX Runtime computes them (`QuantizedDense`,
+/// `QuantizedSoftmax`). The graph must be one chain from its input to its output; an operator
+/// outside that set is refused by name.
 public enum ONNXImport {
     typealias Node = ONNXFile.ReadNode
 
@@ -13,8 +16,11 @@ public enum ONNXImport {
     /// `input_scale`, `dataset_sha256`) and, when the file it was exported from is beside it,
     /// from that file's record (its data).
     public static func load(_ data: Data, path: String) throws -> CompiledModel {
-        let (nodes, constants, input) = try ONNXFile.read(data, path: path)
+        let (nodes, constants, integers, input) = try ONNXFile.read(data, path: path)
         var chain = Chain(nodes: nodes, constants: constants, path: path)
+        chain.integers = integers.mapValues(\.values)
+        chain.signedConstants = Set(integers.filter { $0.value.type == ONNXGraph.ElementType.int8.rawValue }.keys)
+        try chain.takeQuantizedConstants()
         let model = try chain.sequential(input: input.name, shape: input.shape)
         var saved = CompiledModel(model: model)
         let metadata = try ONNXFile.describe(data, path: path).metadata
@@ -43,9 +49,22 @@ public enum ONNXImport {
 extension ONNXImport {
     /// The nodes read in order as one chain of layers.
     struct Chain {
-        let nodes: [Node]
-        let constants: [String: (shape: [Int], values: [Float])]
+        var nodes: [Node]
+        var constants: [String: (shape: [Int], values: [Float])]
         let path: String
+        /// The integer constants, exactly.
+        var integers: [String: [Int32]] = [:]
+        /// Constants an int8 model dequantizes (its weights and biases), by the dequantized name.
+        var quantized: [String: QuantizedConstant] = [:]
+        /// The quantization the current value is on: from a QuantizeLinear and DequantizeLinear
+        /// pair, or an int8 layer's output.
+        var grid: UInt8Quantization?
+        /// Whether `grid` comes from a pair not yet applied (a float value rounded there).
+        var gridPending = false
+        /// An int8 Gemm read, waiting for its output's quantization.
+        var int8Product: (input: UInt8Quantization, weights: [Int8], inputs: Int, units: Int, scales: [Float], bias: [Int32])?
+        /// A softmax of quantized values read, waiting for its output's quantization.
+        var int8Softmax: UInt8Quantization?
         var layers: [Layer] = []
         /// A product read and not yet made a layer: its bias and activation may follow.
         var dense: (kernel: [Float], inputs: Int, units: Int, bias: [Float]?)?
@@ -95,6 +114,131 @@ extension ONNXImport {
             if activation != .linear { layers.append(ActivationLayer(name: name("activation"), shape: [width], activation: activation)) }
         }
 
+        /// A weight or bias of an int8 model: its integers, and per-channel (or one) scales and zero points.
+        struct QuantizedConstant {
+            var shape: [Int]
+            var values: [Int32]
+            var scales: [Float]
+            var zeroPoints: [Int32]
+            /// The axis the scales run along.
+            var axis: Int
+        }
+
+        /// Takes the DequantizeLinear nodes of constants out of the chain: each becomes a
+        /// quantized constant, and its float values a constant.
+        mutating func takeQuantizedConstants() throws {
+            var kept: [Node] = []
+            for node in nodes {
+                guard node.op == "DequantizeLinear", let source = node.inputs.first, let values = integers[source],
+                      let shape = constants[source]?.shape else {
+                    kept.append(node)
+                    continue
+                }
+                guard node.inputs.count >= 2, let scales = constants[node.inputs[1]]?.values, !scales.isEmpty else {
+                    throw fail("its DequantizeLinear of \(source) has no scale")
+                }
+                let zeroPoints = node.inputs.count > 2 ? integers[node.inputs[2]] ?? [] : [Int32](repeating: 0, count: scales.count)
+                let axis = node.ints["axis", default: 1]
+                let along = axis < 0 ? axis + shape.count : axis
+                let channels = scales.count == 1 ? 1 : (shape.indices.contains(along) ? shape[along] : -1)
+                guard zeroPoints.count == scales.count, channels == scales.count else {
+                    throw fail("its DequantizeLinear of \(source) has \(scales.count) scales and \(zeroPoints.count) zero points for shape \(shape)")
+                }
+                let stride = scales.count == 1 ? 1 : shape[(along + 1)...].reduce(1, *)
+                let constant = QuantizedConstant(shape: shape, values: values, scales: scales, zeroPoints: zeroPoints, axis: along)
+                let output = node.outputs.first ?? ""
+                quantized[output] = constant
+                constants[output] = (shape, values.indices.map { index in
+                    let c = scales.count == 1 ? 0 : (index / stride) % scales.count
+                    return Float(values[index] - zeroPoints[c]) * scales[c]
+                })
+            }
+            nodes = kept
+        }
+
+        /// The uint8 quantization a QuantizeLinear node applies, per tensor.
+        func activationQuantization(_ node: Node) throws -> UInt8Quantization {
+            guard node.inputs.count > 1, let scale = constants[node.inputs[1]]?.values, scale.count == 1, scale[0] > 0 else {
+                throw fail("its \(node.op) of \(node.inputs.first ?? "") is not per tensor with a positive scale")
+            }
+            let zero = node.inputs.count > 2 ? node.inputs[2] : ""
+            guard zero.isEmpty || (integers[zero]?.count == 1 && constants[zero] != nil) else {
+                throw fail("its \(node.op) of \(node.inputs.first ?? "") has no zero point of one value")
+            }
+            let point = integers[zero]?.first ?? 0
+            guard (0...255).contains(point), zero.isEmpty || !isSigned(zero) else {
+                throw fail("its \(node.op) of \(node.inputs.first ?? "") quantizes to int8; activations in uint8 are read")
+            }
+            return UInt8Quantization(scale: scale[0], zeroPoint: UInt8(point))
+        }
+
+        func isSigned(_ name: String) -> Bool { signedConstants.contains(name) }
+
+        /// Names of the int8 constants.
+        var signedConstants: Set<String> = []
+
+        /// A QuantizeLinear and the DequantizeLinear after it: the output of a pending int8
+        /// layer, or a float value rounded.
+        mutating func quantizePair(_ node: Node, _ next: Node?) throws {
+            guard let next, next.op == "DequantizeLinear", next.inputs.first == node.outputs.first,
+                  Array(next.inputs.dropFirst()) == Array(node.inputs.dropFirst()) else {
+                throw fail("its QuantizeLinear of \(node.inputs.first ?? "") is not followed by its DequantizeLinear")
+            }
+            let q = try activationQuantization(node)
+            if let product = int8Product {
+                layers.append(QuantizedDense(name: name("quantized_dense"), input: product.input, weights: product.weights,
+                                             inputs: product.inputs, units: product.units, weightScales: product.scales,
+                                             bias: product.bias, output: q))
+                (int8Product, grid, gridPending) = (nil, q, false)
+            } else if let input = int8Softmax {
+                layers.append(QuantizedSoftmax(name: name("quantized_softmax"), width: width, input: input, output: q))
+                (int8Softmax, grid, gridPending) = (nil, q, false)
+            } else {
+                try flush()
+                (grid, gridPending) = (q, true)
+            }
+        }
+
+        /// Applies a pending rounding before a float operator reads the value.
+        mutating func applyGrid() {
+            if let grid, gridPending { layers.append(QuantizeDequantize(name: name("quantize_dequantize"), shape: [width], quantization: grid)) }
+            (grid, gridPending) = (nil, false)
+        }
+
+        /// A Gemm of int8 weights: x · W + b in integers, its output quantized by the pair after it.
+        mutating func int8Gemm(_ node: Node, weights: QuantizedConstant) throws {
+            try flush()
+            guard let input = grid else { throw fail("its Gemm of int8 weights reads values that are not quantized") }
+            guard weights.shape.count == 2, node.ints["transA", default: 0] == 0, node.floats["alpha", default: 1] == 1,
+                  node.floats["beta", default: 1] == 1, weights.values.allSatisfy({ (-128...127).contains($0) }),
+                  weights.zeroPoints.allSatisfy({ $0 == 0 }) else {
+                throw fail("its int8 Gemm is not x · W + b with symmetric int8 weights")
+            }
+            let transposed = node.ints["transB", default: 0] == 1
+            let (inputs, units) = transposed ? (weights.shape[1], weights.shape[0]) : (weights.shape[0], weights.shape[1])
+            // Per output channel: the axis of the units.
+            guard weights.scales.count == 1 || weights.axis == (transposed ? 0 : 1) else {
+                throw fail("its int8 Gemm's weights are quantized along the inputs, not per output channel")
+            }
+            var values = weights.values.map { Int8($0) }
+            if transposed { values = (0..<(inputs * units)).map { values[($0 % units) * inputs + $0 / units] } }
+            let scales = weights.scales.count == 1 ? [Float](repeating: weights.scales[0], count: units) : weights.scales
+            var bias = [Int32](repeating: 0, count: units)
+            if node.inputs.count > 2, !node.inputs[2].isEmpty {
+                // ONNX Runtime sums an int32 bias at scale inputScale · weightScale into the products.
+                guard let b = quantized[node.inputs[2]], b.values.count == units, b.zeroPoints.allSatisfy({ $0 == 0 }),
+                      zip(b.scales.count == 1 ? [Float](repeating: b.scales[0], count: units) : b.scales, scales)
+                        .allSatisfy({ abs($0 - input.scale * $1) <= 1e-6 * abs($0) }) else {
+                    throw fail("its int8 Gemm's bias is not int32 at the input's scale times the weights' scale")
+                }
+                bias = b.values
+            }
+            if width == 0 { width = inputs }
+            guard inputs == width else { throw fail("its Gemm node takes \(inputs) values where \(width) come") }
+            int8Product = (input, values, inputs, units, scales, bias)
+            (width, gridPending) = (units, false)
+        }
+
         /// Reads every node into layers.
         mutating func sequential(input: String, shape: [Int]) throws -> Sequential {
             var current = input
@@ -109,7 +253,9 @@ extension ONNXImport {
                 current = nodes[index + used - 1].outputs.first ?? current
                 index += used
             }
+            guard int8Product == nil, int8Softmax == nil else { throw fail("its int8 output is not dequantized") }
             try flush()
+            applyGrid()
             guard let first = layers.first else { throw fail("holds no layer") }
             return Sequential(name: "sequential", inputShape: first.inputShape, layers: layers)
         }
@@ -118,6 +264,28 @@ extension ONNXImport {
         /// returns how many nodes it read.
         mutating func read(_ node: Node, at index: Int, current: String) throws -> Int {
             let next = index + 1 < nodes.count ? nodes[index + 1] : nil
+            if int8Product != nil || int8Softmax != nil, node.op != "QuantizeLinear" {
+                throw fail("its int8 \(int8Product != nil ? "Gemm" : "Softmax") is followed by \(node.op), not by the QuantizeLinear of its output")
+            }
+            switch node.op {
+            case "QuantizeLinear":
+                try quantizePair(node, next)
+                return 2
+            case "DequantizeLinear":
+                throw fail("its DequantizeLinear of \(node.inputs.first ?? "") follows no QuantizeLinear")
+            case "Gemm" where quantized[node.inputs.count > 1 ? node.inputs[1] : ""] != nil:
+                try int8Gemm(node, weights: quantized[node.inputs[1]]!)
+                return 1
+            case "Softmax" where grid != nil && next?.op == "QuantizeLinear":
+                try flush()
+                _ = try activation(node)
+                (int8Softmax, gridPending) = (grid, false)
+                return 1
+            case "Cast", "Identity", "Dropout", "Reshape", "Flatten":
+                break
+            default:
+                applyGrid()
+            }
             switch node.op {
             case "Cast", "Identity", "Dropout":
                 return 1
@@ -152,7 +320,8 @@ extension ONNXImport {
                 try batchNormalization(node)
             default:
                 throw fail("uses the ONNX operator \(node.op), which mlp-eval does not compute (it reads Gemm, MatMul, Add, Mul, "
-                    + "Relu, Sigmoid, Tanh, Softmax, Elu, Selu, Erf as gelu, BatchNormalization, Flatten, Reshape, Cast, Div, Identity, Dropout)")
+                    + "Relu, Sigmoid, Tanh, Softmax, Elu, Selu, Erf as gelu, BatchNormalization, Flatten, Reshape, Cast, Div, Identity, Dropout, "
+                    + "QuantizeLinear, DequantizeLinear)")
             }
             return 1
         }
