@@ -1,6 +1,7 @@
 #include "mlp_kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 
 #pragma STDC FP_CONTRACT OFF
@@ -240,4 +241,55 @@ void mlp_dropout(const float *x, float *y, float *m, long begin, long end, uint6
 
 void mlp_line_buffer_stdout(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma")))
+static void gemm_blocked_fma_avx2(const float *x, long rows, long k, const float *w, long n, const float *bias, long stride_k,
+                                  float *y, float *acc) {
+    for (long r = 0; r < rows; r++) {
+        float *out = y + r * n;
+        for (long j = 0; j < n; j++) out[j] = bias ? bias[j] : 0.0f;
+        for (long k0 = 0; k0 < k; k0 += stride_k) {
+            long k1 = k0 + stride_k < k ? k0 + stride_k : k;
+            for (long j = 0; j < n; j++) acc[j] = 0.0f;
+            for (long i = k0; i < k1; i++) {
+                const float a = x[r * k + i];
+                const float *row = w + i * n;
+                for (long j = 0; j < n; j++) acc[j] = __builtin_fmaf(a, row[j], acc[j]);
+            }
+            for (long j = 0; j < n; j++) out[j] = acc[j] + out[j];
+        }
+    }
+}
+#endif
+
+static void gemm_blocked_fma_portable(const float *x, long rows, long k, const float *w, long n, const float *bias,
+                                      long stride_k, float *y, float *acc) {
+    for (long r = 0; r < rows; r++) {
+        float *out = y + r * n;
+        for (long j = 0; j < n; j++) out[j] = bias ? bias[j] : 0.0f;
+        for (long k0 = 0; k0 < k; k0 += stride_k) {
+            long k1 = k0 + stride_k < k ? k0 + stride_k : k;
+            for (long j = 0; j < n; j++) acc[j] = 0.0f;
+            for (long i = k0; i < k1; i++) {
+                for (long j = 0; j < n; j++) acc[j] = fmaf(x[r * k + i], w[i * n + j], acc[j]);
+            }
+            for (long j = 0; j < n; j++) out[j] = acc[j] + out[j];
+        }
+    }
+}
+
+void mlp_gemm_blocked_fma(const float *x, long rows, long k, const float *w, long n, const float *bias, long stride_k, float *y) {
+    float *acc = malloc((size_t)(n > 0 ? n : 1) * sizeof *acc);
+    if (!acc) return;
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        gemm_blocked_fma_avx2(x, rows, k, w, n, bias, stride_k, y, acc);
+        free(acc);
+        return;
+    }
+#endif
+    gemm_blocked_fma_portable(x, rows, k, w, n, bias, stride_k, y, acc);
+    free(acc);
 }

@@ -30,6 +30,12 @@ void mlp_dropout(const float *x, float *y, float *m, long begin, long end, uint6
 // pipe too (Swift cannot touch C's `stdout` under strict concurrency checking).
 void mlp_line_buffer_stdout(void);
 
+// y (rows, n) = bias + x (rows, k) · w (k, n), float32, summed in the order ONNX Runtime's CPU
+// Gemm sums (MLAS's SGEMM): y starts at the bias, and each block of `stride_k` inputs is summed
+// from zero by fused multiply-adds in input order, then added to y. Used to calibrate int8
+// models on the values ONNX Runtime computes, to the last bit.
+void mlp_gemm_blocked_fma(const float *x, long rows, long k, const float *w, long n, const float *bias, long stride_k, float *y);
+
 // The same passes without AVX2, as run on CPUs that lack it (for tests on CPUs that have it).
 void mlp_bytes_to_unit_portable(const uint8_t *src, float *dst, long n);
 void mlp_rmsprop_step_portable(float *w, float *v, const float *g, long n, float lr, float rho, float epsilon);

@@ -158,8 +158,8 @@ extension ONNXImport {
 
         /// The uint8 quantization a QuantizeLinear node applies, per tensor.
         func activationQuantization(_ node: Node) throws -> UInt8Quantization {
-            guard node.inputs.count > 1, let scale = constants[node.inputs[1]]?.values, scale.count == 1, scale[0] > 0 else {
-                throw fail("its \(node.op) of \(node.inputs.first ?? "") is not per tensor with a positive scale")
+            guard node.inputs.count > 1, let scale = constants[node.inputs[1]]?.values, scale.count == 1, scale[0] > 0, scale[0].isFinite else {
+                throw fail("its \(node.op) of \(node.inputs.first ?? "") is not per tensor with a positive, finite scale")
             }
             let zero = node.inputs.count > 2 ? node.inputs[2] : ""
             guard zero.isEmpty || (integers[zero]?.count == 1 && constants[zero] != nil) else {

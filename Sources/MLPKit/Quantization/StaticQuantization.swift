@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// Static int8 quantization in ONNX's QDQ format, as ONNX Runtime's `quantize_static(...,
@@ -29,33 +30,7 @@ public struct StaticQuantization {
     ///   - source: the model file, named in errors.
     public init(model: Sequential, graph: ONNXGraph, images: [Float], source: String, batchSize: Int = 500) throws {
         self.graph = graph
-        // Each layer's tensors in the graph, named as the export names them (the same names
-        // from a fresh graph), the last one renamed to the graph's output.
-        var names = ONNXGraph(name: graph.name)
-        var value = "input"
-        var steps: [(layer: Layer, linear: Dense?, preActivation: String?, output: String)] = []
-        for layer in model.layers {
-            let before = names.nodes.count
-            value = try layer.export(to: &names, input: value)
-            let added = Array(names.nodes[before...])
-            switch layer {
-            case is Dropout where added.isEmpty:
-                continue
-            case let dense as Dense where added.first?.op == "Gemm" && added.count <= 2:
-                if added.count == 2, !Self.singleOperatorActivations.contains(added[1].op) {
-                    throw MLPError.format(path: source, problem: "layer \(dense.name) ends in \(dense.activation.rawValue), which the ONNX "
-                        + "graph writes as several operators; --quantize int8 takes Dense layers whose activation is one operator "
-                        + "(relu, sigmoid, tanh, softmax, elu, selu, linear)")
-                }
-                let linear = Dense(name: dense.name, inputs: dense.inputWidth, units: dense.units, activation: .linear, useBias: dense.useBias)
-                linear.kernel.value.assign(dense.kernel.value.array)
-                if let bias = dense.bias { linear.bias?.value.assign(bias.value.array) }
-                steps.append((layer, added.count == 2 ? linear : nil, added.count == 2 ? added[0].outputs[0] : nil, value))
-            default:
-                throw MLPError.format(path: source, problem: "has a \(layer.kerasClassName) layer (\(layer.name)); --quantize int8 takes "
-                    + "models of Dense and Dropout layers")
-            }
-        }
+        let (steps, value) = try Self.plan(model: model, source: source)
         let outputName = graph.outputs.first?.name ?? value
         let rows = images.count / max(model.inputWidth, 1)
         var ranges: [String: (min: Float, max: Float)] = [:]
@@ -69,21 +44,89 @@ public struct StaticQuantization {
             var start = 0
             while start < rows {
                 let count = Swift.min(batchSize, rows - start)
+                var buffers: [UnsafeMutableBufferPointer<Float>] = []
+                defer { buffers.forEach { $0.deallocate() } }
                 var x = all.baseAddress! + start * model.inputWidth
                 record("input", x, count: count * model.inputWidth)
                 for step in steps {
-                    if let linear = step.linear, let name = step.preActivation {
-                        linear.reserve(rows: count, training: false)
-                        record(name, linear.forward(x, rows: count, training: false), count: count * linear.units)
-                    }
-                    step.layer.reserve(rows: count, training: false)
-                    x = step.layer.forward(x, rows: count, training: false)
-                    record(step.output, x, count: count * step.layer.outputWidth)
+                    let dense = step.layer
+                    // The pre-activation as ONNX Runtime's float Gemm sums it, so that the
+                    // ranges (and so the scales) are the ones quantize_static calibrates.
+                    let z = preActivation(dense, x, rows: count)
+                    let a = dense.activation == .linear ? z : activated(dense.activation, z, rows: count, width: dense.units)
+                    if let name = step.preActivation { record(name, z.baseAddress!, count: count * dense.units) }
+                    record(step.output, a.baseAddress!, count: count * dense.units)
+                    buffers.append(z)
+                    if dense.activation != .linear { buffers.append(a) }
+                    x = UnsafePointer(a.baseAddress!)
                 }
                 start += count
             }
         }
         self.ranges = ranges
+    }
+
+    /// The Dense layers to quantize, each with its pre-activation's and output's names in the
+    /// float graph (named as the export names them: the same names from a fresh graph), and the
+    /// last layer's output name; any other layer is refused by name.
+    public static func plan(model: Sequential, source: String) throws
+        -> (steps: [(layer: Dense, preActivation: String?, output: String)], output: String)
+    {
+        var names = ONNXGraph(name: model.name)
+        var value = "input"
+        var steps: [(layer: Dense, preActivation: String?, output: String)] = []
+        for layer in model.layers {
+            let before = names.nodes.count
+            value = try layer.export(to: &names, input: value)
+            let added = Array(names.nodes[before...])
+            switch layer {
+            case is Dropout where added.isEmpty:
+                continue
+            case let dense as Dense where added.first?.op == "Gemm":
+                if added.count > 2 || (added.count == 2 && !Self.singleOperatorActivations.contains(added[1].op)) {
+                    throw MLPError.format(path: source, problem: "layer \(dense.name) ends in \(dense.activation.rawValue), which the ONNX "
+                        + "graph writes as several operators; --quantize int8 takes Dense layers whose activation is one operator "
+                        + "(relu, sigmoid, tanh, softmax, elu, selu, linear)")
+                }
+                steps.append((dense, added.count == 2 ? added[0].outputs[0] : nil, value))
+            default:
+                throw MLPError.format(path: source, problem: "has a \(layer.kerasClassName) layer (\(layer.name)); --quantize int8 takes "
+                    + "models of Dense and Dropout layers")
+            }
+        }
+        return (steps, value)
+    }
+
+    /// x · kernel + bias for `rows` rows, in a new buffer, summed as ONNX Runtime's CPU Gemm
+    /// (MLAS) sums: blocks of inputs whose size follows MLAS's SGEMM strides (256 inputs by 128
+    /// outputs, traded against each other for narrow products), each summed by fused
+    /// multiply-adds in order and added to the bias-initialised output.
+    func preActivation(_ dense: Dense, _ x: UnsafePointer<Float>, rows: Int) -> UnsafeMutableBufferPointer<Float> {
+        let (k, n) = (dense.inputWidth, dense.units)
+        var (strideN, strideK) = (128, 256)
+        if n >= k {
+            while strideK / 2 >= k { (strideN, strideK) = (strideN * 2, strideK / 2) }
+        } else {
+            while strideN > 16, strideN / 2 >= n { (strideN, strideK) = (strideN / 2, strideK * 2) }
+        }
+        let z = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * n)
+        mlp_gemm_blocked_fma(x, rows, k, dense.kernel.value.pointer, n, dense.bias.map { UnsafePointer($0.value.pointer) }, strideK,
+                             z.baseAddress!)
+        return z
+    }
+
+    /// The activation of `z` in a new buffer: ReLU exactly as ONNX Runtime's, the others as
+    /// this toolchain computes them.
+    func activated(_ activation: Activation, _ z: UnsafeMutableBufferPointer<Float>, rows: Int, width: Int)
+        -> UnsafeMutableBufferPointer<Float>
+    {
+        let a = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * width)
+        if activation == .relu {
+            for i in 0..<(rows * width) { a[i] = z[i] > 0 ? z[i] : 0 }
+        } else {
+            activation.forward(z.baseAddress!, a.baseAddress!, rows: rows, width: width)
+        }
+        return a
     }
 
     /// Activations the export writes as one operator, which the QDQ graph can surround.

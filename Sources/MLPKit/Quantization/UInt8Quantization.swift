@@ -30,7 +30,7 @@ public struct UInt8Quantization: Equatable, Sendable {
     @inline(__always)
     public func quantize(_ x: Float) -> UInt8 {
         let q = (x / scale).rounded(.toNearestOrEven) + Float(zeroPoint)
-        return UInt8(Swift.min(Swift.max(q, 0), 255))
+        return q.isNaN ? 0 : UInt8(Swift.min(Swift.max(q, 0), 255))
     }
 
     /// DequantizeLinear of one value.

@@ -32,6 +32,7 @@ public struct QuantizationRequest {
         if let maxAccuracyDrop, !(maxAccuracyDrop >= 0) {
             throw MLPError.setting("max-accuracy-drop", problem: "must be 0 or more points, got \(maxAccuracyDrop)")
         }
+        _ = try StaticQuantization.plan(model: model.model, source: path)
         let record = model.record
         let pair = try data.load(splits: .both, defaults: DataDefaults(record: record, model: path), log: log)
         guard pair.train.count > 0 else { throw MLPError.usage("\(pair.source): has no training images to calibrate on") }
@@ -121,7 +122,7 @@ public struct QuantizationResult {
             "wrote \(output) (ONNX opset \(ONNXFile.opset), int8 QDQ), calibrated on \(samples) training images (seed \(seed))",
             "size            float32 \(floatSize) bytes, int8 \(int8Size) bytes (" + String(format: "%.1f%%", 100 * Double(int8Size) / Double(max(floatSize, 1))) + ")",
             "holdout         \(labels.count) images of \(dataset): accuracy float32 " + String(format: "%.4f", floatAccuracy)
-                + ", int8 " + String(format: "%.4f", int8Accuracy) + " (" + String(format: "%+.2f", -drop) + " points)",
+                + ", int8 " + String(format: "%.4f", int8Accuracy) + " (" + String(format: "%+.2f", abs(drop) < 0.005 ? 0 : -drop) + " points)",
             "agreement       " + String(format: "%.2f%%", 100 * agreement) + " of images in the same class",
             "McNemar         \(m.aOnly) right by float32 alone, \(m.bOnly) by int8 alone: "
                 + (m.exact ? "exact binomial, statistic \(Int(m.statistic))" : String(format: "chi-square %.4f", m.statistic)) + ", p = \(p)"
