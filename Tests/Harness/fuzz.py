@@ -580,6 +580,14 @@ def main():
             target = os.path.join(folder, f"onnx-bytes-{i}.onnx")
             open(target, "wb").write(mutant)
             onnx_jobs.append(target)
+        # An int8 QDQ file, damaged the same way: mlp-eval reads its integers and scales.
+        int8_model = os.path.join(folder, "ours_int8.onnx")
+        subprocess.run([tool("mlp-export"), good_model, "--quantize", "int8", "--data", ARCHIVES[0], "-o", int8_model],
+                       check=True, capture_output=True)
+        for i, mutant in enumerate(byte_mutants(open(int8_model, "rb").read(), rng, count(40), header_bytes=400)):
+            target = os.path.join(folder, f"onnx-int8-bytes-{i}.onnx")
+            open(target, "wb").write(mutant)
+            onnx_jobs.append(target)
         commands = []
         for target in jobs:
             # Keras's own files fit the fixture data only when they take 3,072 values; every

@@ -83,8 +83,10 @@ extension SearchRequest {
             guard type.kind == .booleans else {
                 return ExtensionOption.text(type.flag, valueName: "values", help: type.help, formerNames: type.formerFlags)
             }
-            let isBooleans: @Sendable (String) -> Bool = { text in text.split(separator: ",").allSatisfy { $0 == "true" || $0 == "false" } }
-            return ExtensionOption.text(type.flag, valueName: "true,false", help: type.help, formerNames: type.formerFlags, takesValue: isBooleans)
+            // Any word that is not an option is the switch's value, read (and refused by the
+            // flag's name) as its booleans.
+            let isValue: @Sendable (String) -> Bool = { text in !text.hasPrefix("-") }
+            return ExtensionOption.text(type.flag, valueName: "true,false", help: type.help, formerNames: type.formerFlags, takesValue: isValue)
         }
     }
 
