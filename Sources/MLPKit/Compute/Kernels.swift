@@ -24,6 +24,13 @@ enum Kernels {
                          _ g: UnsafePointer<Float>, count: Int, alpha: Float, beta1: Float, beta2: Float, epsilon: Float, decay: Float) {
         mlp_adam_step(w, m, v, g, count, alpha, beta1, beta2, epsilon, decay)
     }
+
+    /// y (rows, n) = bias + x (rows, k) · w (k, n), summed as ONNX Runtime's CPU Gemm sums:
+    /// blocks of `strideK` inputs, each by fused multiply-adds in order, added to the output.
+    static func gemmBlockedFMA(_ x: UnsafePointer<Float>, rows: Int, k: Int, _ w: UnsafePointer<Float>, n: Int,
+                               bias: UnsafePointer<Float>?, strideK: Int, _ y: UnsafeMutablePointer<Float>) {
+        mlp_gemm_blocked_fma(x, rows, k, w, n, bias, strideK, y)
+    }
 }
 
 /// Makes standard output line-buffered, so that a log in a file or a pipe shows each epoch as

@@ -193,6 +193,13 @@ final class MatrixProducts: @unchecked Sendable {
     }
 }
 
+/// c (m, n) = (a − aZero) · b + columnOffsets, a uint8 (m, k), b int8 (k, n), c int32: oneDNN's
+/// integer product (`dnnl_gemm_u8s8s32`), whose sums are exact. Returns 0 or oneDNN's status.
+func integerProduct(m: Int, n: Int, k: Int, a: UnsafePointer<UInt8>, aZero: UInt8, b: UnsafePointer<Int8>,
+                    c: UnsafeMutablePointer<Int32>, columnOffsets: UnsafePointer<Int32>) -> Int32 {
+    mlp_gemm_u8s8s32(m, n, k, a, k, aZero, b, n, c, n, columnOffsets)
+}
+
 /// Rounds float32 values to bfloat16 (to nearest, ties to even, as Keras's casts do).
 func convertToBFloat16(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, count: Int) {
     mlp_f32_to_bf16(source, destination, count)

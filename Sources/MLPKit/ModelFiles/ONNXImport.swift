@@ -260,10 +260,10 @@ extension ONNXImport {
             return Sequential(name: "sequential", inputShape: first.inputShape, layers: layers)
         }
 
-        /// Reads the node at `index` (and the ones after it that make one activation with it);
-        /// returns how many nodes it read.
-        mutating func read(_ node: Node, at index: Int, current: String) throws -> Int {
-            let next = index + 1 < nodes.count ? nodes[index + 1] : nil
+        /// Reads the node when it is a QDQ graph's (a QuantizeLinear pair, an int8 Gemm, a
+        /// softmax of quantized values); returns how many nodes it read, or nil for the others
+        /// (applying a pending rounding before a float operator).
+        mutating func readQuantized(_ node: Node, next: Node?) throws -> Int? {
             if int8Product != nil || int8Softmax != nil, node.op != "QuantizeLinear" {
                 throw fail("its int8 \(int8Product != nil ? "Gemm" : "Softmax") is followed by \(node.op), not by the QuantizeLinear of its output")
             }
@@ -282,10 +282,18 @@ extension ONNXImport {
                 (int8Softmax, gridPending) = (grid, false)
                 return 1
             case "Cast", "Identity", "Dropout", "Reshape", "Flatten":
-                break
+                return nil
             default:
                 applyGrid()
+                return nil
             }
+        }
+
+        /// Reads the node at `index` (and the ones after it that make one activation with it);
+        /// returns how many nodes it read.
+        mutating func read(_ node: Node, at index: Int, current: String) throws -> Int {
+            let next = index + 1 < nodes.count ? nodes[index + 1] : nil
+            if let used = try readQuantized(node, next: next) { return used }
             switch node.op {
             case "Cast", "Identity", "Dropout":
                 return 1

@@ -1,4 +1,3 @@
-import CEngine
 import Foundation
 
 /// A Dense layer of an int8 QDQ model, computed as ONNX Runtime computes the Gemm it fuses with
@@ -67,8 +66,8 @@ public final class QuantizedDense: Layer {
             weights.withUnsafeBufferPointer { b in
                 sums.withUnsafeMutableBufferPointer { c in
                     bias.withUnsafeBufferPointer { offsets in
-                        mlp_gemm_u8s8s32(rows, units, inputs, a.baseAddress, inputs, input.zeroPoint, b.baseAddress, units,
-                                         c.baseAddress, units, offsets.baseAddress)
+                        integerProduct(m: rows, n: units, k: inputs, a: a.baseAddress!, aZero: input.zeroPoint, b: b.baseAddress!,
+                                       c: c.baseAddress!, columnOffsets: offsets.baseAddress!)
                     }
                 }
             }

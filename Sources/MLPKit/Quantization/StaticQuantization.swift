@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 
 /// Static int8 quantization in ONNX's QDQ format, as ONNX Runtime's `quantize_static(...,
@@ -110,8 +109,8 @@ public struct StaticQuantization {
             while strideN > 16, strideN / 2 >= n { (strideN, strideK) = (strideN / 2, strideK * 2) }
         }
         let z = UnsafeMutableBufferPointer<Float>.allocate(capacity: rows * n)
-        mlp_gemm_blocked_fma(x, rows, k, dense.kernel.value.pointer, n, dense.bias.map { UnsafePointer($0.value.pointer) }, strideK,
-                             z.baseAddress!)
+        Kernels.gemmBlockedFMA(x, rows: rows, k: k, dense.kernel.value.pointer, n: n, bias: dense.bias.map { UnsafePointer($0.value.pointer) },
+                               strideK: strideK, z.baseAddress!)
         return z
     }
 
@@ -145,22 +144,8 @@ public struct StaticQuantization {
         var dequantized: [String: String] = [:]
         var quantization: [String: UInt8Quantization] = [:]
 
-        func parameters(_ tensor: String, range: (min: Float, max: Float)? = nil) throws -> UInt8Quantization {
-            guard let range = range ?? ranges[tensor] else {
-                throw MLPError.model("\(graph.name): no calibrated range for \(tensor)")
-            }
-            return UInt8Quantization(min: range.min, max: range.max)
-        }
-        /// Adds tensor's QuantizeLinear and DequantizeLinear pair, reading `source`.
         func pair(_ tensor: String, source: String, _ q: UInt8Quantization) {
-            let scale = out.constant(tensor + "_scale", [q.scale], shape: [])
-            out.initializers.append(ONNXGraph.Tensor(name: tensor + "_zero_point", shape: [], uint8s: [q.zeroPoint]))
-            let target = graphOutputs.contains(tensor) ? tensor : tensor + "_DequantizeLinear_Output"
-            out.nodes.append(ONNXGraph.Node(op: "QuantizeLinear", inputs: [source, scale, tensor + "_zero_point"],
-                                            outputs: [tensor + "_QuantizeLinear_Output"]))
-            out.nodes.append(ONNXGraph.Node(op: "DequantizeLinear", inputs: [tensor + "_QuantizeLinear_Output", scale, tensor + "_zero_point"],
-                                            outputs: [target]))
-            dequantized[tensor] = target
+            dequantized[tensor] = Self.appendPair(tensor, source: source, q, output: graphOutputs.contains(tensor), to: &out)
             quantization[tensor] = q
         }
         /// The name to read `tensor` by, quantizing it first (as an operator's input).
@@ -186,26 +171,7 @@ public struct StaticQuantization {
                 let bias = node.inputs.count > 2 ? initializers[node.inputs[2]] : nil
                 let weights = Int8Weights(kernel: kernel.floats, inputs: kernel.shape[0], units: kernel.shape[1],
                                           inputScale: q.scale, bias: bias?.floats)
-                var inputs = [input]
-                let kernelName = kernel.name
-                out.initializers.append(ONNXGraph.Tensor(name: kernelName + "_quantized", shape: kernel.shape, int8s: weights.values))
-                _ = out.constant(kernelName + "_scale", weights.scales, shape: [weights.scales.count])
-                out.initializers.append(ONNXGraph.Tensor(name: kernelName + "_zero_point", shape: [weights.scales.count],
-                                                         int8s: [Int8](repeating: 0, count: weights.scales.count)))
-                out.nodes.append(ONNXGraph.Node(op: "DequantizeLinear", inputs: [kernelName + "_quantized", kernelName + "_scale",
-                                                                                  kernelName + "_zero_point"],
-                                                outputs: [kernelName + "_DequantizeLinear_Output"], ints: ["axis": 1]))
-                inputs.append(kernelName + "_DequantizeLinear_Output")
-                if let bias, let integers = weights.bias {
-                    let name = bias.name + "_quantized"
-                    out.initializers.append(ONNXGraph.Tensor(name: name, shape: bias.shape, int32s: integers))
-                    _ = out.constant(name + "_scale", weights.biasScales, shape: [weights.biasScales.count])
-                    out.initializers.append(ONNXGraph.Tensor(name: name + "_zero_point", shape: [integers.count],
-                                                             int32s: [Int32](repeating: 0, count: integers.count)))
-                    out.nodes.append(ONNXGraph.Node(op: "DequantizeLinear", inputs: [name, name + "_scale", name + "_zero_point"],
-                                                    outputs: [bias.name], ints: ["axis": 0]))
-                    inputs.append(bias.name)
-                }
+                let inputs = [input] + Self.appendWeights(weights, kernel: kernel, bias: bias, to: &out)
                 // A ReLU that alone reads the Gemm's output is dropped: the output takes its name and range.
                 var result = node.outputs[0]
                 if index < nodes.count, nodes[index].op == "Relu", nodes[index].inputs == [result],
@@ -224,14 +190,50 @@ public struct StaticQuantization {
                 var float = node
                 float.inputs = node.inputs.map { dequantized[$0] ?? $0 }
                 out.nodes.append(float)
-                for tensor in node.inputs where dequantized[tensor] == nil {
-                    if let constant = initializers[tensor], !out.initializers.contains(where: { $0.name == tensor }) {
-                        out.initializers.append(constant)
-                    }
-                }
+                out.initializers += node.inputs.compactMap { initializers[$0] }.filter { c in !out.initializers.contains { $0.name == c.name } }
             }
         }
         return out
+    }
+}
+
+extension StaticQuantization {
+    /// The quantization of a tensor calibrated to `range` (its recorded range by default).
+    func parameters(_ tensor: String, range: (min: Float, max: Float)? = nil) throws -> UInt8Quantization {
+        guard let range = range ?? ranges[tensor] else { throw MLPError.model("\(graph.name): no calibrated range for \(tensor)") }
+        return UInt8Quantization(min: range.min, max: range.max)
+    }
+
+    /// Adds a tensor's QuantizeLinear and DequantizeLinear pair, reading `source`; returns the
+    /// dequantized name (the tensor's own for a graph output).
+    static func appendPair(_ tensor: String, source: String, _ q: UInt8Quantization, output: Bool, to out: inout ONNXGraph) -> String {
+        let scale = out.constant(tensor + "_scale", [q.scale], shape: [])
+        out.initializers.append(ONNXGraph.Tensor(name: tensor + "_zero_point", shape: [], uint8s: [q.zeroPoint]))
+        let target = output ? tensor : tensor + "_DequantizeLinear_Output"
+        out.nodes.append(ONNXGraph.Node(op: "QuantizeLinear", inputs: [source, scale, tensor + "_zero_point"],
+                                        outputs: [tensor + "_QuantizeLinear_Output"]))
+        out.nodes.append(ONNXGraph.Node(op: "DequantizeLinear", inputs: [tensor + "_QuantizeLinear_Output", scale, tensor + "_zero_point"],
+                                        outputs: [target]))
+        return target
+    }
+
+    /// Adds a Gemm's int8 kernel and int32 bias with their DequantizeLinear nodes (per output
+    /// channel); returns the names the Gemm reads them by.
+    static func appendWeights(_ weights: Int8Weights, kernel: ONNXGraph.Tensor, bias: ONNXGraph.Tensor?, to out: inout ONNXGraph) -> [String] {
+        let name = kernel.name, units = weights.scales.count
+        out.initializers.append(ONNXGraph.Tensor(name: name + "_quantized", shape: kernel.shape, int8s: weights.values))
+        _ = out.constant(name + "_scale", weights.scales, shape: [units])
+        out.initializers.append(ONNXGraph.Tensor(name: name + "_zero_point", shape: [units], int8s: [Int8](repeating: 0, count: units)))
+        out.nodes.append(ONNXGraph.Node(op: "DequantizeLinear", inputs: [name + "_quantized", name + "_scale", name + "_zero_point"],
+                                        outputs: [name + "_DequantizeLinear_Output"], ints: ["axis": 1]))
+        guard let bias, let integers = weights.bias else { return [name + "_DequantizeLinear_Output"] }
+        let quantized = bias.name + "_quantized"
+        out.initializers.append(ONNXGraph.Tensor(name: quantized, shape: bias.shape, int32s: integers))
+        _ = out.constant(quantized + "_scale", weights.biasScales, shape: [units])
+        out.initializers.append(ONNXGraph.Tensor(name: quantized + "_zero_point", shape: [units], int32s: [Int32](repeating: 0, count: units)))
+        out.nodes.append(ONNXGraph.Node(op: "DequantizeLinear", inputs: [quantized, quantized + "_scale", quantized + "_zero_point"],
+                                        outputs: [bias.name], ints: ["axis": 0]))
+        return [name + "_DequantizeLinear_Output", bias.name]
     }
 }
 

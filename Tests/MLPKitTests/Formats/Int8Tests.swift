@@ -1,6 +1,5 @@
 import Foundation
 import Testing
-import CEngine
 @testable import MLPKit
 
 /// The int8 arithmetic of `mlp-export --quantize int8` and of int8 ONNX files, against hand
@@ -53,7 +52,7 @@ import CEngine
         let bias = (0..<units).map { _ in Int32(truncatingIfNeeded: Int(generator.next() % 20_001) - 10_000) }
         let quantized = (0..<(rows * inputs)).map { _ in UInt8(truncatingIfNeeded: generator.next() % 256) }
         var sums = [Int32](repeating: 0, count: rows * units)
-        let status = mlp_gemm_u8s8s32(rows, units, inputs, quantized, inputs, 13, weights, units, &sums, units, bias)
+        let status = integerProduct(m: rows, n: units, k: inputs, a: quantized, aZero: 13, b: weights, c: &sums, columnOffsets: bias)
         #expect(status == 0)
         for r in 0..<rows {
             for j in 0..<units {
