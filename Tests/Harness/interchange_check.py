@@ -204,6 +204,28 @@ def helper_onnx(tmp, x):
           result.returncode == 1 and len(lines) == 1 and "HardSwish" in lines[0], result.stderr.strip()[-300:])
 
 
+def tf2onnx_file(tmp, x):
+    """An MLP that neither this toolchain nor Keras's own saving wrote: a tf_keras Dense(32,
+    relu), Dense(16, tanh), Dense(100, softmax) converted by tf2onnx (MatMul, Add, Relu, Tanh,
+    Softmax). mlp-eval computes ONNX Runtime's and Keras's probabilities within 1e-5."""
+    import onnxruntime, tensorflow as tf, tf_keras, tf2onnx
+    rng = np.random.default_rng(4)
+    model = tf_keras.Sequential([tf_keras.layers.Input((3072,)), tf_keras.layers.Dense(32, activation="relu"),
+                                 tf_keras.layers.Dense(16, activation="tanh"), tf_keras.layers.Dense(100, activation="softmax")])
+    model.set_weights([rng.normal(0, s, w.shape).astype("float32") for w, s in zip(model.get_weights(), (0.02, 0.1, 0.2, 0.1, 0.3, 0.1))])
+    path = os.path.join(tmp, "tf2onnx.onnx")
+    converted, _ = tf2onnx.convert.from_keras(model, input_signature=(tf.TensorSpec((None, 3072), tf.float32, name="input"),),
+                                              opset=17, output_path=path)
+    operators = sorted({node.op_type for node in converted.graph.node})
+    theirs = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+    keras = model.predict(x, verbose=0)
+    ours = ours_predictions(path, tmp)
+    diff = float(np.abs(ours - theirs).max()) if ours.shape == theirs.shape else float("inf")
+    keras_diff = float(np.abs(ours - keras).max()) if ours.shape == keras.shape else float("inf")
+    check(f"a tf2onnx {tf2onnx.__version__} file of a tf_keras MLP ({', '.join(operators)}): mlp-eval computes ONNX Runtime's and "
+          "Keras's probabilities within 1e-5", max(diff, keras_diff) <= 1e-5, f"ONNX Runtime {diff:.2e}, Keras {keras_diff:.2e}")
+
+
 def quantize_like_onnxruntime(float_path, out_path, calibration):
     """ONNX Runtime's own quantize_static of a float32 file, with the options --quantize int8 follows."""
     from onnxruntime.quantization import quantize_static, QuantFormat, QuantType, CalibrationMethod, CalibrationDataReader
@@ -487,6 +509,7 @@ def main():
         sources += [(f"{label}_keras", path) for label, path, _ in made] + [("keras3_h5", h5)]
         onnx_export(tmp, raw, x, sources)
         helper_onnx(tmp, x)
+        tf2onnx_file(tmp, x)
         baseline = os.path.join(tmp, "int8_base.h5")
         activations = os.path.join(tmp, "int8_activations.h5")
         run("mlp-train", "--data", ARCHIVE, "--epochs", "2", "--seed", "2", "-o", baseline)

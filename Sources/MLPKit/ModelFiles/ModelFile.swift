@@ -22,6 +22,8 @@ public struct CompiledModel {
     /// The SHA-256 of the file it was read from (nil for a model not read from a file), which
     /// an evaluation records so that what quotes it can tell which model it scored.
     public var fileSHA256: String?
+    /// For an ONNX file another tool wrote: its `producer_name` and `producer_version`.
+    public var producer: String?
 
     public init(model: Sequential, optimizer: Optimizer? = nil, record: RunRecord = RunRecord()) {
         self.model = model
@@ -32,7 +34,7 @@ public struct CompiledModel {
     /// The tool that wrote the file: "mlp-train, mlp 0.1.0", "mlp-eval --temperature-scale, mlp
     /// 0.1.0"; for a file this toolchain did not write, "Keras 3.5.0".
     public var writer: String {
-        guard let version = record.version else { return "Keras \(kerasVersion ?? "(version not recorded)")" }
+        guard let version = record.version else { return producer ?? "Keras \(kerasVersion ?? "(version not recorded)")" }
         let tool = record.calibratedFrom != nil ? "mlp-eval --temperature-scale"
             : record.command.flatMap { $0.split(separator: " ").first.map { String($0.split(separator: "/").last ?? $0) } } ?? "mlp"
         return "\(tool), mlp \(version)"

@@ -23,8 +23,12 @@ public enum ONNXImport {
         try chain.takeQuantizedConstants()
         let model = try chain.sequential(input: input.name, shape: input.shape)
         var saved = CompiledModel(model: model)
-        let metadata = try ONNXFile.describe(data, path: path).metadata
+        let description = try ONNXFile.describe(data, path: path)
+        let metadata = description.metadata
         saved.record = record(metadata: metadata, path: path, model: model)
+        if metadata["mlp_version"] == nil {
+            saved.producer = description.producer.isEmpty ? "an ONNX file's unnamed producer" : description.producer
+        }
         saved.fileSHA256 = Digest.sha256(of: data)
         return saved
     }
