@@ -44,6 +44,7 @@ FIXTURES = {
     "tuning/hyperband.json": r"TuningTests/hyperbandMatchesKerasTuner",
     "tuning/draws.json": r"TuningTests/drawsMatchKerasTuner",
     "conformal/cases.json": r"ConformalTests/setsEqualMAPIEs",
+    "tuning/nsga2.json": "ParetoRankingTests",
 }
 
 
