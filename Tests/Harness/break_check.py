@@ -45,6 +45,7 @@ FIXTURES = {
     "tuning/draws.json": r"TuningTests/drawsMatchKerasTuner",
     "conformal/cases.json": r"ConformalTests/setsEqualMAPIEs",
     "tuning/nsga2.json": "ParetoRankingTests",
+    "tuning/parzen.json": r"TPETests/parzenEstimatorsAreOptunas",
 }
 
 

@@ -129,39 +129,67 @@ public struct TPESampler: RegisteredSampler {
         case .logUniform(let low, let high):
             return .double(numeric(low: low, high: high, logarithmic: true, good: good, bad: bad, random: &random))
         case .int(let low, let high):
-            // Whole numbers as Optuna's step-1 integers: each owns the unit interval around it.
-            let x = numeric(low: Double(low) - 0.5, high: Double(high) + 0.5, logarithmic: false, good: good, bad: bad, random: &random)
-            return .int(min(max(Int(x.rounded()), low), high))
+            // Whole numbers as Optuna's step-1 integers: each owns the unit interval around it,
+            // and a candidate is judged by its interval's mass.
+            let x = numeric(low: Double(low) - 0.5, high: Double(high) + 0.5, logarithmic: false, good: good, bad: bad,
+                            random: &random, integers: (low, high))
+            return .int(Int(x))
         }
     }
 
-    /// A number in [low, high], estimated on a log scale when `logarithmic`.
-    private func numeric(low: Double, high: Double, logarithmic: Bool, good: [HyperValue], bad: [HyperValue],
-                         random: inout SeededGenerator) -> Double {
+    /// A number in [low, high], estimated on a log scale when `logarithmic`; with `integers`,
+    /// the whole number (of that range) with the best ratio of interval masses.
+    func numeric(low: Double, high: Double, logarithmic: Bool, good: [HyperValue], bad: [HyperValue],
+                 random: inout SeededGenerator, integers: (low: Int, high: Int)? = nil) -> Double {
+        let (l, g) = estimators(low: low, high: high, logarithmic: logarithmic, good: good, bad: bad, integers: integers != nil)
+        var drawn = (0..<candidates).map { _ in l.sample(&random) }
+        if let integers {
+            // numpy's round (half to even) of each draw, within the range.
+            drawn = drawn.map { min(max($0.rounded(.toNearestOrEven), Double(integers.low)), Double(integers.high)) }
+        }
+        let best = Self.best(drawn, l, g)
+        return min(max(logarithmic ? exp(best) : best, low), high)
+    }
+
+    /// The good and the bad trials' estimators of one numeric dimension (on a log scale when
+    /// `logarithmic`; of whole numbers' intervals when `integers`).
+    func estimators(low: Double, high: Double, logarithmic: Bool, good: [HyperValue], bad: [HyperValue], integers: Bool = false)
+        -> (good: ParzenEstimator, bad: ParzenEstimator)
+    {
         let scale = { (x: Double) in logarithmic ? log(x) : x }
         let observed = { (values: [HyperValue]) in
             values.compactMap(\.number).filter { $0 >= low && $0 <= high }.map(scale)
         }
-        let l = ParzenEstimator(observations: observed(good), low: scale(low), high: scale(high), priorWeight: priorWeight)
-        let g = ParzenEstimator(observations: observed(bad), low: scale(low), high: scale(high), priorWeight: priorWeight)
-        let drawn = (0..<candidates).map { _ in l.sample(&random) }
-        let best = drawn.max { l.logDensity($0) - g.logDensity($0) < l.logDensity($1) - g.logDensity($1) }!
-        return min(max(logarithmic ? exp(best) : best, low), high)
+        return (ParzenEstimator(observations: observed(good), low: scale(low), high: scale(high), priorWeight: priorWeight, integers: integers),
+                ParzenEstimator(observations: observed(bad), low: scale(low), high: scale(high), priorWeight: priorWeight, integers: integers))
+    }
+
+    /// The candidate with the largest `log l(x) − log g(x)`, the first of equals (numpy's argmax).
+    static func best(_ candidates: [Double], _ l: ParzenEstimator, _ g: ParzenEstimator) -> Double {
+        let scores = candidates.map { l.logDensity($0) - g.logDensity($0) }
+        return candidates[scores.indices.max { scores[$0] < scores[$1] || (scores[$0] == scores[$1] && $0 > $1) }!]
     }
 }
 
 /// A mixture of normals truncated to [low, high]: one per observation, widths from the
 /// distances to its neighbours, and a prior over the whole range; as Optuna's univariate
-/// `_ParzenEstimator` without endpoints, with its magic clip.
+/// `_ParzenEstimator` without endpoints, with its magic clip. For whole numbers (`integers`,
+/// the range being [lowest − ½, highest + ½]) a value's probability is the mass of its unit
+/// interval, as Optuna's `_BatchedDiscreteTruncNormDistributions` gives it.
 struct ParzenEstimator {
     let low: Double, high: Double
+    let integers: Bool
     var mus: [Double] = [], sigmas: [Double] = [], weights: [Double] = []
+    /// Each component's log mass within [low, high].
+    var logMasses: [Double] = []
 
-    init(observations: [Double], low: Double, high: Double, priorWeight: Double) {
+    init(observations: [Double], low: Double, high: Double, priorWeight: Double, integers: Bool = false) {
         self.low = low
         self.high = high
+        self.integers = integers
         let n = observations.count
-        let order = observations.indices.sorted { observations[$0] < observations[$1] }
+        // numpy's argsort: stable for the short arrays a search holds in a group.
+        let order = observations.indices.sorted { observations[$0] < observations[$1] || (observations[$0] == observations[$1] && $0 < $1) }
         let sorted = order.map { observations[$0] }
         let withEnds = [low] + sorted + [high]
         // Each observation's width: the larger gap to its neighbours (the range's ends count as
@@ -182,23 +210,25 @@ struct ParzenEstimator {
         let minimum = range / min(100, 1 + Double(n + 1))
         mus = observations + [(low + high) / 2]
         self.sigmas = (sigmas + [range]).map { min(max($0, minimum), range) }
-        let raw = TPESampler.weights(n) + [priorWeight]
+        let raw = n == 0 ? [1] : TPESampler.weights(n) + [priorWeight]
         let total = raw.reduce(0, +)
         weights = raw.map { $0 / total }
+        logMasses = zip(mus, self.sigmas).map { mu, sigma in TruncatedNormal.logMass((low - mu) / sigma, (high - mu) / sigma) }
     }
 
-    static func cdf(_ z: Double) -> Double { 0.5 * erfc(-z / 2.0.squareRoot()) }
-
+    /// The mixture's log density at `x` (for `integers`, the log probability of the whole
+    /// number `x`), summed as Optuna sums it: log-sum-exp over the components.
     func logDensity(_ x: Double) -> Double {
         var terms: [Double] = []
         for k in mus.indices {
             let (mu, sigma) = (mus[k], sigmas[k])
-            let mass = max(Self.cdf((high - mu) / sigma) - Self.cdf((low - mu) / sigma), 1e-300)
-            let z = (x - mu) / sigma
-            terms.append(log(weights[k]) - 0.5 * z * z - log(sigma * (2 * Double.pi).squareRoot()) - log(mass))
+            let term = integers ? TruncatedNormal.logMass((x - 0.5 - mu) / sigma, (x + 0.5 - mu) / sigma)
+                : -0.5 * ((x - mu) / sigma) * ((x - mu) / sigma) - TruncatedNormal.logRootTwoPi - log(sigma)
+            terms.append(term - logMasses[k] + log(weights[k]))
         }
-        let top = terms.max() ?? -.infinity
-        return top + log(terms.reduce(0) { $0 + exp($1 - top) })
+        var top = terms.max() ?? -.infinity
+        if top == -.infinity { top = 0 }
+        return log(terms.reduce(0) { $0 + exp($1 - top) }) + top
     }
 
     func sample(_ random: inout SeededGenerator) -> Double {
@@ -243,5 +273,45 @@ struct CategoricalEstimator {
             u -= p
         }
         return probabilities.count - 1
+    }
+}
+
+/// The standard normal's log masses over intervals, computed as Optuna's `_truncnorm` computes
+/// them: on the side of the interval away from the mean's tail, through log Φ with its
+/// asymptotic series below −20, so that far tails keep their digits.
+enum TruncatedNormal {
+    static let logRootTwoPi = log((2 * Double.pi).squareRoot())
+
+    /// Φ(a), from erf or erfc as the argument's side needs.
+    static func ndtr(_ a: Double) -> Double {
+        let x = a / 2.0.squareRoot()
+        if x < -1 / 2.0.squareRoot() { return 0.5 * erfc(-x) }
+        if x < 1 / 2.0.squareRoot() { return 0.5 + 0.5 * erf(x) }
+        return 1 - 0.5 * erfc(x)
+    }
+
+    /// log Φ(a).
+    static func logNdtr(_ a: Double) -> Double {
+        if a > 6 { return -ndtr(-a) }
+        if a > -20 { return log(ndtr(a)) }
+        let left = -0.5 * a * a - log(-a) - 0.5 * log(2 * Double.pi)
+        var (last, sum, numerator, factor, sign, i) = (0.0, 1.0, 1.0, 1.0, 1.0, 0)
+        while abs(last - sum) > Double.ulpOfOne {
+            i += 1
+            last = sum
+            sign = -sign
+            factor *= 1 / (a * a)
+            numerator *= Double(2 * i - 1)
+            sum += sign * numerator * factor
+        }
+        return left + log(sum)
+    }
+
+    /// log(Φ(b) − Φ(a)) for a ≤ b.
+    static func logMass(_ a: Double, _ b: Double) -> Double {
+        func difference(_ p: Double, _ q: Double) -> Double { p + log1p(-exp(q - p)) }
+        if b <= 0 { return difference(logNdtr(b), logNdtr(a)) }
+        if a > 0 { return difference(logNdtr(-a), logNdtr(-b)) }
+        return log1p(-(0.5 + 0.5 * erf(a / 2.0.squareRoot())) - (0.5 + 0.5 * erf(-b / 2.0.squareRoot())))
     }
 }

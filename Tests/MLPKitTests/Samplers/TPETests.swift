@@ -48,6 +48,44 @@ import Testing
 
     /// A space where every choice matters, and a score whose best is known: learning rate
     /// 10^-2.5, dropout 0.1, 256 units, 2 layers, Adam.
+    /// The good and bad trials' estimators of each dimension kind, for 11, 30 and 60 finished
+    /// trials, equal to Optuna 5's `_ParzenEstimator` (`Fixtures/tuning/make_parzen.py`): the
+    /// log densities at 200 points within 1e-9, and given Optuna's 24 candidates, the same pick.
+    @Test func parzenEstimatorsAreOptunas() throws {
+        let cases = try #require(try jsonFixture("tuning/parzen.json")["cases"] as? [[String: Any]])
+        try #require(cases.count == 12)
+        let sampler = TPESampler(space: Self.space, seed: 1, objective: Monitor("val_accuracy"))
+        for item in cases {
+            let kind = try #require(item["kind"] as? String), n = try #require(item["n"] as? Int)
+            func numbers(_ key: String) throws -> [Double] { try #require(item[key] as? [String]).map { try #require(Double($0)) } }
+            let (good, bad, points) = (try numbers("good"), try numbers("bad"), try numbers("points"))
+            let candidates = try numbers("candidates")
+            var ours: (good: [Double], bad: [Double], chosen: Int)
+            if kind == "choice" {
+                let l = CategoricalEstimator(observations: good.map { Int($0) }, choices: 4, priorWeight: 1)
+                let g = CategoricalEstimator(observations: bad.map { Int($0) }, choices: 4, priorWeight: 1)
+                let ratio = candidates.map { log(l.probabilities[Int($0)]) - log(g.probabilities[Int($0)]) }
+                ours = (points.map { log(l.probabilities[Int($0)]) }, points.map { log(g.probabilities[Int($0)]) },
+                        ratio.indices.max { ratio[$0] < ratio[$1] || (ratio[$0] == ratio[$1] && $0 > $1) }!)
+            } else {
+                let (low, high, logarithmic, integers) = kind == "uniform" ? (0.0, 0.5, false, false)
+                    : kind == "log_uniform" ? (1e-4, 1e-1, true, false) : (0.5, 6.5, false, true)
+                let (l, g) = sampler.estimators(low: low, high: high, logarithmic: logarithmic, good: good.map(HyperValue.double),
+                                                bad: bad.map(HyperValue.double), integers: integers)
+                let scale = { (x: Double) in logarithmic ? log(x) : x }
+                // Optuna's log-float densities are of log x: the same ratio, and the same values.
+                ours = (points.map { l.logDensity(scale($0)) }, points.map { g.logDensity(scale($0)) }, 0)
+                let best = TPESampler.best(candidates.map(scale), l, g)
+                ours.chosen = candidates.map(scale).firstIndex(of: best)!
+            }
+            for (name, got, want) in [("good", ours.good, try numbers("log_pdf_good")), ("bad", ours.bad, try numbers("log_pdf_bad"))] {
+                let worst = zip(got, want).map { abs($0 - $1) }.max() ?? .infinity
+                #expect(got.count == 200 && worst <= 1e-9, "\(kind), \(n) trials, \(name): largest difference \(worst)")
+            }
+            #expect(ours.chosen == item["chosen"] as? Int, "\(kind), \(n) trials: candidate")
+        }
+    }
+
     static let space = try! SearchSpace(entries: [
         ("learning_rate", .logUniform(1e-4, 1e-1)), ("layers", .int(1, 3)), ("units", .choice([.int(64), .int(128), .int(256), .int(512)])),
         ("dropout", .uniform(0, 0.5)), ("optimizer", .choice([.string("adam"), .string("rmsprop")])),
