@@ -6,7 +6,9 @@ infinities; some with constraints). For each, Optuna 5's own functions give: the
 non-domination ranks (`_fast_non_domination_rank`, with and without `n_below`, with the
 penalty when constrained), the crowding distances of the whole population taken as one front
 (`_calc_crowding_distance`) and the order it leaves the list in, and the elite population that
-`NSGAIIElitePopulationSelectionStrategy` selects (trial numbers in order). Writes nsga2.json.
+`NSGAIIElitePopulationSelectionStrategy` selects (trial numbers in order). For two objectives,
+also the multi-objective TPE's good group (`_split_complete_trials_multi_objective`, its last
+front cut by hypervolume subset selection) for several sizes. Writes nsga2.json.
 
 Run with the versions in Tests/requirements.txt:  python Fixtures/tuning/make_nsga2.py
 """
@@ -18,6 +20,7 @@ from optuna.samplers.nsgaii._elite_population_selection_strategy import (
 from optuna.samplers.nsgaii._constraints_evaluation import _evaluate_penalty
 from optuna.study import StudyDirection
 from optuna.study._multi_objective import _fast_non_domination_rank
+from optuna.samplers._tpe.sampler import _split_complete_trials_multi_objective
 from optuna.trial import TrialState, create_trial
 
 OUT = os.path.dirname(os.path.abspath(__file__))
@@ -59,7 +62,13 @@ def record(rows, constraints, directions, size):
     front = list(trials)
     distances = _calc_crowding_distance(front)
     elite = NSGAIIElitePopulationSelectionStrategy(population_size=size)(study, list(trials))
+    splits = {}
+    if len(directions) == 2:
+        for n_below in sorted({1, 2, math.ceil(0.1 * len(rows)), len(rows) // 3, len(rows) // 2, len(rows) - 1}):
+            good, _ = _split_complete_trials_multi_objective(trials, study, n_below)
+            splits[str(n_below)] = sorted(t.number for t in good)
     return {
+        "tpe_good": splits,
         "directions": directions, "values": [[text(v) for v in row] for row in rows], "constraints": constraints,
         "ranks": [int(r) for r in ranks], "below": below, "ranks_below": [int(r) for r in ranks_below],
         "crowding": [text(distances[t.number]) for t in trials], "crowding_order": [t.number for t in front],

@@ -101,6 +101,71 @@ public enum ParetoRanking {
         return chosen
     }
 
+    /// The good group of a multi-objective TPE: Optuna's `_split_complete_trials_multi_objective`.
+    /// Whole fronts while they fit in `count`, then the front that does not fit is cut by greedy
+    /// hypervolume subset selection against the reference point max(1.1·worst, 0.9·worst) (0
+    /// becoming 1e-12). Returns the positions of the good trials; nil where the cut needs the
+    /// hypervolume of more than two objectives, which is not computed here.
+    public static func goodTrials(_ losses: [[Double]], count: Int) -> Set<Int>? {
+        let count = min(count, losses.count)
+        if count == 0 { return [] }
+        if count == losses.count { return Set(losses.indices) }
+        let ranks = nonDominationRanks(losses, below: count)
+        var tally: [Int: Int] = [:]
+        for rank in ranks { tally[rank, default: 0] += 1 }
+        var (last, total) = (-1, 0)
+        for rank in tally.keys.sorted() {
+            total += tally[rank]!
+            if total <= count { last = rank } else { break }
+        }
+        var good = Set(losses.indices.filter { ranks[$0] <= last })
+        guard good.count < count else { return good }
+        let tied = losses.indices.filter { ranks[$0] == last + 1 }
+        guard let chosen = hypervolumeSubset(tied.map { losses[$0] }, size: count - good.count) else { return nil }
+        good.formUnion(chosen.map { tied[$0] })
+        return good
+    }
+
+    /// Optuna's `_solve_hssp` for two objectives: `size` of `points` (one front) chosen
+    /// greedily by hypervolume contribution; positions in `points`.
+    static func hypervolumeSubset(_ points: [[Double]], size: Int) -> [Int]? {
+        if size == points.count { return Array(points.indices) }
+        let worst = points[0].indices.map { m in points.map { $0[m] }.max()! }
+        let reference = worst.map { w -> Double in
+            let r = max(1.1 * w, 0.9 * w)
+            return r == 0 ? 1e-12 : r
+        }
+        // The distinct points in lexicographic order, each with its first position.
+        var firsts: [[Double]: Int] = [:]
+        for (i, point) in points.enumerated() where firsts[point] == nil { firsts[point] = i }
+        let unique = firsts.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        let uniqueIndices = unique.map { firsts[$0]! }
+        if unique.count < size {
+            var chosen = Set(uniqueIndices)
+            let duplicates = points.indices.filter { !chosen.contains($0) }
+            chosen.formUnion(duplicates.prefix(size - unique.count))
+            return points.indices.filter { chosen.contains($0) }
+        }
+        guard reference.allSatisfy({ $0.isFinite }) else { return Array(uniqueIndices.prefix(size)) }
+        if unique.count == size { return uniqueIndices }
+        guard reference.count == 2 else { return nil }
+        var remaining = Array(unique.indices)
+        var diagonals = [[Double]](repeating: reference, count: unique.count)
+        var selected: [Int] = []
+        for _ in 0..<size {
+            let contributions = remaining.indices.map { k in (diagonals[k][0] - unique[remaining[k]][0]) * (diagonals[k][1] - unique[remaining[k]][1]) }
+            var best = 0
+            for k in contributions.indices where contributions[k] > contributions[best] { best = k }
+            let point = unique[remaining[best]]
+            selected.append(uniqueIndices[remaining[best]])
+            remaining.remove(at: best)
+            diagonals.remove(at: best)
+            for k in 0..<best { diagonals[k][0] = min(point[0], diagonals[k][0]) }
+            for k in best..<remaining.count { diagonals[k][1] = min(point[1], diagonals[k][1]) }
+        }
+        return selected
+    }
+
     /// Python's `list.sort(key=...)`: stable.
     static func stableSorted(_ items: [Int], by less: (Int, Int) -> Bool) -> [Int] {
         items.enumerated().sorted { a, b in less(a.element, b.element) || (!less(b.element, a.element) && a.offset < b.offset) }

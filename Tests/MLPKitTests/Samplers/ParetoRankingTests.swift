@@ -60,4 +60,19 @@ import Testing
                     "population \(index)")
         }
     }
+
+    /// The multi-objective TPE's good group, two objectives, several sizes: Optuna's
+    /// `_split_complete_trials_multi_objective` (its last front cut by hypervolume subset selection).
+    @Test func multiObjectiveTPESplitIsOptunas() throws {
+        var compared = 0
+        for (index, p) in try Self.populations().enumerated() {
+            let splits = try #require(p.case_["tpe_good"] as? [String: [Int]])
+            for (size, expected) in splits {
+                let good = ParetoRanking.goodTrials(p.losses, count: try #require(Int(size)))
+                #expect(good.map { $0.sorted() } == expected, "population \(index), \(size) good")
+                compared += 1
+            }
+        }
+        #expect(compared >= 20)
+    }
 }
