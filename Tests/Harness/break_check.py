@@ -46,6 +46,7 @@ FIXTURES = {
     "conformal/cases.json": r"ConformalTests/setsEqualMAPIEs",
     "tuning/nsga2.json": "ParetoRankingTests",
     "tuning/parzen.json": r"TPETests/parzenEstimatorsAreOptunas",
+    "tuning/tpe_regret.json": r"TPETests/regretIsOptunas",
 }
 
 

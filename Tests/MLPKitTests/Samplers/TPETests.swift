@@ -143,6 +143,34 @@ import Testing
         #expect(Self.mean(tpe.best) > Self.mean(tpe.randomBest), "TPE \(tpe.best), random \(tpe.randomBest)")
     }
 
+    /// The whole sampler against Optuna's TPESampler where a trial costs nothing: the score
+    /// above (best 1) over 30 seeds × 50 trials (`Fixtures/tuning/make_tpe_regret.py`). The
+    /// mean regrets (1 − best score) are within one standard error of their difference.
+    @Test func regretIsOptunas() throws {
+        let theirs = try #require(try jsonFixture("tuning/tpe_regret.json")["regrets"] as? [String]).map { try #require(Double($0)) }
+        try #require(theirs.count == 30)
+        let objective = Monitor("val_accuracy")
+        let ours = (1...30).map { seed -> Double in
+            let sampler = TPESampler(space: Self.space, seed: UInt64(seed), objective: objective)
+            var records: [TrialRecord] = []
+            for number in 0..<50 {
+                let values = sampler.propose(number: number, index: number, records: records)!
+                var record = TrialRecord(number: number, hyperparameters: values, epochs: 1, initialEpoch: 0, seed: 0)
+                (record.status, record.score) = (.completed, Self.score(values))
+                records.append(record)
+            }
+            return 1 - records.compactMap(\.score).max()!
+        }
+        func meanAndError(_ x: [Double]) -> (Double, Double) {
+            let mean = Self.mean(x)
+            let variance = x.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(x.count - 1)
+            return (mean, (variance / Double(x.count)).squareRoot())
+        }
+        let (a, ea) = meanAndError(ours), (b, eb) = meanAndError(theirs)
+        let error = (ea * ea + eb * eb).squareRoot()
+        #expect(abs(a - b) <= error, "ours \(a) ± \(ea), Optuna's \(b) ± \(eb)")
+    }
+
     /// For a loss the direction turns: TPE then minimises.
     @Test func followsTheObjectivesDirection() {
         let objective = Monitor("val_loss")
