@@ -8,15 +8,15 @@ trap):
 - wrong: every non-integer number in it, written as a number or as a decimal string, is moved
   by 1% (a checked result that no longer holds), or, where its numbers are inputs, its expected
   results are changed (`WRONG`).
-The fixture is restored after each run. Run it after `swift build -c release --build-tests`
+The fixture is restored after each run. Run it after `swift build -c release --build-tests -Xswiftc -enable-testing`
 (it runs the tests with --skip-build):
 
     python Tests/Harness/break_check.py
 """
-import json, os, shutil, subprocess, sys, time
+import copy, json, os, shutil, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-FIXTURES = os.path.join(ROOT, "Fixtures")
+FIXTURE_FOLDER = os.path.join(ROOT, "Fixtures")
 
 def later_epochs(cases):
     """Hyperband's expected trials each one epoch longer (its scores are inputs: moving them all
@@ -34,6 +34,7 @@ def other_problems(cases):
 def reversed_selections(cases):
     """Each population's elite and good groups reversed or moved (scaling every value would keep
     the orders, and so the answers)."""
+    cases = copy.deepcopy(cases)
     for population in cases["populations"]:
         population["elite"] = population["elite"][::-1]
         population["tpe_good"] = {size: [n + 1 for n in good] for size, good in population["tpe_good"].items()}
@@ -43,8 +44,7 @@ def reversed_selections(cases):
 
 def worse_regrets(cases):
     """Optuna's regrets 0.05 higher: further than the standard error from ours."""
-    cases["regrets"] = [repr(float(r) + 0.05) for r in cases["regrets"]]
-    return cases
+    return dict(cases, regrets=[repr(float(r) + 0.05) for r in cases["regrets"]])
 
 
 WRONG = {"tuning/hyperband.json": later_epochs, "damaged/keras-cases.json": other_problems,
@@ -107,7 +107,7 @@ def main():
     failures = []
     # A run killed while a fixture was broken left its backup: put the fixture back first.
     for relative in FIXTURES:
-        path = os.path.join(FIXTURES, relative)
+        path = os.path.join(FIXTURE_FOLDER, relative)
         if os.path.exists(path + ".break-check"):
             shutil.move(path + ".break-check", path)
     status, summary = run_tests("|".join(FIXTURES.values()))
@@ -115,7 +115,7 @@ def main():
         print(f"the tests fail with the fixtures intact: {summary}")
         return 1
     for relative, pattern in FIXTURES.items():
-        path = os.path.join(FIXTURES, relative)
+        path = os.path.join(FIXTURE_FOLDER, relative)
         backup = path + ".break-check"
         shutil.copy(path, backup)
         try:

@@ -123,6 +123,13 @@ final class MatrixProducts: @unchecked Sendable {
         bias: UnsafePointer<Float>? = nil, bfloat16: Bool = false, reusedShape: Bool = true,
         threads: Int
     ) {
+        // An empty product: oneDNN's kernels divide by its sizes.
+        guard m > 0, n > 0 else { return }
+        guard k > 0 else {
+            for row in 0..<m { (c + row * ldc).update(repeating: 0, count: n) }
+            if let bias { addRows(bias, to: c, rows: m, columns: n, stride: ldc) }
+            return
+        }
         let mark = profile?.start()
         defer { profile?.add(transposeA || transposeB ? .backwardProducts : .forwardProducts, since: mark) }
         if bfloat16, engine == .openBLAS || !MatrixEngine.supportsBFloat16 {

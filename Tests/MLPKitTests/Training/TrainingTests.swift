@@ -161,6 +161,7 @@ import Testing
         let rows = labels.count, mask = try floats(step["mask"])
         func close(_ ours: [Float], _ key: String, _ index: Int, _ what: String) throws {
             let list = try #require(step[key] as? [Any])
+            try #require(list.indices.contains(index), "\(what): Keras's \(key) has no entry \(index)")
             let theirs = try floats(list[index])
             #expect(ours.count == theirs.count, "\(what): \(ours.count) values against Keras's \(theirs.count)")
             let worst = zip(ours, theirs).map { abs(Double($0) - Double($1)) / max(1, abs(Double($1))) }.max() ?? 0
