@@ -138,6 +138,19 @@ int mlp_gemm_u8s8s32(long m, long n, long k, const uint8_t *a, long lda, uint8_t
     return (int)dnnl_gemm_u8s8s32('N', 'N', 'R', m, n, k, 1.0f, a, lda, a_zero, b, ldb, 0, 0.0f, c, ldc, column_offsets);
 }
 
+void mlp_gemm_u8s8s32_exact(long m, long n, long k, const uint8_t *a, long lda, uint8_t a_zero, const int8_t *b, long ldb,
+                            int32_t *c, long ldc, const int32_t *column_offsets) {
+    for (long r = 0; r < m; r++) {
+        int32_t *row = c + r * ldc;
+        for (long j = 0; j < n; j++) row[j] = column_offsets[j];
+        for (long i = 0; i < k; i++) {
+            const int32_t x = (int32_t)a[r * lda + i] - (int32_t)a_zero;
+            const int8_t *w = b + i * ldb;
+            for (long j = 0; j < n; j++) row[j] += x * (int32_t)w[j];
+        }
+    }
+}
+
 const char *mlp_product_implementation(const mlp_product *product) {
     return product->implementation ? product->implementation : "?";
 }

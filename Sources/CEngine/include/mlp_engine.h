@@ -29,6 +29,12 @@ int mlp_product_run(const mlp_product *product, const void *a, const void *b, fl
 int mlp_gemm_u8s8s32(long m, long n, long k, const uint8_t *a, long lda, uint8_t a_zero, const int8_t *b, long ldb,
                      int32_t *c, long ldc, const int32_t *column_offsets);
 
+// The same sums by plain integer loops on the calling thread: exact on every CPU. oneDNN's
+// product is exact only with VNNI; without it its kernels pair products in 16 bits, which
+// saturate (a uint8 of 255 by an int8 of 127, twice, passes 32,767).
+void mlp_gemm_u8s8s32_exact(long m, long n, long k, const uint8_t *a, long lda, uint8_t a_zero, const int8_t *b, long ldb,
+                            int32_t *c, long ldc, const int32_t *column_offsets);
+
 // The implementation oneDNN chose, e.g. "brg:avx512_core" or "gemm:jit".
 const char *mlp_product_implementation(const mlp_product *product);
 

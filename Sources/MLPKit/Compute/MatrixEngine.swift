@@ -27,6 +27,10 @@ public enum MatrixEngine: String, CaseIterable, Sendable {
     /// Whether oneDNN runs bfloat16 products on this CPU (it needs AVX-512).
     public static let supportsBFloat16 = mlp_engine_has_bf16() != 0
 
+    /// Whether oneDNN's kernels here have VNNI (its bfloat16 and AMX kernels imply it), so that
+    /// its uint8 · int8 products sum exactly.
+    public static let hasVNNI = ["vnni", "bf16", "amx"].contains { instructionSet.contains($0) }
+
     /// Whether the CPU multiplies bfloat16 in hardware (AVX512_BF16 or AMX); elsewhere oneDNN
     /// emulates the bfloat16 products with float32 instructions.
     public static let hasNativeBFloat16 = instructionSet.contains("bf16") || instructionSet.contains("amx")
@@ -200,11 +204,17 @@ final class MatrixProducts: @unchecked Sendable {
     }
 }
 
-/// c (m, n) = (a − aZero) · b + columnOffsets, a uint8 (m, k), b int8 (k, n), c int32: oneDNN's
-/// integer product (`dnnl_gemm_u8s8s32`), whose sums are exact. Returns 0 or oneDNN's status.
+/// c (m, n) = (a − aZero) · b + columnOffsets, a uint8 (m, k), b int8 (k, n), c int32, summed
+/// exactly: by oneDNN's integer product (`dnnl_gemm_u8s8s32`) where its kernels have VNNI, by
+/// plain integer loops elsewhere (without VNNI oneDNN pairs products in 16 bits, which
+/// saturate). Returns 0 or oneDNN's status.
 func integerProduct(m: Int, n: Int, k: Int, a: UnsafePointer<UInt8>, aZero: UInt8, b: UnsafePointer<Int8>,
                     c: UnsafeMutablePointer<Int32>, columnOffsets: UnsafePointer<Int32>) -> Int32 {
-    mlp_gemm_u8s8s32(m, n, k, a, k, aZero, b, n, c, n, columnOffsets)
+    guard MatrixEngine.hasVNNI else {
+        mlp_gemm_u8s8s32_exact(m, n, k, a, k, aZero, b, n, c, n, columnOffsets)
+        return 0
+    }
+    return mlp_gemm_u8s8s32(m, n, k, a, k, aZero, b, n, c, n, columnOffsets)
 }
 
 /// Rounds float32 values to bfloat16 (to nearest, ties to even, as Keras's casts do).

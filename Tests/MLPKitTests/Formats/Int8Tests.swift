@@ -1,4 +1,5 @@
 import Foundation
+import CEngine
 import Testing
 @testable import MLPKit
 
@@ -43,22 +44,25 @@ import Testing
         #expect(bias > 2_000_000_000 && bias < Int32.max)
     }
 
-    /// oneDNN's u8 · s8 product sums exactly, with the input's zero point subtracted and the
-    /// int32 bias added: against sums in Int.
+    /// The u8 · s8 products sum exactly, with the input's zero point subtracted and the int32
+    /// bias added: against sums in Int. (Run with ONEDNN_MAX_CPU_ISA=AVX2, oneDNN's own product
+    /// saturates, which is why the loops stand in for it there.)
     @Test func integerProductsAreExact() {
         let (rows, inputs, units) = (5, 300, 7)
         var generator = SeededGenerator(seed: 9)
         let weights = (0..<(inputs * units)).map { _ in Int8(truncatingIfNeeded: Int(generator.next() % 255) - 127) }
         let bias = (0..<units).map { _ in Int32(truncatingIfNeeded: Int(generator.next() % 20_001) - 10_000) }
         let quantized = (0..<(rows * inputs)).map { _ in UInt8(truncatingIfNeeded: generator.next() % 256) }
-        var sums = [Int32](repeating: 0, count: rows * units)
+        // The product this CPU uses (oneDNN's with VNNI), and the integer loops used without it.
+        var sums = [Int32](repeating: 0, count: rows * units), loops = sums
         let status = integerProduct(m: rows, n: units, k: inputs, a: quantized, aZero: 13, b: weights, c: &sums, columnOffsets: bias)
         #expect(status == 0)
+        mlp_gemm_u8s8s32_exact(rows, units, inputs, quantized, inputs, 13, weights, units, &loops, units, bias)
         for r in 0..<rows {
             for j in 0..<units {
                 var sum = Int(bias[j])
                 for k in 0..<inputs { sum += (Int(quantized[r * inputs + k]) - 13) * Int(weights[k * units + j]) }
-                #expect(Int(sums[r * units + j]) == sum, "row \(r), unit \(j)")
+                #expect(Int(sums[r * units + j]) == sum && Int(loops[r * units + j]) == sum, "row \(r), unit \(j)")
             }
         }
     }
