@@ -9,14 +9,13 @@ import Foundation
 ///
 /// An activation clipped by the output's range (a ReLU whose zero point is 0) needs no node of
 /// its own, as in ONNX Runtime's QDQ graphs. Read from ONNX files; not a Keras layer.
-public final class QuantizedDense: Layer {
+public final class QuantizedDense: Int8ModelLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let units: Int
     public let inputShape: [Int]
     public var outputShape: [Int] { [units] }
     public var kerasClassName: String { "QuantizedDense" }
-    public var supportsTraining: Bool { false }
     /// The int8 kernel (inputs, units) and int32 bias, as their weights' element counts show them.
     public let parameters: [Parameter]
     public let input: UInt8Quantization
@@ -83,17 +82,5 @@ public final class QuantizedDense: Layer {
             }
         }
         return UnsafePointer(y)
-    }
-
-    public func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
-        -> UnsafeMutablePointer<Float>?
-    {
-        preconditionFailure("\(name): an int8 layer does not train")
-    }
-
-    public func kerasConfig() -> [String: JSONValue] { baseConfig() }
-
-    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
-        throw MLPError.model("\(name): an int8 model's layer is not exported again; export the float model it came from")
     }
 }

@@ -7,14 +7,13 @@ import Foundation
 /// output's zero point. Its probabilities are therefore not the float softmax's rounded: they
 /// can fall one step lower, and the class ONNX Runtime ranks first follows this computation.
 /// Read from ONNX files; not a Keras layer.
-public final class QuantizedSoftmax: Layer {
+public final class QuantizedSoftmax: Int8ModelLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let inputShape: [Int]
     public var outputShape: [Int] { inputShape }
     public var kerasClassName: String { "QuantizedSoftmax" }
     public var parameters: [Parameter] { [] }
-    public var supportsTraining: Bool { false }
     public var outputActivation: Activation? { .softmax }
     public let input: UInt8Quantization
     public let output: UInt8Quantization
@@ -53,17 +52,5 @@ public final class QuantizedSoftmax: Layer {
             }
         }
         return UnsafePointer(y)
-    }
-
-    public func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
-        -> UnsafeMutablePointer<Float>?
-    {
-        preconditionFailure("\(name): an int8 layer does not train")
-    }
-
-    public func kerasConfig() -> [String: JSONValue] { baseConfig() }
-
-    public func export(to graph: inout ONNXGraph, input: String) throws -> String {
-        throw MLPError.model("\(name): an int8 model's layer is not exported again; export the float model it came from")
     }
 }

@@ -41,7 +41,7 @@ public struct UInt8Quantization: Equatable, Sendable {
 /// ONNX's QuantizeLinear followed by DequantizeLinear on activations, per tensor: where a QDQ
 /// model rounds values that a float operator then reads. Read from ONNX files (`mlp-eval
 /// MODEL.onnx`); it has no weights and is not a Keras layer.
-public final class QuantizeDequantize: Layer {
+public final class QuantizeDequantize: Int8ModelLayer {
     public var name: String
     public var dtypePolicy = DTypePolicy.float32
     public let quantization: UInt8Quantization
@@ -49,7 +49,6 @@ public final class QuantizeDequantize: Layer {
     public var outputShape: [Int] { inputShape }
     public var kerasClassName: String { "QuantizeDequantize" }
     public var parameters: [Parameter] { [] }
-    public var supportsTraining: Bool { false }
     public var summarySetting: String { "uint8, scale \(quantization.scale), zero point \(quantization.zeroPoint)" }
 
     private let output = FloatBuffer(count: 0)
@@ -68,11 +67,19 @@ public final class QuantizeDequantize: Layer {
         for i in 0..<(rows * outputWidth) { y[i] = quantization.dequantize(quantization.quantize(input[i])) }
         return UnsafePointer(y)
     }
+}
+
+/// A layer of an int8 model read from an ONNX file: inference only, not a Keras layer, and not
+/// exported again (the float model it came from is).
+public protocol Int8ModelLayer: Layer {}
+
+extension Int8ModelLayer {
+    public var supportsTraining: Bool { false }
 
     public func backward(_ outputGradient: UnsafeMutablePointer<Float>, rows: Int, needInputGradient: Bool)
         -> UnsafeMutablePointer<Float>?
     {
-        needInputGradient ? outputGradient : nil
+        preconditionFailure("\(name): an int8 model's layer does not train")
     }
 
     public func kerasConfig() -> [String: JSONValue] { baseConfig() }
