@@ -54,9 +54,20 @@ struct MLPTune: ExtensionOptionsCommand {
                                valueName: "name"))
     var pruner: String?
 
-    @Option(help: ArgumentHelp("What judges a trial, on the validation split: \(SearchRequest.objectives.joined(separator: ", ")) (default: the folder's, else val_accuracy).",
+    @Option(help: ArgumentHelp("What judges a trial, on the validation split: \(SearchRequest.objectiveNames.joined(separator: ", ")) (params, the "
+                               + "parameter count, is minimized). Repeat it to search a Pareto front of several (default: the folder's, else val_accuracy).",
                                valueName: "objective"))
-    var objective: String?
+    var objective: [String] = []
+
+    @Option(help: ArgumentHelp("A bound a trial must keep to count: NAME<=X or NAME>=X over those names, e.g. params<=200000 (repeatable). "
+                               + "Samplers prefer trials that keep it; best.* is the best that does.", valueName: "bound"))
+    var constraint: [String] = []
+
+    @Option(parsing: .unconditional, help: "Cross-validate each trial: K models, one per fold of scikit-learn's StratifiedKFold(K, shuffle=True, random_state=seed), scored by their mean (2 or more; instead of --validation-split).")
+    var folds: Int?
+
+    @Option(parsing: .unconditional, help: "With --retrain: the trial to retrain, a member of the front with several objectives (default: the best).")
+    var trial: Int?
 
     @Option(parsing: .unconditional, help: "The fraction of the training set, taken from its end before shuffling as Keras does, that judges the trials (above 0, below 1; default: the folder's, else 0.2).")
     var validationSplit: Double?
@@ -118,6 +129,7 @@ struct MLPTune: ExtensionOptionsCommand {
         try range(claimTimeout, 5...86_400, "claim-timeout")
         try range(heartbeatInterval, 1...86_400, "heartbeat-interval")
         try range(storageTimeout, 0...86_400, "storage-timeout")
+        if trial != nil, !retrain { throw ValidationError("--trial picks the trial --retrain trains; give --retrain too") }
         if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
             throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
         }
@@ -131,7 +143,8 @@ struct MLPTune: ExtensionOptionsCommand {
     /// The search these options ask for.
     func request() throws -> SearchRequest {
         var request = SearchRequest(folder: outputDir)
-        (request.storage, request.studyName, request.algorithm, request.pruner, request.objective) = (storage, studyName, algorithm, pruner, objective)
+        (request.storage, request.studyName, request.algorithm, request.pruner, request.objectives) = (storage, studyName, algorithm, pruner, objective)
+        (request.constraints, request.folds) = (constraint, folds)
         (request.trials, request.epochs, request.maxEpochs, request.factor) = (trials, epochs, maxEpochs, factor)
         (request.hyperbandIterations, request.validationSplit, request.seed) = (hyperbandIterations, validationSplit, seed)
         (request.compute, request.saveFormat, request.claimTimeout) = (compute.options(), saveFormat, claimTimeout)
@@ -153,13 +166,13 @@ struct MLPTune: ExtensionOptionsCommand {
         var ranHere = 0
         session.tuner.report = { report in
             ranHere += 1
-            print(report.line(objective: session.settings.objective))
+            print(report.line(objectives: session.settings.objectives))
         }
         guard try session.tuner.run() else { throw interrupted() }
         try session.summary(trialsRunHere: ranHere).forEach { print($0) }
         guard retrain else { return }
         print("retraining the best values on all \(session.data.train.count) training images")
-        guard let line = try session.retrainLine(try session.tuner.retrain(callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]))
+        guard let line = try session.retrainLine(try session.tuner.retrain(trial: trial, callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]))
         else { throw interrupted() }
         print(line)
     }

@@ -36,6 +36,9 @@ public struct BayesianSampler: RegisteredSampler {
     /// Random points the acquisition is evaluated at, before the local search around the best ones.
     public var candidates = 2000
 
+    /// KerasTuner's oracle judges one objective: the first.
+    public init(space: SearchSpace, seed: UInt64, objectives: SearchObjectives) { self.init(space: space, seed: seed, objective: objectives.first) }
+
     public init(space: SearchSpace, seed: UInt64, objective: Monitor) {
         self.space = space
         self.seed = seed

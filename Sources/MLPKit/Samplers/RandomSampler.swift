@@ -21,8 +21,9 @@ public struct RandomSampler: RegisteredSampler {
         self.seed = seed
     }
 
-    /// Random draws judge nothing: the objective is not used.
-    public init(space: SearchSpace, seed: UInt64, objective: Monitor) { self.init(space: space, seed: seed) }
+    /// Random draws judge nothing: the objectives are not used, however many.
+    public init(space: SearchSpace, seed: UInt64, objectives: SearchObjectives) { self.init(space: space, seed: seed) }
+    public static var judgesSeveralObjectives: Bool { true }
 
     /// The `index`-th draw, or the first draw after it that no trial has had (a trial folder
     /// removed by hand leaves the count of draws behind the draws made).

@@ -15,7 +15,13 @@ public protocol RegisteredSampler: Sampler {
     static var summary: String { get }
     /// How many trials of `space` are drawn at random before the sampler's own proposals begin.
     static func randomStart(space: SearchSpace) -> Int
-    init(space: SearchSpace, seed: UInt64, objective: Monitor)
+    /// Whether it judges several objectives at once (a Pareto front).
+    static var judgesSeveralObjectives: Bool { get }
+    init(space: SearchSpace, seed: UInt64, objectives: SearchObjectives)
+}
+
+extension RegisteredSampler {
+    public static var judgesSeveralObjectives: Bool { false }
 }
 
 /// A sampler described as data: its name, what it is, how long it draws at random, and how to
@@ -24,13 +30,15 @@ public struct SamplerDescription: Sendable {
     public let name: String
     public let summary: String
     public let randomStart: @Sendable (SearchSpace) -> Int
-    public let make: @Sendable (SearchSpace, UInt64, Monitor) -> Sampler
+    public let judgesSeveralObjectives: Bool
+    public let make: @Sendable (SearchSpace, UInt64, SearchObjectives) -> Sampler
 
     init<S: RegisteredSampler>(_ type: S.Type) {
         name = S.name
         summary = S.summary
         randomStart = { S.randomStart(space: $0) }
-        make = { S(space: $0, seed: $1, objective: $2) }
+        judgesSeveralObjectives = S.judgesSeveralObjectives
+        make = { S(space: $0, seed: $1, objectives: $2) }
     }
 }
 

@@ -23,8 +23,10 @@ public struct TPESampler: RegisteredSampler {
 
     public let space: SearchSpace
     public let seed: UInt64
-    /// Which way scores improve.
-    public let objective: Monitor
+    /// What the trials are judged by: one objective or several, and constraints.
+    public let objectives: SearchObjectives
+    /// Which way the (first) objective's scores improve.
+    public var objective: Monitor { objectives.first }
     /// Trials drawn at random before the estimators are used (Optuna's `n_startup_trials`).
     public var startupTrials = 10
     /// Values drawn from the good trials' estimator, of which the one with the best ratio is proposed (Optuna's
@@ -33,14 +35,22 @@ public struct TPESampler: RegisteredSampler {
     /// The weight of the prior component in each estimator.
     public var priorWeight = 1.0
 
-    public init(space: SearchSpace, seed: UInt64, objective: Monitor) {
+    public init(space: SearchSpace, seed: UInt64, objectives: SearchObjectives) {
         self.space = space
         self.seed = seed
-        self.objective = objective
+        self.objectives = objectives
     }
 
-    /// How many of `n` completed trials count as good: Optuna's default `gamma`.
-    public static func gamma(_ n: Int) -> Int { min(Int((0.1 * Double(n)).rounded(.up)), 25) }
+    public init(space: SearchSpace, seed: UInt64, objective: Monitor) { self.init(space: space, seed: seed, objectives: SearchObjectives([objective])) }
+
+    public static var judgesSeveralObjectives: Bool { true }
+
+    /// How many of `n` finished trials count as good: Optuna's default `gamma`, uncapped with
+    /// several objectives (`default_gamma_multiobjective`).
+    public static func gamma(_ n: Int, severalObjectives: Bool = false) -> Int {
+        let tenth = Int((0.1 * Double(n)).rounded(.up))
+        return severalObjectives ? tenth : min(tenth, 25)
+    }
 
     /// Optuna's default weights of `n` observations in trial order: equal up to 25, then a
     /// ramp from 1/n for the oldest to 1 for the newest 25.
@@ -85,32 +95,60 @@ public struct TPESampler: RegisteredSampler {
     }
 
     /// The good and the bad trials, as Optuna's `_split_trials` divides them: of the `gamma(n)`
-    /// best of the `n` finished trials, completed ones first by score, then pruned ones (those
-    /// that went further first, then by their last value; a NaN last); the rest, and the
-    /// trials still running, are bad. Each group is in trial order, which is what the
-    /// estimators' weights ramp over (from the oldest trial to the newest) and the order their
-    /// densities are summed in.
+    /// best of the `n` finished trials, completed ones that satisfy the constraints first (by
+    /// score; with several objectives, by front, the last front cut by hypervolume), then pruned
+    /// ones (those that went further first, then by their last value; a NaN last), then those
+    /// that break a constraint (the least total violation first); the rest, and the trials still
+    /// running, are bad. Each group is in trial order, which is what the estimators' weights
+    /// ramp over (from the oldest trial to the newest) and the order their densities are summed in.
     func split(_ records: [TrialRecord]) -> (good: [TrialRecord], bad: [TrialRecord]) {
-        let completed = records.filter { $0.status == .completed && $0.score != nil }
-            .sorted { a, b in a.score! == b.score! ? a.number < b.number : objective.isBetter(a.score!, than: b.score!) }
-        // A pruned trial's rank: its last step (the later the better), then the value it
-        // reported there; one that reported nothing after every other.
+        let finished = records.filter { ($0.status == .completed && objectives.values(of: $0) != nil) || $0.status == .pruned }
+        let infeasible = finished.filter { SearchObjectives.penalty($0) > 0 }
+            .sorted { a, b in SearchObjectives.penalty(a) == SearchObjectives.penalty(b) ? a.number < b.number
+                : SearchObjectives.penalty(a) < SearchObjectives.penalty(b) }
+        let feasible = finished.filter { SearchObjectives.penalty($0) <= 0 }
+        var count = Self.gamma(finished.count, severalObjectives: objectives.isMultiObjective)
+        let (goodCompleted, badCompleted) = splitCompleted(feasible.filter { $0.status == .completed }, count: count)
+        count = max(0, count - goodCompleted.count)
+        let pruned = rankedPruned(feasible.filter { $0.status == .pruned })
+        let goodPruned = Array(pruned.prefix(count))
+        count = max(0, count - goodPruned.count)
+        let good = (goodCompleted + goodPruned + infeasible.prefix(count)).sorted { $0.number < $1.number }
+        let bad = (badCompleted + pruned.dropFirst(goodPruned.count) + infeasible.dropFirst(min(count, infeasible.count))
+            + records.filter { $0.status == .running }).sorted { $0.number < $1.number }
+        return (good, bad)
+    }
+
+    /// The best `count` completed trials and the rest: by score with one objective (the
+    /// earliest first on ties), by Optuna's multi-objective split with several.
+    func splitCompleted(_ completed: [TrialRecord], count: Int) -> (good: [TrialRecord], bad: [TrialRecord]) {
+        let count = min(count, completed.count)
+        guard objectives.isMultiObjective else {
+            let ranked = completed.sorted { a, b in a.score! == b.score! ? a.number < b.number : objective.isBetter(a.score!, than: b.score!) }
+            return (Array(ranked.prefix(count)), Array(ranked.dropFirst(count)))
+        }
+        let ordered = completed.sorted { $0.number < $1.number }
+        let losses = ordered.map { objectives.losses(objectives.values(of: $0)!) }
+        // Beyond two objectives the last front is cut by its crowding instead of hypervolume.
+        let chosen = ParetoRanking.goodTrials(losses, count: count)
+            ?? Set(ParetoRanking.elite(losses, maximize: losses.first.map { $0.map { _ in false } } ?? [], size: count))
+        return (ordered.indices.filter { chosen.contains($0) }.map { ordered[$0] }, ordered.indices.filter { !chosen.contains($0) }.map { ordered[$0] })
+    }
+
+    /// Pruned trials, best first: a pruned trial's rank is its last step (the later the
+    /// better), then the value it reported there; one that reported nothing after every other.
+    func rankedPruned(_ pruned: [TrialRecord]) -> [TrialRecord] {
         func last(_ record: TrialRecord) -> (step: Int, value: Double) {
             guard let step = record.intermediateValues.keys.max() else { return (-1, .nan) }
             return (step, record.intermediateValues[step]!)
         }
-        let pruned = records.filter { $0.status == .pruned }.sorted { a, b in
+        return pruned.sorted { a, b in
             let (x, y) = (last(a), last(b))
             if x.step != y.step { return x.step > y.step }
             if x.value == y.value || (x.value.isNaN && y.value.isNaN) { return a.number < b.number }
             if x.value.isNaN || y.value.isNaN { return y.value.isNaN }
             return objective.isBetter(x.value, than: y.value)
         }
-        let ranked = completed + pruned
-        let count = Self.gamma(ranked.count)
-        let good = ranked.prefix(count).sorted { $0.number < $1.number }
-        let bad = (ranked.dropFirst(count) + records.filter { $0.status == .running }).sorted { $0.number < $1.number }
-        return (good, bad)
     }
 
     /// One dimension's proposal: the candidate, drawn from the good trials' estimator, with the
@@ -119,7 +157,8 @@ public struct TPESampler: RegisteredSampler {
         switch distribution {
         case .choice(let choices):
             let index = { (value: HyperValue) in choices.firstIndex(of: value) }
-            let l = CategoricalEstimator(observations: good.compactMap(index), choices: choices.count, priorWeight: priorWeight)
+            let l = CategoricalEstimator(observations: good.compactMap(index), choices: choices.count, priorWeight: priorWeight,
+                                         uniform: objectives.isMultiObjective)
             let g = CategoricalEstimator(observations: bad.compactMap(index), choices: choices.count, priorWeight: priorWeight)
             let drawn = (0..<candidates).map { _ in l.sample(&random) }
             let best = drawn.max { log(l.probabilities[$0]) - log(g.probabilities[$0]) < log(l.probabilities[$1]) - log(g.probabilities[$1]) }!
@@ -160,7 +199,9 @@ public struct TPESampler: RegisteredSampler {
         let observed = { (values: [HyperValue]) in
             values.compactMap(\.number).filter { $0 >= low && $0 <= high }.map(scale)
         }
-        return (ParzenEstimator(observations: observed(good), low: scale(low), high: scale(high), priorWeight: priorWeight, integers: integers),
+        // With several objectives the good trials weigh alike, as Optuna's `weights_below`.
+        return (ParzenEstimator(observations: observed(good), low: scale(low), high: scale(high), priorWeight: priorWeight, integers: integers,
+                                uniform: objectives.isMultiObjective),
                 ParzenEstimator(observations: observed(bad), low: scale(low), high: scale(high), priorWeight: priorWeight, integers: integers))
     }
 
@@ -183,7 +224,8 @@ struct ParzenEstimator {
     /// Each component's log mass within [low, high].
     var logMasses: [Double] = []
 
-    init(observations: [Double], low: Double, high: Double, priorWeight: Double, integers: Bool = false) {
+    /// - Parameter uniform: every observation weighs 1, instead of Optuna's default ramp.
+    init(observations: [Double], low: Double, high: Double, priorWeight: Double, integers: Bool = false, uniform: Bool = false) {
         self.low = low
         self.high = high
         self.integers = integers
@@ -210,7 +252,7 @@ struct ParzenEstimator {
         let minimum = range / min(100, 1 + Double(n + 1))
         mus = observations + [(low + high) / 2]
         self.sigmas = (sigmas + [range]).map { min(max($0, minimum), range) }
-        let raw = n == 0 ? [1] : TPESampler.weights(n) + [priorWeight]
+        let raw = n == 0 ? [1] : (uniform ? [Double](repeating: 1, count: n) : TPESampler.weights(n)) + [priorWeight]
         let total = raw.reduce(0, +)
         weights = raw.map { $0 / total }
         logMasses = zip(mus, self.sigmas).map { mu, sigma in TruncatedNormal.logMass((low - mu) / sigma, (high - mu) / sigma) }
@@ -249,13 +291,13 @@ struct ParzenEstimator {
 struct CategoricalEstimator {
     let probabilities: [Double]
 
-    init(observations: [Int], choices: Int, priorWeight: Double) {
+    init(observations: [Int], choices: Int, priorWeight: Double, uniform: Bool = false) {
         guard !observations.isEmpty else {
             probabilities = [Double](repeating: 1 / Double(choices), count: choices)
             return
         }
         let kernels = Double(observations.count + 1)
-        let mixture = TPESampler.weights(observations.count) + [priorWeight]
+        let mixture = (uniform ? [Double](repeating: 1, count: observations.count) : TPESampler.weights(observations.count)) + [priorWeight]
         let total = mixture.reduce(0, +)
         let smoothing = priorWeight / kernels
         let rowSum = 1 + smoothing * Double(choices)

@@ -34,6 +34,7 @@ final class OptunaJournal {
     /// Optuna's op codes.
     enum Operation: Int, Codable {
         case createStudy = 0, setStudySystemAttribute = 3, createTrial = 4, setParameter = 5, setStateValues = 6, setIntermediateValue = 7, setUserAttribute = 8
+        case setSystemAttribute = 9
     }
 
     /// One line of the journal: an operation and its fields, as Optuna's journal storage writes them.
@@ -95,11 +96,12 @@ final class OptunaJournal {
         if !state.hasStudy {
             var study = Line(.createStudy)
             study.studyName = URL(fileURLWithPath: folder.path).lastPathComponent
-            study.directions = [settings.objective.mode == .max ? 2 : 1]
-            // The objective's name, where Optuna's study.set_metric_names keeps it.
+            let objectives = settings.objectives.objectives
+            study.directions = objectives.map { $0.mode == .max ? 2 : 1 }
+            // The objectives' names, where Optuna's study.set_metric_names keeps them.
             var metric = Line(.setStudySystemAttribute)
             metric.studyID = 0
-            metric.systemAttributes = ["study:metric_names": .array([.string(settings.objective.name)])]
+            metric.systemAttributes = ["study:metric_names": .array(objectives.map { .string($0.name) })]
             lines += [study, metric]
             state.hasStudy = true
         }
@@ -175,18 +177,27 @@ final class OptunaJournal {
             attributes["hyperband"] = .object(["iteration": .int(slot.iteration), "bracket": .int(slot.bracket), "round": .int(slot.round)])
         }
         if let past = record.pastTrial { attributes["past_trial"] = .int(past) }
+        if let count = record.parameterCount { attributes["parameter_count"] = .int(count) }
+        if let folds = record.foldScores { attributes["fold_scores"] = .array(folds.map { .double($0) }) }
         // One attribute a line: Optuna's reader takes no more.
         for (name, value) in attributes.sorted(by: { $0.key < $1.key }) {
             var line = Line(.setUserAttribute)
             (line.trialID, line.userAttributes) = (record.number, [name: value])
             lines.append(line)
         }
-        let scored = record.score.map(\.isFinite) == true
+        // Constraints as Optuna 5's trial.set_constraint keeps them: "constraints:NAME".
+        for (constraint, value) in zip(settings.objectives.constraints, record.constraints ?? []) {
+            var line = Line(.setSystemAttribute)
+            (line.trialID, line.systemAttributes) = (record.number, ["constraints:" + constraint.text: .double(value)])
+            lines.append(line)
+        }
+        let values = settings.objectives.values(of: record)
+        let scored = record.score.map(\.isFinite) == true && values?.allSatisfy(\.isFinite) == true
         var end = Line(.setStateValues)
         end.trialID = record.number
         // Optuna's states: COMPLETE 1, PRUNED 2 (its last value, when finite), FAIL 3.
         switch record.status {
-        case .completed where scored: (end.state, end.values) = (1, [record.score!])
+        case .completed where scored: (end.state, end.values) = (1, values)
         case .pruned: (end.state, end.values) = (2, scored ? [record.score!] : nil)
         default: end.state = 3
         }
@@ -196,8 +207,10 @@ final class OptunaJournal {
     }
 
     /// The objective at each epoch of the trial, from its `history.csv` (epochs counted from 0,
-    /// from the start of the trial it went on from).
+    /// from the start of the trial it went on from); for a cross-validated trial, the running
+    /// mean after each fold.
     func intermediateValues(of record: TrialRecord) -> [(Int, Double)] {
+        if record.foldScores != nil { return record.intermediateValues.sorted { $0.key < $1.key }.filter { $0.value.isFinite }.map { ($0.key, $0.value) } }
         guard let data = FileManager.default.contents(atPath: folder.history(record.number)) else { return [] }
         let rows = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map { $0.split(separator: ",", omittingEmptySubsequences: false) }
         guard let header = rows.first, let epochColumn = header.firstIndex(of: "epoch"),

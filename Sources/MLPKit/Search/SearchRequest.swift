@@ -15,7 +15,12 @@ public struct SearchRequest {
     public var factor: Int?
     public var hyperbandIterations: Int?
     public var pruner: String?
-    public var objective: String?
+    /// `--objective`, repeated for several (a Pareto front); empty for the record's or the default.
+    public var objectives: [String] = []
+    /// `--constraint NAME<=X` or `NAME>=X`, repeatable.
+    public var constraints: [String] = []
+    /// `--folds K`: cross-validated trials instead of a validation split.
+    public var folds: Int?
     public var validationSplit: Double?
     public var seed: UInt64?
     /// `--space FILE`: the whole space as JSON.
@@ -33,8 +38,8 @@ public struct SearchRequest {
     public var resumeOnly = false
     public var data = DataSelection()
 
-    /// The objectives a search may judge trials by: validation metrics only.
-    public static let objectives = ["val_accuracy", "val_auc", "val_loss"]
+    /// The objectives a search may judge trials by: validation metrics, and the parameter count.
+    public static let objectiveNames = SearchObjectives.names
 
     public init(folder: String) { self.folder = folder }
 
@@ -65,10 +70,37 @@ public struct SearchRequest {
         if let algorithm, SearchAlgorithm.named(algorithm) == nil {
             throw MLPError.setting("algorithm", problem: "must be one of \(SearchAlgorithm.all.map(\.name).joined(separator: ", ")), got '\(algorithm)'")
         }
-        if let objective, !Self.objectives.contains(objective) {
-            throw MLPError.setting("objective", problem: "must be one of \(Self.objectives.joined(separator: ", ")), got '\(objective)'")
+        for objective in objectives where !Self.objectiveNames.contains(objective) {
+            throw MLPError.setting("objective", problem: "must be one of \(Self.objectiveNames.joined(separator: ", ")), got '\(objective)'")
+        }
+        if Set(objectives).count < objectives.count { throw MLPError.setting("objective", problem: "names one objective twice") }
+        if !objectives.isEmpty, objectives.allSatisfy({ $0 == SearchObjectives.parameterCount }) {
+            throw MLPError.setting("objective", problem: "params needs a validation metric beside it (--objective val_accuracy --objective params)")
+        }
+        _ = try parsedConstraints()
+        if let folds {
+            guard folds >= 2 else { throw MLPError.setting("folds", problem: "\(folds): cross-validation needs 2 folds or more") }
+            if validationSplit != nil {
+                throw MLPError.setting("folds", problem: "and --validation-split exclude each other: the folds are the validation data")
+            }
+            if data.shuffleSeed != nil {
+                throw MLPError.setting("folds", problem: "shuffles the training set by itself (StratifiedKFold's shuffle); leave out --shuffle-seed")
+            }
         }
         if spaceFile != nil, let first = spaceFlags.first { throw MLPError.setting("space", problem: "gives the whole space; leave out --\(first.flag)") }
+    }
+
+    /// The constraints given, each checked: one error naming the text that is not a bound.
+    func parsedConstraints() throws -> [ObjectiveConstraint] {
+        try constraints.map { text in
+            guard let constraint = ObjectiveConstraint(text) else {
+                throw MLPError.setting("constraint", problem: "'\(text)' is not NAME<=X or NAME>=X (a number X), as params<=200000")
+            }
+            guard Self.objectiveNames.contains(constraint.name) else {
+                throw MLPError.setting("constraint", problem: "'\(text)': \(constraint.name) is not one of \(Self.objectiveNames.joined(separator: ", "))")
+            }
+            return constraint
+        }
     }
 
     /// The format `saveFormat` names.
@@ -107,11 +139,14 @@ extension SearchRequest {
         let algorithm = try resolveAlgorithm(recorded, refuse)
         let pruner = try resolvePruner(recorded, refuse, algorithm: algorithm, storage: storage)
         let schedule = try resolveSchedule(recorded, refuse, algorithm: algorithm)
-        let objective = objective ?? recorded?.objective ?? Self.objectives[0]
-        if let given = self.objective, let there = recorded?.objective, given != there { throw refuse("objective", given, there) }
-        let split = validationSplit ?? recorded?.validationSplit ?? 0.2
+        let objectives = try resolveObjectives(recorded, refuse, algorithm: algorithm, pruner: pruner)
+        let folds = folds ?? recorded?.folds
+        if let given = self.folds, let there = recorded.map({ $0.folds.map { "\($0) folds" } ?? "a validation split" }), given != recorded?.folds {
+            throw refuse("folds", String(given), there)
+        }
+        let split = folds != nil ? 0 : validationSplit ?? recorded?.validationSplit ?? 0.2
         if let given = validationSplit, let there = recorded?.validationSplit, given != there {
-            throw refuse("validation_split", pythonFloat(given), pythonFloat(there))
+            throw refuse("validation_split", pythonFloat(given), there == 0 ? "\(recorded?.folds ?? 0) folds" : pythonFloat(there))
         }
         if let seed, let text = recorded?.seed, let there = UInt64(text), seed != there {
             throw storage.seedRefusal(given: seed, recorded: there)
@@ -122,8 +157,9 @@ extension SearchRequest {
         }
         var base = TrainingRecipe()
         base.compute = compute
-        var settings = TuningSettings(space: space, sampler: algorithm.sampler, schedule: schedule, objective: Monitor(objective),
+        var settings = TuningSettings(space: space, sampler: algorithm.sampler, schedule: schedule, objective: objectives.first,
                                       seed: seed ?? recorded.flatMap { UInt64($0.seed) } ?? 0, validationSplit: split, base: base)
+        (settings.objectives, settings.folds) = (objectives, folds)
         settings.modelFormat = modelFormat
         settings.pruner = pruner
         return settings
@@ -143,6 +179,45 @@ extension SearchRequest {
         func unknown(_ what: String, _ name: String) -> MLPError {
             .format(path: storage.settingsLocation, problem: "unknown \(what) '\(name)'")
         }
+    }
+
+    /// The objectives and constraints given, over the record's; several objectives only with a
+    /// sampler that judges them, and without a pruner, as Optuna refuses pruning them.
+    func resolveObjectives(_ recorded: SearchRecord?, _ refuse: Refusal, algorithm: SearchAlgorithm, pruner: PrunerDescription) throws
+        -> SearchObjectives
+    {
+        let there = recorded?.objectiveNames
+        if !objectives.isEmpty, let there, objectives != there {
+            throw refuse("objective", objectives.joined(separator: ", "), there.joined(separator: ", "))
+        }
+        let names = objectives.isEmpty ? there ?? [Self.objectiveNames[0]] : objectives
+        var constraints = try parsedConstraints()
+        let recordedConstraints = recorded.map { $0.constraints ?? [] }
+        if !constraints.isEmpty, let recordedConstraints, constraints.map(\.text) != recordedConstraints {
+            throw refuse("constraint", constraints.map(\.text).joined(separator: ", "),
+                         recordedConstraints.isEmpty ? "no constraint" : recordedConstraints.joined(separator: ", "))
+        }
+        if constraints.isEmpty, let recordedConstraints {
+            constraints = try recordedConstraints.map { text in
+                guard let constraint = ObjectiveConstraint(text) else { throw refuse.unknown("constraint", text) }
+                return constraint
+            }
+        }
+        let objectives = SearchObjectives(names.map { Monitor($0) }, constraints: constraints)
+        guard objectives.isMultiObjective else { return objectives }
+        if case .sampler(let sampler) = algorithm, !sampler.judgesSeveralObjectives {
+            throw MLPError.setting("algorithm", problem: "\(sampler.name) judges one objective; with several, use "
+                + Samplers.all.filter(\.judgesSeveralObjectives).map(\.name).joined(separator: ", "))
+        }
+        if case .hyperband = algorithm {
+            throw MLPError.setting("algorithm", problem: "hyperband promotes the best trials by one objective; with several, use "
+                + Samplers.all.filter(\.judgesSeveralObjectives).map(\.name).joined(separator: ", "))
+        }
+        if pruner.prunes {
+            throw MLPError.setting("pruner", problem: "\(pruner.name) judges one objective, as Optuna's pruners do: a search of "
+                + "\(names.count) objectives takes none")
+        }
+        return objectives
     }
 
     func resolveAlgorithm(_ recorded: SearchRecord?, _ refuse: Refusal) throws -> SearchAlgorithm {
@@ -264,7 +339,11 @@ extension SearchRequest {
         if recorded == nil { log(storage.newSearchLine) }
         // The data is read and checked before the search's folder or study is written to.
         let pair = try data.load(splits: .trainingOnly, defaults: recorded?.data?.defaults(source: storage.settingsLocation), log: log)
-        try pair.checkValidationSplit(settings.validationSplit, flag: "validation split")
+        if let folds = settings.folds {
+            _ = try StratifiedFolds(labels: pair.train.labels, splits: folds, randomState: 0)
+        } else {
+            try pair.checkValidationSplit(settings.validationSplit, flag: "validation split")
+        }
         try storage.prepare()
         // A new search's seed is drawn once and kept, so that workers started together agree on it.
         settings.seed = try storage.agreedSeed(seed ?? recorded.flatMap { UInt64($0.seed) })
@@ -283,8 +362,12 @@ extension SearchRequest {
         }
         let held = pair.train.splitValidation(fraction: settings.validationSplit).validation.count
         let done = try storage.records().filter { $0.status != .running && $0.status != .waiting }.count
-        let header = ["search: \(settings.summary), objective \(settings.objective.name) on the last \(held) of \(pair.train.count) "
-                      + "training images (the holdout set is not read); seed \(settings.seed); folder \(folder)"
+        let objectives = settings.objectives
+        let judged = (objectives.isMultiObjective ? "objectives " : "objective ") + objectives.objectives.map(\.name).joined(separator: ", ")
+            + (objectives.constraints.isEmpty ? "" : " subject to " + objectives.constraints.map(\.text).joined(separator: ", "))
+            + (settings.folds.map { ", by \($0)-fold cross-validation of the \(pair.train.count) training images" }
+                ?? " on the last \(held) of \(pair.train.count) training images")
+        let header = ["search: \(settings.summary), \(judged) (the holdout set is not read); seed \(settings.seed); folder \(folder)"
                       + (self.storage != nil ? "; \(storage.settingsLocation)" : "") + (done > 0 ? " (\(counted(done, "trial")) already done)" : ""),
                       "space: " + settings.space.entries.map { "\($0.key) \($0.distribution)" }.joined(separator: ", ")]
         return SearchSession(settings: settings, storage: storage, data: pair, tuner: tuner, header: header, folder: folder)
@@ -296,13 +379,20 @@ extension SearchSession {
     /// ran, the best trial, and the files written; an error when no trial completed.
     public func summary(trialsRunHere: Int) throws -> [String] {
         var lines = storage.costLine(trials: trialsRunHere).map { [$0] } ?? []
-        guard let best = try tuner.best() else {
-            let failed = try storage.records().last { $0.status == .failed }
+        let records = try storage.records()
+        if let note = settings.objectives.infeasibleNote(records) { throw MLPError.model(note) }
+        guard let best = settings.objectives.best(records) else {
+            let failed = records.last { $0.status == .failed }
             throw MLPError.model("no trial of \(storage.searchName) completed"
                 + (failed.flatMap { record in record.reason.map { "; trial \(record.number): \($0)" } } ?? " (see trials.csv for why)"))
         }
-        lines.append("best: trial \(best.number), \(settings.objective.name) \(String(format: "%.4f", best.score ?? .nan)) at epoch "
-                     + "\(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
+        let objectives = settings.objectives
+        if objectives.isMultiObjective {
+            let front = objectives.front(records)
+            lines.append("front: \(counted(front.count, "trial")): " + front.map { "\($0.number) (\(objectives.describe($0)))" }.joined(separator: ", "))
+        }
+        lines.append("best: trial \(best.number)" + (objectives.isMultiObjective ? ", the front's best \(objectives.first.name)" : "")
+                     + ", \(objectives.describe(best)) at epoch \(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
         lines.append("wrote \(folder)/trials.csv, trials.svg, optuna-journal.log, best.\(settings.modelFormat.name), best.json")
         return lines
     }

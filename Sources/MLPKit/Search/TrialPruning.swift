@@ -6,7 +6,8 @@ import Foundation
 /// (`TrialStorage.deciding`), where every worker's pruner reads them, and a trial the pruner
 /// stops ends after this epoch. While the storage cannot be reached, the trial trains on
 /// unpruned and its values wait in `record` for the next write; a trial that another worker
-/// failed meanwhile stops.
+/// failed meanwhile stops. With cross-validated trials (`judgesFolds`), the steps are folds
+/// and the value after each is the running mean of the folds' scores.
 final class TrialPruning: Callback {
     let pruner: Pruner
     let storage: TrialStorage
@@ -19,8 +20,11 @@ final class TrialPruning: Callback {
     private(set) var prunedAfter: Int?
     /// Another worker failed the trial while this one could not reach the storage: it stopped.
     private(set) var abandoned = false
+    /// Whether the steps are folds, reported by the tuner, rather than epochs.
+    let judgesFolds: Bool
 
-    init(pruner: Pruner, storage: TrialStorage, objective: Monitor, studyName: String, record: TrialRecord) {
+    init(pruner: Pruner, storage: TrialStorage, objective: Monitor, studyName: String, record: TrialRecord, judgesFolds: Bool = false) {
+        self.judgesFolds = judgesFolds
         self.pruner = pruner
         self.storage = storage
         self.objective = objective
@@ -29,7 +33,14 @@ final class TrialPruning: Callback {
     }
 
     func epochEnd(_ epoch: Int, logs: inout Logs, _ context: TrainingContext) throws {
-        record.intermediateValues[epoch] = logs[objective.name] ?? .nan
+        guard !judgesFolds else { return }
+        if try report(epoch, logs[objective.name] ?? .nan) { context.stopTraining = true }
+    }
+
+    /// Reports `value` at `step` and asks the pruner; true when the trial is to stop (pruned,
+    /// or failed by another worker).
+    func report(_ step: Int, _ value: Double) throws -> Bool {
+        record.intermediateValues[step] = value
         let reached = try storage.duringTraining {
             try storage.deciding { () -> PruneDecision? in
                 let others = try storage.records().filter { $0.number != record.number }.map(\.prunerTrial)
@@ -43,16 +54,13 @@ final class TrialPruning: Callback {
                 return decision
             }
         }
-        guard let reached else { return }
+        guard let reached else { return false }
         guard let decision = reached else {
             abandoned = true
-            context.stopTraining = true
-            return
+            return true
         }
-        if decision.prune {
-            prunedAfter = epoch
-            context.stopTraining = true
-        }
+        if decision.prune { prunedAfter = step }
+        return decision.prune
     }
 }
 

@@ -6,6 +6,8 @@ public struct TrialReport: Sendable {
     public var record: TrialRecord
     /// The best completed trial of the search so far (this one included).
     public var best: TrialRecord?
+    /// With several objectives, the front so far: its trials' numbers.
+    public var front: [Int]?
 }
 
 /// One worker of a search: takes the next trial from the shared storage, trains it in-process
@@ -32,7 +34,9 @@ public final class Tuner {
     private let outputs: TuningOutputs
     private let sampler: Sampler
     /// This worker's pruner (Optuna's pruners keep their estimates per process); nil for none.
-    private let pruner: Pruner?
+    let pruner: Pruner?
+    /// A cross-validated search's folds of the training set.
+    let folds: StratifiedFolds?
 
     /// A worker of the search `settings` describe, in `storage`. A new search records them; a
     /// search under way must have been made with the same. `rejoin`, where given, decides the
@@ -47,9 +51,14 @@ public final class Tuner {
         self.storage = storage
         self.data = data
         outputs = TuningOutputs(settings: settings, folder: storage.folder, worker: storage.worker)
-        sampler = settings.sampler.make(settings.space, settings.seed, settings.objective)
+        sampler = settings.sampler.make(settings.space, settings.seed, settings.objectives)
         pruner = settings.pruner.prunes ? settings.pruner.make() : nil
+        folds = try settings.folds.map { try StratifiedFolds(labels: data.train.labels, splits: $0, randomState: Self.foldSeed(settings.seed)) }
+        if let folds { try AtomicFile.write(Data(try JSONRecords.text(folds).utf8), to: storage.folder.folds) }
     }
+
+    /// The folds' `random_state`: the search's seed, within numpy's 32-bit seeds.
+    public static func foldSeed(_ seed: UInt64) -> UInt32 { UInt32(truncatingIfNeeded: seed) }
 
     /// Records the settings of a new search, or checks that the search's are these; the
     /// settings the worker runs.
@@ -203,93 +212,12 @@ public final class Tuner {
 
     func trialSeed(_ number: Int) -> UInt64 { settings.seed &+ UInt64(number + 1) &* 0x9E37_79B9_7F4A_7C15 }
 
-    /// The recipe of a trial: its values on the shared base, judged on the validation split,
-    /// its best epoch saved as its model (Keras Tuner keeps each trial's best epoch too).
-    func recipe(for record: TrialRecord) throws -> TrainingRecipe {
-        var recipe = record.hyperparameters.apply(to: settings.base)
-        let folder = storage.folder
-        if let past = record.pastTrial {
-            // A promoted trial goes on from its past trial's model with the optimizer, rate and
-            // state that model records (its values are the same trial's).
-            let path = folder.model(past)
-            recipe.start = .continuing(try ModelFile.load(path: path), path: path)
-            recipe.optimizer = nil
-            recipe.learningRate = nil
-        }
-        recipe.epochs = record.epochs - record.initialEpoch
-        recipe.seed = record.seed
-        recipe.validationSplit = settings.validationSplit
-        recipe.validationAUC = settings.objective.name == "val_auc"
-        recipe.monitor = settings.objective
-        // The user's callbacks that apply inside trials, then the trial's own: its best epoch as its
-        // model (written once, at the end: nothing reads it before, and a trial whose worker died
-        // runs again from its start), its history and its TensorBoard run.
-        recipe.callbackValues = Callbacks.forTrials(settings.base.callbackValues)
-        recipe.isTrial = true
-        recipe.callbackValues[ModelCheckpoint.flag] = .string(folder.model(record.number))
-        recipe.callbackValues[HistoryFile.flag] = .string(folder.history(record.number))
-        if let directory = tensorBoard?.trialDirectory(record.number) { recipe.callbackValues[TensorBoardLogger.flag] = .string(directory) }
-        return recipe
-    }
-
-    /// Trains one trial and records it; false when interrupted (its claim released, so that
-    /// the next run takes it again).
-    func train(_ record: TrialRecord) throws -> Bool {
-        var record = record
-        let heartbeat = storage.heartbeat(.trial(record.number))
-        defer { heartbeat.stop() }
-        let started = Date()
-        var trained: TrainingOutcome?
-        // The study's name is the folder's, as the Optuna journal names it.
-        let pruning = pruner.map { TrialPruning(pruner: $0, storage: storage, objective: settings.objective,
-                                                studyName: URL(fileURLWithPath: storage.folder.path).lastPathComponent, record: record) }
-        let session = try tensorBoard.map { try $0.sessionStart(record) }
-        do {
-            let recipe = try recipe(for: record)
-            let outcome = try recipe.run(data: { data }, callbacks: callbacks + (pruning.map { [$0] } ?? [])) { _ in }
-            if let pruning {
-                record.intermediateValues = pruning.record.intermediateValues
-                record.prunerAttributes = pruning.record.prunerAttributes
-            }
-            if outcome.interruption != nil {
-                storage.release(.trial(record.number))
-                return false
-            }
-            let values = outcome.history.values(settings.objective.name)
-            if pruning == nil {
-                // Every epoch's objective, as Optuna's intermediate values (a pruner records them as they come).
-                for (epoch, value) in zip(outcome.history.epochs, values) { record.intermediateValues[epoch] = value ?? .nan }
-            }
-            let scored = zip(outcome.history.epochs, values).compactMap { epoch, value in value.map { (epoch, $0) } }
-                .filter { $0.1.isFinite }
-            let best = settings.objective.best(scored, score: { $0.1 })
-            if let last = pruning?.prunedAfter {
-                // Optuna's pruned trial keeps its last value, when finite.
-                record.status = .pruned
-                record.score = record.intermediateValues[last].flatMap { $0.isFinite ? $0 : nil }
-            } else {
-                guard let best else { throw MLPError.model("no epoch gave a finite \(settings.objective.name)") }
-                record.status = .completed
-                record.score = best.1
-            }
-            record.bestEpoch = best.map { $0.0 + 1 }
-            trained = outcome
-        } catch let error as MLPError {
-            record.status = .failed
-            record.reason = "\(error)"
-        }
-        record.seconds = Date().timeIntervalSince(started)
-        if !record.runs.isEmpty { record.runs[record.runs.count - 1].finished = Date() }
-        if let tensorBoard, let session { try tensorBoard.sessionEnd(session, status: record.status) }
-        try recordFinished(record, trained: trained, abandoned: pruning?.abandoned == true)
-        return true
-    }
-
     /// Records a trial this worker ended, refreshes the outputs and reports it; unless another
     /// worker failed it while this one could not reach the storage (`abandoned`, or found so
     /// when writing), which leaves it failed and says so.
     func recordFinished(_ finished: TrialRecord, trained: TrainingOutcome?, abandoned: Bool) throws {
         var best: TrialRecord?
+        var front: [Int]?
         var kept = !abandoned
         try withOutputs({
             if kept { kept = try storage.write(finished) }
@@ -297,21 +225,22 @@ public final class Tuner {
             return try storage.records()
         }) { records in
             try outputs.write(records, finished: kept ? trained.map { (finished.number, $0) } : nil)
-            best = TuningOutputs.best(records, objective: settings.objective)
+            best = settings.objectives.best(records)
+            if settings.objectives.isMultiObjective { front = settings.objectives.front(records).map(\.number) }
         }
         guard kept else {
             return log("note: trial \(finished.number) was failed by another worker while this one could not reach "
                        + "\(storage.settingsLocation) (no heartbeat for over \(Int(storage.timeout.rounded())) s); it stays failed, "
                        + "and this worker goes on")
         }
-        report(TrialReport(record: finished, best: best))
+        report(TrialReport(record: finished, best: best, front: front))
     }
 }
 
 extension Tuner {
     /// The best trial so far.
     public func best() throws -> TrialRecord? {
-        TuningOutputs.best(try storage.records(), objective: settings.objective)
+        settings.objectives.best(try storage.records())
     }
 
     /// What `retrain` did.
@@ -329,15 +258,17 @@ extension Tuner {
     /// The notebook's last step: trains the best trial's values on the whole training set
     /// (validation included) for the epochs behind the best trial's model, and saves
     /// `final.h5` (or `final.keras`, as `settings.modelFormat` asks), unless another worker is
-    /// already at it.
-    public func retrain(callbacks: [Callback] = []) throws -> Retraining {
+    /// already at it. `trial` picks another trial: a member of the front with several
+    /// objectives, any completed trial with one.
+    public func retrain(trial: Int? = nil, callbacks: [Callback] = []) throws -> Retraining {
         var reason = Retraining.noCompletedTrial
         let chosen = try storage.locked { () -> (best: TrialRecord, epochs: Int)? in
             if storage.isClaimed(.retraining) {
                 reason = .anotherWorker
                 return nil
             }
-            guard let best = TuningOutputs.best(try storage.records(), objective: settings.objective),
+            let records = try storage.records()
+            guard let best = try trial.map({ try chosenTrial($0, records) }) ?? settings.objectives.best(records),
                   let epochs = best.bestEpoch else { return nil }
             try storage.claim(.retraining)
             return (best, epochs)
@@ -360,5 +291,16 @@ extension Tuner {
         let path = storage.folder.final(settings.modelFormat)
         try settings.modelFormat.save(CompiledModel(model: result.model, optimizer: result.optimizer, record: result.record), to: path)
         return .saved(path: path, epochs: epochs)
+    }
+
+    /// Trial `number`, where `--trial` may pick it; else one error naming the trials it may pick.
+    func chosenTrial(_ number: Int, _ records: [TrialRecord]) throws -> TrialRecord {
+        let objectives = settings.objectives
+        let pool = objectives.isMultiObjective ? objectives.front(records) : objectives.candidates(records)
+        if let chosen = pool.first(where: { $0.number == number }) { return chosen }
+        let listed = pool.map { String($0.number) }.joined(separator: ", ")
+        throw MLPError.setting("trial", problem: "\(number) is not " + (objectives.isMultiObjective
+            ? "on the front of \(storage.searchName) (its trials: \(listed.isEmpty ? "none" : listed))"
+            : "a completed\(objectives.constraints.isEmpty ? "" : ", feasible") trial of \(storage.searchName)"))
     }
 }

@@ -15,29 +15,31 @@ final class TuningOutputs {
         journal = OptunaJournal(settings: settings, folder: folder, worker: worker)
     }
 
-    /// The completed trial with the best score (the earliest on ties).
-    static func best(_ records: [TrialRecord], objective: Monitor) -> TrialRecord? {
-        objective.best(records.filter { $0.status == .completed }.sorted { $0.number < $1.number }) { $0.score }
-    }
-
     /// Writes the files for `records`. The best model's files are written only when the best
     /// trial changed, or always with `refreshingBest`; `finished` is the trial this worker has
     /// just trained, whose model and optimizer are in memory: when it is the best, its
     /// `best.json` comes from them, and `best.h5` is its `model.h5`'s bytes.
     func write(_ records: [TrialRecord], refreshingBest: Bool = false, finished: (number: Int, outcome: TrainingOutcome)? = nil) throws {
-        try AtomicFile.write(Data(Self.csv(records, space: settings.space).utf8), to: folder.table)
+        try AtomicFile.write(Data(Self.csv(records, settings: settings).utf8), to: folder.table)
         try journal.sync(records)
         let svg = TrialsChart.svg(records: records, settings: settings)
         try AtomicFile.write(Data(svg.utf8), to: folder.chart)
-        guard let best = Self.best(records, objective: settings.objective) else { return }
+        guard let best = settings.objectives.best(records) else { return }
         let model = folder.model(best.number)
         guard FileManager.default.fileExists(atPath: model) else { return }
         let bestModel = folder.best(settings.modelFormat)
-        if !refreshingBest, FileManager.default.fileExists(atPath: bestModel), recordedBestTrial() == best.number { return }
-        let record = BestTrialRecord(trial: best.number, objective: settings.objective.name, score: best.score,
+        // The front changes without the best trial changing: best.json lists it.
+        if !refreshingBest, !settings.objectives.isMultiObjective, FileManager.default.fileExists(atPath: bestModel),
+           recordedBestTrial() == best.number { return }
+        var record = BestTrialRecord(trial: best.number, objective: settings.objective.name, score: best.score,
                                      hyperparameters: best.hyperparameters, bestEpoch: best.bestEpoch ?? 0,
                                      batchSize: best.hyperparameters["batch_size"]?.number.map { Int($0) } ?? settings.base.batchSize,
                                      seed: String(settings.seed), data: settings.data, folder: folder.path)
+        record.folds = settings.folds
+        if settings.objectives.isMultiObjective {
+            (record.objectives, record.values) = (settings.objectives.objectives.map(\.name), best.values)
+            record.bestTrials = settings.objectives.front(records).map(\.number)
+        }
         let config: String
         do {
             if let finished, finished.number == best.number, settings.modelFormat == KerasH5.self {
@@ -70,18 +72,27 @@ final class TuningOutputs {
     }
 
     /// One row per trial: its number, a column per hyperparameter (named as in the space),
-    /// the score, the epoch of the score, the epochs run, seconds and status; Hyperband's
-    /// bracket and round and the trial a promoted one went on from; the reason of a failure.
-    static func csv(_ records: [TrialRecord], space: SearchSpace) -> String {
-        let keys = space.entries.map(\.key)
+    /// the score (with several objectives, a column per objective instead), each constraint's
+    /// value, each fold's score, the epoch of the score, the epochs run, seconds and status;
+    /// Hyperband's bracket and round and the trial a promoted one went on from; the reason of a
+    /// failure.
+    static func csv(_ records: [TrialRecord], settings: TuningSettings) -> String {
+        let keys = settings.space.entries.map(\.key), objectives = settings.objectives
+        let valueColumns = objectives.isMultiObjective ? objectives.objectives.map(\.name) : ["score"]
+        let constraintColumns = objectives.constraints.map { "constraint " + $0.text }
+        let foldColumns = (0..<(settings.folds ?? 0)).map { "fold_\($0 + 1)" }
         func field(_ text: String) -> String {
             text.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
         }
-        var lines = [(["trial"] + keys + ["score", "best_epoch", "epochs", "seconds", "status", "bracket", "round", "from_trial", "reason"])
-            .joined(separator: ",")]
+        let header = ["trial"] + keys + valueColumns + constraintColumns + foldColumns
+            + ["best_epoch", "epochs", "seconds", "status", "bracket", "round", "from_trial", "reason"]
+        var lines = [header.map(field).joined(separator: ",")]
         for record in records {
             var row = [String(record.number)] + keys.map { record.hyperparameters[$0]?.description ?? "" }
-            row.append(record.score.map(pythonFloat) ?? "")
+            let values = objectives.isMultiObjective ? record.values : record.score.map { [$0] }
+            row += valueColumns.indices.map { i in values.flatMap { $0.indices.contains(i) ? pythonFloat($0[i]) : nil } ?? "" }
+            row += constraintColumns.indices.map { i in record.constraints.flatMap { $0.indices.contains(i) ? pythonFloat($0[i]) : nil } ?? "" }
+            row += foldColumns.indices.map { i in record.foldScores.flatMap { $0.indices.contains(i) ? pythonFloat($0[i]) : nil } ?? "" }
             row.append(record.bestEpoch.map(String.init) ?? "")
             row.append(String(record.epochs))
             row.append(String(format: "%.2f", record.seconds))

@@ -22,8 +22,15 @@ public struct TuningSettings {
     /// What proposes new trials' values (Hyperband's new trials are random, as KerasTuner's).
     public var sampler: SamplerDescription
     public var schedule: Schedule
-    /// `val_accuracy`, `val_auc` or `val_loss`, measured on the validation split only.
-    public var objective: Monitor
+    /// What judges the trials: one objective or several, with constraints; the metrics are
+    /// measured on the validation split (or folds) only.
+    public var objectives: SearchObjectives
+    /// The metric whose best epoch is a trial's score and model (the objective, with one).
+    public var objective: Monitor { objectives.epochMonitor }
+    /// With `--folds K`: each trial trains K models, one per fold, and scores their mean.
+    public var folds: Int?
+    /// A reproducible search's window (see `SearchRecord.reproducibleWindow`).
+    public var reproducibleWindow: Int?
     /// Seeds the trials' values (as KerasTuner's oracle with the same seed) and each trial's own seed.
     public var seed: UInt64
     /// The last fraction of the training set, before shuffling, that judges the trials.
@@ -42,7 +49,7 @@ public struct TuningSettings {
         self.space = space
         self.sampler = sampler
         self.schedule = schedule
-        self.objective = objective
+        objectives = SearchObjectives([objective])
         self.seed = seed
         self.validationSplit = validationSplit
         self.base = base
@@ -64,8 +71,12 @@ public struct TuningSettings {
         }
         // A search without pruning records none, as searches did before pruners.
         if pruner.prunes { algorithm.pruner = pruner.name }
-        return SearchRecord(space: space.record, objective: objective.name, seed: String(seed), validationSplit: validationSplit,
-                            batchSize: base.batchSize, algorithm: algorithm, data: data)
+        var record = SearchRecord(space: space.record, objective: objectives.first.name, seed: String(seed), validationSplit: validationSplit,
+                                  batchSize: base.batchSize, algorithm: algorithm, data: data)
+        if objectives.isMultiObjective { record.objectives = objectives.objectives.map(\.name) }
+        if !objectives.constraints.isEmpty { record.constraints = objectives.constraints.map(\.text) }
+        (record.folds, record.reproducibleWindow) = (folds, reproducibleWindow)
+        return record
     }
 }
 
@@ -99,21 +110,35 @@ extension TuningSettings {
 
 extension TrialReport {
     /// "trial 3: learning_rate=0.00312, layers=2, ... → val_accuracy 0.5123 at epoch 4 (12.3 s); best 0.5321 (trial 1)".
-    public func line(objective: Monitor) -> String {
+    public func line(objective: Monitor) -> String { line(objectives: SearchObjectives([objective])) }
+
+    /// The same for several objectives ("→ val_accuracy 0.5123, params 205156 at epoch 4 …; front:
+    /// trials 1, 3"), with a constraint's violation and the folds' scores where there are.
+    public func line(objectives: SearchObjectives) -> String {
         var text = "trial \(record.number): \(record.hyperparameters.summary)"
         if let past = record.pastTrial { text += " (from trial \(past), epochs \(record.initialEpoch + 1)-\(record.epochs))" }
         switch record.status {
         case .completed:
-            text += " → \(objective.name) " + String(format: "%.4f", record.score ?? .nan)
-                + " at epoch \(record.bestEpoch ?? 0) (" + String(format: "%.1f s)", record.seconds)
+            text += " → \(objectives.describe(record))"
+            if let folds = record.foldScores { text += " (folds " + folds.map { String(format: "%.4f", $0) }.joined(separator: ", ") + ")" }
+            text += " at epoch \(record.bestEpoch ?? 0) (" + String(format: "%.1f s)", record.seconds)
+            let broken = zip(objectives.constraints, record.constraints ?? []).filter { $1 > 0 }
+            if !broken.isEmpty {
+                text += "; infeasible: " + broken.map { "\($0.text) by \(pythonFloatOrInteger(Double(String(format: "%.6g", $1)) ?? $1))" }
+                    .joined(separator: ", ")
+            }
         case .pruned:
-            let epochs = (record.intermediateValues.keys.max() ?? 0) + 1
-            text += " → pruned after epoch \(epochs): \(objective.name) " + String(format: "%.4f", record.score ?? .nan)
-                + " (" + String(format: "%.1f s)", record.seconds)
+            let steps = (record.intermediateValues.keys.max() ?? 0) + 1
+            text += " → pruned after " + (record.foldScores != nil ? "fold" : "epoch") + " \(steps): \(objectives.epochMonitor.name) "
+                + String(format: "%.4f", record.score ?? .nan) + " (" + String(format: "%.1f s)", record.seconds)
         default:
             text += " → failed: \(record.reason ?? "unknown")"
         }
-        if let best { text += "; best " + String(format: "%.4f", best.score ?? .nan) + " (trial \(best.number))" }
+        if let front, objectives.isMultiObjective {
+            text += "; front: " + (front.isEmpty ? "none yet" : counted(front.count, "trial") + " (" + front.map(String.init).joined(separator: ", ") + ")")
+        } else if let best {
+            text += "; best " + String(format: "%.4f", best.score ?? .nan) + " (trial \(best.number))"
+        }
         return text
     }
 }

@@ -337,15 +337,18 @@ public final class RDBStorage: TrialStorage, @unchecked Sendable {
 
     public func saveSettings(_ settings: SearchRecord) throws {
         try locked {
-            let direction = Monitor(settings.objective).mode == .max ? "MAXIMIZE" : "MINIMIZE"
+            let wanted = settings.objectiveNames.map { Monitor($0).mode == .max ? "MAXIMIZE" : "MINIMIZE" }
             let directions = try connection.query("SELECT direction FROM study_directions WHERE study_id = $1 ORDER BY objective",
                                                   .integer(Int64(studyID))).compactMap { $0.first?.text }
             if directions.isEmpty {
-                try connection.query("INSERT INTO study_directions (direction, study_id, objective) VALUES ('\(direction)', $1, 0)",
-                                     .integer(Int64(studyID)))
-            } else if directions != [direction] {
+                for (objective, direction) in wanted.enumerated() {
+                    try connection.query("INSERT INTO study_directions (direction, study_id, objective) VALUES ('\(direction)', $1, \(objective))",
+                                         .integer(Int64(studyID)))
+                }
+            } else if directions != wanted {
                 throw MLPError.format(path: settingsLocation, problem: "the study's directions are \(directions.joined(separator: ", ")); "
-                    + "\(settings.objective) is to \(direction.lowercased()): give another --objective or another --study-name")
+                    + "\(settings.objectiveNames.joined(separator: ", ")) \(wanted.count == 1 ? "is" : "are") to "
+                    + "\(wanted.map { $0.lowercased() }.joined(separator: ", ")): give another --objective or another --study-name")
             }
             try setStudyAttribute(Self.settingsKey, try JSONRecords.text(settings))
             knownSettings = settings

@@ -57,7 +57,7 @@ extension RDBStorage {
     /// What a trial's other rows hold.
     struct Details {
         var parameters: [(name: String, value: Double, distribution: String)] = []
-        var value: Double?
+        var values: [Int: Double] = [:]
         var intermediate: [Int: Double] = [:]
         var user: [String: JSONValue] = [:]
         var system: [String: JSONValue] = [:]
@@ -68,7 +68,7 @@ extension RDBStorage {
         // One round trip: each table's rows as (trial, kind, name, number, text).
         let rows = try connection.query("""
             SELECT trial_id, 'p', param_name, param_value, distribution_json FROM trial_params WHERE trial_id IN (\(list))
-            UNION ALL SELECT trial_id, 'v', CAST(value_type AS TEXT), value, NULL FROM trial_values WHERE objective = 0 AND trial_id IN (\(list))
+            UNION ALL SELECT trial_id, 'v', CAST(value_type AS TEXT), value, CAST(objective AS TEXT) FROM trial_values WHERE trial_id IN (\(list))
             UNION ALL SELECT trial_id, 'i', CAST(intermediate_value_type AS TEXT), intermediate_value, CAST(step AS TEXT)
               FROM trial_intermediate_values WHERE trial_id IN (\(list))
             UNION ALL SELECT trial_id, 'u', key, NULL, value_json FROM trial_user_attributes WHERE trial_id IN (\(list))
@@ -82,7 +82,8 @@ extension RDBStorage {
                 guard let name = row[2].text, let value = row[3].double, let distribution = row[4].text else { continue }
                 details[id, default: Details()].parameters.append((name, value, distribution))
             case "v":
-                details[id, default: Details()].value = Self.value(row[3], type: row[2].text)
+                guard let objective = row[4].text.flatMap({ Int($0) }) else { continue }
+                details[id, default: Details()].values[objective] = Self.value(row[3], type: row[2].text)
             case "i":
                 guard let step = row[4].text.flatMap({ Int($0) }), let value = Self.value(row[3], type: row[2].text) else { continue }
                 details[id, default: Details()].intermediate[step] = value
@@ -140,7 +141,19 @@ extension RDBStorage {
         case "WAITING": .waiting
         default: .running
         }
-        record.score = details.value
+        record.score = details.values[0]
+        let settings = knownSettings
+        let objectives = settings?.objectiveNames.count ?? 1
+        if objectives > 1, (0..<objectives).allSatisfy({ details.values[$0] != nil }) {
+            record.values = (0..<objectives).map { details.values[$0]! }
+        }
+        // Constraints as Optuna 5 keeps them ("constraints:NAME"), in the search's order.
+        if let names = settings?.constraints {
+            let values = names.compactMap { details.system["constraints:" + $0]?.number }
+            if values.count == names.count { record.constraints = values }
+        }
+        record.parameterCount = details.user["parameter_count"]?.number.map { Int($0) }
+        if case .array(let folds)? = details.user["fold_scores"] { record.foldScores = folds.compactMap(\.number) }
         record.bestEpoch = details.user["best_epoch"]?.number.map { Int($0) }
         record.seconds = details.user["seconds"]?.number ?? (start.flatMap { s in end.map { $0.timeIntervalSince(s) } } ?? 0)
         if case .string(let reason)? = details.system["fail_reason"] { record.reason = reason }
@@ -246,7 +259,10 @@ extension RDBStorage {
                                          "model": .string(URL(fileURLWithPath: folder.model(record.number)).standardizedFileURL.path)]
         if let bestEpoch = record.bestEpoch { user["best_epoch"] = .int(bestEpoch) }
         if record.status != .running { user["seconds"] = .double(record.seconds) }
+        if let count = record.parameterCount { user["parameter_count"] = .int(count) }
+        if let folds = record.foldScores { user["fold_scores"] = .array(folds.map { .double($0) }) }
         var system: [String: JSONValue] = record.prunerAttributes.mapValues { .double($0) }
+        for (name, value) in zip(knownSettings?.constraints ?? [], record.constraints ?? []) { system["constraints:" + name] = .double(value) }
         if let reason = record.reason { system["fail_reason"] = .string(reason) }
         return (user, system)
     }
@@ -280,12 +296,16 @@ extension RDBStorage {
     /// Ends a running trial (`write` checked that it still runs) with its state and value.
     func finish(_ record: TrialRecord, id: Int) throws {
         let state = Self.finalState(of: record)
-        if let score = record.score, state != "FAIL" {
-            let type = score == .infinity ? "INF_POS" : score == -.infinity ? "INF_NEG" : "FINITE"
-            try connection.enqueue("""
-                INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, 0, $2, '\(type)')
-                ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type
-                """, [.integer(Int64(id)), score.isFinite ? .double(score) : .null])
+        // One row per objective: the score alone, or every objective's value.
+        let values = record.status == .completed ? record.values ?? record.score.map { [$0] } ?? [] : record.score.map { [$0] } ?? []
+        if state != "FAIL" {
+            for (objective, value) in values.enumerated() {
+                let type = value == .infinity ? "INF_POS" : value == -.infinity ? "INF_NEG" : "FINITE"
+                try connection.enqueue("""
+                    INSERT INTO trial_values (trial_id, objective, value, value_type) VALUES ($1, \(objective), $2, '\(type)')
+                    ON CONFLICT (trial_id, objective) DO UPDATE SET value = excluded.value, value_type = excluded.value_type
+                    """, [.integer(Int64(id)), value.isFinite ? .double(value) : .null])
+            }
         }
         try connection.enqueue("UPDATE trials SET state = '\(state)', datetime_complete = $2 WHERE trial_id = $1 AND state = 'RUNNING'",
                                [.integer(Int64(id)), .text(Self.timestamp(record.runs.last?.finished ?? Date()))])

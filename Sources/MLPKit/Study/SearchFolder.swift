@@ -41,6 +41,8 @@ public struct SearchFolder: Sendable, Equatable {
     public func best(_ format: any RegisteredModelFormat.Type) -> String { file("best." + format.name) }
     /// The best trial's architecture and optimizer as a Keras model config, with the search's record.
     public var bestConfig: String { file("best.json") }
+    /// The folds of a cross-validated search (`StratifiedFolds`).
+    public var folds: String { file("folds.json") }
     /// The best values retrained on the whole training set, in `format`.
     public func final(_ format: any RegisteredModelFormat.Type) -> String { file("final." + format.name) }
     /// The retraining's per-epoch history.

@@ -72,10 +72,29 @@ public struct SearchRecord: Codable, Equatable, Sendable {
     public var algorithm: Algorithm
     /// The data the search runs on; nil in a folder of a search that did not record it.
     public var data: DataRecord?
+    /// Every objective, when there are several (`objective` is the first); nil with one.
+    public var objectives: [String]?
+    /// The constraints, as "params<=200000"; nil without.
+    public var constraints: [String]?
+    /// The folds of cross-validated trials; nil for a validation split.
+    public var folds: Int?
+    /// The window of a reproducible search: trial n is proposed from the trials numbered
+    /// below n − window; nil for a search whose proposals see every trial.
+    public var reproducibleWindow: Int?
 
     private enum CodingKeys: String, CodingKey {
         case space, objective, seed, validationSplit = "validation_split", batchSize = "batch_size", algorithm, data
+        case objectives, constraints, folds, reproducibleWindow = "reproducible_window"
     }
+
+    public init(space: [String: Distribution], objective: String, seed: String, validationSplit: Double, batchSize: Int,
+                algorithm: Algorithm, data: DataRecord?) {
+        (self.space, self.objective, self.seed, self.validationSplit) = (space, objective, seed, validationSplit)
+        (self.batchSize, self.algorithm, self.data) = (batchSize, algorithm, data)
+    }
+
+    /// Every objective's name, in order.
+    public var objectiveNames: [String] { objectives ?? [objective] }
 
     /// The record in `data` (a `search.json`); anything else is one error naming `path`.
     public static func read(_ data: Data, path: String) throws -> SearchRecord {
@@ -127,9 +146,17 @@ public struct BestTrialRecord: Codable, Equatable, Sendable {
     public var data: DataRecord?
     /// The search's folder.
     public var folder: String?
+    /// With several objectives: their names, this trial's values, and the Pareto front's trial
+    /// numbers (Optuna's `study.best_trials`).
+    public var objectives: [String]?
+    public var values: [Double]?
+    public var bestTrials: [Int]?
+    /// With cross-validation, the number of folds: `best.*` is the model of the trial's first fold.
+    public var folds: Int?
 
     private enum CodingKeys: String, CodingKey {
         case trial, objective, score, hyperparameters, bestEpoch = "best_epoch", batchSize = "batch_size", seed, data, folder
+        case objectives, values, bestTrials = "best_trials", folds
     }
 
     public init(trial: Int, objective: String, score: Double?, hyperparameters: HyperparameterValues, bestEpoch: Int, batchSize: Int,

@@ -51,6 +51,14 @@ public struct TrialRecord: Sendable, Codable {
     public var intermediateValues: [Int: Double] = [:]
     /// What the pruner recorded on the trial (successive halving's rung values).
     public var prunerAttributes: [String: Double] = [:]
+    /// With several objectives, each one's value (the first is `score`); nil with one.
+    public var values: [Double]?
+    /// Each constraint's value, in the search's order: ≤ 0 when the trial satisfies it.
+    public var constraints: [Double]?
+    /// The parameter count of the trial's model.
+    public var parameterCount: Int?
+    /// With cross-validation, each fold's score (the score is their mean).
+    public var foldScores: [Double]?
 
     /// A new trial, running, as a worker decides it (or a sampler's test imagines it).
     ///
@@ -70,6 +78,7 @@ public struct TrialRecord: Sendable, Codable {
         case number = "trial", hyperparameters, status, score, bestEpoch = "best_epoch", epochs, initialEpoch = "initial_epoch"
         case seconds, reason, slot = "hyperband", pastTrial = "past_trial", seed, runs
         case intermediateValues = "intermediate_values", prunerAttributes = "pruner_attributes"
+        case values, constraints, parameterCount = "parameter_count", foldScores = "fold_scores"
     }
 
     public init(from decoder: Decoder) throws {
@@ -100,6 +109,10 @@ public struct TrialRecord: Sendable, Codable {
             intermediateValues[number] = value ?? .nan
         }
         prunerAttributes = try container.decodeIfPresent([String: Double].self, forKey: .prunerAttributes) ?? [:]
+        values = try container.decodeIfPresent([Double].self, forKey: .values)
+        constraints = try container.decodeIfPresent([Double].self, forKey: .constraints)
+        parameterCount = try container.decodeIfPresent(Int.self, forKey: .parameterCount)
+        foldScores = try container.decodeIfPresent([Double].self, forKey: .foldScores)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -122,6 +135,11 @@ public struct TrialRecord: Sendable, Codable {
             try container.encode(steps, forKey: .intermediateValues)
         }
         if !prunerAttributes.isEmpty { try container.encode(prunerAttributes, forKey: .prunerAttributes) }
+        // Values that are not finite have no JSON number: such a list is left out.
+        for (list, key) in [(values, CodingKeys.values), (constraints, .constraints), (foldScores, .foldScores)] {
+            if let list, list.allSatisfy(\.isFinite) { try container.encode(list, forKey: key) }
+        }
+        try container.encodeIfPresent(parameterCount, forKey: .parameterCount)
     }
 
     /// The record in `data` (a `trial.json`), its values checked before any becomes a count or a

@@ -17,7 +17,8 @@ public struct Monitor: Sendable, Equatable {
     public init(_ name: String, mode: Mode? = nil, minDelta: Double = 0) {
         self.name = name
         let metric = name.hasPrefix("val_") ? String(name.dropFirst(4)) : name
-        self.mode = mode ?? (metric == "loss" ? .min : .max)
+        // Losses fall, and so should a model's parameter count; accuracy and AUC rise.
+        self.mode = mode ?? (metric == "loss" || name == "params" ? .min : .max)
         self.minDelta = abs(minDelta)
     }
 

@@ -46,6 +46,8 @@ public struct TrainingRecipe {
     public var batchSize = 128
     /// The last fraction of the training set, before shuffling, held out for validation.
     public var validationSplit = 0.0
+    /// The last `validationCount` samples held out instead, exactly (a fold placed at the end).
+    public var validationCount: Int?
     /// Seeds the initial weights, dropout and the shuffle. nil for the seed a resumed file
     /// records, else one drawn at random (and recorded).
     public var seed: UInt64?
@@ -77,7 +79,7 @@ public struct TrainingRecipe {
         let callbacks = Callbacks.active(in: callbackValues)
         for callback in callbacks { try callback.check(callbackValues, recipe: self) }
         let users = callbacks.compactMap { $0.watching }
-        if validationSplit <= 0, !users.isEmpty, monitor.name.hasPrefix("val_") {
+        if validationSplit <= 0, validationCount == nil, !users.isEmpty, monitor.name.hasPrefix("val_") {
             throw MLPError.setting("monitor", problem: "\(users.joined(separator: ", ")) watches \(monitor.name), which needs validation "
                 + "data: hold out a validation split, or monitor loss")
         }
@@ -162,6 +164,9 @@ extension TrainingRecipe {
     /// The training set and, with a validation split, its last fraction held out; a split
     /// whose validation part holds classes the training part lacks is refused.
     func split(_ data: DatasetPair, log: (String) -> Void) throws -> (train: ImageDataset, validation: ImageDataset?) {
+        if let held = validationCount, held > 0, held < data.train.count {
+            return (data.train.slice(0..<(data.train.count - held)), data.train.slice((data.train.count - held)..<data.train.count))
+        }
         guard validationSplit > 0 else { return (data.train, nil) }
         let split = data.train.splitValidation(fraction: validationSplit)
         guard split.train.count > 0, split.validation.count > 0 else {

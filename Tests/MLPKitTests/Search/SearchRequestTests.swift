@@ -70,7 +70,7 @@ import Testing
             ({ $0.trials = 6 }, "trials", "6: the search in \(folder.path) has 7 trials (a larger number goes on with more)"),
             ({ $0.algorithm = "random" }, "algorithm", "random: the search in \(folder.path) has tpe"),
             ({ $0.pruner = "none" }, "pruner", "none: the search in \(folder.path) has median"),
-            ({ $0.objective = "val_accuracy" }, "objective", "val_accuracy: the search in \(folder.path) has val_loss"),
+            ({ $0.objectives = ["val_accuracy"] }, "objective", "val_accuracy: the search in \(folder.path) has val_loss"),
             ({ $0.validationSplit = 0.2 }, "validation_split", "0.2: the search in \(folder.path) has 0.3"),
             ({ $0.seed = 6 }, "seed", "6: the search in \(folder.path) has seed 5"),
             ({ $0.spaceFlags = [("units", "units", "128")] }, "units", "128: the search in \(folder.path) has units 32|64"),
@@ -126,7 +126,7 @@ import Testing
             ({ $0.studyName = "s" }, "study_name"),
             ({ $0.storage = "mysql://x/y"; $0.studyName = "s" }, "storage"),
             ({ $0.pruner = "nope" }, "pruner"),
-            ({ $0.objective = "accuracy" }, "objective"),
+            ({ $0.objectives = ["accuracy"] }, "objective"),
             ({ $0.spaceFile = "space.json"; $0.spaceFlags = [("units", "units", "8")] }, "space"),
             ({ $0.spaceFlags = [("layers", "hidden-layers", "128:relu")] }, "hidden_layers"),
         ]
