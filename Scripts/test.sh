@@ -8,6 +8,9 @@
 # last and alone, the resilience check (searches riding through database outages and start-up
 # races), which restarts the PostgreSQL server the others share.
 #
+# The search check reads several-objective, constrained and cross-validated searches back with
+# Optuna and scikit-learn.
+#
 # Two lanes share the two cores: one sets up the Python environment, then runs the interop, data
 # and kill checks; the other builds everything with the tests (release mode, with testable imports,
 # which the unit tests of internal plumbing use), runs the Swift tests, then the interchange
@@ -59,6 +62,7 @@ grep '^house:' .build/rooms.log | sed 's/^/test.sh: /' || true
   status=0
   run_check interop .venv/bin/python Tests/Harness/interop_check.py "$bin" || status=1
   run_check database .venv/bin/python Tests/Harness/database_check.py "$bin" || status=1
+  run_check search .venv/bin/python Tests/Harness/search_check.py "$bin" || status=1
   run_check data .venv/bin/python Tests/Harness/data_check.py "$bin" || status=1
   run_check kill .venv/bin/python Tests/Harness/kill_check.py "$bin" || status=1
   run_check reports .venv/bin/python Tests/Harness/reports_check.py "$bin" || status=1

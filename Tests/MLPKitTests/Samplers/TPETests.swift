@@ -9,7 +9,9 @@ import Testing
     /// Optuna's `default_gamma` and `default_weights`, by hand: ⌈0.1·n⌉ up to 25; equal weights
     /// below 25 observations, then `linspace(1/n, 1, n - 25)` followed by 25 ones.
     @Test func optunaDefaults() {
-        #expect([1, 10, 11, 20, 240, 251, 1000].map(TPESampler.gamma) == [1, 1, 2, 2, 24, 25, 25])
+        #expect([1, 10, 11, 20, 240, 251, 1000].map { TPESampler.gamma($0) } == [1, 1, 2, 2, 24, 25, 25])
+        // default_gamma_multiobjective: the same without the cap.
+        #expect([1, 240, 251, 1000].map { TPESampler.gamma($0, severalObjectives: true) } == [1, 24, 26, 100])
         #expect(TPESampler.weights(0).isEmpty && TPESampler.weights(24) == [Double](repeating: 1, count: 24))
         let thirty = TPESampler.weights(30)
         #expect(thirty.count == 30 && thirty.suffix(25).allSatisfy { $0 == 1 })
@@ -41,6 +43,40 @@ import Testing
             }
             let sampler = TPESampler(space: Self.space, seed: 1, objective: Monitor(direction == "maximize" ? "val_accuracy" : "val_loss"))
             let (good, bad) = sampler.split(records)
+            #expect(good.map(\.number) == (scenario["below"] as? [Int]), "scenario \(index): good")
+            #expect(bad.map(\.number) == (scenario["above"] as? [Int]), "scenario \(index): bad")
+        }
+    }
+
+    /// The same with several objectives and constraints (`constrained` in the same fixture):
+    /// Optuna's `_split_trials` with `default_gamma_multiobjective` for two objectives (fronts,
+    /// the last one cut by hypervolume), and for one or two objectives whose trials carry a
+    /// constraint: feasible completed trials first, then pruned ones, then broken ones by the
+    /// least violation; running trials bad.
+    @Test func splitsSeveralObjectivesAndConstraintsAsOptuna() throws {
+        let scenarios = try #require(try jsonFixture("tuning/tpe_split.json")["constrained"] as? [[String: Any]])
+        try #require(scenarios.count == 5)
+        for (index, scenario) in scenarios.enumerated() {
+            let directions = try #require(scenario["directions"] as? [String])
+            let names = directions.enumerated().map { $1 == "maximize" ? "val_accuracy" : ($0 == 0 ? "val_loss" : "params") }
+            let objectives = SearchObjectives(names.map { Monitor($0) }, constraints: [try #require(ObjectiveConstraint("params<=1"))])
+            let trials = try #require(scenario["trials"] as? [[String: Any]])
+            var records: [TrialRecord] = []
+            for (n, trial) in trials.enumerated() {
+                var record = TrialRecord(number: n, hyperparameters: HyperparameterValues(values: ["x": .double(Double(n))]),
+                                         epochs: 5, initialEpoch: 0, seed: 0)
+                record.status = try #require(["COMPLETE": .completed, "PRUNED": .pruned, "RUNNING": .running][trial["state"] as? String ?? ""])
+                for (step, value) in try #require(trial["intermediate_values"] as? [String: Any]) {
+                    record.intermediateValues[try #require(Int(step))] = try number(value)
+                }
+                if record.status == .completed {
+                    let values = try doubles(trial["values"])
+                    (record.score, record.values) = (values[0], objectives.isMultiObjective ? values : nil)
+                    record.constraints = [try number(trial["constraint"])]
+                }
+                records.append(record)
+            }
+            let (good, bad) = TPESampler(space: Self.space, seed: 1, objectives: objectives).split(records)
             #expect(good.map(\.number) == (scenario["below"] as? [Int]), "scenario \(index): good")
             #expect(bad.map(\.number) == (scenario["above"] as? [Int]), "scenario \(index): bad")
         }
