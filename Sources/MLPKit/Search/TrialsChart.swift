@@ -3,24 +3,28 @@ import Foundation
 /// A search's chart: the score of every completed trial against each hyperparameter (a log
 /// axis for a log-uniform one, categories side by side for a choice of names), pruned trials
 /// in grey at the score they were stopped with, and the best score so far against the minutes
-/// since the search began.
+/// since the search began. With several objectives, the first panel is the front: the first
+/// objective against the second, every completed trial a dot (grey when it breaks a
+/// constraint), the front's trials joined.
 enum TrialsChart {
     static func svg(records: [TrialRecord], settings: TuningSettings) -> String {
         let scored = records.filter { $0.status == .completed && $0.score.map(\.isFinite) == true }
-        let objective = settings.objective.name
-        // The best trial, marked in every panel.
-        let bestTrial = settings.objective.best(scored.sorted { $0.number < $1.number }) { $0.score }
+        let objective = settings.objectives.first.name
+        // The best trial (feasible, and on the front with several objectives), marked in every panel.
+        let bestTrial = settings.objectives.best(records)
         // The scores' range, within what the objective can be (0 to 1 for accuracy and AUC, 0 up for loss).
         let stopped = records.filter { $0.status == .pruned && $0.score.map(\.isFinite) == true }
         let scores = (scored + stopped).compactMap(\.score)
         let padded = Chart.paddedRange(scores.min() ?? 0, scores.max() ?? 1, padding: 0.05)
-        let ceiling = objective.hasSuffix("loss") ? Double.infinity : 1
+        let ceiling = objective.hasSuffix("loss") || objective == SearchObjectives.parameterCount ? Double.infinity : 1
         let yRange = max(padded.lowerBound, 0)...max(min(padded.upperBound, ceiling), padded.lowerBound + 1e-9)
         var panels = settings.space.entries.map {
             panel(key: $0.key, distribution: $0.distribution, scored: scored, pruned: stopped, best: bestTrial, objective: objective,
                   yRange: yRange)
         }
-        let (progress, best) = bestSoFar(records: records, scored: scored, objective: settings.objective)
+        if settings.objectives.isMultiObjective { panels.insert(frontPanel(records: records, objectives: settings.objectives), at: 0) }
+        // The best so far counts only trials that keep the constraints.
+        let (progress, best) = bestSoFar(records: records, scored: scored.filter(SearchObjectives.isFeasible), objective: settings.objectives.first)
         // From the search's start to a little past its last trial, so every improvement is inside the frame.
         let lastMinute = max(progress.map(\.x).max() ?? 0, 0.001)
         panels.append(ChartPanel(title: "best \(objective) so far", xLabel: "minutes since the search began", yLabel: objective,
@@ -33,6 +37,27 @@ enum TrialsChart {
             + (failed > 0 ? ", \(failed) failed" : "")
             + (best.map { "; best \(objective) " + String(format: "%.4f", $0) } ?? "")
         return Chart.svg(title: title, panels: panels, columns: 3, panelWidth: 320, panelHeight: 220)
+    }
+
+    /// The first objective against the second, the front joined in the second's order.
+    private static func frontPanel(records: [TrialRecord], objectives: SearchObjectives) -> ChartPanel {
+        let (y, x) = (objectives.objectives[0].name, objectives.objectives[1].name)
+        func point(_ record: TrialRecord) -> (x: Double, y: Double)? {
+            guard let values = objectives.values(of: record), values[0].isFinite, values[1].isFinite else { return nil }
+            return (values[1], values[0])
+        }
+        let completed = records.filter { $0.status == .completed }
+        let feasible = completed.filter(SearchObjectives.isFeasible), broken = completed.filter { !SearchObjectives.isFeasible($0) }
+        let front = objectives.front(records).compactMap(point).sorted { ($0.x, $0.y) < ($1.x, $1.y) }
+        var series = [ChartPanel.Series(label: "trials", points: feasible.compactMap(point), color: "#1f77b4", dots: true)]
+        if !broken.isEmpty {
+            series.append(ChartPanel.Series(label: "breaks a constraint", points: broken.compactMap(point), color: "#a0a0a0", dots: true))
+        }
+        series.append(ChartPanel.Series(label: "front (\(counted(front.count, "trial")))", points: front, color: "#d62728", dots: front.count == 1))
+        let all = completed.compactMap(point)
+        return ChartPanel(title: "front: \(y) against \(x)", xLabel: x, yLabel: y, series: series,
+                          xRange: Chart.paddedRange(all.map(\.x).min() ?? 0, all.map(\.x).max() ?? 1, padding: 0.05),
+                          yRange: Chart.paddedRange(all.map(\.y).min() ?? 0, all.map(\.y).max() ?? 1, padding: 0.05))
     }
 
     /// The scores against one hyperparameter's values: a log axis for a log-uniform one,
