@@ -66,6 +66,12 @@ struct MLPTune: ExtensionOptionsCommand {
     @Option(parsing: .unconditional, help: "Cross-validate each trial: K models, one per fold of scikit-learn's StratifiedKFold(K, shuffle=True, random_state=seed), scored by their mean (2 or more; instead of --validation-split).")
     var folds: Int?
 
+    @Flag(help: "Give the same trials, number by number, however many workers share the search and however often it runs: trial n is proposed from the trials numbered below n − 2 once they have ended (a worker waits for them). Recorded in the search; every worker follows it.")
+    var reproducible = false
+
+    @Option(parsing: .unconditional, help: "The window of --reproducible (1 to 1000; default 2): how many of the newest trials a proposal does without, so that this many + 1 workers can train at once.")
+    var reproducibleWindow: Int?
+
     @Option(parsing: .unconditional, help: "With --retrain: the trial to retrain, a member of the front with several objectives (default: the best).")
     var trial: Int?
 
@@ -129,6 +135,7 @@ struct MLPTune: ExtensionOptionsCommand {
         try range(claimTimeout, 5...86_400, "claim-timeout")
         try range(heartbeatInterval, 1...86_400, "heartbeat-interval")
         try range(storageTimeout, 0...86_400, "storage-timeout")
+        try range(reproducibleWindow, 1...1_000, "reproducible-window")
         if trial != nil, !retrain { throw ValidationError("--trial picks the trial --retrain trains; give --retrain too") }
         if let validationSplit, !(validationSplit > 0 && validationSplit < 1) {
             throw ValidationError("--validation-split must be above 0 and below 1, got \(validationSplit)")
@@ -144,7 +151,7 @@ struct MLPTune: ExtensionOptionsCommand {
     func request() throws -> SearchRequest {
         var request = SearchRequest(folder: outputDir)
         (request.storage, request.studyName, request.algorithm, request.pruner, request.objectives) = (storage, studyName, algorithm, pruner, objective)
-        (request.constraints, request.folds) = (constraint, folds)
+        (request.constraints, request.folds, request.reproducible, request.reproducibleWindow) = (constraint, folds, reproducible, reproducibleWindow)
         (request.trials, request.epochs, request.maxEpochs, request.factor) = (trials, epochs, maxEpochs, factor)
         (request.hyperbandIterations, request.validationSplit, request.seed) = (hyperbandIterations, validationSplit, seed)
         (request.compute, request.saveFormat, request.claimTimeout) = (compute.options(), saveFormat, claimTimeout)

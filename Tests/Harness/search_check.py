@@ -10,6 +10,10 @@ searches, read back by Python Optuna 5 and scikit-learn. Run by Scripts/test.sh.
 - A cross-validated search (--folds 3): folds.json equals scikit-learn's StratifiedKFold on the
   training labels (read from the archive by Python), and each trial's score is the mean of its
   fold scores (trials.csv and the study's user attributes).
+- A reproducible search (--reproducible, TPE, 16 trials so that the TPE's own proposals begin after
+  its 10 random ones): run by one worker, by two workers on one study, and by two workers again,
+  the three studies' trials are identical (parameters, values, states), number by number; a
+  worker asking --reproducible of a study made without it is refused.
 - Bad input gets one line each and a non-zero status.
 
 The PostgreSQL part needs MLP_TEST_POSTGRES (see database_check.py); without it, it is skipped.
@@ -156,6 +160,39 @@ def folds_check(tmp):
           all(v is not None and s and abs(v - np.mean(s)) < 1e-12 for v, s in attributes), str(attributes[:2]))
 
 
+def table(url, name):
+    study = optuna.load_study(study_name=name, storage=url)
+    return [(t.number, t.state.name, t.values, sorted(t.params.items())) for t in study.trials]
+
+
+def reproducible_check(tmp):
+    url = f"sqlite:///{tmp}/reproducible.db"
+    def worker(name, folder):
+        return subprocess.Popen([os.path.join(BIN, "mlp-tune"), "--data", ARCHIVE, "--output-dir", os.path.join(tmp, folder), "--seed", "5",
+                                 *SPACE, "--storage", url, "--study-name", name, "--algorithm", "tpe", "--trials", "16", "--epochs", "3",
+                                 "--threads", "1", "--reproducible", "--heartbeat-interval", "5"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    runs = {}
+    for name, workers in [("one", 1), ("two", 2), ("again", 2)]:
+        processes = [worker(name, f"{name}-{k}") for k in range(workers)]
+        outputs = [p.communicate() for p in processes]
+        ok = all(p.returncode == 0 for p in processes)
+        lines = [sum(line.startswith("trial ") for line in out.splitlines()) for out, _ in outputs]
+        check(f"reproducible: the study '{name}' of {workers} worker(s) runs", ok, f"trials per worker {lines}; " + outputs[0][1].strip()[-200:])
+        runs[name] = (table(url, name), lines)
+    one, two, again = runs["one"][0], runs["two"][0], runs["again"][0]
+    check("reproducible: two workers give one worker's trials (parameters, values, states)", one == two and len(one) == 16,
+          f"{len(one)} trials; the two workers ran {runs['two'][1]}; first difference "
+          + str(next(((a, b) for a, b in zip(one, two) if a != b), None))[:300])
+    check("reproducible: a second run of two workers gives them again", one == again, f"the workers ran {runs['again'][1]}")
+    distinct = {str(row[3]) for row in one}
+    check("reproducible: the trials differ from one another (TPE's own proposals included)", len(distinct) == 16, f"{len(distinct)} distinct")
+    out = tune(os.path.join(tmp, "front-sqlite-tpe"), "--storage", f"sqlite:///{tmp}/front.db", "--study-name", "front", "--reproducible")
+    lines = out.stderr.strip().splitlines()
+    check("bad input: --reproducible against a study made without it is one line",
+          out.returncode != 0 and len(lines) == 1 and "--reproducible" in lines[0] and "without" in lines[0], out.stderr.strip()[:300])
+
+
 def bad_input_check(tmp):
     cases = [
         ("a constraint that does not parse", ["--constraint", "params<200000"], "--constraint"),
@@ -195,6 +232,7 @@ def main():
         journal_check(tmp)
         folds_check(tmp)
         bad_input_check(tmp)
+        reproducible_check(tmp)
     sys.exit(summary(skips=True))
 
 

@@ -21,6 +21,13 @@ public struct SearchRequest {
     public var constraints: [String] = []
     /// `--folds K`: cross-validated trials instead of a validation split.
     public var folds: Int?
+    /// `--reproducible` (`reproducibleWindow` 2 unless `--reproducible-window W` is given): the
+    /// same trials, number by number, however many workers share the search.
+    public var reproducible = false
+    public var reproducibleWindow: Int?
+
+    /// The window `--reproducible` alone records.
+    public static let defaultWindow = 2
     public var validationSplit: Double?
     public var seed: UInt64?
     /// `--space FILE`: the whole space as JSON.
@@ -157,9 +164,10 @@ extension SearchRequest {
         }
         var base = TrainingRecipe()
         base.compute = compute
+        let window = try resolveWindow(recorded, refuse, algorithm: algorithm, pruner: pruner)
         var settings = TuningSettings(space: space, sampler: algorithm.sampler, schedule: schedule, objective: objectives.first,
                                       seed: seed ?? recorded.flatMap { UInt64($0.seed) } ?? 0, validationSplit: split, base: base)
-        (settings.objectives, settings.folds) = (objectives, folds)
+        (settings.objectives, settings.folds, settings.reproducibleWindow) = (objectives, folds, window)
         settings.modelFormat = modelFormat
         settings.pruner = pruner
         return settings
@@ -218,6 +226,24 @@ extension SearchRequest {
                 + "\(names.count) objectives takes none")
         }
         return objectives
+    }
+
+    /// The reproducible mode's window: the one given, or the record's (a worker that leaves
+    /// the option out follows the search); a search made without it refuses it.
+    func resolveWindow(_ recorded: SearchRecord?, _ refuse: Refusal, algorithm: SearchAlgorithm, pruner: PrunerDescription) throws -> Int? {
+        let given = reproducibleWindow ?? (reproducible ? Self.defaultWindow : nil)
+        if let given, let recorded, recorded.reproducibleWindow != given {
+            throw refuse(reproducibleWindow != nil ? "reproducible_window" : "reproducible", reproducibleWindow.map(String.init) ?? "on",
+                         recorded.reproducibleWindow.map { "a reproducible search of window \($0)" } ?? "a search made without --reproducible")
+        }
+        guard let window = given ?? recorded?.reproducibleWindow else { return nil }
+        if case .hyperband = algorithm {
+            throw MLPError.setting("reproducible", problem: "hyperband's promotions depend on which trials end first; use random, tpe, nsga2 or bayesian")
+        }
+        if pruner.prunes {
+            throw MLPError.setting("reproducible", problem: "\(pruner.name)'s decisions depend on which trials have reported first; leave out --pruner")
+        }
+        return window
     }
 
     func resolveAlgorithm(_ recorded: SearchRecord?, _ refuse: Refusal) throws -> SearchAlgorithm {

@@ -171,8 +171,16 @@ public final class Tuner {
     func next(after records: [TrialRecord]) throws -> TrialRecord? {
         let drawn = records.filter { $0.pastTrial == nil }.count
         let number = (records.last?.number ?? -1) + 1
+        var (seen, index) = (records, drawn)
+        if let window = settings.reproducibleWindow {
+            // A reproducible search proposes trial n from the trials below n − window alone,
+            // once they have all ended: the same trials whichever worker runs it, and when.
+            seen = records.filter { $0.number < number - window }
+            guard !seen.contains(where: { $0.status == .running || $0.status == .waiting }) else { return nil }
+            index = number
+        }
         func draw() -> HyperparameterValues? {
-            let values = sampler.propose(number: number, index: drawn, records: records)
+            let values = sampler.propose(number: number, index: index, records: seen)
             if values == nil { log("note: the search space has no values left that no trial has had") }
             return values
         }
