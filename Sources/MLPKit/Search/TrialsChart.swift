@@ -18,9 +18,11 @@ enum TrialsChart {
         let padded = Chart.paddedRange(scores.min() ?? 0, scores.max() ?? 1, padding: 0.05)
         let ceiling = objective.hasSuffix("loss") || objective == SearchObjectives.parameterCount ? Double.infinity : 1
         let yRange = max(padded.lowerBound, 0)...max(min(padded.upperBound, ceiling), padded.lowerBound + 1e-9)
+        // Trials that break a constraint are drawn in grey, as pruned ones.
+        let feasible = scored.filter(SearchObjectives.isFeasible), broken = scored.filter { !SearchObjectives.isFeasible($0) }
         var panels = settings.space.entries.map {
-            panel(key: $0.key, distribution: $0.distribution, scored: scored, pruned: stopped, best: bestTrial, objective: objective,
-                  yRange: yRange)
+            panel(key: $0.key, distribution: $0.distribution, scored: feasible, pruned: stopped, broken: broken, best: bestTrial,
+                  objective: objective, yRange: yRange)
         }
         if settings.objectives.isMultiObjective { panels.insert(frontPanel(records: records, objectives: settings.objectives), at: 0) }
         // The best so far counts only trials that keep the constraints.
@@ -51,7 +53,7 @@ enum TrialsChart {
         let front = objectives.front(records).compactMap(point).sorted { ($0.x, $0.y) < ($1.x, $1.y) }
         var series = [ChartPanel.Series(label: "trials", points: feasible.compactMap(point), color: "#1f77b4", dots: true)]
         if !broken.isEmpty {
-            series.append(ChartPanel.Series(label: "breaks a constraint", points: broken.compactMap(point), color: "#a0a0a0", dots: true))
+            series.append(ChartPanel.Series(label: "breaks a constraint", points: broken.compactMap(point), color: "#c7c7c7", dots: true))
         }
         series.append(ChartPanel.Series(label: "front (\(counted(front.count, "trial")))", points: front, color: "#d62728", dots: front.count == 1))
         let all = completed.compactMap(point)
@@ -62,7 +64,7 @@ enum TrialsChart {
 
     /// The scores against one hyperparameter's values: a log axis for a log-uniform one,
     /// categories side by side for a choice of names; the best trial marked.
-    private static func panel(key: String, distribution: Distribution, scored: [TrialRecord], pruned: [TrialRecord],
+    private static func panel(key: String, distribution: Distribution, scored: [TrialRecord], pruned: [TrialRecord], broken: [TrialRecord],
                               best bestTrial: TrialRecord?, objective: String, yRange: ClosedRange<Double>) -> ChartPanel {
         var labels: [Double: String] = [:]
         var categories: [HyperValue] = []
@@ -81,6 +83,9 @@ enum TrialsChart {
         var series = [ChartPanel.Series(label: "trials", points: scored.compactMap(point), color: "#1f77b4", dots: true)]
         if !pruned.isEmpty {
             series.append(ChartPanel.Series(label: "pruned (when stopped)", points: pruned.compactMap(point), color: "#a0a0a0", dots: true))
+        }
+        if !broken.isEmpty {
+            series.append(ChartPanel.Series(label: "breaks a constraint", points: broken.compactMap(point), color: "#c7c7c7", dots: true))
         }
         series += [
                       ChartPanel.Series(label: bestTrial.map { "best: trial \($0.number)" } ?? "",
