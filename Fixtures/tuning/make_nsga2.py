@@ -6,7 +6,7 @@ infinities; some with constraints). For each, Optuna 5's own functions give: the
 non-domination ranks (`_fast_non_domination_rank`, with and without `n_below`, with the
 penalty when constrained), the crowding distances of the whole population taken as one front
 (`_calc_crowding_distance`) and the order it leaves the list in, and the elite population that
-`NSGAIIElitePopulationSelectionStrategy` selects (trial numbers in order). For two objectives,
+`NSGAIIElitePopulationSelectionStrategy` selects (trial numbers in order). For two objectives or more,
 also the multi-objective TPE's good group (`_split_complete_trials_multi_objective`, its last
 front cut by hypervolume subset selection) for several sizes. Writes nsga2.json.
 
@@ -63,7 +63,7 @@ def record(rows, constraints, directions, size):
     distances = _calc_crowding_distance(front)
     elite = NSGAIIElitePopulationSelectionStrategy(population_size=size)(study, list(trials))
     splits = {}
-    if len(directions) == 2:
+    if len(directions) >= 2:
         for n_below in sorted({1, 2, math.ceil(0.1 * len(rows)), len(rows) // 3, len(rows) // 2, len(rows) - 1}):
             good, _ = _split_complete_trials_multi_objective(trials, study, n_below)
             splits[str(n_below)] = sorted(t.number for t in good)

@@ -129,9 +129,7 @@ public struct TPESampler: RegisteredSampler {
         }
         let ordered = completed.sorted { $0.number < $1.number }
         let losses = ordered.map { objectives.losses(objectives.values(of: $0)!) }
-        // Beyond two objectives the last front is cut by its crowding instead of hypervolume.
         let chosen = ParetoRanking.goodTrials(losses, count: count)
-            ?? Set(ParetoRanking.elite(losses, maximize: losses.first.map { $0.map { _ in false } } ?? [], size: count))
         return (ordered.indices.filter { chosen.contains($0) }.map { ordered[$0] }, ordered.indices.filter { !chosen.contains($0) }.map { ordered[$0] })
     }
 

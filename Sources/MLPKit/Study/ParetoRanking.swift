@@ -104,9 +104,8 @@ public enum ParetoRanking {
     /// The good group of a multi-objective TPE: Optuna's `_split_complete_trials_multi_objective`.
     /// Whole fronts while they fit in `count`, then the front that does not fit is cut by greedy
     /// hypervolume subset selection against the reference point max(1.1·worst, 0.9·worst) (0
-    /// becoming 1e-12). Returns the positions of the good trials; nil where the cut needs the
-    /// hypervolume of more than two objectives, which is not computed here.
-    public static func goodTrials(_ losses: [[Double]], count: Int) -> Set<Int>? {
+    /// becoming 1e-12). Returns the positions of the good trials.
+    public static func goodTrials(_ losses: [[Double]], count: Int) -> Set<Int> {
         let count = min(count, losses.count)
         if count == 0 { return [] }
         if count == losses.count { return Set(losses.indices) }
@@ -121,14 +120,13 @@ public enum ParetoRanking {
         var good = Set(losses.indices.filter { ranks[$0] <= last })
         guard good.count < count else { return good }
         let tied = losses.indices.filter { ranks[$0] == last + 1 }
-        guard let chosen = hypervolumeSubset(tied.map { losses[$0] }, size: count - good.count) else { return nil }
-        good.formUnion(chosen.map { tied[$0] })
+        good.formUnion(hypervolumeSubset(tied.map { losses[$0] }, size: count - good.count).map { tied[$0] })
         return good
     }
 
-    /// Optuna's `_solve_hssp` for two objectives: `size` of `points` (one front) chosen
-    /// greedily by hypervolume contribution; positions in `points`.
-    static func hypervolumeSubset(_ points: [[Double]], size: Int) -> [Int]? {
+    /// Optuna's `_solve_hssp`: `size` of `points` (one front) chosen greedily by hypervolume
+    /// contribution, the first of equal contributions; positions in `points`.
+    static func hypervolumeSubset(_ points: [[Double]], size: Int) -> [Int] {
         if size == points.count { return Array(points.indices) }
         let worst = points[0].indices.map { m in points.map { $0[m] }.max()! }
         let reference = worst.map { w -> Double in
@@ -148,7 +146,7 @@ public enum ParetoRanking {
         }
         guard reference.allSatisfy({ $0.isFinite }) else { return Array(uniqueIndices.prefix(size)) }
         if unique.count == size { return uniqueIndices }
-        guard reference.count == 2 else { return nil }
+        guard reference.count == 2 else { return greedySubset(unique, uniqueIndices, size: size, reference: reference) }
         var remaining = Array(unique.indices)
         var diagonals = [[Double]](repeating: reference, count: unique.count)
         var selected: [Int] = []
@@ -164,6 +162,50 @@ public enum ParetoRanking {
             for k in best..<remaining.count { diagonals[k][1] = min(point[1], diagonals[k][1]) }
         }
         return selected
+    }
+
+    /// The greedy selection for three objectives or more: each step takes the point whose
+    /// addition grows the selection's hypervolume most (Optuna's lazy updates skip only
+    /// points that cannot win, so the choice is the same).
+    static func greedySubset(_ unique: [[Double]], _ positions: [Int], size: Int, reference: [Double]) -> [Int] {
+        var remaining = Array(unique.indices), chosen: [[Double]] = [], selected: [Int] = []
+        var volume = 0.0
+        for _ in 0..<size {
+            var best = 0, bestGain = -Double.infinity
+            for (k, point) in remaining.enumerated() {
+                let gain = hypervolume(chosen + [unique[point]], reference: reference) - volume
+                if gain > bestGain { (best, bestGain) = (k, gain) }
+            }
+            chosen.append(unique[remaining[best]])
+            selected.append(positions[remaining[best]])
+            volume += bestGain
+            remaining.remove(at: best)
+        }
+        return selected
+    }
+
+    /// The hypervolume `points` dominate up to `reference` (every point within it): a sweep
+    /// in two dimensions, slices along the last objective above.
+    public static func hypervolume(_ points: [[Double]], reference: [Double]) -> Double {
+        guard !points.isEmpty else { return 0 }
+        let d = reference.count
+        if d == 1 { return reference[0] - points.map { $0[0] }.min()! }
+        if d == 2 {
+            var (volume, floor) = (0.0, reference[1])
+            for point in points.sorted(by: { ($0[0], $0[1]) < ($1[0], $1[1]) }) where point[1] < floor {
+                volume += (reference[0] - point[0]) * (floor - point[1])
+                floor = point[1]
+            }
+            return volume
+        }
+        let sorted = points.sorted { $0[d - 1] < $1[d - 1] }
+        var volume = 0.0
+        for i in sorted.indices {
+            let next = i + 1 < sorted.count ? sorted[i + 1][d - 1] : reference[d - 1]
+            guard next > sorted[i][d - 1] else { continue }
+            volume += (next - sorted[i][d - 1]) * hypervolume(sorted[...i].map { Array($0.prefix(d - 1)) }, reference: Array(reference.prefix(d - 1)))
+        }
+        return volume
     }
 
     /// Python's `list.sort(key=...)`: stable.
