@@ -36,7 +36,8 @@ public struct BayesianSampler: RegisteredSampler {
     /// Random points the acquisition is evaluated at, before the local search around the best ones.
     public var candidates = 2000
 
-    /// KerasTuner's oracle judges one objective: the first.
+    /// KerasTuner's oracle judges one objective: the first; trials that break a constraint
+    /// count as the worst so far.
     public init(space: SearchSpace, seed: UInt64, objectives: SearchObjectives) { self.init(space: space, seed: seed, objective: objectives.first) }
 
     public init(space: SearchSpace, seed: UInt64, objective: Monitor) {
@@ -60,6 +61,8 @@ public struct BayesianSampler: RegisteredSampler {
         var points = completed.map { encode($0.hyperparameters) }
         var scores = completed.map { sign * $0.score! }
         let worst = scores.min()!
+        // A trial that breaks a constraint counts as the worst score: the process steers away.
+        for (k, record) in completed.enumerated() where !SearchObjectives.isFeasible(record) { scores[k] = worst }
         for running in records where running.status == .running {
             points.append(encode(running.hyperparameters))
             scores.append(worst)

@@ -419,7 +419,8 @@ extension SearchSession {
         }
         lines.append("best: trial \(best.number)" + (objectives.isMultiObjective ? ", the front's best \(objectives.first.name)" : "")
                      + ", \(objectives.describe(best)) at epoch \(best.bestEpoch ?? 0): \(best.hyperparameters.summary)")
-        lines.append("wrote \(folder)/trials.csv, trials.svg, optuna-journal.log, best.\(settings.modelFormat.name), best.json")
+        lines.append("wrote \(folder)/trials.csv, trials.svg, optuna-journal.log, best.\(settings.modelFormat.name), best.json"
+                     + (settings.folds != nil ? ", folds.json" : ""))
         return lines
     }
 
