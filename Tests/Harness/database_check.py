@@ -20,7 +20,7 @@ are reported as skipped, never as passed.
     python Tests/Harness/database_check.py BIN_DIR
 """
 import os, signal, subprocess, sys, tempfile, threading, time, uuid
-from harness import ROOT, BIN, check, skip, summary
+from harness import ROOT, BIN, check, skip, summary, postgres_database, sqlalchemy_url
 
 ARCHIVE = os.path.join(ROOT, "Fixtures", "cifar", "cifar-100-python.tar.gz")
 ADMIN = os.environ.get("MLP_TEST_POSTGRES")
@@ -45,21 +45,6 @@ SPACE = ["--units", "8,16", "--hidden-layers", "1"]
 def tune(url, study, folder, *extra):
     return [os.path.join(BIN, "mlp-tune"), "--data", ARCHIVE, "--output-dir", folder, "--storage", url, "--study-name", study,
             "--algorithm", "tpe", "--objective", "val_loss", "--seed", "11", *SPACE, *extra]
-
-
-def postgres_database(name):
-    """A fresh database on the test server; its URL (psycopg2's and libpq's spelling)."""
-    import psycopg2
-    admin = psycopg2.connect(ADMIN)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    base = ADMIN.rsplit("/", 1)[0]
-    return f"{base}/{name}"
-
-
-def sqlalchemy_url(url):
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1) if url.startswith("postgresql://") else url
 
 
 def rows(url, sql):

@@ -38,3 +38,20 @@ def summary(skips=False):
     failed = results.count(False)
     print(f"{len(results) - failed} passed, {failed} failed" + (f", {len(skipped)} skipped" if skips or skipped else ""))
     return 1 if failed else 0
+
+
+def postgres_database(name):
+    """A fresh database on the test server (MLP_TEST_POSTGRES, its maintenance database's URL);
+    its URL, in libpq's spelling."""
+    import psycopg2
+    admin_url = os.environ["MLP_TEST_POSTGRES"]
+    admin = psycopg2.connect(admin_url)
+    admin.autocommit = True
+    admin.cursor().execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+def sqlalchemy_url(url):
+    """SQLAlchemy's spelling of a libpq URL, as Optuna takes it."""
+    return url.replace("postgresql://", "postgresql+psycopg2://", 1) if url.startswith("postgresql://") else url

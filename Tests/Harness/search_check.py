@@ -22,7 +22,7 @@ The PostgreSQL part needs MLP_TEST_POSTGRES (see database_check.py); without it,
 """
 import csv, json, os, pickle, subprocess, sys, tarfile, tempfile, uuid
 import numpy as np
-from harness import ROOT, BIN, check, skip, summary
+from harness import ROOT, BIN, check, skip, summary, postgres_database, sqlalchemy_url
 
 ARCHIVE = os.path.join(ROOT, "Fixtures", "cifar", "cifar-100-python.tar.gz")
 ADMIN = os.environ.get("MLP_TEST_POSTGRES")
@@ -35,19 +35,6 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 def tune(folder, *extra):
     return subprocess.run([os.path.join(BIN, "mlp-tune"), "--data", ARCHIVE, "--output-dir", folder, "--seed", "3", *SPACE, *extra],
                           capture_output=True, text=True)
-
-
-def postgres_database(name):
-    import psycopg2
-    admin = psycopg2.connect(ADMIN)
-    admin.autocommit = True
-    admin.cursor().execute(f'CREATE DATABASE "{name}"')
-    admin.close()
-    return ADMIN.rsplit("/", 1)[0] + "/" + name
-
-
-def sqlalchemy_url(url):
-    return url.replace("postgresql://", "postgresql+psycopg2://", 1) if url.startswith("postgresql://") else url
 
 
 def best_record(folder):

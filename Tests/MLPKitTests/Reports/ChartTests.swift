@@ -103,6 +103,31 @@ import Testing
         #expect(svg.components(separatedBy: "fill=\"#a0a0a0\"").count - 1 == 2)
     }
 
+    /// A two-objective search's chart opens with its front: four trials, one dominated (1) and
+    /// one breaking the constraint (3): the front's two trials joined by one red line, the
+    /// infeasible one a light grey dot in every panel, and the best (feasible, on the front,
+    /// most accurate) named.
+    @Test func trialsChartDrawsTheFront() throws {
+        let space = try SearchSpace(entries: [("units", .choice([.int(8), .int(16), .int(32), .int(64)]))])
+        var settings = TuningSettings(space: space, schedule: .trials(4, epochs: 2), objective: Monitor("val_accuracy"), seed: 0,
+                                      validationSplit: 0.2)
+        let bound = try #require(ObjectiveConstraint("params<=300"))
+        settings.objectives = SearchObjectives([Monitor("val_accuracy"), Monitor("params")], constraints: [bound])
+        let records = [(8, 0.4, 100.0), (16, 0.3, 200.0), (32, 0.6, 250.0), (64, 0.9, 400.0)].enumerated().map { item in
+            var record = TrialRecord(number: item.offset, hyperparameters: HyperparameterValues(values: ["units": .int(item.element.0)]),
+                                     epochs: 2, initialEpoch: 0, seed: 0)
+            (record.status, record.score, record.values) = (.completed, item.element.1, [item.element.1, item.element.2])
+            record.constraints = [bound.value(item.element.2)]
+            record.runs = [TrialRecord.Run(worker: "w", started: Date(timeIntervalSince1970: 0), finished: Date(timeIntervalSince1970: 1))]
+            return record
+        }
+        let svg = TrialsChart.svg(records: records, settings: settings)
+        #expect(svg.contains(">front: val_accuracy against params</text>") && svg.contains(">front (2 trials)</text>"))
+        #expect(svg.contains("best val_accuracy 0.6000") && svg.contains(">best: trial 2</text>"))
+        // The infeasible trial: a dot in the front panel and the units panel, and the legends'.
+        #expect(svg.components(separatedBy: "fill=\"#c7c7c7\"").count - 1 == 4)
+    }
+
     /// Two classes, [[2, 0], [1, 1]]: three filled cells shaded by their share of the row (1,
     /// 0.5, 0.5; the empty cell left blank), their counts written, each class named twice.
     @Test func confusionHeatmapShadesByRowShare() {

@@ -19,6 +19,17 @@ import Testing
         #expect(zip(thirty.prefix(5), expected).allSatisfy { abs($0 - $1) < 1e-12 }, "\(thirty.prefix(5))")
     }
 
+    /// Trial `n` of a split fixture: its state and intermediate values (its values are each test's).
+    static func record(_ n: Int, _ trial: [String: Any]) throws -> TrialRecord {
+        var record = TrialRecord(number: n, hyperparameters: HyperparameterValues(values: ["x": .double(Double(n))]),
+                                 epochs: 5, initialEpoch: 0, seed: 0)
+        record.status = try #require(["COMPLETE": .completed, "PRUNED": .pruned, "RUNNING": .running][trial["state"] as? String ?? ""])
+        for (step, value) in try #require(trial["intermediate_values"] as? [String: Any]) {
+            record.intermediateValues[try #require(Int(step))] = try number(value)
+        }
+        return record
+    }
+
     /// The good and bad groups, each in Optuna's order, equal to what Optuna's own `_split_trials`
     /// makes of the same trials (Fixtures/tuning/make_tpe_split.py): completed, pruned (at
     /// several steps, NaN last values, none reported) and running trials, both directions, tied
@@ -31,12 +42,7 @@ import Testing
             let trials = try #require(scenario["trials"] as? [[String: Any]])
             var records: [TrialRecord] = []
             for (n, trial) in trials.enumerated() {
-                var record = TrialRecord(number: n, hyperparameters: HyperparameterValues(values: ["x": .double(Double(n))]),
-                                         epochs: 5, initialEpoch: 0, seed: 0)
-                record.status = try #require(["COMPLETE": .completed, "PRUNED": .pruned, "RUNNING": .running][trial["state"] as? String ?? ""])
-                for (step, value) in try #require(trial["intermediate_values"] as? [String: Any]) {
-                    record.intermediateValues[try #require(Int(step))] = try number(value)
-                }
+                var record = try Self.record(n, trial)
                 if record.status == .completed { record.score = try number(trial["value"]) }
                 if record.status == .pruned, let step = record.intermediateValues.keys.max() { record.score = record.intermediateValues[step] }
                 records.append(record)
@@ -63,12 +69,7 @@ import Testing
             let trials = try #require(scenario["trials"] as? [[String: Any]])
             var records: [TrialRecord] = []
             for (n, trial) in trials.enumerated() {
-                var record = TrialRecord(number: n, hyperparameters: HyperparameterValues(values: ["x": .double(Double(n))]),
-                                         epochs: 5, initialEpoch: 0, seed: 0)
-                record.status = try #require(["COMPLETE": .completed, "PRUNED": .pruned, "RUNNING": .running][trial["state"] as? String ?? ""])
-                for (step, value) in try #require(trial["intermediate_values"] as? [String: Any]) {
-                    record.intermediateValues[try #require(Int(step))] = try number(value)
-                }
+                var record = try Self.record(n, trial)
                 if record.status == .completed {
                     let values = try doubles(trial["values"])
                     (record.score, record.values) = (values[0], objectives.isMultiObjective ? values : nil)
