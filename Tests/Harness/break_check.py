@@ -47,8 +47,20 @@ def worse_regrets(cases):
     return dict(cases, regrets=[repr(float(r) + 0.05) for r in cases["regrets"]])
 
 
+def swapped_groups(cases):
+    """Each scenario's good and bad groups swapped (its values are inputs: moving them keeps the order)."""
+    return {key: [dict(s, below=s["above"], above=s["below"]) for s in scenarios] if isinstance(scenarios, list) else scenarios
+            for key, scenarios in cases.items()}
+
+
+def shifted_folds(cases):
+    """Each case's folds rotated: fold k's indices given as fold k + 1's."""
+    return dict(cases, cases=[dict(c, validation_indices=c["validation_indices"][1:] + c["validation_indices"][:1]) for c in cases["cases"]])
+
+
 WRONG = {"tuning/hyperband.json": later_epochs, "damaged/keras-cases.json": other_problems,
-         "tuning/nsga2.json": reversed_selections, "tuning/tpe_regret.json": worse_regrets}
+         "tuning/nsga2.json": reversed_selections, "tuning/tpe_regret.json": worse_regrets,
+         "tuning/tpe_split.json": swapped_groups, "tuning/folds.json": shifted_folds}
 FIXTURES = {
     "keras/golden.json": "ActivationTests|LayerTests|LossTests|OptimizerTests",
     "training/golden.json": "TrainingTests",
@@ -64,6 +76,8 @@ FIXTURES = {
     "tuning/nsga2.json": "ParetoRankingTests",
     "tuning/parzen.json": r"TPETests/parzenEstimatorsAreOptunas",
     "tuning/tpe_regret.json": r"TPETests/regretIsOptunas",
+    "tuning/tpe_split.json": r"TPETests/splits",
+    "tuning/folds.json": r"StratifiedFoldsTests/foldsAreScikitLearns",
 }
 
 
