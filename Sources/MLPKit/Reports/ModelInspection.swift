@@ -61,9 +61,10 @@ public struct ModelInspection {
         return value.text
     }
 
-    /// "label           value", as each line after the table reads.
-    static func field(_ label: String, _ value: String) -> String {
-        label.padding(toLength: max(16, label.count + 1), withPad: " ", startingAt: 0) + value
+    /// "label           value", as each line after the table reads; `width` widens the labels'
+    /// column for a longer label among the lines shown together.
+    static func field(_ label: String, _ value: String, width: Int = 16) -> String {
+        label.padding(toLength: max(width, label.count + 1), withPad: " ", startingAt: 0) + value
     }
 
     /// The text view.
@@ -185,7 +186,8 @@ extension ONNXFile.Description {
         rows += [("parameters", "\(parameters) in \(initializers) initializers"), ("nodes", "\(nodeCount): \(operators.joined(separator: ", "))")]
         // A long value (the class names of 100 classes) is cut to a line; --json gives it whole.
         rows += metadata.sorted { $0.key < $1.key }.map { ($0.key, $0.value.count > 100 ? String($0.value.prefix(90)) + "… (\($0.value.count) characters)" : $0.value) }
-        return rows.map { ModelInspection.field($0.0, $0.1) }.joined(separator: "\n")
+        let width = max(16, (rows.map(\.0.count).max() ?? 0) + 1)
+        return rows.map { ModelInspection.field($0.0, $0.1, width: width) }.joined(separator: "\n")
     }
 
     /// The JSON view.
