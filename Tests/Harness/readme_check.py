@@ -95,8 +95,11 @@ def skeleton(line):
     line = re.sub(r"\d{4}-\d\d-\d\dT[\d:]+Z", "<date>", line)
     line = re.sub(r"[-+]?(\d+(,\d{3})*(\.\d*)?|\.\d+)(e[-+]?\d+)?", "#", line)
     line = re.sub(r"(#[^\w#]*\w+?)(es|s)\b", r"\1", line)
-    # A list whose length follows the data ("1: 40, 2: 12, 3: 5"; a set's classes): one item.
-    line = re.sub(r"([^,{}\[\]]+)(, \1)+", r"\1, …", line)
+    # A list whose length follows the data ("1: 40, 2: 12, 3: 5"; a set's classes; a front's
+    # trials, each with its values in parentheses): one item, however many it holds.
+    line = re.sub(r"([^,{}\[\]()]+)(, \1)+", r"\1, …", line)
+    line = re.sub(r"\([^()]*\)", lambda m: m.group(0).replace(", ", "; "), line)
+    line = re.sub(r"([^,{}\[\]]+)(, \1)+", r"\1, …", line).replace(", …", "").replace("; …", "")
     return re.sub(r"\s+", " ", line).strip()
 
 
