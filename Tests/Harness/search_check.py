@@ -187,12 +187,13 @@ def bad_input_check(tmp):
         ("--folds 1", ["--folds", "1"], "--folds"),
         ("--folds larger than the smallest class", ["--folds", "9"], "--folds"),
         ("--folds with --validation-split", ["--folds", "2", "--validation-split", "0.2"], "--folds"),
+        ("--folds with Hyperband", ["--folds", "2", "--algorithm", "hyperband"], "--folds"),
         ("a pruner with two objectives", ["--objective", "val_accuracy", "--objective", "params", "--pruner", "median"], "--pruner"),
         ("bayesian with two objectives", ["--objective", "val_accuracy", "--objective", "params", "--algorithm", "bayesian"], "--algorithm"),
     ]
     for name, extra, flag in cases:
         folder = os.path.join(tmp, "bad-" + uuid.uuid4().hex[:6])
-        out = tune(folder, "--trials", "2", "--epochs", "1", *extra)
+        out = tune(folder, *(["--trials", "2", "--epochs", "1"] if "hyperband" not in extra else []), *extra)
         lines = out.stderr.strip().splitlines()
         check(f"bad input: {name} is one line naming {flag}, nothing written",
               out.returncode != 0 and len(lines) == 1 and flag in lines[0] and not os.path.exists(folder), out.stderr.strip()[:300])

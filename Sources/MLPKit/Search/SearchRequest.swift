@@ -151,6 +151,10 @@ extension SearchRequest {
         if let given = self.folds, let there = recorded.map({ $0.folds.map { "\($0) folds" } ?? "a validation split" }), given != recorded?.folds {
             throw refuse("folds", String(given), there)
         }
+        if folds != nil, case .hyperband = algorithm {
+            throw MLPError.setting("folds", problem: "with --algorithm hyperband: a promoted trial goes on from one model, not one per fold; "
+                + "use random, tpe, nsga2 or bayesian (with --pruner hyperband, if wanted)")
+        }
         let split = folds != nil ? 0 : validationSplit ?? recorded?.validationSplit ?? 0.2
         if let given = validationSplit, let there = recorded?.validationSplit, given != there {
             throw refuse("validation_split", pythonFloat(given), there == 0 ? "\(recorded?.folds ?? 0) folds" : pythonFloat(there))
