@@ -224,6 +224,19 @@ def tf2onnx_file(tmp, x):
     keras_diff = float(np.abs(ours - keras).max()) if ours.shape == keras.shape else float("inf")
     check(f"a tf2onnx {tf2onnx.__version__} file of a tf_keras MLP ({', '.join(operators)}): mlp-eval computes ONNX Runtime's and "
           "Keras's probabilities within 1e-5", max(diff, keras_diff) <= 1e-5, f"ONNX Runtime {diff:.2e}, Keras {keras_diff:.2e}")
+    # Its int8 version by ONNX Runtime's own quantize_static: MatMul and Add in QDQ, which ONNX
+    # Runtime runs as QLinearMatMul and QLinearAdd.
+    int8 = os.path.join(tmp, "tf2onnx_int8.onnx")
+    quantize_like_onnxruntime(path, int8, prepared(split("train")[0])[:256])
+    wide, wide_x = wide_holdout(tmp)
+    theirs = onnxruntime.InferenceSession(int8, providers=["CPUExecutionProvider"]).run(None, {"input": wide_x})[0]
+    npy = os.path.join(tmp, "tf2onnx_int8.npy")
+    run("mlp-eval", int8, "--data", wide, "--json", "--predictions", npy)
+    ours = np.load(npy)
+    differing = int((ours != theirs).sum()) if ours.shape == theirs.shape else -1
+    check("quantize_static's int8 file of that tf2onnx MLP (MatMul and Add, which ONNX Runtime fuses into QLinearMatMul and "
+          "QLinearAdd): mlp-eval's probabilities equal ONNX Runtime's on 5,000 images", differing == 0,
+          f"{differing} of {theirs.size} values differ; classes agree on {float((ours.argmax(1) == theirs.argmax(1)).mean()):.2%}")
 
 
 def quantize_like_onnxruntime(float_path, out_path, calibration):

@@ -20,6 +20,7 @@ public enum ONNXImport {
         var chain = Chain(nodes: nodes, constants: constants, path: path)
         chain.integers = integers.mapValues(\.values)
         chain.signedConstants = Set(integers.filter { $0.value.type == ONNXGraph.ElementType.int8.rawValue }.keys)
+        chain.bytes = Set(integers.filter { $0.value.type == ONNXGraph.ElementType.uint8.rawValue }.keys)
         try chain.takeQuantizedConstants()
         let model = try chain.sequential(input: input.name, shape: input.shape)
         var saved = CompiledModel(model: model)
@@ -69,6 +70,8 @@ extension ONNXImport {
         var int8Product: (input: UInt8Quantization, weights: [Int8], inputs: Int, units: Int, scales: [Float], bias: [Int32])?
         /// A softmax of quantized values read, waiting for its output's quantization.
         var int8Softmax: UInt8Quantization?
+        /// An Add of a uint8 constant to quantized values, waiting for its output's quantization.
+        var int8Add: (input: UInt8Quantization, constant: [UInt8], quantization: UInt8Quantization)?
         var layers: [Layer] = []
         /// A product read and not yet made a layer: its bias and activation may follow.
         var dense: (kernel: [Float], inputs: Int, units: Int, bias: [Float]?)?
@@ -126,6 +129,8 @@ extension ONNXImport {
             var zeroPoints: [Int32]
             /// The axis the scales run along.
             var axis: Int
+            /// Whether its integers are uint8 (else int8, or int32 for a bias).
+            var isByte = false
         }
 
         /// Takes the DequantizeLinear nodes of constants out of the chain: each becomes a
@@ -149,7 +154,8 @@ extension ONNXImport {
                     throw fail("its DequantizeLinear of \(source) has \(scales.count) scales and \(zeroPoints.count) zero points for shape \(shape)")
                 }
                 let stride = scales.count == 1 ? 1 : shape[(along + 1)...].reduce(1, *)
-                let constant = QuantizedConstant(shape: shape, values: values, scales: scales, zeroPoints: zeroPoints, axis: along)
+                var constant = QuantizedConstant(shape: shape, values: values, scales: scales, zeroPoints: zeroPoints, axis: along)
+                constant.isByte = bytes.contains(source)
                 let output = node.outputs.first ?? ""
                 quantized[output] = constant
                 constants[output] = (shape, values.indices.map { index in
@@ -178,8 +184,9 @@ extension ONNXImport {
 
         func isSigned(_ name: String) -> Bool { signedConstants.contains(name) }
 
-        /// Names of the int8 constants.
+        /// Names of the int8 constants, and of the uint8 ones.
         var signedConstants: Set<String> = []
+        var bytes: Set<String> = []
 
         /// A QuantizeLinear and the DequantizeLinear after it: the output of a pending int8
         /// layer, or a float value rounded.
@@ -197,6 +204,10 @@ extension ONNXImport {
             } else if let input = int8Softmax {
                 layers.append(QuantizedSoftmax(name: name("quantized_softmax"), width: width, input: input, output: q))
                 (int8Softmax, grid, gridPending) = (nil, q, false)
+            } else if let add = int8Add {
+                layers.append(QuantizedAdd(name: name("quantized_add"), input: add.input, constant: add.constant,
+                                           constantQuantization: add.quantization, output: q))
+                (int8Add, grid, gridPending) = (nil, q, false)
             } else {
                 try flush()
                 (grid, gridPending) = (q, true)
@@ -212,11 +223,11 @@ extension ONNXImport {
         /// A Gemm of int8 weights: x · W + b in integers, its output quantized by the pair after it.
         mutating func int8Gemm(_ node: Node, weights: QuantizedConstant) throws {
             try flush()
-            guard let input = grid else { throw fail("its Gemm of int8 weights reads values that are not quantized") }
+            guard let input = grid else { throw fail("its \(node.op) of int8 weights reads values that are not quantized") }
             guard weights.shape.count == 2, node.ints["transA", default: 0] == 0, node.floats["alpha", default: 1] == 1,
                   node.floats["beta", default: 1] == 1, weights.values.allSatisfy({ (-128...127).contains($0) }),
                   weights.zeroPoints.allSatisfy({ $0 == 0 }) else {
-                throw fail("its int8 Gemm is not x · W + b with symmetric int8 weights")
+                throw fail("its int8 \(node.op) is not x · W + b with symmetric int8 weights")
             }
             let transposed = node.ints["transB", default: 0] == 1
             let (inputs, units) = transposed ? (weights.shape[1], weights.shape[0]) : (weights.shape[0], weights.shape[1])
@@ -238,9 +249,21 @@ extension ONNXImport {
                 bias = b.values
             }
             if width == 0 { width = inputs }
-            guard inputs == width else { throw fail("its Gemm node takes \(inputs) values where \(width) come") }
+            guard inputs == width else { throw fail("its \(node.op) node takes \(inputs) values where \(width) come") }
             int8Product = (input, values, inputs, units, scales, bias)
             (width, gridPending) = (units, false)
+        }
+
+        /// An Add of a uint8 constant (per tensor, one value per column) to quantized values,
+        /// its output quantized by the pair after it: ONNX Runtime's QLinearAdd.
+        mutating func int8AddOf(_ constant: QuantizedConstant) throws {
+            guard let input = grid, constant.isByte, constant.values.count == width, constant.scales.count == 1,
+                  constant.values.allSatisfy({ (0...255).contains($0) }),
+                  (0...255).contains(constant.zeroPoints[0]), constant.scales[0] > 0 else {
+                throw fail("its Add of a quantized constant is not of \(width) uint8 values with one scale to quantized values")
+            }
+            int8Add = (input, constant.values.map { UInt8($0) }, UInt8Quantization(scale: constant.scales[0], zeroPoint: UInt8(constant.zeroPoints[0])))
+            gridPending = false
         }
 
         /// Reads every node into layers.
@@ -257,7 +280,7 @@ extension ONNXImport {
                 current = nodes[index + used - 1].outputs.first ?? current
                 index += used
             }
-            guard int8Product == nil, int8Softmax == nil else { throw fail("its int8 output is not dequantized") }
+            guard int8Product == nil, int8Softmax == nil, int8Add == nil else { throw fail("its int8 output is not dequantized") }
             try flush()
             applyGrid()
             guard let first = layers.first else { throw fail("holds no layer") }
@@ -268,8 +291,9 @@ extension ONNXImport {
         /// softmax of quantized values); returns how many nodes it read, or nil for the others
         /// (applying a pending rounding before a float operator).
         mutating func readQuantized(_ node: Node, next: Node?) throws -> Int? {
-            if int8Product != nil || int8Softmax != nil, node.op != "QuantizeLinear" {
-                throw fail("its int8 \(int8Product != nil ? "Gemm" : "Softmax") is followed by \(node.op), not by the QuantizeLinear of its output")
+            if int8Product != nil || int8Softmax != nil || int8Add != nil, node.op != "QuantizeLinear" {
+                throw fail("its int8 \(int8Product != nil ? "product" : int8Add != nil ? "Add" : "Softmax") is followed by \(node.op), "
+                    + "not by the QuantizeLinear of its output")
             }
             switch node.op {
             case "QuantizeLinear":
@@ -277,8 +301,13 @@ extension ONNXImport {
                 return 2
             case "DequantizeLinear":
                 throw fail("its DequantizeLinear of \(node.inputs.first ?? "") follows no QuantizeLinear")
-            case "Gemm" where quantized[node.inputs.count > 1 ? node.inputs[1] : ""] != nil:
+            case "Gemm" where quantized[node.inputs.count > 1 ? node.inputs[1] : ""] != nil,
+                 "MatMul" where quantized[node.inputs.count > 1 ? node.inputs[1] : ""] != nil:
                 try int8Gemm(node, weights: quantized[node.inputs[1]]!)
+                return 1
+            case "Add" where grid != nil && next?.op == "QuantizeLinear" && node.inputs.contains(where: { quantized[$0] != nil }):
+                try flush()
+                try int8AddOf(quantized[node.inputs.first { quantized[$0] != nil }!]!)
                 return 1
             case "Softmax" where grid != nil && next?.op == "QuantizeLinear":
                 try flush()

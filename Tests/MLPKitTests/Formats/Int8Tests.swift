@@ -80,4 +80,19 @@ import Testing
         let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: layer.forward($0.baseAddress!, rows: 1, training: false), count: 6)) }
         #expect(y == [0, 1, 2, 2, 2, 3].map { Float($0) * 0.25 })
     }
+
+    /// The int8 Add of a uint8 constant (ONNX Runtime's QLinearAdd): input scale 0.1, zero
+    /// point 10; constant scale 0.05, zero point 0; output scale 0.2, zero point 5.
+    /// The ratios are 0.5 and 0.25 and the fixed part 5 − (0.25 · 0 + 0.5 · 10) = 0, so
+    /// q = round_half_even(0.5 · a + 0.25 · b): a = 30, 31, 29, 255 with b = 40 give 25, 25.5 →
+    /// 26, 24.5 → 24, and 137.5 → 138; a = 0 with b = 0 gives 0, clamped there.
+    @Test func addRequantizes() {
+        let layer = QuantizedAdd(name: "a", input: UInt8Quantization(scale: 0.1, zeroPoint: 10), constant: [40, 40, 40, 40, 0],
+                                 constantQuantization: UInt8Quantization(scale: 0.05, zeroPoint: 0),
+                                 output: UInt8Quantization(scale: 0.2, zeroPoint: 5))
+        // The inputs as the layer before hands them on: (a − 10) · 0.1.
+        let x: [Float] = [30, 31, 29, 255, 0].map { (Float($0) - 10) * 0.1 }
+        let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: layer.forward($0.baseAddress!, rows: 1, training: false), count: 5)) }
+        #expect(y == [25, 26, 24, 138, 0].map { (Float($0) - 5) * 0.2 }, "\(y)")
+    }
 }
