@@ -178,7 +178,6 @@ struct MLPTune: ExtensionOptionsCommand {
         guard try session.tuner.run() else { throw interrupted() }
         try session.summary(trialsRunHere: ranHere).forEach { print($0) }
         guard retrain else { return }
-        print("retraining the best values on all \(session.data.train.count) training images")
         guard let line = try session.retrainLine(try session.tuner.retrain(trial: trial, callbacks: [ProgressBar(), Interrupt { StopSignal.isRequested }]))
         else { throw interrupted() }
         print(line)

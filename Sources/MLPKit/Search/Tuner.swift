@@ -282,6 +282,8 @@ extension Tuner {
             return (best, epochs)
         }
         guard let (best, epochs) = chosen else { return reason }
+        log(trial != nil ? "retraining trial \(best.number)'s values on all \(data.train.count) training images"
+            : "retraining the best values on all \(data.train.count) training images")
         defer { storage.release(.retraining) }
         let heartbeat = storage.heartbeat(.retraining)
         defer { heartbeat.stop() }
