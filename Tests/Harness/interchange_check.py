@@ -305,11 +305,11 @@ def int8_export(tmp, sources, approximate=()):
         b = {t.name: numpy_helper.to_array(t) for t in onnx.load(theirs).graph.initializer}
         scales = [n for n in b if n.endswith("_scale")]
         exact = [n for n in b if not n.endswith("_scale")]
-        worst = max((float(np.max(np.abs(a[n].astype(np.float64) - b[n]) / np.abs(b[n]))) for n in scales if n in a and a[n].shape == b[n].shape),
-                    default=float("inf"))
+        worst, worst_name = max(((float(np.max(np.abs(a[n].astype(np.float64) - b[n]) / np.abs(b[n]))), n) for n in scales
+                                 if n in a and a[n].shape == b[n].shape), default=(float("inf"), "none"))
         same_ints = all(n in a and a[n].dtype == b[n].dtype and np.array_equal(a[n], b[n]) for n in exact)
         check(f"{label}_int8.onnx: the tensors of quantize_static's file ({len(b)}), zero points and integers equal, scales within 1e-6 relative",
-              set(a) == set(b) and same_ints and worst <= 1e-6, f"worst scale {worst:.2e}; integers equal: {same_ints}")
+              set(a) == set(b) and same_ints and worst <= 1e-6, f"worst scale {worst:.2e} ({worst_name}); integers equal: {same_ints}")
         mine, ort = session(ours).run(None, {"input": wide_x})[0], session(theirs).run(None, {"input": wide_x})[0]
         diff = float(np.abs(mine - ort).max())
         if label in approximate:

@@ -309,6 +309,11 @@ extension ONNXImport {
                 try flush()
                 try int8AddOf(quantized[node.inputs.first { quantized[$0] != nil }!]!)
                 return 1
+            case "Sigmoid" where grid != nil && next?.op == "QuantizeLinear":
+                // Between a QDQ pair, as ONNX Runtime computes it: the next rounding follows its last bits.
+                applyGrid()
+                layers.append(RuntimeSigmoid(name: name("sigmoid"), width: width))
+                return 1
             case "Softmax" where grid != nil && next?.op == "QuantizeLinear":
                 try flush()
                 _ = try activation(node)

@@ -91,7 +91,7 @@ extension Tuner {
                     return false
                 }
                 results.append(result)
-                if fold == 0 { trained = result.outcome }
+                if (fold ?? 0) == 0 { trained = result.outcome }
                 if pruning?.abandoned == true || pruning?.prunedAfter != nil { break }
                 if let fold, let pruning, try pruning.report(fold, mean(results.map { $0.measures[settings.objective.name] ?? .nan })) { break }
             }

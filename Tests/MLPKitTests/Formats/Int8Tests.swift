@@ -95,4 +95,20 @@ import Testing
         let y = x.withUnsafeBufferPointer { Array(UnsafeBufferPointer(start: layer.forward($0.baseAddress!, rows: 1, training: false), count: 5)) }
         #expect(y == [25, 26, 24, 138, 0].map { (Float($0) - 5) * 0.2 }, "\(y)")
     }
+
+    /// The logistic as ONNX Runtime computes it, bit for bit, on 2,000 recorded inputs and its
+    /// outputs (`Fixtures/quantization/make_logistic.py`): what an int8 model's Sigmoid between
+    /// its QDQ pairs computes. The exact function rounded to float32 differs on most of them.
+    @Test func logisticIsOnnxRuntimes() throws {
+        let fixture = try jsonFixture("quantization/logistic.json")
+        func floats(_ key: String) throws -> [Float] {
+            try #require(fixture[key] as? [String]).map { Float(bitPattern: try #require(UInt32($0, radix: 16))) }
+        }
+        let (x, expected) = (try floats("inputs"), try floats("outputs"))
+        try #require(x.count == 2000 && expected.count == 2000)
+        let ours = x.map(RuntimeLogistic.value)
+        #expect(zip(ours, expected).filter { $0.bitPattern != $1.bitPattern }.count == 0)
+        let exact = x.map { Float(1 / (1 + exp(-Double($0)))) }
+        #expect(zip(exact, expected).filter { $0.bitPattern != $1.bitPattern }.count > 500)
+    }
 }
