@@ -46,16 +46,11 @@ STUDY_URL = "postgresql://tuner@db.example/study"
 
 
 def study_url(work):
-    admin = os.environ.get("MLP_TEST_POSTGRES")
-    if not admin:
+    if not os.environ.get("MLP_TEST_POSTGRES"):
         return f"sqlite:///{work}/study.db"
-    import psycopg2, uuid
-    name = f"readme_{uuid.uuid4().hex[:8]}"
-    connection = psycopg2.connect(admin)
-    connection.autocommit = True
-    connection.cursor().execute(f'CREATE DATABASE "{name}"')
-    connection.close()
-    return admin.rsplit("/", 1)[0] + "/" + name
+    import uuid
+    from harness import postgres_database
+    return postgres_database(f"readme_{uuid.uuid4().hex[:8]}")
 
 
 def samples(readme):

@@ -34,6 +34,8 @@ public final class Sequential {
     }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    /// Weights of every parameter, trainable or not: Keras's `count_params()`.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
     /// The parameters the optimizer updates, in layer order.
     public var trainableParameters: [Parameter] { parameters.filter(\.trainable) }
     /// Values per sample the model takes (3,072) and gives (the classes).

@@ -131,7 +131,7 @@ public struct ModelInspection {
     /// The JSON view: one object.
     public var json: JSONValue {
         let network = saved.model
-        let total = network.parameters.reduce(0) { $0 + $1.count }
+        let total = network.parameterCount
         let trainable = network.trainableParameters.reduce(0) { $0 + $1.count }
         var object: [String: JSONValue] = [
             "file": .string(path), "name": .string(network.name), "layers": .array(network.layers.map(Self.layerJSON)),

@@ -35,11 +35,14 @@ extension Tuner {
         return recipe
     }
 
-    /// The data of fold `fold`: its training part, then its validation part last.
+    /// The data of fold `fold`: its training part, then its validation part last; made once
+    /// per fold and kept for the worker's later trials.
     func foldData(_ fold: Int?) -> DatasetPair {
         guard let fold, let folds else { return data }
+        if let made = foldPairs[fold] { return made }
         var pair = data
         pair.train = data.train.reordered(folds.trainingIndices(fold, count: data.train.count) + folds.validationIndices[fold])
+        foldPairs[fold] = pair
         return pair
     }
 
@@ -60,9 +63,9 @@ extension Tuner {
         }
         var result = FoldResult(outcome: outcome, bestEpoch: monitor.best(scored, score: { $0.1 })?.0)
         if let best = result.bestEpoch {
-            let count = outcome.model.layers.reduce(0) { $0 + $1.parameterCount }
             for name in settings.objectives.measures {
-                result.measures[name] = SearchObjectives.measure(name, history: outcome.history, epoch: best, parameterCount: count)
+                result.measures[name] = SearchObjectives.measure(name, history: outcome.history, epoch: best,
+                                                                 parameterCount: outcome.model.parameterCount)
             }
         }
         return result
@@ -134,8 +137,7 @@ extension Tuner {
         let complete = results.filter { $0.bestEpoch != nil }
         guard !complete.isEmpty, complete.count == results.count else { throw MLPError.model("no epoch gave a finite \(monitor.name)") }
         let measure = { (name: String) in self.mean(complete.map { $0.measures[name] ?? .nan }) }
-        record.parameterCount = complete[0].measures[SearchObjectives.parameterCount].map { Int($0) }
-            ?? complete[0].outcome.model.layers.reduce(0) { $0 + $1.parameterCount }
+        record.parameterCount = complete[0].outcome.model.parameterCount
         let values = objectives.objectives.map { measure($0.name) }
         record.status = .completed
         record.score = values[0]

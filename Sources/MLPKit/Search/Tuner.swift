@@ -37,6 +37,8 @@ public final class Tuner {
     let pruner: Pruner?
     /// A cross-validated search's folds of the training set.
     let folds: StratifiedFolds?
+    /// Each fold's data (`foldData`), by fold, once made.
+    var foldPairs: [Int: DatasetPair] = [:]
 
     /// A worker of the search `settings` describe, in `storage`. A new search records them; a
     /// search under way must have been made with the same. `rejoin`, where given, decides the

@@ -7,7 +7,12 @@ final class TuningOutputs {
     let folder: SearchFolder
     let journal: OptunaJournal
     // The trial `best.json` was last seen to name, with the identity of its file then.
-    private var knownBest: (file: FileIdentity, trial: Int?)?
+    private var knownBest: (file: FileIdentity, best: Recorded?)?
+    /// What `best.json` names: its trial, and with several objectives the front.
+    private struct Recorded: Equatable {
+        var trial: Int
+        var front: [Int]?
+    }
 
     init(settings: TuningSettings, folder: SearchFolder, worker: String) {
         self.settings = settings
@@ -28,17 +33,17 @@ final class TuningOutputs {
         let model = folder.model(best.number)
         guard FileManager.default.fileExists(atPath: model) else { return }
         let bestModel = folder.best(settings.modelFormat)
-        // The front changes without the best trial changing: best.json lists it.
-        if !refreshingBest, !settings.objectives.isMultiObjective, FileManager.default.fileExists(atPath: bestModel),
-           recordedBestTrial() == best.number { return }
+        // With several objectives, best.json also lists the front, which changes on its own.
+        let front = settings.objectives.isMultiObjective ? settings.objectives.front(records).map(\.number) : nil
+        let current = Recorded(trial: best.number, front: front)
+        if !refreshingBest, FileManager.default.fileExists(atPath: bestModel), recordedBest() == current { return }
         var record = BestTrialRecord(trial: best.number, objective: settings.objective.name, score: best.score,
                                      hyperparameters: best.hyperparameters, bestEpoch: best.bestEpoch ?? 0,
                                      batchSize: best.hyperparameters["batch_size"]?.number.map { Int($0) } ?? settings.base.batchSize,
                                      seed: String(settings.seed), data: settings.data, folder: folder.path)
         record.folds = settings.folds
         if settings.objectives.isMultiObjective {
-            (record.objectives, record.values) = (settings.objectives.objectives.map(\.name), best.values)
-            record.bestTrials = settings.objectives.front(records).map(\.number)
+            (record.objectives, record.values, record.bestTrials) = (settings.objectives.objectives.map(\.name), best.values, front)
         }
         let config: String
         do {
@@ -58,17 +63,18 @@ final class TuningOutputs {
             throw error.withHint(trialFolder: folder.trial(best.number))
         }
         try AtomicFile.write(Data(config.utf8), to: folder.bestConfig)
-        if let identity = FileIdentity(path: folder.bestConfig) { knownBest = (identity, best.number) }
+        if let identity = FileIdentity(path: folder.bestConfig) { knownBest = (identity, current) }
     }
 
-    /// The trial `best.json` names; nil when there is none or it cannot be read. Read again only
+    /// What `best.json` names; nil when there is none or it cannot be read. Read again only
     /// when the file changed since this worker last saw it.
-    private func recordedBestTrial() -> Int? {
+    private func recordedBest() -> Recorded? {
         guard let identity = FileIdentity(path: folder.bestConfig) else { return nil }
-        if let knownBest, knownBest.file == identity { return knownBest.trial }
-        let trial = FileManager.default.contents(atPath: folder.bestConfig).flatMap { BestTrialRecord.read(bestConfig: $0)?.trial }
-        knownBest = (identity, trial)
-        return trial
+        if let knownBest, knownBest.file == identity { return knownBest.best }
+        let record = FileManager.default.contents(atPath: folder.bestConfig).flatMap { BestTrialRecord.read(bestConfig: $0) }
+        let recorded = record.map { Recorded(trial: $0.trial, front: $0.bestTrials) }
+        knownBest = (identity, recorded)
+        return recorded
     }
 
     /// One row per trial: its number, a column per hyperparameter (named as in the space),
